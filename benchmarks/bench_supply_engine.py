@@ -1,0 +1,77 @@
+"""EPANET adapter overhead: BWSN_Network_2 (12.5k junctions), 24 h, to a Dataset, against the bare
+EPANET hydraulic solve of the same file in the same run. Target: ratio <= 1.5.
+
+Run: python -m pytest benchmarks/bench_supply_engine.py --benchmark-only
+"""
+
+from __future__ import annotations
+
+import ctypes
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from hydro.supply import run
+from hydro.supply.engine import TimeParameter, library
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "epanet"
+MODEL = CORPUS / "BWSN_Network_2.inp"
+DAY = 86400
+ROUNDS = 7
+
+pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"corpus model not found: {MODEL}")
+
+
+def bare_solve(inp: Path) -> float:
+    """Seconds for the bare toolkit: open the file, solve 24 h of hydraulics, close."""
+    lib = library()
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        handle = ctypes.c_void_p()
+        lib.EN_createproject(ctypes.byref(handle))
+        lib.EN_open(handle, str(inp).encode(), f"{tmp}/x.rpt".encode(), b"")
+        lib.EN_settimeparam(handle, int(TimeParameter.DURATION), DAY)
+        code = lib.EN_solveH(handle)
+        lib.EN_close(handle)
+        lib.EN_deleteproject(handle)
+        elapsed = time.perf_counter() - start
+    assert code < 100
+    return elapsed
+
+
+def one_day(project) -> None:
+    project.set_time(TimeParameter.DURATION, DAY)
+
+
+def test_epanet_adapter_vs_bare_solve(benchmark):
+    run(MODEL, edits=[one_day])  # warm imports and caches
+    bare = statistics.median(bare_solve(MODEL) for _ in range(ROUNDS))
+    ds = benchmark.pedantic(run, args=(MODEL,), kwargs={"edits": [one_day]}, rounds=ROUNDS,
+                            iterations=1, warmup_rounds=0)
+    ours = benchmark.stats.stats.median
+    ratio = ours / bare
+    benchmark.extra_info.update({"bare_solve_s": bare, "ratio": ratio, "target": 1.5})
+    print(f"\nEPANET adapter {ours:.3f} s, bare solve {bare:.3f} s, ratio {ratio:.2f}")
+    assert ds.sizes["time"] == 25
+    assert ratio <= 1.5
+
+
+def test_wntr_epanet_simulator_for_reference(benchmark):
+    """WNTR's EpanetSimulator on the same 24 h (writes an INP and reads a binary file)."""
+    import wntr
+
+    wn = wntr.network.WaterNetworkModel(str(MODEL))
+    wn.options.time.duration = DAY
+    bare = statistics.median(bare_solve(MODEL) for _ in range(3))
+
+    def simulate():
+        with tempfile.TemporaryDirectory() as tmp:
+            return wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=f"{tmp}/w")
+
+    benchmark.pedantic(simulate, rounds=3, iterations=1)
+    ratio = benchmark.stats.stats.median / bare
+    benchmark.extra_info.update({"bare_solve_s": bare, "ratio": ratio})
+    print(f"\nWNTR EpanetSimulator ratio {ratio:.2f} against the bare solve")

@@ -1,0 +1,84 @@
+"""Reading INP files as text, whatever their encoding, and telling EPANET from SWMM.
+
+Models written in China often carry GBK-encoded names. Both engines read bytes, but their Python
+bindings decode IDs as UTF-8, so hydro reads the file once, decodes it (UTF-8, else GB18030, a
+superset of GBK) and hands the engine a UTF-8 copy when needed. IDs stay exactly as written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from hydro.errors import InputError
+
+_SECTION = re.compile(r"^\s*\[([A-Za-z_]+)\]", re.MULTILINE)
+
+# Sections only one of the engines has; [JUNCTIONS] and [OPTIONS] belong to both.
+_EPANET_ONLY = {"PIPES", "RESERVOIRS", "TANKS", "VALVES", "EMITTERS", "ENERGY", "DEMANDS"}
+_SWMM_ONLY = {"SUBCATCHMENTS", "CONDUITS", "OUTFALLS", "RAINGAGES", "STORAGE", "XSECTIONS",
+              "SUBAREAS", "INFILTRATION", "DIVIDERS", "ORIFICES", "WEIRS", "OUTLETS"}
+_SPECIFIC = re.compile(r"^[ \t]*\[(" + "|".join(sorted(_EPANET_ONLY | _SWMM_ONLY)) + r")\]",
+                       re.MULTILINE | re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class InputText:
+    """An INP file's text, decoded, with the encoding it was written in."""
+
+    path: Path
+    text: str
+    encoding: str
+
+    @property
+    def is_utf8(self) -> bool:
+        return self.encoding in ("utf-8", "ascii")
+
+    def sections(self) -> set[str]:
+        return {m.group(1).upper() for m in _SECTION.finditer(self.text)}
+
+
+def read_text(path: str | Path) -> InputText:
+    """Decode an INP file, refusing what cannot be a model with an error that names the file."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected an EPANET or SWMM .inp file")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError(f"{path}: the file is empty, expected an EPANET or SWMM .inp file")
+    if b"\x00" in raw[:65536]:
+        raise InputError(f"{path}: is a binary file, expected a text .inp file")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "utf-8" and text.isascii():
+            encoding = "ascii"
+        return InputText(path, text.removeprefix("\ufeff"), encoding)
+    raise InputError(f"{path}: cannot decode the text (neither UTF-8 nor GBK/GB18030)")
+
+
+def detect_engine(source: str | Path | InputText) -> str:
+    """'epanet' or 'swmm', from the first section header only one of the engines has."""
+    doc = source if isinstance(source, InputText) else read_text(source)
+    # One search that stops at the first engine-specific header: cheap even for large files.
+    m = _SPECIFIC.search(doc.text)
+    if m:
+        return "swmm" if m.group(1).upper() in _SWMM_ONLY else "epanet"
+    if not doc.sections():
+        raise InputError(f"{doc.path}: not an INP file: no [SECTION] headers found")
+    raise InputError(f"{doc.path}: neither an EPANET nor a SWMM model: it has no "
+                     f"[PIPES]/[RESERVOIRS]/[TANKS] nor [CONDUITS]/[SUBCATCHMENTS]/[OUTFALLS] section")
+
+
+def utf8_copy(doc: InputText, folder: Path) -> Path:
+    """The path to give an engine: the original when it is UTF-8, else a UTF-8 copy in ``folder``."""
+    if doc.is_utf8:
+        return doc.path
+    copy = folder / doc.path.name
+    copy.write_text(doc.text, encoding="utf-8")
+    return copy

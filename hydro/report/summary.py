@@ -1,0 +1,75 @@
+"""Short, plain-language summaries of a run Dataset, for the CLI and notebooks."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+
+def run_summary(ds: xr.Dataset) -> list[tuple[str, str]]:
+    """(label, value) rows describing one run: size, time span, the headline numbers."""
+    rows = [
+        ("model", f"{ds.attrs.get('network_file', '?')} ({ds.attrs.get('engine', '?')} "
+                  f"{ds.attrs.get('engine_version', '')})"),
+        ("elements", ", ".join(f"{n:,} {dim}s" for dim, n in ds.sizes.items()
+                               if dim not in ("scenario", "time"))),
+        ("simulated", _span(ds)),
+    ]
+    if ds.attrs.get("engine") == "EPANET":
+        rows += _supply_rows(ds)
+    else:
+        rows += _drainage_rows(ds)
+    return rows
+
+
+def _span(ds: xr.Dataset) -> str:
+    seconds = ds["time"].values.astype("timedelta64[s]").astype(np.int64)
+    if len(seconds) < 2:
+        return "steady state (1 period)"
+    step = int(np.median(np.diff(seconds)))
+    return f"{(seconds[-1] - seconds[0]) / 3600:g} h, {len(seconds)} periods of {step / 60:g} min"
+
+
+def _supply_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
+    junction = (ds["node_type"] == "junction").values
+    pressure = ds["pressure_head"].values[..., junction]
+    demand = ds["demand"].values[..., junction]
+    rows = []
+    if pressure.size:
+        finite = pressure[np.isfinite(pressure)]
+        rows.append(("junction pressure head", f"min {finite.min():.1f} m, median "
+                     f"{np.median(finite):.1f} m, max {finite.max():.1f} m"))
+        rows.append(("junction-periods below 0 m", f"{np.mean(pressure < 0):.1%}"))
+        rows.append(("mean junction demand", f"{demand.sum(axis=-1).mean() * 86400:,.0f} m³/d"))
+    rows.append(("demand model", str(ds.attrs.get("demand_model", "DDA"))))
+    rows.append(("hydraulics converged", "yes" if ds.attrs.get("converged", 1) else
+                 "NO: see warnings"))
+    return rows
+
+
+def _drainage_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
+    rows = []
+    for key, label in (("runoff_continuity_error", "runoff continuity error"),
+                       ("flow_routing_continuity_error", "flow routing continuity error")):
+        if key in ds.attrs:
+            rows.append((label, f"{float(ds.attrs[key]):.2f} %"))
+    if "flooding_rate" in ds:
+        rate = ds["flooding_rate"].values
+        flooded = int(np.sum(np.nanmax(rate, axis=(0, 1)) > 0)) if rate.size else 0
+        seconds = ds["time"].values.astype("timedelta64[s]").astype(float)
+        total = float(np.trapezoid(np.nansum(rate, axis=-1), seconds, axis=-1).sum()) \
+            if len(seconds) > 1 else 0.0
+        rows.append(("nodes flooding", f"{flooded:,}"))
+        rows.append(("flood volume (report steps)", f"{total:,.0f} m³"))
+    if "flow" in ds and "link_type" in ds.coords:
+        pumps = (ds["link_type"] == "pump").values
+        if pumps.any():
+            peak = float(np.nanmax(np.abs(ds["flow"].values[..., pumps])))
+            rows.append(("peak pump flow", f"{peak:.3f} m³/s"))
+    return rows
+
+
+def warnings_of(ds: xr.Dataset) -> list[str]:
+    """Engine warnings stored in a Dataset's attrs, one per line."""
+    text = ds.attrs.get("engine_warnings", "")
+    return [line for line in str(text).splitlines() if line.strip()]

@@ -1,0 +1,643 @@
+"""The EPANET adapter: the only module that talks to the EPANET library.
+
+It binds the EPANET 2.3 toolkit shipped in the ``owa-epanet`` package through ctypes, because the
+bulk getters (``EN_getnodevalues``) then fill numpy arrays directly: one C call per property and
+reporting step instead of one Python call per element. Everything that leaves this module is in SI
+units (m, m3/s, m/s, W, s), whatever the INP's flow units; everything that enters it (edits) is SI
+too.
+
+A project lives in a private temporary folder (report and scratch files never land beside the
+input) and is closed however the block ends::
+
+    with EpanetProject.open(path) as project:
+        project.set_link_value(project.link_index["P1"], LinkProperty.INITSTATUS, 0)
+        for t in project.report_steps():
+            pressure = project.node_values(NodeProperty.PRESSURE)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import functools
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hydro.errors import EngineError
+from hydro.inpfile import InputText, read_text, utf8_copy
+from hydro.supply.inp import Elements, read_elements
+
+# ------------------------------------------------------------------------------------------------
+# EPANET constants (epanet2_enums.h, version 2.3)
+
+
+class NodeProperty(enum.IntEnum):
+    ELEVATION = 0
+    BASEDEMAND = 1
+    PATTERN = 2
+    EMITTER = 3
+    INITQUAL = 4
+    TANKLEVEL = 8
+    DEMAND = 9
+    HEAD = 10
+    PRESSURE = 11
+    QUALITY = 12
+    MINLEVEL = 20
+    MAXLEVEL = 21
+    DEMANDDEFICIT = 27
+    EMITTERFLOW = 29
+    LEAKAGEFLOW = 30
+    DEMANDFLOW = 31
+    FULLDEMAND = 32
+
+
+class LinkProperty(enum.IntEnum):
+    DIAMETER = 0
+    LENGTH = 1
+    ROUGHNESS = 2
+    MINORLOSS = 3
+    INITSTATUS = 4
+    INITSETTING = 5
+    FLOW = 8
+    VELOCITY = 9
+    HEADLOSS = 10
+    STATUS = 11
+    SETTING = 12
+    ENERGY = 13
+
+
+class TimeParameter(enum.IntEnum):
+    DURATION = 0
+    HYDSTEP = 1
+    QUALSTEP = 2
+    PATTERNSTEP = 3
+    PATTERNSTART = 4
+    REPORTSTEP = 5
+    REPORTSTART = 6
+    STARTTIME = 10
+
+
+class NodeType(enum.IntEnum):
+    JUNCTION = 0
+    RESERVOIR = 1
+    TANK = 2
+
+
+class LinkType(enum.IntEnum):
+    CVPIPE = 0
+    PIPE = 1
+    PUMP = 2
+    PRV = 3
+    PSV = 4
+    PBV = 5
+    FCV = 6
+    TCV = 7
+    GPV = 8
+    PCV = 9
+
+
+class QualityType(enum.IntEnum):
+    NONE = 0
+    CHEM = 1
+    AGE = 2
+    TRACE = 3
+
+
+_NODECOUNT, _TANKCOUNT, _LINKCOUNT = 0, 1, 2
+_OPTION_PRESS_UNITS = 25
+_CONTROL_TYPES = {"low_level": 0, "hi_level": 1, "timer": 2, "timeofday": 3}
+
+# Hydraulic warnings EPANET returns from EN_runH (codes below 100).
+WARNINGS = {
+    1: "system hydraulically unbalanced (did not converge within the trial limit)",
+    2: "system may be hydraulically unstable",
+    3: "system disconnected: some nodes cannot be reached from a source",
+    4: "pumps cannot deliver enough flow or head",
+    5: "valves cannot deliver enough flow",
+    6: "system has negative pressures",
+}
+
+# ------------------------------------------------------------------------------------------------
+# Units: factors from the engine's units to SI
+
+_FLOW_TO_M3S = {  # EN_getflowunits codes
+    0: 0.028316846592,        # CFS
+    1: 6.30901964e-05,        # GPM
+    2: 0.0438126363888,       # MGD
+    3: 0.0526167824,          # IMGD
+    4: 0.0142764098,          # AFD
+    5: 1e-3,                  # LPS
+    6: 1e-3 / 60.0,           # LPM
+    7: 1e3 / 86400.0,         # MLD
+    8: 1.0 / 3600.0,          # CMH
+    9: 1.0 / 86400.0,         # CMD
+    10: 1.0,                  # CMS
+}
+_FLOW_NAMES = ["CFS", "GPM", "MGD", "IMGD", "AFD", "LPS", "LPM", "MLD", "CMH", "CMD", "CMS"]
+_US_FLOW_UNITS = {0, 1, 2, 3, 4}
+_FOOT = 0.3048
+_INCH = 0.0254
+_PRESSURE_TO_M = {0: 0.70307, 1: 1 / 9.80665, 2: 1.0, 3: 10.197162, 4: _FOOT}  # psi kPa m bar ft
+
+
+@dataclass(frozen=True)
+class Units:
+    """Conversion factors from this project's engine units to SI."""
+
+    flow_code: int
+    pressure_code: int
+
+    @property
+    def flow_units(self) -> str:
+        return _FLOW_NAMES[self.flow_code]
+
+    @property
+    def us(self) -> bool:
+        return self.flow_code in _US_FLOW_UNITS
+
+    @property
+    def flow(self) -> float:
+        return _FLOW_TO_M3S[self.flow_code]
+
+    @property
+    def length(self) -> float:
+        return _FOOT if self.us else 1.0
+
+    @property
+    def diameter(self) -> float:
+        return _INCH if self.us else 1e-3
+
+    @property
+    def pressure(self) -> float:
+        return _PRESSURE_TO_M[self.pressure_code]
+
+    def node_factor(self, prop: NodeProperty) -> float:
+        if prop in (NodeProperty.ELEVATION, NodeProperty.TANKLEVEL, NodeProperty.HEAD,
+                    NodeProperty.MINLEVEL, NodeProperty.MAXLEVEL):
+            return self.length
+        if prop in (NodeProperty.BASEDEMAND, NodeProperty.DEMAND, NodeProperty.DEMANDDEFICIT,
+                    NodeProperty.EMITTERFLOW, NodeProperty.LEAKAGEFLOW, NodeProperty.DEMANDFLOW,
+                    NodeProperty.FULLDEMAND):
+            return self.flow
+        if prop is NodeProperty.PRESSURE:
+            return self.pressure
+        return 1.0
+
+    def link_factor(self, prop: LinkProperty) -> float:
+        if prop is LinkProperty.DIAMETER:
+            return self.diameter
+        if prop is LinkProperty.LENGTH:
+            return self.length
+        if prop is LinkProperty.FLOW:
+            return self.flow
+        if prop is LinkProperty.VELOCITY:
+            return self.length  # ft/s or m/s
+        if prop is LinkProperty.ENERGY:
+            return 1000.0  # kW -> W
+        return 1.0
+
+
+# ------------------------------------------------------------------------------------------------
+# The library
+
+
+@functools.cache
+def library() -> ctypes.CDLL:
+    """The EPANET 2.3 shared library bundled with owa-epanet, loaded once per process."""
+    import epanet  # the owa-epanet package; only its bundled library is used
+
+    folder = Path(epanet.__file__).parent
+    names = {"win32": "epanet2.dll", "darwin": "libepanet2.dylib"}
+    path = folder / names.get(sys.platform, "libepanet2.so")
+    if not path.exists():  # unusual wheel layouts: take whatever library file is there
+        found = sorted(folder.glob("*epanet2*.*"))
+        found = [p for p in found if p.suffix in (".so", ".dylib", ".dll")]
+        if not found:
+            raise EngineError(f"EPANET library not found in {folder}; reinstall owa-epanet")
+        path = found[0]
+    lib = ctypes.CDLL(str(path))
+    lib.EN_getnodevalues.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+    lib.EN_getlinkvalues.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+    lib.EN_setnodevalue.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_double]
+    lib.EN_setlinkvalue.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_double]
+    lib.EN_setdemandmodel.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_double,
+                                      ctypes.c_double, ctypes.c_double]
+    lib.EN_settimeparam.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_long]
+    lib.EN_setoption.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_double]
+    lib.EN_addcontrol.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_double,
+                                  ctypes.c_int, ctypes.c_double, ctypes.POINTER(ctypes.c_int)]
+    lib.EN_setpatternvalue.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                                       ctypes.c_double]
+    lib.EN_setqualtype.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p,
+                                   ctypes.c_char_p, ctypes.c_char_p]
+    return lib
+
+
+def engine_version() -> str:
+    """EPANET's version as 'major.minor.patch', e.g. '2.3.5'."""
+    v = ctypes.c_int()
+    library().EN_getversion(ctypes.byref(v))
+    return f"{v.value // 10000}.{v.value // 100 % 100}.{v.value % 100}"
+
+
+def error_text(code: int) -> str:
+    buf = ctypes.create_string_buffer(256)
+    library().EN_geterror(code, buf, 255)
+    return buf.value.decode("utf-8", "replace").strip()
+
+
+_RPT_ERROR = re.compile(r"^\s*(Error \d+:.*?)\s*$")
+
+
+def report_errors(rpt: Path, source: InputText) -> list[str]:
+    """The input errors EPANET wrote to its report, each with the offending line of the INP.
+
+    EPANET prints the error, then the offending input line; hydro finds that line in the file so
+    the message can say 'line N'.
+    """
+    if not rpt.exists():
+        return []
+    lines = rpt.read_text(encoding="utf-8", errors="replace").splitlines()
+    src_lines = [ln.strip() for ln in source.text.splitlines()]
+    found: list[str] = []
+    for i, line in enumerate(lines):
+        m = _RPT_ERROR.match(line)
+        if not m or m.group(1).startswith("Error 200"):
+            continue
+        message = m.group(1).rstrip(":")
+        offending = lines[i + 1].split(";")[0].strip() if i + 1 < len(lines) else ""
+        if offending and not _RPT_ERROR.match(lines[i + 1]):
+            where = _find_line(src_lines, offending)
+            message += f" (line {where}: {' '.join(offending.split())})" if where else \
+                f" ({' '.join(offending.split())})"
+        found.append(message)
+    return found
+
+
+def report_warnings(rpt: Path) -> list[str]:
+    """EPANET's own warning lines (they name the nodes and links involved)."""
+    if not rpt.exists():
+        return []
+    text = rpt.read_text(encoding="utf-8", errors="replace")
+    return [" ".join(line.split()) for line in text.splitlines() if "WARNING" in line]
+
+
+def _find_line(src_lines: list[str], offending: str) -> int | None:
+    target = offending.split()
+    for number, line in enumerate(src_lines, start=1):
+        if line.split(";")[0].split() == target:
+            return number
+    return None
+
+
+# ------------------------------------------------------------------------------------------------
+# A project
+
+
+@dataclass
+class EpanetProject:
+    """One open EPANET project: its elements, SI getters and setters, and the simulation loop.
+
+    Create it with :meth:`open` (a context manager). It is run state, not a model definition: it
+    dies with its ``with`` block.
+    """
+
+    source: InputText
+    handle: ctypes.c_void_p
+    workdir: Path
+    units: Units
+    node_ids: list[str]
+    link_ids: list[str]
+    node_types: np.ndarray
+    link_types: np.ndarray
+    elements: Elements | None = None
+    warnings: list[str] = field(default_factory=list)
+    report_warnings: list[str] = field(default_factory=list)
+    halted_at: int | None = None
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path | InputText) -> _ProjectContext:
+        return _ProjectContext(path)
+
+    @classmethod
+    def _create(cls, source: InputText, workdir: Path) -> EpanetProject:
+        lib = library()
+        handle = ctypes.c_void_p()
+        _check(lib.EN_createproject(ctypes.byref(handle)), "cannot create an EPANET project")
+        inp = utf8_copy(source, workdir)
+        rpt = workdir / "epanet.rpt"
+        code = lib.EN_open(handle, os.fsencode(inp), os.fsencode(rpt), b"")
+        if code >= 100:
+            lib.EN_close(handle)  # flushes the report file so that it can be read
+            lib.EN_deleteproject(handle)
+            errors = report_errors(rpt, source) or [error_text(code)]
+            shown = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
+            raise EngineError(f"{source.path}: EPANET cannot read the model: {shown}")
+        project = cls(source, handle, workdir, _units(handle), [], [], np.empty(0), np.empty(0))
+        project._read_elements()
+        return project
+
+    def _close(self) -> None:
+        lib = library()
+        lib.EN_close(self.handle)  # flushes the report, whose warnings say where things went wrong
+        self.report_warnings = report_warnings(self.workdir / "epanet.rpt")
+        lib.EN_deleteproject(self.handle)
+
+    def _call(self, code: int, what: str) -> None:
+        if code >= 100:
+            raise EngineError(f"{self.source.path}: {what}: {error_text(code)}")
+
+    # --- elements -----------------------------------------------------------------------------
+
+    def _read_elements(self) -> None:
+        """IDs, types and ends of all elements: from the text when it agrees with the engine."""
+        elements = read_elements(self.source.text)
+        if not self._agrees(elements):
+            elements = self._elements_from_engine()
+        self.elements = elements
+        self.node_ids, self.link_ids = elements.node_ids, elements.link_ids
+        self.node_types, self.link_types = elements.node_types, elements.link_types
+
+    def _agrees(self, elements: Elements, samples: int = 64) -> bool:
+        """Counts, and IDs, types and ends of a sample of elements, equal the engine's."""
+        n_nodes, n_links = self.count(_NODECOUNT), self.count(_LINKCOUNT)
+        if (len(elements.node_ids), len(elements.link_ids)) != (n_nodes, n_links):
+            return False
+        lib, h = library(), self.handle
+        buf, kind = ctypes.create_string_buffer(64), ctypes.c_int()
+        n1, n2 = ctypes.c_int(), ctypes.c_int()
+        for i in np.unique(np.linspace(0, n_nodes - 1, samples).astype(int)) if n_nodes else []:
+            lib.EN_getnodeid(h, int(i) + 1, buf)
+            lib.EN_getnodetype(h, int(i) + 1, ctypes.byref(kind))
+            if (buf.value.decode("utf-8"), kind.value) != (elements.node_ids[i],
+                                                           elements.node_types[i]):
+                return False
+        for i in np.unique(np.linspace(0, n_links - 1, samples).astype(int)) if n_links else []:
+            lib.EN_getlinkid(h, int(i) + 1, buf)
+            lib.EN_getlinktype(h, int(i) + 1, ctypes.byref(kind))
+            lib.EN_getlinknodes(h, int(i) + 1, ctypes.byref(n1), ctypes.byref(n2))
+            if (buf.value.decode("utf-8"), kind.value, n1.value - 1, n2.value - 1) != (
+                    elements.link_ids[i], elements.link_types[i], elements.link_start[i],
+                    elements.link_end[i]):
+                return False
+        return True
+
+    def _elements_from_engine(self) -> Elements:
+        """The slow, sure way: ask the toolkit for every element."""
+        # Tens of thousands of ctypes calls: bind the functions once (attribute lookups dominate).
+        lib, h = library(), self.handle
+        get_node_id, get_link_id = lib.EN_getnodeid, lib.EN_getlinkid
+        get_node_type, get_link_type = lib.EN_getnodetype, lib.EN_getlinktype
+        get_ends, get_coord = lib.EN_getlinknodes, lib.EN_getcoord
+        buf = ctypes.create_string_buffer(64)
+        kind, n1, n2 = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        x, y = ctypes.c_double(), ctypes.c_double()
+        n_nodes, n_links = self.count(_NODECOUNT), self.count(_LINKCOUNT)
+        node_ids, link_ids = [], []
+        node_types = np.empty(n_nodes, dtype=np.int8)
+        xy = np.full((n_nodes, 2), np.nan)
+        for i in range(n_nodes):
+            get_node_id(h, i + 1, buf)
+            node_ids.append(buf.value.decode("utf-8"))
+            get_node_type(h, i + 1, ctypes.byref(kind))
+            node_types[i] = kind.value
+            if get_coord(h, i + 1, ctypes.byref(x), ctypes.byref(y)) == 0:
+                xy[i] = x.value, y.value
+        link_types = np.empty(n_links, dtype=np.int8)
+        ends = np.empty((n_links, 2), dtype=np.int64)
+        for i in range(n_links):
+            get_link_id(h, i + 1, buf)
+            link_ids.append(buf.value.decode("utf-8"))
+            get_link_type(h, i + 1, ctypes.byref(kind))
+            link_types[i] = kind.value
+            get_ends(h, i + 1, ctypes.byref(n1), ctypes.byref(n2))
+            ends[i] = n1.value - 1, n2.value - 1
+        return Elements(node_ids, node_types, link_ids, link_types, ends[:, 0], ends[:, 1],
+                        xy[:, 0], xy[:, 1], {})
+
+    def count(self, what: int) -> int:
+        n = ctypes.c_int()
+        library().EN_getcount(self.handle, what, ctypes.byref(n))
+        return n.value
+
+    @functools.cached_property
+    def node_index(self) -> dict[str, int]:
+        """Node ID -> 0-based index."""
+        return {name: i for i, name in enumerate(self.node_ids)}
+
+    @functools.cached_property
+    def link_index(self) -> dict[str, int]:
+        """Link ID -> 0-based index."""
+        return {name: i for i, name in enumerate(self.link_ids)}
+
+    def link_nodes(self) -> tuple[np.ndarray, np.ndarray]:
+        """0-based start and end node index of every link."""
+        return self.elements.link_start, self.elements.link_end
+
+    def coordinates(self) -> tuple[np.ndarray, np.ndarray]:
+        """Node x, y in the INP's own map units (NaN where the INP gives none)."""
+        return self.elements.x, self.elements.y
+
+    def quality(self) -> tuple[QualityType, str, str]:
+        """The model's quality analysis: type, chemical units ('mg/L' or 'ug/L'), trace node ID."""
+        lib = library()
+        qtype, trace = ctypes.c_int(), ctypes.c_int()
+        name = ctypes.create_string_buffer(64)
+        units = ctypes.create_string_buffer(64)
+        lib.EN_getqualinfo(self.handle, ctypes.byref(qtype), name, units, ctypes.byref(trace))
+        trace_id = self.node_ids[trace.value - 1] if trace.value > 0 else ""
+        return QualityType(qtype.value), units.value.decode("utf-8", "replace"), trace_id
+
+    # --- SI getters and setters ---------------------------------------------------------------
+
+    def node_values(self, prop: NodeProperty, out: np.ndarray | None = None) -> np.ndarray:
+        """One property of every node, in SI units (``out``: a float64 buffer to reuse)."""
+        if out is None:
+            out = np.empty(len(self.node_ids))
+        self._call(library().EN_getnodevalues(self.handle, int(prop), out.ctypes.data),
+                   f"cannot read node {prop.name.lower()}")
+        out *= self.units.node_factor(prop)
+        return out
+
+    def link_values(self, prop: LinkProperty, out: np.ndarray | None = None) -> np.ndarray:
+        """One property of every link, in SI units (``out``: a float64 buffer to reuse)."""
+        if out is None:
+            out = np.empty(len(self.link_ids))
+        self._call(library().EN_getlinkvalues(self.handle, int(prop), out.ctypes.data),
+                   f"cannot read link {prop.name.lower()}")
+        out *= self.units.link_factor(prop)
+        return out
+
+    def link_value(self, index: int, prop: LinkProperty) -> float:
+        """One property of one link (0-based index), in SI units."""
+        v = ctypes.c_double()
+        self._call(library().EN_getlinkvalue(self.handle, int(index) + 1, int(prop),
+                                             ctypes.byref(v)),
+                   f"cannot read {prop.name.lower()} of link {self.link_ids[index]!r}")
+        return v.value * self.units.link_factor(prop)
+
+    def set_node_value(self, index: int, prop: NodeProperty, value: float) -> None:
+        """Set a node property (0-based index, SI value)."""
+        raw = value / self.units.node_factor(prop)
+        self._call(library().EN_setnodevalue(self.handle, index + 1, int(prop), raw),
+                   f"cannot set {prop.name.lower()} of node {self.node_ids[index]!r}")
+
+    def set_link_value(self, index: int, prop: LinkProperty, value: float) -> None:
+        """Set a link property (0-based index, SI value; settings as for :meth:`setting_factor`)."""
+        factor = self.units.link_factor(prop)
+        if prop in (LinkProperty.INITSETTING, LinkProperty.SETTING):
+            factor = self.setting_factor(index)
+        self._call(library().EN_setlinkvalue(self.handle, index + 1, int(prop), value / factor),
+                   f"cannot set {prop.name.lower()} of link {self.link_ids[index]!r}")
+
+    def setting_factor(self, index: int) -> float:
+        """Engine setting -> SI: pressure valves in m, flow valves in m3/s, others unitless."""
+        kind = LinkType(self.link_types[index])
+        if kind in (LinkType.PRV, LinkType.PSV, LinkType.PBV):
+            return self.units.pressure
+        if kind is LinkType.FCV:
+            return self.units.flow
+        return 1.0
+
+    def demand_model(self) -> tuple[bool, float, float, float]:
+        """(pressure_driven, minimum pressure m, required pressure m, exponent)."""
+        kind = ctypes.c_int()
+        pmin, preq, pexp = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+        library().EN_getdemandmodel(self.handle, ctypes.byref(kind), ctypes.byref(pmin),
+                                    ctypes.byref(preq), ctypes.byref(pexp))
+        f = self.units.pressure
+        return bool(kind.value), pmin.value * f, preq.value * f, pexp.value
+
+    def time(self, param: TimeParameter) -> int:
+        v = ctypes.c_long()
+        library().EN_gettimeparam(self.handle, int(param), ctypes.byref(v))
+        return int(v.value)
+
+    def set_time(self, param: TimeParameter, seconds: int) -> None:
+        self._call(library().EN_settimeparam(self.handle, int(param), int(seconds)),
+                   f"cannot set time parameter {param.name.lower()} to {seconds} s")
+
+    def set_demand_model(self, *, pressure_driven: bool, minimum_pressure: float = 0.0,
+                         required_pressure: float = 0.1, exponent: float = 0.5) -> None:
+        """Demand-driven, or pressure-driven with pressures in metres."""
+        f = self.units.pressure
+        self._call(library().EN_setdemandmodel(self.handle, int(pressure_driven),
+                                               minimum_pressure / f, required_pressure / f,
+                                               exponent), "cannot set the demand model")
+
+    def set_pattern_value(self, pattern: int, period: int, value: float) -> None:
+        self._call(library().EN_setpatternvalue(self.handle, pattern, period, value),
+                   f"cannot set pattern {pattern} period {period}")
+
+    def set_quality(self, kind: QualityType, *, trace_node: str = "") -> None:
+        self._call(library().EN_setqualtype(self.handle, int(kind), b"", b"",
+                                            trace_node.encode("utf-8")),
+                   f"cannot set quality analysis to {kind.name.lower()} {trace_node}")
+
+    def add_timer_control(self, link: int, *, setting: float, at: int, clock: bool = False) -> None:
+        """Set a link's status/setting (engine units: 0 closed, 1 open) at elapsed time ``at`` s."""
+        index = ctypes.c_int()
+        kind = _CONTROL_TYPES["timeofday" if clock else "timer"]
+        self._call(library().EN_addcontrol(self.handle, kind, link + 1, setting, 0, float(at),
+                                           ctypes.byref(index)),
+                   f"cannot add a timed control on link {self.link_ids[link]!r}")
+
+    # --- simulation ---------------------------------------------------------------------------
+
+    def report_times(self) -> np.ndarray:
+        """Elapsed seconds of every reporting period."""
+        duration = self.time(TimeParameter.DURATION)
+        step = max(self.time(TimeParameter.REPORTSTEP), 1)
+        start = self.time(TimeParameter.REPORTSTART)
+        if duration == 0 or start > duration:
+            return np.zeros(1, dtype=np.int64)
+        return np.arange(start, duration + 1, step, dtype=np.int64)
+
+    def report_steps(self, *, quality: bool = False) -> Iterator[int]:
+        """Run the simulation, yielding at every reporting time with results ready to read.
+
+        Hydraulics and water quality advance together (EN_runH then EN_runQ), so one pass gives
+        both. Hydraulic warnings are collected in :attr:`warnings`; errors raise EngineError.
+        """
+        lib = library()
+        h = self.handle
+        times = set(self.report_times().tolist())
+        t, tstep = ctypes.c_long(), ctypes.c_long(1)
+        self._call(lib.EN_openH(h), "cannot open the hydraulic solver")
+        try:
+            self._call(lib.EN_initH(h, 0), "cannot initialise the hydraulic solver")
+            if quality:
+                self._call(lib.EN_openQ(h), "cannot open the quality solver")
+                self._call(lib.EN_initQ(h, 0), "cannot initialise the quality solver")
+            duration = self.time(TimeParameter.DURATION)
+            while tstep.value > 0:
+                code = lib.EN_runH(h, ctypes.byref(t))
+                self._note(code, t.value)
+                if quality:
+                    self._note(lib.EN_runQ(h, ctypes.byref(t)), t.value)
+                if t.value in times:
+                    yield t.value
+                self._note(lib.EN_nextH(h, ctypes.byref(tstep)), t.value)
+                if quality:
+                    self._note(lib.EN_nextQ(h, ctypes.byref(ctypes.c_long())), t.value)
+            if t.value < duration:  # UNBALANCED STOP: EPANET ends the run early
+                self.halted_at = int(t.value)
+        finally:
+            if quality:
+                lib.EN_closeQ(h)
+            lib.EN_closeH(h)
+
+    def _note(self, code: int, t: int) -> None:
+        if code == 0:
+            return
+        clock = f"{t // 3600}:{t % 3600 // 60:02d}:{t % 60:02d}"
+        if code >= 100:
+            raise EngineError(f"{self.source.path}: EPANET failed at {clock}: {error_text(code)}")
+        self.warnings.append(f"at {clock}: WARNING {code}: {WARNINGS.get(code, error_text(code))}")
+
+
+class _ProjectContext:
+    """``with EpanetProject.open(path) as project``: a private folder, closed on the way out."""
+
+    def __init__(self, path: str | Path | InputText):
+        self._path = path
+
+    def __enter__(self) -> EpanetProject:
+        source = self._path if isinstance(self._path, InputText) else read_text(self._path)
+        self._tmp = tempfile.TemporaryDirectory(prefix="hydro-epanet-")
+        try:
+            self._project = EpanetProject._create(source, Path(self._tmp.name))
+        except BaseException:
+            self._tmp.cleanup()
+            raise
+        return self._project
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._project._close()
+        finally:
+            self._tmp.cleanup()
+
+
+def _check(code: int, what: str) -> None:
+    if code >= 100:
+        raise EngineError(f"{what}: {error_text(code)}")
+
+
+def _units(handle: ctypes.c_void_p) -> Units:
+    lib = library()
+    flow = ctypes.c_int()
+    lib.EN_getflowunits(handle, ctypes.byref(flow))
+    press = ctypes.c_double()
+    if lib.EN_getoption(handle, _OPTION_PRESS_UNITS, ctypes.byref(press)) != 0:
+        press.value = 0 if flow.value in _US_FLOW_UNITS else 2
+    return Units(flow.value, int(press.value))

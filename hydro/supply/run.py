@@ -1,0 +1,196 @@
+"""Run an EPANET model (with optional edits) and return one xarray Dataset in SI units."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from hydro.errors import InputError
+from hydro.inpfile import InputText, detect_engine, read_text
+from hydro.results import build_dataset, provenance
+from hydro.supply.engine import (
+    EpanetProject,
+    LinkProperty,
+    LinkType,
+    NodeProperty,
+    NodeType,
+    QualityType,
+    TimeParameter,
+    engine_version,
+)
+
+Edit = Callable[[EpanetProject], None]
+Progress = Callable[[float], None]
+
+_QUALITY_VARIABLE = {
+    QualityType.AGE: ("water_age", 3600.0),       # hours -> s
+    QualityType.TRACE: ("trace_fraction", 0.01),  # percent -> fraction
+    QualityType.CHEM: ("chemical_concentration", 1.0),
+}
+
+
+def run(model: str | Path | InputText, *, scenario: str = "base", edits: Sequence[Edit] = (),
+        scenario_file: str | Path | None = None, progress: Progress | None = None) -> xr.Dataset:
+    """Run an EPANET model to a Dataset with dims (scenario, time, node/link/tank/pump).
+
+    ``edits`` are applied, in order, to the open project before the run: this is how scenario
+    operations change a model without ever writing it back. ``progress`` is called with the
+    fraction of simulated time done.
+    """
+    source = model if isinstance(model, InputText) else read_text(model)
+    if detect_engine(source) != "epanet":
+        raise InputError(f"{source.path}: is a SWMM model, not an EPANET one; "
+                         "run it with hydro.drainage.run or `hydro run`")
+    with EpanetProject.open(source) as project:
+        for edit in edits:
+            edit(project)
+        arrays, times = _simulate(project, progress)
+        static = _static(project)
+    # The project is closed here: its report (and the warnings in it) is complete.
+    return _dataset(project, static, arrays, times, scenario=scenario, scenario_file=scenario_file)
+
+
+def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, np.ndarray]:
+    """Step through the run, copying each reporting period's results into preallocated arrays."""
+    times = project.report_times()
+    n_nodes, n_links = len(project.node_ids), len(project.link_ids)
+    qtype, _, _ = project.quality()
+    pressure_driven = project.demand_model()[0]
+    shape_n, shape_l = (len(times), n_nodes), (len(times), n_links)
+    arrays = {
+        "head": np.empty(shape_n, np.float32),
+        "demand": np.empty(shape_n, np.float32),
+        "flow": np.empty(shape_l, np.float32),
+        "velocity": np.empty(shape_l, np.float32),
+        "status": np.empty(shape_l, np.int8),
+    }
+    pumps = np.flatnonzero(project.link_types == LinkType.PUMP)
+    arrays["pump_power"] = np.empty((len(times), len(pumps)), np.float32)
+    if qtype is not QualityType.NONE:
+        arrays["quality"] = np.empty(shape_n, np.float32)
+    if pressure_driven:
+        arrays["demand_deficit"] = np.empty(shape_n, np.float32)
+    node_buf, link_buf = np.empty(n_nodes), np.empty(n_links)
+    duration = max(int(times[-1]), 1)
+    k = 0
+    for t in project.report_steps(quality=qtype is not QualityType.NONE):
+        arrays["head"][k] = project.node_values(NodeProperty.HEAD, node_buf)
+        arrays["demand"][k] = project.node_values(NodeProperty.DEMAND, node_buf)
+        if "quality" in arrays:
+            arrays["quality"][k] = project.node_values(NodeProperty.QUALITY, node_buf)
+        if "demand_deficit" in arrays:
+            arrays["demand_deficit"][k] = project.node_values(NodeProperty.DEMANDDEFICIT, node_buf)
+        arrays["flow"][k] = project.link_values(LinkProperty.FLOW, link_buf)
+        arrays["velocity"][k] = project.link_values(LinkProperty.VELOCITY, link_buf)
+        arrays["status"][k] = project.link_values(LinkProperty.STATUS, link_buf)
+        for j, pump in enumerate(pumps):  # pumps are few: one call each beats a bulk read
+            arrays["pump_power"][k, j] = project.link_value(pump, LinkProperty.ENERGY)
+        k += 1
+        if progress is not None:
+            progress(t / duration)
+    # A run EPANET halted early (UNBALANCED STOP) has results up to the halt only.
+    return {name: values[:k] for name, values in arrays.items()}, times[:k]
+
+
+def _static(project: EpanetProject) -> dict:
+    """What the Dataset needs from the open project besides the time series."""
+    start, end = project.link_nodes()
+    x, y = project.coordinates()
+    return {
+        "elevation": project.node_values(NodeProperty.ELEVATION),
+        "start": start, "end": end, "x": x, "y": y,
+        "length": project.link_values(LinkProperty.LENGTH),
+        "diameter": project.link_values(LinkProperty.DIAMETER),
+        "quality": project.quality(),
+        "demand_model": project.demand_model(),
+        "duration": project.time(TimeParameter.DURATION),
+    }
+
+
+def _dataset(project: EpanetProject, static: dict, arrays: dict, times: np.ndarray, *,
+             scenario: str, scenario_file: str | Path | None) -> xr.Dataset:
+    elevation, start, end = static["elevation"], static["start"], static["end"]
+    head = arrays["head"]
+    tanks = np.flatnonzero(project.node_types == NodeType.TANK)
+    pumps = np.flatnonzero(project.link_types == LinkType.PUMP)
+    data = {
+        "pressure_head": head - elevation.astype(np.float32),
+        "hydraulic_head": head,
+        "demand": arrays["demand"],
+        "tank_level": head[:, tanks] - elevation[tanks].astype(np.float32),
+        "flow": arrays["flow"],
+        "velocity": np.abs(arrays["velocity"]),
+        "headloss": head[:, start] - head[:, end],
+        "status": arrays["status"],
+        "pump_power": arrays["pump_power"],
+    }
+    qtype, chem_units, trace_node = static["quality"]
+    if "quality" in arrays:
+        name, factor = _QUALITY_VARIABLE[qtype]
+        if qtype is QualityType.CHEM and chem_units.lower().startswith("ug"):
+            factor = 1e-3
+        data[name] = arrays["quality"] * np.float32(factor)
+    if "demand_deficit" in arrays:
+        data["demand_deficit"] = arrays["demand_deficit"]
+    data = {name: values[np.newaxis] for name, values in data.items()}  # scenario dim of size 1
+
+    node_ids = np.array(project.node_ids, dtype=object)
+    link_ids = np.array(project.link_ids, dtype=object)
+    coords = {
+        "scenario": [scenario],
+        "time": times.astype("timedelta64[s]").astype("timedelta64[ns]"),
+        "node": node_ids,
+        "link": link_ids,
+        "tank": node_ids[tanks],
+        "pump": link_ids[pumps],
+        "node_type": ("node", _names(NodeType)[project.node_types]),
+        "elevation": ("node", elevation, {"units": "m"}),
+        "x": ("node", static["x"], {"long_name": "map x coordinate (the INP's own units)"}),
+        "y": ("node", static["y"], {"long_name": "map y coordinate (the INP's own units)"}),
+        "link_type": ("link", _names(LinkType)[project.link_types]),
+        "from_node": ("link", node_ids[start]),
+        "to_node": ("link", node_ids[end]),
+        "length": ("link", static["length"], {"units": "m"}),
+        "diameter": ("link", static["diameter"], {"units": "m"}),
+    }
+    pressure_driven, pmin, preq, pexp = static["demand_model"]
+    unbalanced = any("WARNING 1:" in w for w in project.warnings)
+    attrs = provenance(engine="EPANET", engine_version=engine_version(),
+                       network=project.source.path, scenario=scenario_file)
+    attrs.update({
+        "flow_units_in_model": project.units.flow_units,
+        "demand_model": (f"PDA (minimum {pmin:g} m, required {preq:g} m, exponent {pexp:g})"
+                         if pressure_driven else "DDA"),
+        "quality": qtype.name.lower() + (f" {trace_node}" if trace_node else ""),
+        "converged": not unbalanced and project.halted_at is None,
+        "engine_warnings": _summarise(_halt_note(project, static["duration"])
+                                      + (project.report_warnings or project.warnings)),
+    })
+    return build_dataset(data, coords=coords, attrs=attrs)
+
+
+def _halt_note(project: EpanetProject, duration: int) -> list[str]:
+    if project.halted_at is None:
+        return []
+    t = project.halted_at
+    return [f"EPANET halted the run at {t // 3600}:{t % 3600 // 60:02d}:{t % 60:02d} of "
+            f"{duration / 3600:g} h (UNBALANCED STOP): results end there"]
+
+
+def _names(kind: type[enum.IntEnum]) -> np.ndarray:
+    """Lower-case names of an enum, indexable by its integer codes."""
+    names = np.empty(max(kind) + 1, dtype=object)
+    for member in kind:
+        names[member] = member.name.lower()
+    return names
+
+
+def _summarise(warnings: list[str], limit: int = 20) -> list[str]:
+    """Warnings as stored in attrs: at most ``limit`` lines, then a count of the rest."""
+    if len(warnings) <= limit:
+        return list(warnings)
+    return [*warnings[:limit], f"... and {len(warnings) - limit} more warnings"]
