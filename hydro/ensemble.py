@@ -1,0 +1,111 @@
+"""Many scenarios at once: one engine per process, on a local Dask cluster or a remote one.
+
+Engines are not re-entrant (SWMM keeps global state) and swmm-toolkit's OpenMP oversubscribes a
+core when runs share it, so every worker is its own process (started with spawn), runs one engine
+at a time, and has OMP_NUM_THREADS=1. Results come back as Datasets and are joined along the
+``scenario`` dimension in the order the jobs were given.
+
+A job is any picklable callable returning a Dataset with a ``scenario`` dimension of size 1, for
+instance ``functools.partial(hydro.supply.run, "net.inp", scenario="base")``; lambdas do not
+survive the trip to another process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+
+import xarray as xr
+
+from hydro.errors import HydroError
+
+Job = Callable[[], xr.Dataset]
+Progress = Callable[[int, int], None]
+
+# Environment of every worker process: one thread per engine.
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "OPENBLAS_NUM_THREADS": "1"}
+
+
+def run_ensemble(jobs: Sequence[Job], *, workers: int | None = None, address: str | None = None,
+                 progress: Progress | None = None) -> xr.Dataset:
+    """Run every job and join the results along ``scenario``.
+
+    ``workers=1`` runs the jobs one after the other in this process (no Dask); otherwise a local
+    Dask cluster of ``workers`` processes (default: the number of CPUs) is started for the call,
+    or the cluster at ``address`` (``tcp://host:8786``) is used. ``progress(done, total)`` is
+    called as jobs finish.
+    """
+    if not jobs:
+        raise HydroError("an ensemble needs at least one scenario")
+    if workers is not None and workers < 1:
+        raise HydroError(f"workers must be at least 1 (got {workers})")
+    if workers == 1 and address is None:
+        results = []
+        for k, job in enumerate(jobs):
+            results.append(job())
+            if progress is not None:
+                progress(k + 1, len(jobs))
+    else:
+        with dask_client(workers=workers, address=address) as client:
+            results = _gather(client, jobs, progress)
+    return combine(results)
+
+
+def _gather(client, jobs: Sequence[Job], progress: Progress | None) -> list[xr.Dataset]:
+    from distributed import as_completed
+
+    futures = [client.submit(job, key=f"hydro-job-{k}", pure=False) for k, job in enumerate(jobs)]
+    order = {f.key: k for k, f in enumerate(futures)}
+    results: list[xr.Dataset | None] = [None] * len(jobs)
+    try:
+        for done, future in enumerate(as_completed(futures), start=1):
+            results[order[future.key]] = future.result()  # re-raises a job's HydroError here
+            if progress is not None:
+                progress(done, len(jobs))
+    finally:
+        client.cancel(futures)
+    return results  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def dask_client(*, workers: int | None = None, address: str | None = None) -> Iterator:
+    """A Dask client: to the cluster at ``address``, or to a local cluster made for the block."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    if address is not None:
+        try:
+            client = Client(address, timeout="10s")
+        except OSError as err:
+            raise HydroError(f"cannot reach the Dask scheduler at {address}: {err}") from None
+        with client:
+            yield client
+        return
+    n = workers or os.cpu_count() or 1
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENV,
+                          "distributed.worker.multiprocessing-method": "spawn",
+                          "distributed.logging.distributed": "error"}):
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                          dashboard_address=None, silence_logs=40) as cluster, \
+                Client(cluster) as client:
+            yield client
+
+
+def combine(results: Sequence[xr.Dataset]) -> xr.Dataset:
+    """Join single-scenario Datasets along ``scenario``; per-member provenance as coordinates."""
+    names = [str(v) for ds in results for v in ds["scenario"].values]
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise HydroError(f"scenario names must be unique in an ensemble: {', '.join(dupes)} "
+                         "appear more than once")
+    combined = xr.concat(results, dim="scenario", join="outer", combine_attrs="drop_conflicts",
+                         data_vars="all", coords="different", compat="equals")
+    # Provenance of each member becomes a coordinate along `scenario`.
+    for key in ("scenario_file", "scenario_sha256"):
+        values = [str(ds.attrs.get(key, "")) for ds in results]
+        if any(values):
+            combined = combined.assign_coords({key: ("scenario", values)})
+            combined.attrs.pop(key, None)
+    return combined
