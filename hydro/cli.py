@@ -49,6 +49,15 @@ def run(model: Annotated[Path, typer.Argument(help="An EPANET or SWMM .inp file.
         print_rows(f"{model.name} -> {out}", run_summary(ds))
 
 
+def _register_groups() -> None:
+    from hydro import cli_synth
+
+    app.add_typer(cli_synth.app, name="synth")
+
+
+_register_groups()
+
+
 def main() -> None:
     app()
 

@@ -64,10 +64,15 @@ def _rebase(fragment: dict[str, Any], fragment_path: Path, folder: Path) -> dict
     return fragment
 
 
-def validate(model: type[Model], table: dict[str, Any], path: str | Path) -> Model:
-    """Validate a TOML table against a scenario model; errors name the file, the key, the fix."""
+def validate(model: type[Model], table: dict[str, Any], path: str | Path, *,
+             context: dict[str, Any] | None = None) -> Model:
+    """Validate a TOML table against a scenario model; errors name the file, the key, the fix.
+
+    ``context`` reaches validators that take ``info`` (e.g. the scenario's folder, to resolve
+    relative file names).
+    """
     try:
-        return model.model_validate(table)
+        return model.model_validate(table, context=context)
     except ValidationError as err:
         lines = [describe(e, model) for e in err.errors()[:5]]
         more = f" (and {err.error_count() - 5} more)" if err.error_count() > 5 else ""
