@@ -50,9 +50,11 @@ def run(model: Annotated[Path, typer.Argument(help="An EPANET or SWMM .inp file.
 
 
 def _register_groups() -> None:
-    from hydro import cli_synth
+    from hydro import cli_drainage, cli_supply, cli_synth
 
     app.add_typer(cli_synth.app, name="synth")
+    app.add_typer(cli_supply.app, name="supply")
+    app.add_typer(cli_drainage.app, name="drainage")
 
 
 _register_groups()

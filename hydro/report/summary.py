@@ -69,6 +69,35 @@ def _drainage_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
     return rows
 
 
+def supply_answer_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
+    """The planners' headline answers of one supply scenario run."""
+    rows = [("question", str(ds.attrs.get("question", "")) or "-"),
+            ("simulated", _span(ds)),
+            ("demand model", str(ds.attrs.get("demand_model", "")))]
+    head = ds.attrs.get("service_head_m", 28)
+    for zone in ds["zone"].values:
+        pc = ds["pressure_compliance"].sel(zone=zone).values[0]
+        unserved = float(ds["unserved_fraction"].sel(zone=zone).values[0])
+        rows.append((f"{zone}: nodes >= {head:g} m", f"mean {np.nanmean(pc):.1%}, worst hour "
+                     f"{np.nanmin(pc):.1%}; unserved {unserved:.1%}"))
+    if "zone_source_share" in ds:
+        city = ds["zone_source_share"].sel(zone="city").values[0]
+        mean = np.nanmean(city, axis=0)
+        shares = ", ".join(f"{s} {v:.0%}" for s, v in zip(ds["source"].values, mean, strict=True)
+                           if v >= 0.005)
+        rows.append(("city source shares (run mean)", shares))
+    if "mean_water_age" in ds:
+        age = float(ds["mean_water_age"].sel(zone="city").values[0])
+        rows.append(("mean water age (last 24 h)", f"{age / 3600:.1f} h"))
+    if "plant" in ds.coords:
+        out = ds["plant_output"].values[0].mean(axis=0) * 86400
+        rows.append(("plant output (run mean)", ", ".join(
+            f"{p} {v:,.0f} m³/d" for p, v in zip(ds["plant"].values, out, strict=True))))
+    rows.append(("hydraulics converged", "yes" if ds.attrs.get("converged", 1) else
+                 "NO: see warnings"))
+    return rows
+
+
 def warnings_of(ds: xr.Dataset) -> list[str]:
     """Engine warnings stored in a Dataset's attrs, one per line."""
     text = ds.attrs.get("engine_warnings", "")

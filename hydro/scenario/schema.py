@@ -65,6 +65,36 @@ Duration = Annotated[int, BeforeValidator(parse_duration)]
 """A time span in seconds, written as a number of seconds or a text like '2h'."""
 
 
+# ------------------------------------------------------------------------------------------------
+# Quantities with units: planners write "100000 m3/d" or "1200 mm"; hydro keeps SI.
+
+_FLOW_UNITS = {"m3/s": 1.0, "m3/h": 1 / 3600, "m3/d": 1 / 86400, "l/s": 1e-3, "lps": 1e-3,
+               "ml/d": 1e3 / 86400, "cms": 1.0}
+_LENGTH_UNITS = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "km": 1e3}
+
+
+def _quantity(units: dict[str, float], si: str, example: str) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError(f"expected a number in {si} or a text such as {example!r}")
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            m = re.fullmatch(r"\s*([-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*([a-z0-9/]+)\s*",
+                             value.lower().replace("³", "3").replace(",", ""))
+            if m and m.group(2) in units:
+                return float(m.group(1)) * units[m.group(2)]
+        raise ValueError(f"cannot read {value!r}; expected a number in {si} or a text such as "
+                         f"{example!r} (units: {', '.join(units)})")
+    return parse
+
+
+Flow = Annotated[float, BeforeValidator(_quantity(_FLOW_UNITS, "m3/s", "100000 m3/d"))]
+"""A flow rate in m3/s, written as a number or a text like '100000 m3/d' or '500 L/s'."""
+Length = Annotated[float, BeforeValidator(_quantity(_LENGTH_UNITS, "m", "1200 mm"))]
+"""A length in m, written as a number or a text like '1200 mm'."""
+
+
 def clock(seconds: int) -> str:
     """'26:30:00' style elapsed time for messages."""
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

@@ -56,6 +56,14 @@ class NodeProperty(enum.IntEnum):
     LEAKAGEFLOW = 30
     DEMANDFLOW = 31
     FULLDEMAND = 32
+    # tanks only (read them with node_value): volumes in m3 once converted
+    INITVOLUME = 14
+    MIXMODEL = 15
+    MIXZONEVOL = 16
+    MINVOLUME = 18
+    MIXFRACTION = 22
+    TANKVOLUME = 24
+    MAXVOLUME = 25
 
 
 class LinkProperty(enum.IntEnum):
@@ -71,6 +79,7 @@ class LinkProperty(enum.IntEnum):
     STATUS = 11
     SETTING = 12
     ENERGY = 13
+    LINKPATTERN = 15
 
 
 class TimeParameter(enum.IntEnum):
@@ -112,6 +121,9 @@ class QualityType(enum.IntEnum):
 
 _NODECOUNT, _TANKCOUNT, _LINKCOUNT = 0, 1, 2
 _OPTION_PRESS_UNITS = 25
+_OPTION_DEMANDMULT = 4
+_CONTROLCOUNT, _RULECOUNT = 5, 6
+_OPTION_TOLERANCE = 2  # EN_TOLERANCE: water-quality tolerance
 _CONTROL_TYPES = {"low_level": 0, "hi_level": 1, "timer": 2, "timeofday": 3}
 
 # Hydraulic warnings EPANET returns from EN_runH (codes below 100).
@@ -188,6 +200,9 @@ class Units:
             return self.flow
         if prop is NodeProperty.PRESSURE:
             return self.pressure
+        if prop in (NodeProperty.INITVOLUME, NodeProperty.MIXZONEVOL, NodeProperty.MINVOLUME,
+                    NodeProperty.TANKVOLUME, NodeProperty.MAXVOLUME):
+            return self.length ** 3  # ft3 or m3
         return 1.0
 
     def link_factor(self, prop: LinkProperty) -> float:
@@ -321,6 +336,7 @@ class EpanetProject:
     warnings: list[str] = field(default_factory=list)
     report_warnings: list[str] = field(default_factory=list)
     halted_at: int | None = None
+    forced: list[_Forced] = field(default_factory=list)
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -477,6 +493,21 @@ class EpanetProject:
         out *= self.units.link_factor(prop)
         return out
 
+    def node_value(self, index: int, prop: NodeProperty) -> float:
+        """One property of one node (0-based index), in SI units (tank properties: tanks only)."""
+        v = ctypes.c_double()
+        self._call(library().EN_getnodevalue(self.handle, int(index) + 1, int(prop),
+                                             ctypes.byref(v)),
+                   f"cannot read {prop.name.lower()} of node {self.node_ids[index]!r}")
+        return v.value * self.units.node_factor(prop)
+
+    def quality_tolerance(self) -> float:
+        """The model's water-quality tolerance, as its INP states it (EPANET's default: 0.01)."""
+        v = ctypes.c_double()
+        self._call(library().EN_getoption(self.handle, _OPTION_TOLERANCE, ctypes.byref(v)),
+                   "cannot read the quality tolerance")
+        return v.value
+
     def link_value(self, index: int, prop: LinkProperty) -> float:
         """One property of one link (0-based index), in SI units."""
         v = ctypes.c_double()
@@ -568,10 +599,26 @@ class EpanetProject:
         Hydraulics and water quality advance together (EN_runH then EN_runQ), so one pass gives
         both. Hydraulic warnings are collected in :attr:`warnings`; errors raise EngineError.
         """
+        times = set(self.report_times().tolist())
+        for t in self._steps(quality=quality):
+            if t in times:
+                yield t
+
+    def hydraulic_steps(self) -> Iterator[int]:
+        """Solve the hydraulics alone, yielding at EVERY hydraulic time with results ready to read.
+
+        EPANET's hydraulic steps are irregular (tank fills and empties, controls, pattern and
+        reporting times): the state read at one yielded time holds until the next yielded time.
+        The last yield is the end of the run (or the time EPANET halted it, see halted_at).
+        """
+        yield from self._steps(quality=False)
+
+    def _steps(self, *, quality: bool) -> Iterator[int]:
+        """The one simulation loop: forced statuses, solve, yield, advance."""
         lib = library()
         h = self.handle
-        times = set(self.report_times().tolist())
         t, tstep = ctypes.c_long(), ctypes.c_long(1)
+        now = 0
         self._call(lib.EN_openH(h), "cannot open the hydraulic solver")
         try:
             self._call(lib.EN_initH(h, 0), "cannot initialise the hydraulic solver")
@@ -580,21 +627,105 @@ class EpanetProject:
                 self._call(lib.EN_initQ(h, 0), "cannot initialise the quality solver")
             duration = self.time(TimeParameter.DURATION)
             while tstep.value > 0:
-                code = lib.EN_runH(h, ctypes.byref(t))
-                self._note(code, t.value)
+                self._force_statuses(now)
+                self._note(lib.EN_runH(h, ctypes.byref(t)), t.value)
                 if quality:
                     self._note(lib.EN_runQ(h, ctypes.byref(t)), t.value)
-                if t.value in times:
-                    yield t.value
+                yield t.value
                 self._note(lib.EN_nextH(h, ctypes.byref(tstep)), t.value)
                 if quality:
                     self._note(lib.EN_nextQ(h, ctypes.byref(ctypes.c_long())), t.value)
+                now = t.value + tstep.value
             if t.value < duration:  # UNBALANCED STOP: EPANET ends the run early
                 self.halted_at = int(t.value)
         finally:
             if quality:
                 lib.EN_closeQ(h)
             lib.EN_closeH(h)
+
+    # --- scenario levers ----------------------------------------------------------------------
+
+    def force_status(self, link: int, *, closed: bool, start: int = 0,
+                     end: int | None = None) -> None:
+        """Hold a link closed (or open) from ``start`` to ``end`` s, whatever its controls say.
+
+        EPANET applies a pump's speed pattern and the simple controls inside every EN_runH, so
+        while the window lasts the controls and rules acting on the link are disabled and its
+        speed pattern is set aside, and the status is set again before every hydraulic solve.
+        Timer controls at the window's edges make EPANET take a hydraulic step exactly there; at
+        the end the link returns to its initial status and its controls take over again.
+        """
+        link = int(link)
+        self.forced.append(_Forced(link, 0 if closed else 1, int(start), end,
+                                   self._controls_on(link), self._rules_on(link),
+                                   int(self.link_value(link, LinkProperty.LINKPATTERN))
+                                   if self.link_types[link] == LinkType.PUMP else 0))
+        self.add_timer_control(link, setting=self._status_setting(link, not closed), at=start)
+        if end is not None:
+            initial = bool(self.link_value(link, LinkProperty.INITSTATUS))
+            self.add_timer_control(link, setting=self._status_setting(link, initial), at=end)
+
+    def _status_setting(self, link: int, is_open: bool) -> float:
+        """A control setting meaning open/closed: 1/0 for pipes and pumps, EN_SET_* for valves."""
+        if self.link_types[link] in (LinkType.PIPE, LinkType.CVPIPE, LinkType.PUMP):
+            return 1.0 if is_open else 0.0
+        return 1e10 if is_open else -1e10
+
+    def _controls_on(self, link: int) -> list[int]:
+        lib, h = library(), self.handle
+        kind, target, node = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        setting, level = ctypes.c_double(), ctypes.c_double()
+        found = []
+        for i in range(1, self.count(_CONTROLCOUNT) + 1):
+            lib.EN_getcontrol(h, i, ctypes.byref(kind), ctypes.byref(target), ctypes.byref(setting),
+                              ctypes.byref(node), ctypes.byref(level))
+            if target.value == link + 1:
+                found.append(i)
+        return found
+
+    def _rules_on(self, link: int) -> list[int]:
+        lib, h = library(), self.handle
+        n_prem, n_then, n_else = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        priority, setting = ctypes.c_double(), ctypes.c_double()
+        target, status = ctypes.c_int(), ctypes.c_int()
+        found = []
+        for i in range(1, self.count(_RULECOUNT) + 1):
+            lib.EN_getrule(h, i, ctypes.byref(n_prem), ctypes.byref(n_then), ctypes.byref(n_else),
+                           ctypes.byref(priority))
+            actions = [(lib.EN_getthenaction, k) for k in range(1, n_then.value + 1)] + \
+                [(lib.EN_getelseaction, k) for k in range(1, n_else.value + 1)]
+            for get, k in actions:
+                get(h, i, k, ctypes.byref(target), ctypes.byref(status), ctypes.byref(setting))
+                if target.value == link + 1:
+                    found.append(i)
+                    break
+        return found
+
+    def _force_statuses(self, now: int) -> None:
+        lib, h = library(), self.handle
+        for f in self.forced:
+            inside = f.start <= now and (f.end is None or now < f.end)
+            if inside != f.active:
+                self._suspend(f, suspended=inside)
+            if inside:
+                lib.EN_setlinkvalue(h, f.link + 1, int(LinkProperty.STATUS), float(f.status))
+
+    def _suspend(self, f: _Forced, *, suspended: bool) -> None:
+        """Switch a forced link's own controls, rules and speed pattern off (or back on)."""
+        lib, h = library(), self.handle
+        for i in f.controls:
+            lib.EN_setcontrolenabled(h, i, int(not suspended))
+        for i in f.rules:
+            lib.EN_setruleenabled(h, i, int(not suspended))
+        if f.pattern:
+            lib.EN_setlinkvalue(h, f.link + 1, int(LinkProperty.LINKPATTERN),
+                                0.0 if suspended else float(f.pattern))
+        f.active = suspended
+
+    def set_demand_multiplier(self, factor: float) -> None:
+        """Scale every consumer demand (EPANET's global demand multiplier)."""
+        self._call(library().EN_setoption(self.handle, _OPTION_DEMANDMULT, float(factor)),
+                   f"cannot set the demand multiplier to {factor}")
 
     def _note(self, code: int, t: int) -> None:
         if code == 0:
@@ -603,6 +734,20 @@ class EpanetProject:
         if code >= 100:
             raise EngineError(f"{self.source.path}: EPANET failed at {clock}: {error_text(code)}")
         self.warnings.append(f"at {clock}: WARNING {code}: {WARNINGS.get(code, error_text(code))}")
+
+
+@dataclass
+class _Forced:
+    """A link held open or closed over a window, and what of its own logic is set aside."""
+
+    link: int
+    status: int
+    start: int
+    end: int | None
+    controls: list[int]
+    rules: list[int]
+    pattern: int
+    active: bool = False
 
 
 class _ProjectContext:

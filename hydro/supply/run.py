@@ -74,6 +74,8 @@ def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, 
         arrays["quality"] = np.empty(shape_n, np.float32)
     if pressure_driven:
         arrays["demand_deficit"] = np.empty(shape_n, np.float32)
+    if project.node_values(NodeProperty.EMITTER).any():
+        arrays["leakage"] = np.empty(shape_n, np.float32)
     node_buf, link_buf = np.empty(n_nodes), np.empty(n_links)
     duration = max(int(times[-1]), 1)
     k = 0
@@ -84,6 +86,8 @@ def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, 
             arrays["quality"][k] = project.node_values(NodeProperty.QUALITY, node_buf)
         if "demand_deficit" in arrays:
             arrays["demand_deficit"][k] = project.node_values(NodeProperty.DEMANDDEFICIT, node_buf)
+        if "leakage" in arrays:
+            arrays["leakage"][k] = project.node_values(NodeProperty.EMITTERFLOW, node_buf)
         arrays["flow"][k] = project.link_values(LinkProperty.FLOW, link_buf)
         arrays["velocity"][k] = project.link_values(LinkProperty.VELOCITY, link_buf)
         arrays["status"][k] = project.link_values(LinkProperty.STATUS, link_buf)
@@ -134,8 +138,9 @@ def _dataset(project: EpanetProject, static: dict, arrays: dict, times: np.ndarr
         if qtype is QualityType.CHEM and chem_units.lower().startswith("ug"):
             factor = 1e-3
         data[name] = arrays["quality"] * np.float32(factor)
-    if "demand_deficit" in arrays:
-        data["demand_deficit"] = arrays["demand_deficit"]
+    for name in ("demand_deficit", "leakage"):
+        if name in arrays:
+            data[name] = arrays[name]
     data = {name: values[np.newaxis] for name, values in data.items()}  # scenario dim of size 1
 
     node_ids = np.array(project.node_ids, dtype=object)

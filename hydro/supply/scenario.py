@@ -1,0 +1,226 @@
+"""Supply scenarios: a strict TOML file -> edits of the EPANET model -> results and answers.
+
+A scenario file names the network, time settings, how demand responds to pressure, what to
+answer, and a list of operations (see :mod:`hydro.supply.operations`)::
+
+    # Question: can the city ride out a day without the Shuiyang river?
+    network = "../../networks/xuancheng/supply.inp"
+    [time]
+    duration = "72h"
+    [[operations]]
+    type = "source_outage"
+    source = "shuiyang"
+    start = "24h"
+    end = "48h"
+
+:func:`run_scenario` gives one Dataset: the hydraulic results, every source's share at every node
+and time, and the answers per zone and city-wide (:mod:`hydro.supply.metrics`).
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import xarray as xr
+from pydantic import Field
+
+from hydro.errors import ScenarioError
+from hydro.inpfile import read_text
+from hydro.scenario.loader import read_toml, validate
+from hydro.scenario.schema import OPERATIONS, Duration, Length, Strict
+from hydro.supply import operations as ops
+from hydro.supply.assets import SupplyAssets, load_assets
+from hydro.supply.engine import EpanetProject, TimeParameter
+from hydro.supply.inp import read_elements
+
+# Every registered supply operation, told apart by its `type` key.
+SupplyOperation = Annotated[functools.reduce(operator.or_, OPERATIONS["supply"].values()),
+                            Field(discriminator="type")]
+
+
+class SupplyTime(Strict):
+    """Time settings; anything left out keeps the model's own value."""
+
+    duration: Duration | None = None
+    hydraulic_step: Duration | None = None
+    report_step: Duration | None = None
+
+
+class Hydraulics(Strict):
+    """How demand responds to pressure.
+
+    ``auto`` is pressure-driven (PDA) whenever the scenario has operations (supply can fall short)
+    and demand-driven (DDA) for the model as it is.
+    """
+
+    demand_model: Literal["auto", "dda", "pda"] = "auto"
+    minimum_pressure: Length = Field(default=0.0, ge=0)
+    required_pressure: Length = Field(default=20.0, gt=0)
+    pressure_exponent: float = Field(default=0.5, gt=0)
+
+
+class Answers(Strict):
+    """What to answer: the service head for compliance, and whose shares to trace."""
+
+    service_head: Length = Field(default=28.0, gt=0)
+    shares: bool = True
+    sources: list[str] | None = None  # default: every source of the model
+
+
+class SupplyScenario(Strict):
+    name: str = ""
+    question: str = ""
+    network: str
+    time: SupplyTime = SupplyTime()
+    hydraulics: Hydraulics = Hydraulics()
+    answers: Answers = Answers()
+    operations: list[SupplyOperation] = []
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A validated scenario with what it refers to resolved."""
+
+    scenario: SupplyScenario
+    path: Path | None         # the scenario file (None when built in Python)
+    network: Path
+    assets: SupplyAssets
+
+
+def load_scenario(path: str | Path) -> Loaded:
+    """Read, merge includes, validate, and resolve the network path against the scenario file."""
+    path = Path(path)
+    table = read_toml(path)
+    table.setdefault("name", path.stem)
+    table.setdefault("question", first_comment(path))
+    scenario = validate(SupplyScenario, table, path)
+    return resolve(scenario, path)
+
+
+def resolve(scenario: SupplyScenario, path: Path | None = None) -> Loaded:
+    base = path.parent if path is not None else Path.cwd()
+    network = (base / scenario.network).resolve()
+    if not network.is_file():
+        where = f"{path}: " if path else ""
+        raise ScenarioError(f"{where}network: no such file {network}")
+    return Loaded(scenario, path, network, load_assets(network))
+
+
+def first_comment(path: Path) -> str:
+    """The question a scenario file answers: its first comment line."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip().startswith("#"):
+            return line.strip().lstrip("#").strip().removeprefix("Question:").strip()
+        if line.strip():
+            break
+    return ""
+
+
+def build_edits(loaded: Loaded) -> list[Callable[[EpanetProject], None]]:
+    """The scenario as edits of an open project: time, demand model, then operations in order."""
+    scenario = loaded.scenario
+    text = read_text(loaded.network).text
+    elements = read_elements(text)
+    duration = scenario.time.duration if scenario.time.duration is not None else \
+        model_duration(text)
+    where = f"{loaded.path}: " if loaded.path else ""
+    edits = [_time_edit(scenario.time), _demand_edit(scenario)]
+    for k, op in enumerate(scenario.operations):
+        ctx = ops.Context(loaded.assets, elements, duration, f"{where}operations[{k}] ({op.type}): ")
+        edits += op.edits(ctx)
+    return edits
+
+
+def _time_edit(time: SupplyTime) -> Callable[[EpanetProject], None]:
+    def edit(project: EpanetProject) -> None:
+        for value, param in ((time.duration, TimeParameter.DURATION),
+                             (time.hydraulic_step, TimeParameter.HYDSTEP),
+                             (time.report_step, TimeParameter.REPORTSTEP)):
+            if value is not None:
+                project.set_time(param, value)
+    return edit
+
+
+def pressure_driven(scenario: SupplyScenario) -> bool:
+    model = scenario.hydraulics.demand_model
+    return model == "pda" or (model == "auto" and bool(scenario.operations))
+
+
+def _demand_edit(scenario: SupplyScenario) -> Callable[[EpanetProject], None]:
+    h = scenario.hydraulics
+    pda = pressure_driven(scenario)
+
+    def edit(project: EpanetProject) -> None:
+        if pda:
+            project.set_demand_model(pressure_driven=True, minimum_pressure=h.minimum_pressure,
+                                     required_pressure=h.required_pressure,
+                                     exponent=h.pressure_exponent)
+    return edit
+
+
+_TIME = re.compile(r"^\s*duration\s+(\S+)(?:\s+(\S+))?", re.IGNORECASE | re.MULTILINE)
+_TIME_UNITS = {"SEC": 1, "SECONDS": 1, "MIN": 60, "MINUTES": 60, "HOUR": 3600, "HOURS": 3600,
+               "DAY": 86400, "DAYS": 86400}
+
+
+def model_duration(text: str) -> int:
+    """The DURATION of an EPANET INP's [TIMES] section, in seconds (0 when absent)."""
+    times = re.search(r"^\s*\[TIMES\](.*?)(?=^\s*\[)", text, re.IGNORECASE | re.MULTILINE | re.DOTALL)
+    m = _TIME.search(times.group(1)) if times else None
+    if not m:
+        return 0
+    value, unit = m.group(1), (m.group(2) or "").split(";")[0].upper()
+    if ":" in value:
+        parts = [float(p) for p in value.split(":")] + [0.0]
+        return int(parts[0] * 3600 + parts[1] * 60 + parts[2])
+    return int(float(value) * _TIME_UNITS.get(unit, 3600))
+
+
+def run_scenario(source: str | Path | Loaded, *, progress=None) -> xr.Dataset:
+    """Run a supply scenario: hydraulics, source shares and answers in one Dataset."""
+    from hydro.supply.metrics import supply_answers
+    from hydro.supply.run import run
+    from hydro.supply.tracing import source_shares
+
+    loaded = source if isinstance(source, Loaded) else load_scenario(source)
+    scenario = loaded.scenario
+    edits = build_edits(loaded)
+    name = scenario.name or (loaded.path.stem if loaded.path else "scenario")
+    if scenario.answers.shares:
+        nodes = share_nodes(loaded)
+        ds = source_shares(loaded.network, list(nodes.values()), edits=edits, scenario=name,
+                           progress=progress)
+        ds = ds.assign_coords(source=[_label(s, nodes) for s in ds["source"].values])
+    else:
+        ds = run(loaded.network, edits=edits, scenario=name, progress=progress)
+    if loaded.path is not None:
+        from hydro.results import file_sha256
+        ds.attrs.update({"scenario_file": loaded.path.name,
+                         "scenario_sha256": file_sha256(loaded.path)})
+    ds.attrs.update({"question": scenario.question,
+                     "demand_model": ds.attrs.get("demand_model", "")})
+    answers = supply_answers(ds, loaded.assets, service_head=scenario.answers.service_head)
+    return xr.merge([ds, answers], combine_attrs="override")
+
+
+def share_nodes(loaded: Loaded) -> dict[str, str]:
+    """Source name -> the node whose water is traced (the raw-water body)."""
+    sources = {s.name: s.reservoir for s in loaded.assets.sources}
+    wanted = loaded.scenario.answers.sources or list(sources)
+    for name in wanted:
+        if name not in sources:
+            from hydro.errors import suggest
+            raise ScenarioError(f"{loaded.path}: answers.sources: unknown source {name!r}; "
+                                f"{suggest(name, sources)}")
+    return {name: sources[name] for name in wanted}
+
+
+def _label(node: str, nodes: dict[str, str]) -> str:
+    by_node = {v: k for k, v in nodes.items()}
+    return by_node.get(str(node), str(node))
