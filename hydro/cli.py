@@ -49,6 +49,27 @@ def run(model: Annotated[Path, typer.Argument(help="An EPANET or SWMM .inp file.
         print_rows(f"{model.name} -> {out}", run_summary(ds))
 
 
+@app.command("compare")
+def compare_command(a: Annotated[Path, typer.Argument(help="The reference result (.nc).")],
+                    b: Annotated[Path, typer.Argument(help="The result to compare (.nc).")],
+                    limit: Annotated[int, typer.Option(help="Rows to show at most.")] = 40):
+    """What changed between two results: per variable, the means, the change and where."""
+    from rich.table import Table
+
+    from hydro.cli_common import console
+    from hydro.report.compare import compare
+    from hydro.results import read_netcdf
+
+    with user_errors():
+        rows = compare(read_netcdf(a), read_netcdf(b))
+        table = Table(title=f"A = {a.name}, B = {b.name} (B - A)")
+        for column in rows[0]:
+            table.add_column(column, no_wrap=column in ("variable", "units"))
+        for row in rows[:limit]:
+            table.add_row(*row.values())
+        console.print(table)
+
+
 def _register_groups() -> None:
     from hydro import cli_drainage, cli_supply, cli_synth
 
