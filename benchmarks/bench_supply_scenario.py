@@ -7,37 +7,19 @@ Run: python -m pytest benchmarks/bench_supply_scenario.py --benchmark-only -s
 
 from __future__ import annotations
 
-import ctypes
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from epanet_baseline import bare_solve
 
-from hydro.supply.engine import TimeParameter, library
 from hydro.supply.scenario import SupplyScenario, resolve, run_scenario
 from hydro.synth.supply import write_supply
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "networks" / "xuancheng" / "supply.inp"
 DAY = 86400
-
-
-def bare_solve(inp: Path, duration: int) -> float:
-    lib = library()
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        handle = ctypes.c_void_p()
-        lib.EN_createproject(ctypes.byref(handle))
-        lib.EN_open(handle, str(inp).encode(), f"{tmp}/x.rpt".encode(), b"")
-        lib.EN_settimeparam(handle, int(TimeParameter.DURATION), duration)
-        code = lib.EN_solveH(handle)
-        lib.EN_close(handle)
-        lib.EN_deleteproject(handle)
-        elapsed = time.perf_counter() - start
-    assert code < 100
-    return elapsed
 
 
 def baseline(inp: Path) -> SupplyScenario:

@@ -9,7 +9,6 @@ toolkit when they disagree.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,14 +37,14 @@ class Elements:
 def read_elements(text: str) -> Elements:
     """Parse the element tables of an EPANET INP text (no validation: the engine does that).
 
-    Regular expressions over whole section blocks keep the per-line work in C.
+    One split per line, in comprehensions, keeps the per-line work small.
     """
     blocks = _blocks(text)
     junctions = _first_tokens(blocks, "JUNCTIONS")
     # Reservoirs and tanks share one numbering after the junctions, in file order.
     others = sorted((pos, k, name, _NODE_SECTIONS[sec]) for sec in ("RESERVOIRS", "TANKS")
                     for pos, block in blocks.get(sec, [])
-                    for k, name in enumerate(_FIRST.findall(block)))
+                    for k, name in enumerate(row[0] for row in _split(block, 1)))
     node_ids = [*junctions, *(name for _, _, name, _ in others)]
     node_types = np.array([0] * len(junctions) + [kind for *_, kind in others], dtype=np.int8)
     index = {name: i for i, name in enumerate(node_ids)}  # EPANET 2.3 IDs are case-sensitive
@@ -56,37 +55,30 @@ def read_elements(text: str) -> Elements:
     in_file_order = sorted(((name, pos, block) for name in _LINK_SECTIONS
                             for pos, block in blocks.get(name, [])), key=lambda r: r[1])
     for sec, _, block in in_file_order:
-        rows = _LINK.findall(block)
+        rows = _split(block, 3)
         link_ids += [r[0] for r in rows]
-        link_types.append(np.array([_link_type(sec, r[3]) for r in rows] if sec != "PIPES" else
-                                   [_link_type(sec, r[3]) if "cv" in r[3].lower() else 1
-                                    for r in rows], dtype=np.int8))
+        rest = [r[3] if len(r) > 3 else "" for r in rows]
+        link_types.append(np.array([_link_type(sec, x) for x in rest] if sec != "PIPES" else
+                                   [_link_type(sec, x) if "cv" in x.lower() else 1 for x in rest],
+                                   dtype=np.int8))
         ends += [[index.get(r[1], -1), index.get(r[2], -1)] for r in rows]
     ends_array = np.array(ends, dtype=np.int64).reshape(-1, 2)
 
     x = np.full(len(node_ids), np.nan)
     y = np.full(len(node_ids), np.nan)
     for _, block in blocks.get("COORDINATES", []):
-        rows = _COORD.findall(block)
+        rows = _split(block, 3)
         at = np.array([index.get(r[0], -1) for r in rows], dtype=np.int64)
         xy = _numbers([r[1] for r in rows] + [r[2] for r in rows]).reshape(2, -1)
         known = at >= 0
         x[at[known]], y[at[known]] = xy[0, known], xy[1, known]
     tags = {}
     for _, block in blocks.get("TAGS", []):
-        for kind, name, tag in _COORD.findall(block):
+        for kind, name, tag, *_ in _split(block, 3):
             tags[(kind.upper(), name)] = tag
     types = np.concatenate(link_types) if link_types else np.empty(0, dtype=np.int8)
     return Elements(node_ids, node_types, link_ids, types,
                     ends_array[:, 0], ends_array[:, 1], x, y, tags)
-
-
-# First token of every data line (not a comment, not a header).
-_FIRST = re.compile(r"^[ \t]*([^\s;\[][^\s;]*)", re.MULTILINE)
-# A link: ID, start node, end node, then the rest of the line.
-_LINK = re.compile(r"^[ \t]*([^\s;\[][^\s;]*)[ \t]+([^\s;]+)[ \t]+([^\s;]+)([^\n]*)",
-                   re.MULTILINE)
-_COORD = re.compile(r"^[ \t]*([^\s;\[][^\s;]*)[ \t]+([^\s;]+)[ \t]+([^\s;]+)", re.MULTILINE)
 
 
 def _blocks(text: str) -> dict[str, list[tuple[int, str]]]:
@@ -108,7 +100,13 @@ def _blocks(text: str) -> dict[str, list[tuple[int, str]]]:
 
 
 def _first_tokens(blocks: dict, section: str) -> list[str]:
-    return [name for _, block in blocks.get(section, []) for name in _FIRST.findall(block)]
+    return [row[0] for _, block in blocks.get(section, []) for row in _split(block, 1)]
+
+
+def _split(block: str, fields: int) -> list[list[str]]:
+    """The data rows of a section: comments cut, at least ``fields`` tokens, then the rest."""
+    rows = (line.partition(";")[0].split(None, fields) for line in block.splitlines())
+    return [r for r in rows if len(r) >= fields]
 
 
 def _numbers(tokens: list[str]) -> np.ndarray:
