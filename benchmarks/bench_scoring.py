@@ -47,8 +47,10 @@ def ensemble(one_run) -> xr.Dataset:
     area = np.nan_to_num(one_run.ponded_area.values)
     rim = one_run.full_depth.values
     steps = np.arange(n_time)[:, None]
+    # Only what scoring reads (the engine's other series would only fill memory).
+    base = one_run[[*INPUTS]]
     for k in range(N_SCEN):
-        m = one_run.copy(deep=True).assign_coords(scenario=[f"m{k:04d}"])
+        m = base.copy(deep=True).assign_coords(scenario=[f"m{k:04d}"])
         wet = rng.choice(n_node, int(WET_SHARE * n_node), replace=False)
         start = rng.integers(5, n_time // 2, wet.size)
         width = rng.integers(2, n_time // 3, wet.size)

@@ -71,11 +71,12 @@ def compare_command(a: Annotated[Path, typer.Argument(help="The reference result
 
 
 def _register_groups() -> None:
-    from hydro import cli_drainage, cli_supply, cli_synth
+    from hydro import cli_drainage, cli_score, cli_supply, cli_synth
 
     app.add_typer(cli_synth.app, name="synth")
     app.add_typer(cli_supply.app, name="supply")
     app.add_typer(cli_drainage.app, name="drainage")
+    app.command("score")(cli_score.score)
 
 
 _register_groups()

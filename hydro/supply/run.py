@@ -167,6 +167,7 @@ def _dataset(project: EpanetProject, static: dict, arrays: dict, times: np.ndarr
     attrs = provenance(engine="EPANET", engine_version=engine_version(),
                        network=project.source.path, scenario=scenario_file)
     attrs.update({
+        "network_source": str(project.source.path.resolve()),
         "flow_units_in_model": project.units.flow_units,
         "demand_model": (f"PDA (minimum {pmin:g} m, required {preq:g} m, exponent {pexp:g})"
                          if pressure_driven else "DDA"),
