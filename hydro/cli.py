@@ -70,6 +70,39 @@ def compare_command(a: Annotated[Path, typer.Argument(help="The reference result
         console.print(table)
 
 
+@app.command("ensemble")
+def ensemble_command(
+        study: Annotated[Path, typer.Argument(help="An ensemble .toml file listing scenarios.")],
+        output: Annotated[Path, typer.Option("-o", "--output",
+                                             help="Folder for the results.")] = Path("results"),
+        workers: Annotated[int | None, typer.Option(help="Parallel worker processes "
+                                                    "(default: the file's, else one per CPU).")]
+        = None):
+    """Run many supply and drainage scenarios in parallel: full results per scenario, answers
+    and scores together."""
+    from hydro.cli_common import print_frame
+    from hydro.report.summary import supply_table
+    from hydro.scoring.tables import display_tables
+    from hydro.study import load_study, run_study
+
+    with user_errors():
+        plan = load_study(study)
+        total = len(plan.supply) + len(plan.drainage)
+        with progress_bar(f"{total} scenarios") as update:
+            summaries = run_study(plan, output, workers=workers,
+                                  progress=lambda done, n: update(done / n))
+        if "supply" in summaries:
+            print_frame("Water supply: answers by scenario", supply_table(summaries["supply"]))
+        if "drainage" in summaries:
+            for title, frame in display_tables(summaries["drainage"]).items():
+                print_frame(title, frame)
+        print_rows(f"{study.name} -> {output}", [
+            ("supply scenarios", f"{len(plan.supply)} (full results in {output / 'supply'})"),
+            ("drainage scenarios", f"{len(plan.drainage)} (full results in "
+                                   f"{output / 'drainage'})"),
+            ("summaries", "supply_answers.nc, drainage_scores.nc, drainage_tables/*.csv")])
+
+
 def _register_groups() -> None:
     from hydro import cli_drainage, cli_score, cli_supply, cli_synth
 

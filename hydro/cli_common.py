@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -27,7 +28,8 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except HydroError as err:
-        err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False,
+                          soft_wrap=True)
         raise typer.Exit(err.exit_code) from None
     except KeyboardInterrupt:
         err_console.print("[bold red]interrupted[/]: nothing was written")
@@ -54,7 +56,7 @@ def print_rows(title: str, rows: list[tuple[str, str]]) -> None:
 
 def print_warnings(lines: list[str], limit: int = 5) -> None:
     for line in lines[:limit]:
-        err_console.print(f"[yellow]warning:[/] {line}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
     if len(lines) > limit:
         err_console.print(f"[yellow]warning:[/] ... {len(lines) - limit} more in the output attrs "
                           "(engine_warnings)")
@@ -63,3 +65,25 @@ def print_warnings(lines: list[str], limit: int = 5) -> None:
 def default_output(model: Path) -> Path:
     """``<model name>.nc`` in the working folder: never beside a user's model."""
     return Path.cwd() / f"{model.stem}.nc"
+
+
+def print_frame(title: str, frame) -> None:
+    """A pandas DataFrame as a rich table; NaN shows as '-'."""
+    if frame.empty:
+        console.print(f"{title}: none")
+        return
+    table = Table(title=title, title_justify="left")
+    for column in frame.columns:
+        table.add_column(str(column), justify="left" if frame[column].dtype == object
+                         else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    console.print(table)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        if value != value:
+            return "-"
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)

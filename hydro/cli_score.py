@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from hydro.cli_common import OutputOption, console, print_rows, user_errors
+from hydro.cli_common import OutputOption, print_frame, print_rows, user_errors
 
 app = typer.Typer(help="Score the results of `hydro run`.", add_completion=False,
                   pretty_exceptions_enable=False)
@@ -52,28 +51,7 @@ def score(results: Annotated[Path, typer.Argument(help="A netCDF file written by
         shown = display_tables(scores, scenario=scenario, top=top, rules=chosen)
         write_scores(scores, output=out, csv=csv, rules=chosen)   # only once all is well
         for title, frame in shown.items():
-            _print_frame(title, frame)
+            print_frame(title, frame)
         written = [str(out)] + ([f"{csv}/*.csv"] if csv is not None else [])
         print_rows(f"{results.name}: scores", [*summary_rows(scores),
                                                ("written", ", ".join(written))])
-
-
-def _print_frame(title: str, frame) -> None:
-    if frame.empty:
-        console.print(f"{title}: none")
-        return
-    table = Table(title=title, title_justify="left")
-    for column in frame.columns:
-        table.add_column(str(column), justify="left" if frame[column].dtype == object
-                         else "right")
-    for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
-    console.print(table)
-
-
-def _cell(value) -> str:
-    if isinstance(value, float):
-        if value != value:
-            return "-"
-        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return str(value)

@@ -37,6 +37,12 @@ def run_ensemble(jobs: Sequence[Job], *, workers: int | None = None, address: st
     or the cluster at ``address`` (``tcp://host:8786``) is used. ``progress(done, total)`` is
     called as jobs finish.
     """
+    return combine(map_jobs(jobs, workers=workers, address=address, progress=progress))
+
+
+def map_jobs(jobs: Sequence[Job], *, workers: int | None = None, address: str | None = None,
+             progress: Progress | None = None) -> list[xr.Dataset]:
+    """Run every job (as :func:`run_ensemble` does) and return the results in job order."""
     if not jobs:
         raise HydroError("an ensemble needs at least one scenario")
     if workers is not None and workers < 1:
@@ -47,10 +53,9 @@ def run_ensemble(jobs: Sequence[Job], *, workers: int | None = None, address: st
             results.append(job())
             if progress is not None:
                 progress(k + 1, len(jobs))
-    else:
-        with dask_client(workers=workers, address=address) as client:
-            results = _gather(client, jobs, progress)
-    return combine(results)
+        return results
+    with dask_client(workers=workers, address=address) as client:
+        return _gather(client, jobs, progress)
 
 
 def _gather(client, jobs: Sequence[Job], progress: Progress | None) -> list[xr.Dataset]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 
@@ -96,6 +97,29 @@ def supply_answer_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
     rows.append(("hydraulics converged", "yes" if ds.attrs.get("converged", 1) else
                  "NO: see warnings"))
     return rows
+
+
+def supply_table(answers: xr.Dataset) -> pd.DataFrame:
+    """One row per supply scenario: city compliance, unserved demand, water age, plant output."""
+    rows = []
+    for name in answers["scenario"].values:
+        one = answers.sel(scenario=name)
+        city = one.sel(zone="city")
+        row = {"scenario": str(name),
+               "nodes at service head (mean)": float(np.nanmean(city["pressure_compliance"])),
+               "worst hour": float(np.nanmin(city["pressure_compliance"])),
+               "unserved": float(city["unserved_fraction"])}
+        if "mean_water_age" in one:
+            row["water age h"] = float(city["mean_water_age"]) / 3600
+        if "plant" in one.coords:
+            for plant in one["plant"].values:
+                row[f"{plant} m³/d"] = float(np.nanmean(one["plant_output"].sel(plant=plant))) \
+                    * 86400
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for column in ("nodes at service head (mean)", "worst hour", "unserved"):
+        frame[column] = frame[column].map(lambda v: f"{v:.1%}")
+    return frame
 
 
 def warnings_of(ds: xr.Dataset) -> list[str]:
