@@ -23,9 +23,8 @@ from hydro.errors import HydroError
 Job = Callable[[], xr.Dataset]
 Progress = Callable[[int, int], None]
 
-# Environment of every worker process: one thread per engine.
-WORKER_ENV = {"OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "OPENBLAS_NUM_THREADS": "1"}
+# Environment of every worker process: one OpenMP thread per engine.
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
 def run_ensemble(jobs: Sequence[Job], *, workers: int | None = None, address: str | None = None,
@@ -89,13 +88,23 @@ def dask_client(*, workers: int | None = None, address: str | None = None) -> It
             yield client
         return
     n = workers or os.cpu_count() or 1
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENV,
+    saved = dict(os.environ)  # the nanny sets the workers' environment in this process too
+    with _restored_environ(saved), dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENV,
                           "distributed.worker.multiprocessing-method": "spawn",
                           "distributed.logging.distributed": "error"}):
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                           dashboard_address=None, silence_logs=40) as cluster, \
                 Client(cluster) as client:
             yield client
+
+
+@contextlib.contextmanager
+def _restored_environ(saved: dict[str, str]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def combine(results: Sequence[xr.Dataset]) -> xr.Dataset:

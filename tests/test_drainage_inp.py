@@ -161,36 +161,21 @@ def test_missing_file(tmp_path):
         read_inp(tmp_path / "nope.inp")
 
 
-def test_empty_file(tmp_path):
-    path = tmp_path / "empty.inp"
-    path.write_text("  \n\n")
-    with pytest.raises(InputError, match=r"empty.inp: the file is empty"):
-        read_inp(path)
-
-
-def test_text_without_sections(tmp_path):
-    path = tmp_path / "notes.inp"
-    path.write_text("just some notes\nnothing else\n")
-    with pytest.raises(InputError, match=r"notes.inp: not a SWMM INP file: no \[SECTION\] headers"):
-        read_inp(path)
-
-
-def test_epanet_model_is_named_as_such(tmp_path):
-    path = tmp_path / "net.inp"
-    path.write_text("[JUNCTIONS]\nJ1 10 0\n[RESERVOIRS]\nR1 50\n[PIPES]\nP1 R1 J1 100 200 100\n")
-    with pytest.raises(InputError, match=r"net.inp: this is an EPANET model .*\[PIPES\]"):
-        read_inp(path)
-
-
-def test_sections_that_are_not_swmm(tmp_path):
-    path = tmp_path / "other.ini"
-    path.write_text("[general]\nname = x\n[paths]\nroot = /\n")
-    with pytest.raises(InputError, match=r"other.ini: not a SWMM INP file: none of its sections"):
-        read_inp(path)
-
-
-def test_binary_garbage(tmp_path):
-    path = tmp_path / "garbage.inp"
-    path.write_bytes(bytes(range(256)) * 8)
-    with pytest.raises(InputError, match=r"garbage.inp: .*binary"):
+@pytest.mark.parametrize("name, content, words", [
+    ("empty.inp", "  \n\n", r"empty.inp: the file is empty"),
+    ("notes.inp", "just some notes\nnothing else\n",
+     r"notes.inp: not a SWMM INP file: no \[SECTION\] headers"),
+    ("net.inp", "[JUNCTIONS]\nJ1 10 0\n[RESERVOIRS]\nR1 50\n[PIPES]\nP1 R1 J1 100 200 100\n",
+     r"net.inp: this is an EPANET model .*\[PIPES\]"),
+    ("other.ini", "[general]\nname = x\n[paths]\nroot = /\n",
+     r"other.ini: not a SWMM INP file: none of its sections"),
+    ("garbage.inp", bytes(range(256)) * 8, r"garbage.inp: .*binary"),
+])
+def test_files_that_are_not_swmm_models(tmp_path, name, content, words):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(InputError, match=words):
         read_inp(path)

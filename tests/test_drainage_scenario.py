@@ -214,6 +214,13 @@ def test_negative_or_missing_rain_is_refused(tmp_path):
         apply_rainfall(read_inp(STATION), nan)
 
 
+@pytest.mark.parametrize("recession", ["soon", -60, 1.5, float("nan")])
+def test_a_recession_that_is_not_a_duration_is_refused(recession):
+    storm = chicago(HEFEI, return_period=2, duration=1800, step=300)
+    with pytest.raises(ScenarioError, match="recession = .*expected a duration >= 0"):
+        apply_rainfall(read_inp(STATION), storm, recession=recession)
+
+
 def test_a_design_storm_longer_than_the_run_is_refused():
     storm = chicago(HEFEI, return_period=2, duration=7200, step=300)
     with pytest.raises(ScenarioError, match="before the design storm does"):

@@ -205,6 +205,21 @@ def test_missing_sidecars_are_inferred_one_by_one(editable):
     assert partial.sources == full.sources
 
 
+def test_links_to_undefined_nodes_are_refused(tmp_path):
+    inp = tmp_path / "dangling.inp"
+    inp.write_text(TAGGED.replace(" P3  J3  T1 ", " P3  J3  T9 "), encoding="utf-8")
+    with pytest.raises(InputError, match=r"dangling.inp: link 'P3' joins a node that no"):
+        load_assets(inp)
+
+
+def test_gbk_tags_name_the_zones(tmp_path):
+    """Models written in China often carry GBK text: zone names come through as written."""
+    inp = tmp_path / "gbk.inp"
+    inp.write_bytes(TAGGED.replace("north", "北区").encode("gb18030"))
+    a = load_assets(inp)
+    assert {z.name: z.nodes for z in a.zones} == {"北区": ("J1", "J2"), "south": ("J3",)}
+
+
 def test_not_an_inp_file(tmp_path):
     path = tmp_path / "notes.inp"
     path.write_text("hello\n", encoding="utf-8")

@@ -14,12 +14,13 @@ import pytest
 from hydro.drainage import read_inp, run
 from hydro.drainage.assets import load_drainage_assets, sidecar_path
 from hydro.drainage.inp import SwmmInput
+from hydro.drainage.operations import set_river_stage
+from hydro.drainage.rainfall import apply_rainfall
 from hydro.errors import InputError, ScenarioError
 from hydro.synth import city
 from hydro.synth import drainage_plan as plan
 from hydro.synth.drainage import bundled_rainfall, generate_drainage, write_drainage
-from hydro.synth.drainage_inp import assets_text, inp_text
-from hydro.synth.drainage_storms import DESIGN_SERIES, apply_design_storm, set_river_stage
+from hydro.synth.drainage_inp import GAUGE, assets_text, inp_text
 
 BUNDLED = Path(__file__).resolve().parents[1] / "networks" / "xuancheng" / "drainage.inp"
 WATERLOGGED = 0.15          # m of water in a lane (GB 50014)
@@ -244,37 +245,50 @@ def test_write_drainage_refuses_a_bad_path(tmp_path):
 # Design storm and river stage edits
 
 
-def test_apply_design_storm_replaces_the_series_and_the_run_length():
+def test_bundled_model_holds_the_default_storm_and_its_recession(model):
+    inp = read_inp(BUNDLED)
+    series = inp.rows("RAINGAGES")[0][5]
+    rows = [t for t in inp.rows("TIMESERIES") if t[0] == series]
+    assert {t[1] for t in inp.rows("SUBCATCHMENTS")} == {GAUGE}
+    np.testing.assert_allclose([float(t[3]) for t in rows[:-1]], model.storm.to_mm_per_hour(),
+                               rtol=1e-5)
+    assert inp.start_datetime == inp.report_start_datetime == plan.START
+    assert inp.end_datetime - plan.START == \
+        dt.timedelta(seconds=model.storm.duration + plan.RECESSION)
+
+
+def test_a_design_storm_replaces_the_gauge_series_and_the_run_length():
     inp = read_inp(BUNDLED)
     storm = bundled_rainfall().design_storm(return_period=30, duration=3 * 3600, step=600)
-    edited = apply_design_storm(apply_design_storm(inp, storm), storm, recession=1800)
-    rows = [t for t in edited.rows("TIMESERIES") if t[0] == DESIGN_SERIES]
-    assert len(rows) == storm.intensity.size + 1            # applying twice does not pile up
-    values = np.array([float(t[2]) for t in rows[:-1]])
-    np.testing.assert_allclose(values, storm.to_mm_per_hour(), atol=1e-4)
-    assert rows[-1][1:] == ["3:00:00", "0.0000"]
+    edited = apply_rainfall(apply_rainfall(inp, storm), storm, recession=1800)
     gauge = edited.rows("RAINGAGES")[0]
-    assert gauge[1:3] == ["INTENSITY", "0:10"] and gauge[-1] == DESIGN_SERIES
+    assert gauge[1:3] == ["INTENSITY", "0:10:00"]
+    rows = [t for t in edited.rows("TIMESERIES") if t[0] == gauge[5]]
+    assert len(rows) == storm.intensity.size + 1            # applying twice does not pile up
+    values = np.array([float(t[3]) for t in rows[:-1]])
+    np.testing.assert_allclose(values, storm.to_mm_per_hour(), rtol=1e-5)
+    assert rows[-1][2:] == ["03:00:00", "0"]
     assert edited.end_datetime - edited.start_datetime == dt.timedelta(seconds=3 * 3600 + 1800)
     assert inp.rows("TIMESERIES") != edited.rows("TIMESERIES")   # the original is untouched
 
 
-def test_apply_design_storm_refuses_what_it_cannot_do():
+def test_a_design_storm_names_its_gauge_and_speaks_the_model_units():
     storm = bundled_rainfall().design_storm(return_period=2)
     inp = read_inp(BUNDLED)
     with pytest.raises(ScenarioError, match="did you mean 'RG_CITY'"):
-        apply_design_storm(inp, storm, gauge="RG_CITI")
+        apply_rainfall(inp, storm, gauge="RG_CITI")
     us = SwmmInput.from_text("[OPTIONS]\nFLOW_UNITS CFS\n[RAINGAGES]\nG INTENSITY 0:05 1.0 "
                              "TIMESERIES S\n[JUNCTIONS]\nJ 0 1\n[OUTFALLS]\nO 0 FREE\n")
-    with pytest.raises(InputError, match="FLOW_UNITS"):
-        apply_design_storm(us, storm)
+    edited = apply_rainfall(us, storm)
+    first = next(t for t in edited.rows("TIMESERIES") if t[0] == edited.rows("RAINGAGES")[0][5])
+    assert float(first[3]) == pytest.approx(storm.to_mm_per_hour()[0] / 25.4, rel=1e-5)  # in/h
 
 
-def test_set_river_stage_changes_only_the_outfalls_named():
+def test_set_river_stage_changes_only_the_outfalls_of_the_river():
     inp = read_inp(BUNDLED)
     assets = load_drainage_assets(BUNDLED)
     wanxi = assets.outfalls_of("wanxi")
-    table = set_river_stage(inp, 16.5, outfalls=wanxi).outfalls()
+    table = set_river_stage(inp, 16.5, river="wanxi", assets=assets).outfalls()
     assert (table.loc[list(wanxi), "stage_data"].astype(float) == 16.5).all()
     others = table.drop(index=list(wanxi))
     assert (others["stage_data"].astype(float) == 12.0).all()
@@ -294,7 +308,7 @@ def test_set_river_stage_changes_only_the_outfalls_named():
 def _design_run(*, return_period: float, stage: float | None, recession: float):
     inp = read_inp(BUNDLED)
     storm = bundled_rainfall().design_storm(return_period=return_period, duration=7200)
-    inp = apply_design_storm(inp, storm, recession=recession)
+    inp = apply_rainfall(inp, storm, recession=recession)
     if stage is not None:
         inp = set_river_stage(inp, stage)
     return run(inp, scenario=f"P{return_period:g}")

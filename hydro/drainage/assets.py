@@ -125,18 +125,17 @@ class DrainageAssets:
 
     def station(self, name: str) -> PumpStation:
         """The pump station called ``name``; ScenarioError with a hint when there is none."""
-        for station in self.pump_stations:
-            if station.name == name:
-                return station
-        known = [s.name for s in self.pump_stations]
-        raise ScenarioError(f"{self._label}: no pump station {name!r}; {suggest(name, known)}")
+        return self._find("pump station", name, self.pump_stations)
 
     def river(self, name: str) -> River:
-        for river in self.rivers:
-            if river.name == name:
-                return river
-        known = [r.name for r in self.rivers]
-        raise ScenarioError(f"{self._label}: no river {name!r}; {suggest(name, known)}")
+        return self._find("river", name, self.rivers)
+
+    def _find(self, kind: str, name: str, items):
+        for item in items:
+            if item.name == name:
+                return item
+        raise ScenarioError(f"{self._label}: no {kind} {name!r}; "
+                            f"{suggest(name, [i.name for i in items])}")
 
     def outfalls_of(self, river: str | None = None) -> tuple[str, ...]:
         """Outfalls on ``river`` (None: every outfall of the model)."""

@@ -49,8 +49,9 @@ import numpy as np
 from pydantic import AfterValidator, Field, ValidationInfo, model_validator
 
 from hydro.drainage.assets import DrainageAssets, River
-from hydro.drainage.inp import SwmmInput, format_row, si_factors
+from hydro.drainage.inp import SwmmInput, format_row, parse_clock, si_factors
 from hydro.errors import InputError, ScenarioError, suggest
+from hydro.scenario.loader import validate
 from hydro.scenario.schema import Duration, Length, Strict, check_name, clock, operation
 
 # Control rules written by hydro win over the model's own (SWMM keeps the highest priority).
@@ -400,24 +401,17 @@ def _add_rules(inp: SwmmInput, rules: list[tuple[str, list[str], int]], comment:
         name = unique_name(stem, taken)
         taken.append(name)
         lines += [f"RULE {name}", *clauses, f"PRIORITY {priority}", ""]
-    if inp.options.get("RULE_STEP") and _clock_seconds(inp.options["RULE_STEP"]) > 0:
+    if inp.options.get("RULE_STEP") and parse_clock(inp.options["RULE_STEP"]) > 0:
         inp = inp.with_options({"RULE_STEP": "00:00:00"})
     return inp.append_rows("CONTROLS", lines)
 
 
-def _clock_seconds(text: str) -> float:
-    parts = [float(p) for p in text.split(":")]
-    return sum(p * s for p, s in zip(parts, (3600.0, 60.0, 1.0), strict=False))
-
-
-@operation("drainage")
-class PumpOutage(DrainageOperation):
-    """Pumps out of service in a time window (default: the whole run).
+class _PumpsInWindow(DrainageOperation):
+    """Pumps acted on in a time window (default: the whole run).
 
     ``station``: a pump station (sidecar) or pump name, or a list of them.
     """
 
-    type: Literal["pump_outage"] = "pump_outage"
     station: str | list[str]
     start: Duration = 0
     end: Duration | None = None
@@ -433,9 +427,22 @@ class PumpOutage(DrainageOperation):
     def window(self) -> Window:
         return Window(start=self.start, end=self.end)
 
-    def apply(self, inp: SwmmInput, *, assets: DrainageAssets | None = None) -> SwmmInput:
+    def _chosen_pumps(self, inp: SwmmInput, assets: DrainageAssets | None,
+                      what: str) -> list[_Pump]:
+        """The pumps named, once the window is known to start before the run ends."""
         pumps = _resolve_pumps(self.station, inp, assets)
-        self.window.check_inside(inp, f"the outage of {', '.join(_as_list(self.station))}")
+        self.window.check_inside(inp, f"the {what} of {', '.join(_as_list(self.station))}")
+        return pumps
+
+
+@operation("drainage")
+class PumpOutage(_PumpsInWindow):
+    """Pumps out of service in a time window (default: the whole run)."""
+
+    type: Literal["pump_outage"] = "pump_outage"
+
+    def apply(self, inp: SwmmInput, *, assets: DrainageAssets | None = None) -> SwmmInput:
+        pumps = self._chosen_pumps(inp, assets, "outage")
         in_rules = _referenced_in_rules(inp)
         rules = []
         for p in pumps:
@@ -456,7 +463,7 @@ class PumpOutage(DrainageOperation):
 
 
 @operation("drainage")
-class PumpCapacity(DrainageOperation):
+class PumpCapacity(_PumpsInWindow):
     """Pumps running at a fraction of their capacity (curve flows x fraction).
 
     Whole run: a scaled copy of each pump curve. A window (``start``/``end``): control rules
@@ -464,25 +471,10 @@ class PumpCapacity(DrainageOperation):
     """
 
     type: Literal["pump_capacity"] = "pump_capacity"
-    station: str | list[str]
     fraction: float = Field(gt=0, le=1)
-    start: Duration = 0
-    end: Duration | None = None
-
-    @model_validator(mode="after")
-    def _check(self):
-        self.window.check()
-        if not _as_list(self.station):
-            raise ValueError("station: name at least one pump station or pump")
-        return self
-
-    @property
-    def window(self) -> Window:
-        return Window(start=self.start, end=self.end)
 
     def apply(self, inp: SwmmInput, *, assets: DrainageAssets | None = None) -> SwmmInput:
-        pumps = _resolve_pumps(self.station, inp, assets)
-        self.window.check_inside(inp, f"the capacity change of {', '.join(_as_list(self.station))}")
+        pumps = self._chosen_pumps(inp, assets, "capacity change")
         if self.window.whole_run:
             return self._scaled_curves(inp, pumps)
         return self._rules(inp, pumps)
@@ -529,7 +521,8 @@ class PumpCapacity(DrainageOperation):
                 running.append(f"AND NODE {_token(p.inlet)} DEPTH >= {p.shutoff}")
             rules.append((f"HYDRO_CAPACITY_{p.name}",
                           [*self.window.premises(), *running,
-                           f"THEN PUMP {_token(p.name)} SETTING = {_num(self.fraction)}"], RULE_PRIORITY))
+                           f"THEN PUMP {_token(p.name)} SETTING = {_num(self.fraction)}"],
+                          RULE_PRIORITY))
             if end is not None:
                 rules.append((f"HYDRO_RESTORE_{p.name}",
                               [f"IF SIMULATION TIME >= {_hours(end)}", *running,
@@ -927,7 +920,14 @@ class InitialState(DrainageOperation):
 
 
 def set_river_stage(inp: SwmmInput, stage: float, *, outfalls: Sequence[str] | None = None,
+                    river: str | None = None,
                     assets: DrainageAssets | None = None) -> SwmmInput:
-    """``inp`` with a constant river ``stage`` (water level, m) at ``outfalls`` (default: all)."""
-    op = RiverStage(outfalls=list(outfalls) if outfalls is not None else None, stage=stage)
-    return op.apply(inp, assets=assets)
+    """``inp`` with a constant river ``stage`` (water level, m) at ``outfalls``, or at the
+    outfalls ``assets`` put on ``river``, or (neither) at every outfall: the operation
+    ``river_stage`` outside a scenario.
+
+    Raises ScenarioError for a stage that is not a finite level, unknown outfalls or rivers, and
+    a stage below the outfalls' inverts (a depth mistaken for a level)."""
+    fields = {"stage": stage, "river": river,
+              "outfalls": None if outfalls is None else list(outfalls)}
+    return validate(RiverStage, fields, "set_river_stage").apply(inp, assets=assets)

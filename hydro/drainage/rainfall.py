@@ -42,8 +42,7 @@ def apply_rainfall(inp: SwmmInput, rain: Hyetograph | RainSeries, *, gauge: Gaug
     Raises ScenarioError for negative or missing rain, unknown gauges, an observed series that
     does not cover the simulation, and a simulation that ends before it starts.
     """
-    recession_s = parse_duration(recession) if not isinstance(recession, int | float) \
-        else _seconds(recession)
+    recession_s = _recession(recession)
     design = isinstance(rain, Hyetograph)
     t0 = _instant(start) if start is not None else None
     if design:
@@ -66,22 +65,25 @@ def apply_rainfall(inp: SwmmInput, rain: Hyetograph | RainSeries, *, gauge: Gaug
         series.check_covers(t0, t1 if t1 is not None else t0)
         series = series.between(t0, t1 if t1 is not None else series.end)
     if t1 is None:
-        t1 = series.end + np.timedelta64(int(recession_s), "s")
+        t1 = series.end + np.timedelta64(recession_s, "s")
 
     targets = _gauges(inp, series, gauge)
     if not inp.rows("RAINGAGES"):
         inp = _add_gauge(inp)
-    inp = _write_series(inp, series, targets)
+    label = repr(rain) if design else (series.source or "rain series")
+    inp = _write_series(inp, series, targets, label)
     return _set_period(inp, t0, t1)
 
 
 # ------------------------------------------------------------------------------------------------
 
 
-def _seconds(value: float) -> int:
-    if not np.isfinite(value) or value < 0:
-        raise ScenarioError(f"recession = {value!r} s; expected a duration >= 0")
-    return int(value)
+def _recession(value) -> int:
+    try:
+        return parse_duration(value)
+    except (ValueError, OverflowError):   # int() of NaN or infinity
+        raise ScenarioError(f"recession = {value!r}; expected a duration >= 0 in whole seconds, "
+                            "such as 3600 or '6h'") from None
 
 
 def _instant(value) -> np.datetime64:
@@ -158,12 +160,14 @@ def _add_gauge(inp: SwmmInput) -> SwmmInput:
     return inp.replace_rows("SUBCATCHMENTS", rows) if rows else inp
 
 
-def _write_series(inp: SwmmInput, series: RainSeries, targets: dict[str, str]) -> SwmmInput:
-    """One dated [TIMESERIES] per series gauge used, and the target gauges pointed at them."""
+def _write_series(inp: SwmmInput, series: RainSeries, targets: dict[str, str],
+                  label: str) -> SwmmInput:
+    """One dated [TIMESERIES] per series gauge used, and the target gauges pointed at them;
+    ``label`` says in a comment what the rain is."""
     to_model = 1.0 / si_factors(inp.flow_units).rain  # m/s -> mm/h or in/h
     taken = [t[0] for t in inp.rows("TIMESERIES")] + [t[0] for t in inp.rows("CURVES")]
     names: dict[str, str] = {}
-    lines = [f";; rainfall written by hydro: {series.source or 'rain series'}"]
+    lines = [f";; rainfall written by hydro: {label}"]
     stamps = pd.DatetimeIndex(series.times)
     dates = stamps.strftime("%m/%d/%Y")
     times = stamps.strftime("%H:%M:%S")

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 
 from hydro.errors import ScenarioError
@@ -122,3 +123,30 @@ def outputs(out, names: Sequence[str], shape: tuple[int, ...], dtype) -> list[np
     if len(out) != len(names):
         raise ValueError(f"out must hold {len(names)} arrays ({', '.join(names)}), got {len(out)}")
     return [output(arr, shape, dtype, name) for arr, name in zip(out, names, strict=True)]
+
+
+# --- inside the sweeps: missing samples ---------------------------------------------------------
+# Each sweep keeps per element ``gap`` (the last sample was missing, or none was valid yet; starts
+# True, so the first gap runs from t = 0) and ``tprev`` (the time of the last valid sample, kept
+# only across a gap): a valid sample after a valid one, the common path, touches no time state.
+# Numba inlines these into the cached kernels but does not see edits made here: after changing them,
+# delete hydro/kernels/__pycache__ so the kernels compile again.
+
+
+@numba.njit(inline="always")
+def note_missing(gap, tprev, j, t_last):
+    """Sample ``j`` at this row is missing: at the first missing row remember when the last valid
+    sample was (``t_last``, the previous row's time)."""
+    if not gap[j]:
+        gap[j] = True
+        tprev[j] = t_last
+
+
+@numba.njit(inline="always")
+def closed_interval(gap, tprev, j, ti, t_last):
+    """Length [s] of the interval a valid sample of ``j`` at ``ti`` closes: back to the last valid
+    sample (``t_last`` unless a gap came between); ends the gap."""
+    if gap[j]:
+        gap[j] = False
+        return ti - tprev[j]
+    return ti - t_last

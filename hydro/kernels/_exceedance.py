@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numba
 import numpy as np
 
-from hydro.kernels._common import BLOCK, outputs
+from hydro.kernels._common import BLOCK, note_missing, outputs
 
 # Elements per quiet-chunk test in the sweep (see exceedance_kernel); 32 measured best of 16..256.
 CHUNK = 32
@@ -122,10 +122,8 @@ def exceedance_kernel(x, t, threshold, trapezoid, block,
                             tpk[j] = ti
                         prev[j] = v
                         continue
-                    if v != v:                 # missing: remember when the last valid sample was
-                        if not gap[j]:
-                            gap[j] = True
-                            tprev[j] = t_last
+                    if v != v:
+                        note_missing(gap, tprev, j, t_last)
                         continue
                     seen = a == a
                     was = a > thr

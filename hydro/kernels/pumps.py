@@ -16,8 +16,10 @@ import numpy as np
 from hydro.errors import InputError
 from hydro.kernels._common import (
     BLOCK,
+    closed_interval,
     finite_number,
     is_trapezoid,
+    note_missing,
     outputs,
     sample_times,
     series,
@@ -80,8 +82,7 @@ def _pump_kernel(flow, capacity, t, eps, fraction, trapezoid, block,
         m = min(block, n_link - lo)
         cap = capacity[lo:lo + m] * fraction
         prev = np.full(m, np.nan)
-        # The last valid time is kept only across missing samples (see the exceedance sweep).
-        gap = np.ones(m, dtype=np.bool_)
+        gap = np.ones(m, dtype=np.bool_)   # missing samples: see _common.note_missing
         tprev = np.zeros(m)
         total_w = np.zeros(m)      # sum of weights
         run_w = np.zeros(m)        # sum of weights while running
@@ -96,18 +97,12 @@ def _pump_kernel(flow, capacity, t, eps, fraction, trapezoid, block,
             for j in range(m):
                 v = np.float64(row[j])
                 if v != v:
-                    if not gap[j]:
-                        gap[j] = True
-                        tprev[j] = t_last
+                    note_missing(gap, tprev, j, t_last)
                     continue
                 mag = abs(v)
                 run = 1.0 if mag > eps else 0.0
                 at_cap = 1.0 if mag >= cap[j] else 0.0
-                if gap[j]:
-                    length = ti - tprev[j]
-                    gap[j] = False
-                else:
-                    length = ti - t_last
+                length = closed_interval(gap, tprev, j, ti, t_last)
                 if trapezoid:
                     a = prev[j]
                     if a == a:

@@ -17,8 +17,10 @@ import numpy as np
 from hydro.errors import InputError
 from hydro.kernels._common import (
     BLOCK,
+    closed_interval,
     finite_number,
     is_trapezoid,
+    note_missing,
     output,
     sample_times,
     series,
@@ -143,8 +145,7 @@ def _compliance_kernel(pressure, demand, weighted, threshold, t, trapezoid, bloc
         m = min(block, n_node - lo)
         prev_d = np.full(m, np.nan)  # weight of the last valid sample (demand or 1); NaN: none yet
         prev_good = np.zeros(m)    # its compliant weight (prev_d or 0)
-        # As in the exceedance sweep: the last valid time is kept only across missing samples.
-        gap = np.ones(m, dtype=np.bool_)
+        gap = np.ones(m, dtype=np.bool_)   # missing samples: see _common.note_missing
         tprev = np.zeros(m)
         t_first = np.full(m, np.nan)
         num = np.zeros(m)
@@ -152,7 +153,6 @@ def _compliance_kernel(pressure, demand, weighted, threshold, t, trapezoid, bloc
         for i in range(n_time):
             ti = t[i]
             t_last = t[i - 1] if i > 0 else 0.0
-            half = 0.5 * (ti - t_last)
             p_row = pressure[s, i, lo:lo + m]
             d_row = demand[s, i, lo:lo + m] if weighted else demand[0, 0, :0]
             for j in range(m):
@@ -161,18 +161,12 @@ def _compliance_kernel(pressure, demand, weighted, threshold, t, trapezoid, bloc
                 if weighted:
                     d = max(np.float64(d_row[j]), 0.0) if d_row[j] == d_row[j] else np.nan
                 if p != p or d != d:
-                    if not gap[j]:
-                        gap[j] = True
-                        tprev[j] = t_last
+                    note_missing(gap, tprev, j, t_last)
                     continue
                 good = d if p >= threshold else 0.0
-                if gap[j]:
-                    length = ti - tprev[j]
-                    gap[j] = False
-                    if t_first[j] != t_first[j]:
-                        t_first[j] = ti
-                else:
-                    length = 2.0 * half
+                if t_first[j] != t_first[j]:
+                    t_first[j] = ti
+                length = closed_interval(gap, tprev, j, ti, t_last)
                 if trapezoid:
                     if prev_d[j] == prev_d[j]:
                         num[j] += 0.5 * length * (prev_good[j] + good)
@@ -233,29 +227,22 @@ def _time_mean_kernel(x, t, trapezoid, block, out):
         lo = (work - s * n_blocks) * block
         m = min(block, n_elem - lo)
         prev = np.full(m, np.nan)
-        gap = np.ones(m, dtype=np.bool_)   # see _compliance_kernel
+        gap = np.ones(m, dtype=np.bool_)   # missing samples: see _common.note_missing
         tprev = np.zeros(m)
         t_first = np.full(m, np.nan)
         integral = np.zeros(m)
         for i in range(n_time):
             ti = t[i]
             t_last = t[i - 1] if i > 0 else 0.0
-            half = 0.5 * (ti - t_last)
             row = x[s, i, lo:lo + m]
             for j in range(m):
                 v = np.float64(row[j])
                 if v != v:
-                    if not gap[j]:
-                        gap[j] = True
-                        tprev[j] = t_last
+                    note_missing(gap, tprev, j, t_last)
                     continue
-                if gap[j]:
-                    length = ti - tprev[j]
-                    gap[j] = False
-                    if t_first[j] != t_first[j]:
-                        t_first[j] = ti
-                else:
-                    length = 2.0 * half
+                if t_first[j] != t_first[j]:
+                    t_first[j] = ti
+                length = closed_interval(gap, tprev, j, ti, t_last)
                 if trapezoid:
                     a = prev[j]
                     if a == a:

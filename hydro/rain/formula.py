@@ -123,10 +123,27 @@ def _power_law_limit_minutes(b: float, n: float) -> float:
     return math.inf if n <= 1 else b / (n - 1.0)
 
 
+class _FormulaInSI:
+    """Intensity and depth in SI from a formula's own ``q`` (L/(s·ha), t in minutes)."""
+
+    name: str
+
+    def intensity(self, duration, return_period) -> np.ndarray:
+        """Mean intensity in m/s over ``duration`` seconds."""
+        t = _durations(duration, self.name, "s")
+        return self.q(t / 60.0, return_period) * LSHA_TO_M_PER_S
+
+    def depth(self, duration, return_period) -> np.ndarray:
+        """IDF depth in m over ``duration`` seconds: intensity × duration."""
+        t = _durations(duration, self.name, "s")
+        _check_growing(self, t, return_period)
+        return self.intensity(t, return_period) * t
+
+
 # --- the general form ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class ChineseFormula:
+class ChineseFormula(_FormulaInSI):
     """q = a·(1 + c·lg P) / (t + b)^n in L/(s·ha), with ``a`` = 167·A1.
 
     Parameters: ``a`` (L/(s·ha), > 0), ``c`` (-, >= 0), ``b`` (minutes, >= 0),
@@ -174,17 +191,6 @@ class ChineseFormula:
         t = _durations(t_minutes, self.name, "min")
         return _power_law_q(self.a * self._factor(return_period), self.b, self.n, t)
 
-    def intensity(self, duration, return_period) -> np.ndarray:
-        """Mean intensity in m/s over ``duration`` seconds."""
-        t = _durations(duration, self.name, "s")
-        return self.q(t / 60.0, return_period) * LSHA_TO_M_PER_S
-
-    def depth(self, duration, return_period) -> np.ndarray:
-        """IDF depth in m over ``duration`` seconds: intensity × duration."""
-        t = _durations(duration, self.name, "s")
-        _check_growing(self, t, return_period)
-        return self.intensity(t, return_period) * t
-
     def max_duration(self, return_period) -> float:
         """Longest duration in s over which depth grows (inf when n <= 1)."""
         return _power_law_limit_minutes(self.b, self.n) * 60.0
@@ -198,7 +204,7 @@ class ChineseFormula:
 # --- the tabulated form -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class TabulatedFormula:
+class TabulatedFormula(_FormulaInSI):
     """One power law per return period: q = A/(t + b)^n for each tabulated P.
 
     ``rows`` maps a return period in years to ``(A, b, n)`` (A in L/(s·ha), b in minutes).
@@ -283,17 +289,6 @@ class TabulatedFormula:
             return q_lo
         q_hi = _power_law_q(a[idx + 1], b[idx + 1], n[idx + 1], t)
         return (1.0 - weight) * q_lo + weight * q_hi
-
-    def intensity(self, duration, return_period) -> np.ndarray:
-        """Mean intensity in m/s over ``duration`` seconds."""
-        t = _durations(duration, self.name, "s")
-        return self.q(t / 60.0, return_period) * LSHA_TO_M_PER_S
-
-    def depth(self, duration, return_period) -> np.ndarray:
-        """IDF depth in m over ``duration`` seconds."""
-        t = _durations(duration, self.name, "s")
-        _check_growing(self, t, return_period)
-        return self.intensity(t, return_period) * t
 
     def max_duration(self, return_period) -> float:
         """Longest duration in s over which depth grows, for the rows bracketing the period."""

@@ -32,6 +32,9 @@ from types import MappingProxyType
 from typing import Any
 
 from hydro.errors import InputError, ScenarioError, suggest
+from hydro.inpfile import read_text
+from hydro.supply.engine import LinkType
+from hydro.supply.inp import read_elements, read_sections
 
 SIDECARS = {"assets": "_assets.toml", "nodes": "_nodes.csv", "pipes": "_pipes.csv"}
 LAND_USES = ("residential", "commercial", "industrial")
@@ -189,12 +192,14 @@ class SupplyAssets:
 
 @dataclass(frozen=True)
 class InpIndex:
+    """Element ids (file order), link ends, tags and the headloss formula of an EPANET model."""
+
     junctions: tuple[str, ...]
     reservoirs: tuple[str, ...]
     tanks: tuple[str, ...]
     pipes: Mapping[str, tuple[str, str, float]]   # id -> (start, end, roughness)
-    pumps: Mapping[str, tuple[str, str]]
-    valves: Mapping[str, tuple[str, str, str]]    # id -> (start, end, type)
+    pumps: Mapping[str, tuple[str, str]]          # id -> (start, end)
+    valves: Mapping[str, tuple[str, str]]         # id -> (start, end)
     node_tags: Mapping[str, str]
     link_tags: Mapping[str, str]
     headloss: str
@@ -208,71 +213,65 @@ class InpIndex:
         return frozenset({*self.pipes, *self.pumps, *self.valves})
 
 
+_NODE_SECTIONS = ("JUNCTIONS", "RESERVOIRS", "TANKS")   # by EPANET node type code
+_LINK_SECTIONS = {LinkType.CVPIPE: "PIPES", LinkType.PIPE: "PIPES", LinkType.PUMP: "PUMPS"}
+
+
 def read_inp_index(path: str | Path) -> InpIndex:
-    """Element ids, link ends, tags and the headloss formula of an EPANET INP file."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such EPANET input file")
-    try:
-        text = path.read_bytes().decode("utf-8", errors="replace")
-    except OSError as err:
-        raise InputError(f"{path}: cannot read ({err.strerror})") from None
-    sections: dict[str, list[list[str]]] = {}
-    current: list[list[str]] | None = None
-    for raw in text.splitlines():
-        line = raw.split(";", 1)[0].strip()
-        if not line:
-            continue
-        if line.startswith("["):
-            current = sections.setdefault(line.strip("[]").strip().upper(), [])
-            continue
-        if current is not None:
-            current.append(line.split())
-    if not any(k in sections for k in ("JUNCTIONS", "RESERVOIRS", "TANKS")):
+    """Element ids, link ends, tags and the headloss formula of an EPANET INP file.
+
+    The elements come from :func:`hydro.supply.inp.read_elements` (the engine's own order);
+    duplicate ids and links to undefined nodes raise InputError naming the file and the element.
+    """
+    doc = read_text(path)
+    path = doc.path
+    e = read_elements(doc.text)
+    if not e.node_ids:
         raise InputError(f"{path}: not an EPANET input file (no [JUNCTIONS], [RESERVOIRS] "
-                         "or [TANKS] section)")
+                         "or [TANKS] rows)")
+    node_sections = [_NODE_SECTIONS[t] for t in e.node_types.tolist()]
+    link_sections = [_LINK_SECTIONS.get(t, "VALVES") for t in e.link_types.tolist()]
+    _check_unique(path, e.node_ids, node_sections, "node")
+    _check_unique(path, e.link_ids, link_sections, "link")
+    undefined = (e.link_start < 0) | (e.link_end < 0)
+    if undefined.any():
+        link = e.link_ids[int(undefined.argmax())]
+        raise InputError(f"{path}: link {link!r} joins a node that no [JUNCTIONS], [RESERVOIRS] "
+                         "or [TANKS] row defines")
+    ends = {link: (e.node_ids[a], e.node_ids[b]) for link, a, b
+            in zip(e.link_ids, e.link_start.tolist(), e.link_end.tolist(), strict=True)}
+    rows = read_sections(doc.text, ("PIPES", "OPTIONS"))
+    pipes = {}
+    for row in rows["PIPES"]:
+        if len(row) < 6:
+            raise InputError(f"{path}: [PIPES] line for {row[0]!r} has {len(row)} fields, "
+                             "expected at least 6")
+        pipes[row[0]] = (*ends[row[0]], _to_float(row[5], path, "PIPES", row[0]))
+    by_section: dict[str, dict[str, tuple[str, str]]] = {"PUMPS": {}, "VALVES": {}}
+    for link, section in zip(e.link_ids, link_sections, strict=True):
+        if section in by_section:
+            by_section[section][link] = ends[link]
+    headloss = next((row[1].upper() for row in rows["OPTIONS"]
+                     if row[0].upper() == "HEADLOSS" and len(row) > 1), "H-W")
 
     def ids(section: str) -> tuple[str, ...]:
-        return tuple(row[0] for row in sections.get(section, []))
+        return tuple(n for n, s in zip(e.node_ids, node_sections, strict=True) if s == section)
 
-    def ends(section: str, width: int) -> dict[str, list[str]]:
-        out = {}
-        for row in sections.get(section, []):
-            if len(row) < width:
-                raise InputError(f"{path}: [{section}] line for {row[0]!r} has {len(row)} fields, "
-                                 f"expected at least {width}")
-            out[row[0]] = row
-        return out
-
-    _check_unique(path, sections, ("JUNCTIONS", "RESERVOIRS", "TANKS"), "node")
-    _check_unique(path, sections, ("PIPES", "PUMPS", "VALVES"), "link")
-    pipes = {k: (r[1], r[2], _to_float(r[5], path, "PIPES", k))
-             for k, r in ends("PIPES", 6).items()}
-    pumps = {k: (r[1], r[2]) for k, r in ends("PUMPS", 3).items()}
-    valves = {k: (r[1], r[2], r[4].upper()) for k, r in ends("VALVES", 5).items()}
-    node_tags, link_tags = {}, {}
-    for row in sections.get("TAGS", []):
-        if len(row) >= 3:
-            (node_tags if row[0].upper() == "NODE" else link_tags)[row[1]] = row[2]
-    headloss = "H-W"
-    for row in sections.get("OPTIONS", []):
-        if row[0].upper() == "HEADLOSS" and len(row) > 1:
-            headloss = row[1].upper()
-    return InpIndex(ids("JUNCTIONS"), ids("RESERVOIRS"), ids("TANKS"), pipes, pumps, valves,
-                    node_tags, link_tags, headloss)
+    return InpIndex(ids("JUNCTIONS"), ids("RESERVOIRS"), ids("TANKS"), pipes,
+                    by_section["PUMPS"], by_section["VALVES"],
+                    {n: tag for (kind, n), tag in e.tags.items() if kind == "NODE"},
+                    {n: tag for (kind, n), tag in e.tags.items() if kind != "NODE"}, headloss)
 
 
-def _check_unique(path: Path, sections: dict[str, list[list[str]]], names: tuple[str, ...],
-                  kind: str) -> None:
+def _check_unique(path: Path, ids: list[str], sections: list[str], kind: str) -> None:
     seen: dict[str, str] = {}
-    for section in names:
-        for row in sections.get(section, []):
-            if row[0] in seen:
-                where_ = (f"twice in [{section}]" if seen[row[0]] == section
-                          else f"in both [{seen[row[0]]}] and [{section}]")
-                raise InputError(f"{path}: {kind} id {row[0]!r} appears {where_}; every {kind} "
-                                 "needs its own id")
-            seen[row[0]] = section
+    for name, section in zip(ids, sections, strict=True):
+        if name in seen:
+            where_ = (f"twice in [{section}]" if seen[name] == section
+                      else f"in both [{seen[name]}] and [{section}]")
+            raise InputError(f"{path}: {kind} id {name!r} appears {where_}; every {kind} "
+                             "needs its own id")
+        seen[name] = section
 
 
 def _to_float(text: str, path: Path, section: str, element: str) -> float:

@@ -9,6 +9,7 @@ toolkit when they disagree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,8 +82,21 @@ def read_elements(text: str) -> Elements:
                     ends_array[:, 0], ends_array[:, 1], x, y, tags)
 
 
-def _blocks(text: str) -> dict[str, list[tuple[int, str]]]:
-    """Section name -> [(position in file, text of the section)], for the sections hydro reads."""
+def read_sections(text: str, names: Iterable[str]) -> dict[str, list[list[str]]]:
+    """The data rows (tokens, comments cut) of the named sections, every block in file order.
+
+    For what :func:`read_elements` does not hold (options, pipe properties); a section the file
+    lacks gives no rows.
+    """
+    wanted = {name.upper() for name in names}
+    blocks = _blocks(text, wanted)
+    return {name: [row for _, block in blocks.get(name, []) for line in block.splitlines()
+                   if (row := line.partition(";")[0].split())]
+            for name in wanted}
+
+
+def _blocks(text: str, wanted: Set[str] = _WANTED) -> dict[str, list[tuple[int, str]]]:
+    """Section name -> [(position in file, text of the section)], for the ``wanted`` sections."""
     heads = []
     at = text.find("[")
     while at >= 0:
@@ -93,7 +107,7 @@ def _blocks(text: str) -> dict[str, list[tuple[int, str]]]:
         at = text.find("[", at + 1)
     blocks: dict[str, list[tuple[int, str]]] = {}
     for k, (at, body, name) in enumerate(heads):
-        if name in _WANTED:
+        if name in wanted:
             end = heads[k + 1][0] if k + 1 < len(heads) else len(text)
             blocks.setdefault(name, []).append((at, text[body:end]))
     return blocks

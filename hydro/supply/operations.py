@@ -128,20 +128,23 @@ class SourcePipeline(Strict):
     """Open (or close) a source's raw-water pipeline, size it, cap its flow, set the reservoir.
 
     Made for the Gangkouwan main: its isolation links are closed in the model; opening them and
-    giving its flow-control valve a setting brings the third source in.
+    giving its flow-control valve a setting brings the third source in. ``flow_cap = "none"``
+    opens the valve wide, so that the pipe alone limits the flow.
     """
 
     type: Literal["gangkouwan_pipeline"] = "gangkouwan_pipeline"
     source: str = "gangkouwan"
     open: bool = True
     diameter: Length | None = Field(default=None, gt=0)
-    flow_cap: Flow | None = Field(default=None, ge=0)
+    flow_cap: Flow | Literal["none"] | None = None  # "none": the valve wide open, no cap
     reservoir_level: Length | None = None
 
     def edits(self, ctx: Context) -> list[Edit]:
         source = source_of(ctx, self.source)
         if not source.raw_main and self.diameter is not None:
             raise ctx.fail(f"source {source.name!r} has no raw-water main to resize")
+        if isinstance(self.flow_cap, float) and self.flow_cap < 0:
+            raise ctx.fail(f"flow_cap must be positive (got {self.flow_cap} m3/s)")
         if self.flow_cap is not None and not source.flow_control_valve:
             raise ctx.fail(f"source {source.name!r} has no flow-control valve to cap its flow")
         gates = [ctx.link(n) for n in source.isolation_links]
@@ -156,7 +159,11 @@ class SourcePipeline(Strict):
             if diameter is not None:
                 for link in mains:
                     project.set_link_value(link, LinkProperty.DIAMETER, diameter)
-            if valve is not None and cap is not None:
+            if valve is not None and cap == "none":
+                # Fully open: a valve asked for more than the pipe can carry keeps switching
+                # between open and active, and EPANET spends its trials on that.
+                project.set_link_value(valve, LinkProperty.INITSTATUS, 1.0)
+            elif valve is not None and cap is not None:
                 project.set_link_value(valve, LinkProperty.INITSETTING, cap)
             if level is not None:
                 project.set_node_value(reservoir, NodeProperty.ELEVATION, level)

@@ -25,7 +25,6 @@ from hydro.results import build_dataset
 from hydro.supply.operations import SourceOutage, SourcePipeline
 from hydro.supply.scenario import Loaded, load_scenario, resolve, run_scenario
 
-UNCAPPED = 100.0  # m3/s: a flow cap no pipeline reaches, so the pipe itself limits the flow
 DAY = 86400
 
 
@@ -72,7 +71,7 @@ def _run_case(loaded: Loaded, source: str, kind: str, size: float, level: float,
     """One case: the base scenario plus the pipeline settings and the outages (whole run)."""
     pipe = SourcePipeline(source=source, open=True,
                           diameter=size if kind == "diameter" else None,
-                          flow_cap=size if kind == "flow_cap" else UNCAPPED,
+                          flow_cap=size if kind == "flow_cap" else "none",
                           reservoir_level=None if np.isnan(level) else level)
     extra = [pipe, *(SourceOutage(source=s) for s in out)]
     scenario = loaded.scenario.model_copy(update={

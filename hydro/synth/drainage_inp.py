@@ -8,15 +8,15 @@ Chinese names live in the sidecar (UTF-8).
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 
 import numpy as np
 
+from hydro.drainage.inp import SwmmInput
+from hydro.drainage.rainfall import apply_rainfall
 from hydro.synth import city
 from hydro.synth import drainage_plan as plan
 from hydro.synth.drainage_layout import REGIONS
-from hydro.synth.drainage_storms import DESIGN_SERIES, raingage_row, timeseries_rows
 
 GAUGE = "RG_CITY"
 SIDECAR_FORMAT = 1
@@ -30,17 +30,14 @@ def _table(header: str, rows: list[str]) -> list[str]:
     return [f";;{header}", *rows, ""]
 
 
-def _options(model) -> list[str]:
-    start = _dt.datetime.strptime(plan.START, "%m/%d/%Y")
-    end = start + _dt.timedelta(seconds=model.storm.duration + plan.RECESSION_HOURS * 3600)
+def _options() -> list[str]:
+    """[OPTIONS] but the simulation period, which apply_rainfall sets from the storm."""
     step = int(plan.REPORT_STEP)
     values = [
         ("FLOW_UNITS", "CMS"), ("INFILTRATION", "HORTON"), ("FLOW_ROUTING", "DYNWAVE"),
         ("LINK_OFFSETS", "DEPTH"), ("MIN_SLOPE", "0"), ("ALLOW_PONDING", "YES"),
-        ("SKIP_STEADY_STATE", "NO"), ("START_DATE", plan.START), ("START_TIME", "00:00:00"),
-        ("REPORT_START_DATE", plan.START), ("REPORT_START_TIME", "00:00:00"),
-        ("END_DATE", end.strftime("%m/%d/%Y")), ("END_TIME", end.strftime("%H:%M:%S")),
-        ("SWEEP_START", "01/01"), ("SWEEP_END", "12/31"), ("DRY_DAYS", "7"),
+        ("SKIP_STEADY_STATE", "NO"), ("SWEEP_START", "01/01"), ("SWEEP_END", "12/31"),
+        ("DRY_DAYS", "7"),
         ("REPORT_STEP", f"{step // 3600:02d}:{step % 3600 // 60:02d}:{step % 60:02d}"),
         ("WET_STEP", "00:01:00"), ("DRY_STEP", "01:00:00"),
         ("ROUTING_STEP", f"{plan.ROUTING_STEP:g}"), ("RULE_STEP", "00:00:00"),
@@ -63,10 +60,11 @@ def inp_text(model) -> str:
                       f"{len(sc)} subcatchments, {model.area / 1e6:.1f} km2",
                       "built from public facts and labelled assumptions: see README.md",
                       f"sewers sized with storm formula: {model.formula}", ""]
-    out += ["[OPTIONS]", *_options(model)]
+    out += ["[OPTIONS]", *_options()]
     out += ["[EVAPORATION]", "CONSTANT         0.0", "DRY_ONLY         NO", ""]
+    # The gauge's series and the simulation period are written by apply_rainfall (below).
     out += ["[RAINGAGES]", *_table("Name Format Interval SCF Source",
-                                   [raingage_row(GAUGE, model.storm.step, DESIGN_SERIES)])]
+                                   [f"{GAUGE:<16} INTENSITY 0:05 1.0 TIMESERIES *"])]
 
     area_ha = sc["area"].to_numpy() / 1e4
     rows = [f"{n:<10} {GAUGE} {o:<10} {a:10.4f} {i * 100:7.2f} {w:10.2f} {s * 100:7.3f} 0"
@@ -130,8 +128,7 @@ def inp_text(model) -> str:
         for k, (x, y) in enumerate(points):
             rows.append(f"{name:<10} {kind if k == 0 else '':<6} {x:.3f} {y:.4f}")
     out += ["[CURVES]", *_table("Name Type X(head m) Y(flow m3/s)", rows)]
-    out += ["[TIMESERIES]", *_table("Name Time(H:MM:SS) Intensity(mm/h)",
-                                    timeseries_rows(model.storm, DESIGN_SERIES))]
+    out += ["[TIMESERIES]", *_table("Name Date Time Intensity(mm/h)", [])]
     out += ["[REPORT]", "INPUT      NO", "CONTROLS   NO", "SUBCATCHMENTS ALL", "NODES ALL",
             "LINKS ALL", ""]
 
@@ -161,7 +158,9 @@ def inp_text(model) -> str:
     out += ["[POLYGONS]", *_table("Subcatch X-Coord Y-Coord", rows)]
     gx, gy = _xy(0.0, 0.0)
     out += ["[SYMBOLS]", f"{GAUGE} {float(gx):.2f} {float(gy):.2f}", ""]
-    return "\n".join(out)
+    inp = SwmmInput.from_text("\n".join(out))
+    return apply_rainfall(inp, model.storm, gauge=GAUGE, start=plan.START,
+                          recession=plan.RECESSION).text()
 
 
 # ------------------------------------------------------------------------------------------------

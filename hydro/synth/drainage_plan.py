@@ -7,6 +7,7 @@ local metres east (x) and north (y) of the city centre (see :mod:`hydro.synth.ci
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 
 from hydro.synth.city import Box
@@ -161,8 +162,8 @@ MAX_SEWER_SLOPE = 0.02
 
 # ------------------------------------------------------------------------------------------------
 # Simulation (A)
-START = "07/01/2024"              # a flood-season day (MM/DD/YYYY, SWMM's date format)
-RECESSION_HOURS = 4.0             # simulated after the storm ends
+START = _dt.datetime(2024, 7, 1)  # a flood-season day, when the default storm begins
+RECESSION = 4 * 3600              # s simulated after the storm ends
 REPORT_STEP = 300                 # s
 ROUTING_STEP = 10.0               # s, largest dynamic-wave step (variable step below it)
 DEFAULT_SUBCATCHMENTS = 1500
