@@ -208,3 +208,17 @@ def test_bundled_scenarios_load_and_state_their_question(path: Path):
     loaded = load_scenario(path)
     assert loaded.scenario.question, f"{path.name} must open with a comment stating its question"
     build_edits(loaded)
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
+def test_bundled_scenarios_run(path: Path):
+    """Every bundled scenario runs (cut to 48 h, the end of the longest window; shares apart)."""
+    loaded = load_scenario(path)
+    s = loaded.scenario
+    s = s.model_copy(update={"time": s.time.model_copy(update={"duration": 48 * 3600}),
+                             "answers": s.answers.model_copy(update={"shares": False})})
+    ds = run_scenario(resolve(s, loaded.path))
+    assert ds.sizes["time"] == 49
+    city = ds["pressure_compliance"].sel(zone="city").values[0]
+    assert np.isfinite(city).all() and (0 <= city).all() and (city <= 1).all()
+    assert ds.attrs["question"] == loaded.scenario.question
