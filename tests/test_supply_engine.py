@@ -229,3 +229,12 @@ def test_halted_run_is_flagged_with_where(corpus_file):
     assert "disconnected" in ds.attrs["engine_warnings"]
     assert ds.sizes["time"] == 2
     assert np.isfinite(ds["hydraulic_head"].values).all()
+
+
+def test_quality_run_with_a_duration_off_the_report_step(small: Path):
+    """EN_runQ reports the quality clock; the loop must not take it for the hydraulic one."""
+    from hydro.supply.engine import TimeParameter
+
+    ds = run(small, edits=[lambda p: p.set_time(TimeParameter.DURATION, 5400)])
+    assert list(ds["time"].values.astype("timedelta64[s]").astype(int)) == [0, 3600]
+    assert "water_age" in ds

@@ -24,7 +24,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -604,20 +604,25 @@ class EpanetProject:
             if t in times:
                 yield t
 
-    def hydraulic_steps(self) -> Iterator[int]:
+    def hydraulic_steps(self, *, quality: bool = False,
+                        after_advance: Callable[[], None] | None = None) -> Iterator[int]:
         """Solve the hydraulics alone, yielding at EVERY hydraulic time with results ready to read.
 
         EPANET's hydraulic steps are irregular (tank fills and empties, controls, pattern and
         reporting times): the state read at one yielded time holds until the next yielded time.
         The last yield is the end of the run (or the time EPANET halted it, see halted_at).
+        ``after_advance`` is called after each EN_nextH, when rules have fired for the step's end
+        (link statuses then are the ones EPANET's quality solver moves water with). With
+        ``quality`` EPANET's own water-quality solver runs along.
         """
-        yield from self._steps(quality=False)
+        yield from self._steps(quality=quality, after_advance=after_advance)
 
-    def _steps(self, *, quality: bool) -> Iterator[int]:
+    def _steps(self, *, quality: bool,
+               after_advance: Callable[[], None] | None = None) -> Iterator[int]:
         """The one simulation loop: forced statuses, solve, yield, advance."""
         lib = library()
         h = self.handle
-        t, tstep = ctypes.c_long(), ctypes.c_long(1)
+        t, tstep, qt = ctypes.c_long(), ctypes.c_long(1), ctypes.c_long()
         now = 0
         self._call(lib.EN_openH(h), "cannot open the hydraulic solver")
         try:
@@ -629,10 +634,12 @@ class EpanetProject:
             while tstep.value > 0:
                 self._force_statuses(now)
                 self._note(lib.EN_runH(h, ctypes.byref(t)), t.value)
-                if quality:
-                    self._note(lib.EN_runQ(h, ctypes.byref(t)), t.value)
+                if quality:  # its own clock: EN_runQ reports the quality time, not ours
+                    self._note(lib.EN_runQ(h, ctypes.byref(qt)), t.value)
                 yield t.value
                 self._note(lib.EN_nextH(h, ctypes.byref(tstep)), t.value)
+                if after_advance is not None:
+                    after_advance()
                 if quality:
                     self._note(lib.EN_nextQ(h, ctypes.byref(ctypes.c_long())), t.value)
                 now = t.value + tstep.value

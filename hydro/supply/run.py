@@ -49,9 +49,9 @@ def run(model: str | Path | InputText, *, scenario: str = "base", edits: Sequenc
         for edit in edits:
             edit(project)
         arrays, times = _simulate(project, progress)
-        static = _static(project)
+        static = read_static(project)
     # The project is closed here: its report (and the warnings in it) is complete.
-    return _dataset(project, static, arrays, times, scenario=scenario, scenario_file=scenario_file)
+    return build_run_dataset(project, static, arrays, times, scenario=scenario, scenario_file=scenario_file)
 
 
 def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, np.ndarray]:
@@ -74,7 +74,7 @@ def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, 
         arrays["quality"] = np.empty(shape_n, np.float32)
     if pressure_driven:
         arrays["demand_deficit"] = np.empty(shape_n, np.float32)
-    if project.node_values(NodeProperty.EMITTER).any():
+    if has_leakage(project):
         arrays["leakage"] = np.empty(shape_n, np.float32)
     node_buf, link_buf = np.empty(n_nodes), np.empty(n_links)
     duration = max(int(times[-1]), 1)
@@ -100,7 +100,12 @@ def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, 
     return {name: values[:k] for name, values in arrays.items()}, times[:k]
 
 
-def _static(project: EpanetProject) -> dict:
+def has_leakage(project: EpanetProject) -> bool:
+    """Whether the model leaks through emitters (then leakage is recorded apart from demand)."""
+    return bool(project.node_values(NodeProperty.EMITTER).any())
+
+
+def read_static(project: EpanetProject) -> dict:
     """What the Dataset needs from the open project besides the time series."""
     start, end = project.link_nodes()
     x, y = project.coordinates()
@@ -115,7 +120,7 @@ def _static(project: EpanetProject) -> dict:
     }
 
 
-def _dataset(project: EpanetProject, static: dict, arrays: dict, times: np.ndarray, *,
+def build_run_dataset(project: EpanetProject, static: dict, arrays: dict, times: np.ndarray, *,
              scenario: str, scenario_file: str | Path | None) -> xr.Dataset:
     elevation, start, end = static["elevation"], static["start"], static["end"]
     head = arrays["head"]
@@ -173,7 +178,7 @@ def _dataset(project: EpanetProject, static: dict, arrays: dict, times: np.ndarr
                          if pressure_driven else "DDA"),
         "quality": qtype.name.lower() + (f" {trace_node}" if trace_node else ""),
         "converged": not unbalanced and project.halted_at is None,
-        "engine_warnings": _summarise(_halt_note(project, static["duration"])
+        "engine_warnings": summarise_warnings(_halt_note(project, static["duration"])
                                       + (project.report_warnings or project.warnings)),
     })
     return build_dataset(data, coords=coords, attrs=attrs)
@@ -195,7 +200,7 @@ def _names(kind: type[enum.IntEnum]) -> np.ndarray:
     return names
 
 
-def _summarise(warnings: list[str], limit: int = 20) -> list[str]:
+def summarise_warnings(warnings: list[str], limit: int = 20) -> list[str]:
     """Warnings as stored in attrs: at most ``limit`` lines, then a count of the rest."""
     if len(warnings) <= limit:
         return list(warnings)

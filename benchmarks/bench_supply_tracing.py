@@ -1,0 +1,130 @@
+"""Source shares of three sources in one pass, against one bare hydraulic solve and against one
+EPANET TRACE run per source: BWSN_Network_2 (12.5k junctions), 24 h, quality step 5 min.
+
+Sources: the two reservoirs and TANK-12525. Targets: shares / bare solve < 2 (all shares for less
+than two hydraulic runs); the N TRACE runs are the way it was done before. The machine is shared
+and noisy, so each round runs the bare solve just before the measured call (pytest-benchmark's
+setup, untimed) and ratios are taken between medians of the same rounds.
+
+Run: python -m pytest benchmarks/bench_supply_tracing.py --benchmark-only -s
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+
+# 'One hydraulic run' as bench_supply_engine.py measures it: open, solve 24 h, close.
+from bench_supply_engine import bare_solve
+
+from hydro.supply import run
+from hydro.supply.engine import QualityType, TimeParameter
+from hydro.supply.tracing import source_shares
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "epanet"
+MODEL = CORPUS / "BWSN_Network_2.inp"
+SOURCES = ["RESERVOIR-12523", "RESERVOIR-12524", "TANK-12525"]
+DAY = 86400
+ROUNDS = 7
+
+pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"corpus model not found: {MODEL}")
+
+
+def one_day(project) -> None:
+    project.set_time(TimeParameter.DURATION, DAY)
+
+
+def trace(node: str):
+    def edit(project) -> None:
+        project.set_quality(QualityType.TRACE, trace_node=node)
+    return edit
+
+
+def n_trace_runs() -> list:
+    """What the shares replace: one EPANET TRACE run (hydraulics + quality) per source."""
+    return [run(MODEL, edits=[one_day, trace(node)]) for node in SOURCES]
+
+
+def _interleaved(benchmark, target, **kwargs):
+    """Benchmark ``target`` with a bare solve before each round; returns (median s, bare s)."""
+    bare: list[float] = []
+
+    def setup():
+        bare.append(bare_solve(MODEL))
+
+    result = benchmark.pedantic(target, kwargs=kwargs, setup=setup, rounds=ROUNDS, iterations=1,
+                                warmup_rounds=1)
+    return result, benchmark.stats.stats.median, statistics.median(bare)
+
+
+def test_source_shares_vs_bare_solve(benchmark):
+    ds, ours, bare = _interleaved(benchmark, source_shares, model=MODEL, sources=SOURCES,
+                                  edits=[one_day])
+    ratio = ours / bare
+    benchmark.extra_info.update({"bare_solve_s": bare, "ratio": ratio, "target": 2.0,
+                                 "sources": len(SOURCES)})
+    print(f"\nsource shares ({len(SOURCES)} sources) {ours:.3f} s, bare solve {bare:.3f} s, "
+          f"ratio {ratio:.2f} (target < 2)")
+    assert ds.sizes["time"] == 25 and ds.sizes["source"] == len(SOURCES) + 2
+    assert ratio < 2.0
+
+
+def test_shares_without_hydraulic_results(benchmark):
+    """The same without copying the ordinary hydraulic results into the Dataset."""
+    _, ours, bare = _interleaved(benchmark, source_shares, model=MODEL, sources=SOURCES,
+                                 edits=[one_day], hydraulics=False)
+    benchmark.extra_info.update({"bare_solve_s": bare, "ratio": ours / bare})
+    print(f"\nsource shares only {ours:.3f} s, bare solve {bare:.3f} s, ratio {ours / bare:.2f}")
+
+
+def test_hydraulic_run_for_reference(benchmark):
+    """hydro.supply.run of the same model (hydraulics only): shares cost this plus transport."""
+    _, theirs, bare = _interleaved(benchmark, run, model=MODEL, edits=[one_day])
+    benchmark.extra_info.update({"bare_solve_s": bare, "ratio": theirs / bare})
+    print(f"\nhydro.supply.run {theirs:.3f} s, bare solve {bare:.3f} s, ratio {theirs / bare:.2f}")
+
+
+def test_n_trace_runs_vs_bare_solve(benchmark):
+    _, theirs, bare = _interleaved(benchmark, n_trace_runs)
+    ratio = theirs / bare
+    benchmark.extra_info.update({"bare_solve_s": bare, "ratio": ratio, "runs": len(SOURCES)})
+    print(f"\n{len(SOURCES)} EPANET TRACE runs {theirs:.3f} s, bare solve {bare:.3f} s, "
+          f"ratio {ratio:.2f}")
+
+
+def test_transport_alone(benchmark):
+    """The numba transport by itself, over the recorded hydraulic steps of the same run."""
+    import numpy as np
+
+    from hydro.supply import tracing
+    from hydro.supply.engine import EpanetProject
+    from hydro.supply.transport import Transport
+
+    steps = []
+    with EpanetProject.open(MODEL) as project:
+        one_day(project)
+        network = tracing._network(project)
+        recording = tracing._Recording(project, network, hydraulics=False)
+        start = time.perf_counter()
+        recording.run(steps.append, None)
+        recorded = time.perf_counter() - start
+        source = np.full(network.n_nodes, -1)
+        source[[project.node_index[name] for name in SOURCES]] = np.arange(len(SOURCES))
+        step = project.time(TimeParameter.QUALSTEP)
+    k = len(SOURCES)
+
+    def transport_all():
+        flow = Transport(network, source_of_node=source, initial=k, other=k + 1,
+                         n_components=k + 2, quality_step=step, tolerance=1e-4,
+                         n_reports=len(recording.report_times))
+        for s in steps:
+            flow.advance(s.q, s.move, s.demand, s.full, step=s.seconds, row=s.row)
+        return flow.shares
+
+    benchmark.pedantic(transport_all, rounds=ROUNDS, iterations=1, warmup_rounds=1)
+    benchmark.extra_info.update({"hydraulics_recorded_s": recorded, "quality_step_s": step})
+    print(f"\ntransport alone {benchmark.stats.stats.median:.3f} s "
+          f"(hydraulics recorded in {recorded:.3f} s)")

@@ -1,0 +1,391 @@
+"""Source shares: the fraction of the water at every node and time that came from each source.
+
+One hydraulic run gives the shares of every source. EPANET traces one source per run (QUALITY
+TRACE), and its quality solver costs several hydraulic solves each time; here the hydraulics run
+once, the state at every hydraulic time step is recorded (EPANET's steps are irregular: tank
+events, controls), and :mod:`hydro.supply.transport` carries a vector of shares -- one entry per
+source -- through the network with EPANET's own Lagrangian scheme in one numba pass::
+
+    ds = source_shares("networks/xuancheng/supply.inp")   # sources: every reservoir
+    ds.source_share.sel(source="SY-RIVER")                 # (scenario, time, node) in [0, 1]
+
+The ``source`` dimension lists the sources, then two more labels so that shares sum to 1:
+
+* ``initial``: water already in the pipes, tanks and nodes at the start of the run;
+* ``other``: water that entered where no named source is: reservoirs left out of ``sources``
+  and negative demands (inflows) at junctions.
+
+Shares partition the water by the last named source it left. With reservoirs as sources (the
+default; a reservoir takes no inflow) each source's share is the ``trace_fraction`` of EPANET's
+TRACE run on it, within 1 percentage point (tests/test_supply_tracing.py). A tank named as a
+source claims all the water that leaves it, so the water a reservoir sends through that tank
+counts as the tank's, where EPANET's trace of the reservoir would still count it.
+
+By default the Dataset also carries the ordinary hydraulic results at the reporting times: the
+same variables and coordinates as :func:`hydro.supply.run.run` gives, so the two merge.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import xarray as xr
+
+from hydro.errors import InputError, ScenarioError, suggest
+from hydro.inpfile import InputText, detect_engine, read_text
+from hydro.results import build_dataset, provenance
+from hydro.supply.engine import (
+    EpanetProject,
+    LinkProperty,
+    LinkType,
+    NodeProperty,
+    NodeType,
+    QualityType,
+    TimeParameter,
+    engine_version,
+)
+
+# run's private Dataset builders: the same variables and coords as hydro.supply.run.run
+from hydro.supply.run import build_run_dataset, has_leakage, read_static, summarise_warnings
+from hydro.supply.transport import Network, Transport, link_volumes
+from hydro.variables import get as get_variable
+
+Edit = Callable[[EpanetProject], None]
+Progress = Callable[[float], None]
+
+INITIAL, OTHER = "initial", "other"
+# [m3/s per m of head] flow EPANET's solver leaves in a closed link: 1 / CBIG = 1e-8 cfs per ft
+CLOSED_CONDUCTANCE = 1e-8 * 0.028316846592 / 0.3048
+_MIX_MODELS = {0: "mixed", 1: "2comp", 2: "fifo", 3: "lifo"}
+
+
+def source_shares(model: str | Path | InputText, sources: Sequence[str] | str | None = None, *,
+                  edits: Sequence[Edit] = (), scenario: str = "base",
+                  quality_step: int | None = None, hydraulics: bool = True,
+                  overlap: bool = True, scenario_file: str | Path | None = None,
+                  progress: Progress | None = None) -> xr.Dataset:
+    """Shares of every source at every node and reporting time, from one hydraulic run.
+
+    sources : node IDs whose water is traced (reservoirs, tanks, or any node as in EPANET's
+      TRACE: everything leaving a source node counts as its water). Default: every reservoir.
+    edits : callables applied in order to the open project before the run (as for
+      :func:`hydro.supply.run.run`).
+    quality_step : [s] transport time step; default the model's QUALITY TIMESTEP (EPANET:
+      hydraulic step / 10 when the INP gives none). A coarser step is faster and less exact.
+    hydraulics : also return the hydraulic results at the reporting times (cheap: they are read
+      from the same run).
+    overlap : transport each hydraulic step in a worker thread while EPANET solves the next one
+      (both release the GIL), hiding part of the transport behind the hydraulics when a core
+      is free. False: one thread, e.g. inside an ensemble worker that owns one core. The
+      shares are the same either way.
+    progress : called with the fraction of simulated time whose hydraulics are solved.
+
+    Returns a Dataset with ``source_share`` (scenario, time, node, source) [1], each in [0, 1]
+    and summing to 1 over ``source``, whose labels are the sources, then ``initial`` and
+    ``other`` (see the module docstring). Coordinate ``source_kind`` says what each label is.
+    """
+    text = model if isinstance(model, InputText) else read_text(model)
+    if detect_engine(text) != "epanet":
+        raise InputError(f"{text.path}: is a SWMM model, not an EPANET one; source shares need "
+                         "an EPANET water-supply model")
+    with EpanetProject.open(text) as project:
+        for edit in edits:
+            edit(project)
+        names = _sources(project, sources)
+        network = _network(project)
+        qstep = _quality_step(project, quality_step)
+        tolerance = project.quality_tolerance() / 100.0  # EPANET traces in percent
+        labels = [*names, INITIAL, OTHER]
+        source_of_node = np.full(network.n_nodes, -1, np.int64)
+        source_of_node[[project.node_index[name] for name in names]] = np.arange(len(names))
+        flow = Transport(network, source_of_node=source_of_node, initial=len(names),
+                         other=len(names) + 1, n_components=len(labels), quality_step=qstep,
+                         tolerance=tolerance, n_reports=len(project.report_times()))
+        recording = _Recording(project, network, hydraulics=hydraulics)
+        with _Feeder(flow, background=overlap) as feed:
+            recording.run(feed, progress)
+        static = read_static(project) if hydraulics else None
+    # The project is closed here: its report (and the warnings in it) is complete.
+    shares = flow.shares[:len(recording.report_times)]  # a halted run reports less
+    if progress is not None:
+        progress(1.0)
+    return _dataset(project, network, static, recording, shares, labels, qstep=qstep,
+                    tolerance=tolerance, scenario=scenario, scenario_file=scenario_file)
+
+
+# ------------------------------------------------------------------------------------------------
+# Inputs from the open project
+
+
+def _sources(project: EpanetProject, sources: Sequence[str] | str | None) -> list[str]:
+    """The traced node IDs, checked: known, distinct, not clashing with 'initial' or 'other'."""
+    path = project.source.path
+    kinds = np.asarray(project.node_types)
+    if sources is None:
+        names = [project.node_ids[i] for i in np.flatnonzero(kinds == int(NodeType.RESERVOIR))]
+        if not names:
+            raise ScenarioError(f"{path}: the model has no reservoir; name its source nodes "
+                                "(e.g. the clear-water tanks) in 'sources'")
+    else:
+        names = [sources] if isinstance(sources, str) else list(sources)
+        if not names:
+            raise ScenarioError(f"{path}: 'sources' is empty; name at least one source node")
+    storage = [project.node_ids[i] for i in np.flatnonzero(kinds != int(NodeType.JUNCTION))]
+    seen: set[str] = set()
+    for name in names:
+        if name not in project.node_index:
+            raise ScenarioError(f"{path}: source {name!r} is not a node of the model; "
+                                f"{suggest(name, storage or project.node_ids)}")
+        if name in seen:
+            raise ScenarioError(f"{path}: source {name!r} is named twice in 'sources'")
+        if name in (INITIAL, OTHER):
+            raise ScenarioError(f"{path}: node {name!r} cannot be a source: the label is taken "
+                                f"by the share of {name} water; name the sources explicitly "
+                                "without it")
+        seen.add(name)
+    return names
+
+
+def _network(project: EpanetProject) -> Network:
+    """Links, node kinds and tanks (volumes and mixing models) as the transport needs them."""
+    start, end = project.link_nodes()
+    tanks = np.flatnonzero(project.node_types == NodeType.TANK)
+    models = [int(project.node_value(i, NodeProperty.MIXMODEL)) for i in tanks]
+    return Network(
+        link_start=np.asarray(start, np.int64),
+        link_end=np.asarray(end, np.int64),
+        link_volume=link_volumes(project.link_types, project.link_values(LinkProperty.LENGTH),
+                                 project.link_values(LinkProperty.DIAMETER)),
+        node_kind=np.asarray(project.node_types, np.int8),
+        tank_node=tanks.astype(np.int64),
+        tank_volume=np.array([project.node_value(i, NodeProperty.INITVOLUME) for i in tanks]),
+        tank_model=np.array(models, np.int8),
+        tank_mix_volume=np.array([project.node_value(i, NodeProperty.MIXZONEVOL)
+                                  for i in tanks]),
+        tank_max_volume=np.array([project.node_value(i, NodeProperty.MAXVOLUME) for i in tanks]),
+    )
+
+
+def _quality_step(project: EpanetProject, quality_step: int | None) -> int:
+    """The transport step [s]: asked for, or the model's (EPANET's rules for a missing one)."""
+    hydraulic = max(project.time(TimeParameter.HYDSTEP), 1)
+    if quality_step is not None:
+        if not isinstance(quality_step, (int, np.integer)) or quality_step < 1:
+            raise ScenarioError(f"{project.source.path}: quality_step must be a whole number of "
+                                f"seconds >= 1, got {quality_step!r}")
+        return int(quality_step)
+    step = project.time(TimeParameter.QUALSTEP) or hydraulic // 10
+    return max(1, min(step, hydraulic))
+
+
+class _Step(NamedTuple):
+    """One hydraulic step as the transport takes it (see :class:`Transport`)."""
+
+    q: np.ndarray        # (L,) [m3/s] link flows at the step's start
+    move: np.ndarray     # (L,) [m3/s] flows that move water over the step (see _Recording)
+    demand: np.ndarray   # (N,) [m3/s] node outflows
+    full: np.ndarray     # (T,) tanks full at the step's end
+    seconds: int         # until the next hydraulic time (0: the end)
+    row: int             # report row of the step's start, -1 if none
+
+
+class _Recording:
+    """Runs the hydraulics, hands each step to ``consume`` and keeps the report-time results.
+
+    A step is complete once the next one is solved (the tanks' volumes at its end tell whether
+    EPANET's quality sees them full). Besides the flows it carries those EPANET's quality
+    solver actually moves water with (``move``): in a run of hydraulics and quality together,
+    EPANET advances the hydraulics (EN_nextH, where rules fire for the step's end) before it
+    transports the step, so a link a rule closes at the step's end moves nothing over the
+    step, and one a rule opens moves the trickle its closed solution left, (H1 - H2) / 1e8 in
+    cfs per ft of head. At a node fed only by such trickles that is all EPANET mixes.
+    """
+
+    def __init__(self, project: EpanetProject, network: Network, *, hydraulics: bool):
+        self.project = project
+        self.network = network
+        self.hydraulics = hydraulics
+        self.pumps = np.flatnonzero(project.link_types == LinkType.PUMP)
+        self.pressure_driven = project.demand_model()[0]
+        # EPANET's own quality (water age, say) rides along when results are wanted.
+        self.quality = hydraulics and project.quality()[0] is not QualityType.NONE
+        self.leakage = hydraulics and has_leakage(project)
+        self.report_times: np.ndarray = np.empty(0, np.int64)
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def run(self, consume: Callable[[_Step], None], progress: Progress | None) -> None:
+        project, network = self.project, self.network
+        wanted = set(project.report_times().tolist())
+        duration = max(project.time(TimeParameter.DURATION), 1)
+        no_tank = np.zeros(len(network.tank_node), bool)
+        reports: list[int] = []
+        columns: dict[str, list[np.ndarray]] = {}
+        now: dict = {}
+        moves: list[np.ndarray] = []
+        last: tuple | None = None  # the previous step: (time, flows, demands, report row)
+
+        def after_advance() -> None:
+            moves.append(self._moves(now["q"], now["status"]))
+
+        for t in project.hydraulic_steps(quality=self.quality, after_advance=after_advance):
+            now["q"] = project.link_values(LinkProperty.FLOW)
+            now["status"] = project.link_values(LinkProperty.STATUS)
+            demand = project.node_values(NodeProperty.DEMAND)
+            full = no_tank
+            if len(network.tank_node):  # the SI volume may miss the maximum by the last bit
+                volume = project.node_values(NodeProperty.TANKVOLUME)[network.tank_node]
+                full = volume >= network.tank_max_volume * (1.0 - 1e-9)
+            if last is not None:
+                consume(_Step(last[1], moves.pop(0), last[2], full, t - last[0], last[3]))
+            row = -1
+            if t in wanted:
+                row = len(reports)
+                reports.append(t)
+                if self.hydraulics:
+                    self._read_results(columns, now, demand)
+            last = (t, now["q"], demand, row)
+            if progress is not None:
+                progress(min(t / duration, 1.0))
+        if last is not None:  # the end: reported, nothing more to move
+            consume(_Step(last[1], last[1], last[2], no_tank, 0, last[3]))
+        self.report_times = np.array(reports, np.int64)
+        self.arrays = {name: np.array(values, np.float32 if name != "status" else np.int8)
+                       for name, values in columns.items()}
+
+    def _moves(self, q: np.ndarray, status: np.ndarray) -> np.ndarray:
+        """The step's flows as EPANET's quality moves them (statuses after the advance)."""
+        after = self.project.link_values(LinkProperty.STATUS)
+        if np.array_equal(after > 0, status > 0):
+            return q
+        moved = np.where(after > 0, q, 0.0)
+        opened = np.flatnonzero((after > 0) & (status <= 0))
+        if len(opened):  # junction heads are still the step's (only tank heads have moved on)
+            head = self.project.node_values(NodeProperty.HEAD)
+            start, end = self.network.link_start[opened], self.network.link_end[opened]
+            moved[opened] = (head[start] - head[end]) * CLOSED_CONDUCTANCE
+        return moved
+
+    def _read_results(self, columns: dict, now: dict, demand: np.ndarray) -> None:
+        """The arrays hydro.supply.run records at a reporting time (same names and dtypes)."""
+        project = self.project
+        values = {
+            "head": project.node_values(NodeProperty.HEAD),
+            "demand": demand,
+            "flow": now["q"],
+            "velocity": project.link_values(LinkProperty.VELOCITY),
+            "status": now["status"],
+            "pump_power": np.array([project.link_value(p, LinkProperty.ENERGY)
+                                    for p in self.pumps]),
+        }
+        if self.pressure_driven:
+            values["demand_deficit"] = project.node_values(NodeProperty.DEMANDDEFICIT)
+        if self.quality:
+            values["quality"] = project.node_values(NodeProperty.QUALITY)
+        if self.leakage:
+            values["leakage"] = project.node_values(NodeProperty.EMITTERFLOW)
+        for name, value in values.items():
+            columns.setdefault(name, []).append(value)
+
+
+class _Feeder:
+    """Hands steps to the transport: from a worker thread while the hydraulics solve the next
+    step (``background``: the numba pass and EPANET both release the GIL), or at once."""
+
+    def __init__(self, flow: Transport, *, background: bool):
+        self.flow = flow
+        self.background = background
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self.worker: threading.Thread | None = None
+
+    def __enter__(self) -> _Feeder:
+        if self.background:
+            self.worker = threading.Thread(target=self._work, name="hydro-transport",
+                                           daemon=True)
+            self.worker.start()
+        return self
+
+    def __call__(self, step: _Step) -> None:
+        if self.error is not None:
+            raise self.error
+        if self.worker is not None:
+            self.queue.put(step)
+        else:
+            self._advance(step)
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if self.worker is not None:
+            self.cancelled = value is not None  # the run failed: drop the steps still queued
+            self.queue.put(None)  # the end: the worker finishes what it has, then stops
+            self.worker.join()
+        if self.error is not None and value is None:
+            raise self.error
+
+    def _work(self) -> None:
+        while (step := self.queue.get()) is not None:
+            if self.error is None and not self.cancelled:
+                try:
+                    self._advance(step)
+                except BaseException as error:  # raised again in the caller's thread
+                    self.error = error
+
+    def _advance(self, step: _Step) -> None:
+        self.flow.advance(step.q, step.move, step.demand, step.full, step=step.seconds,
+                          row=step.row)
+
+
+# ------------------------------------------------------------------------------------------------
+# The Dataset
+
+
+def _dataset(project: EpanetProject, network: Network, static: dict | None,
+             recording: _Recording, shares: np.ndarray, labels: list[str], *, qstep: int,
+             tolerance: float, scenario: str, scenario_file: str | Path | None) -> xr.Dataset:
+    times = recording.report_times
+    kinds = [_source_kind(project, name) for name in labels]
+    if static is not None:
+        ds = build_run_dataset(project, static, recording.arrays, times, scenario=scenario,
+                                 scenario_file=scenario_file)
+    else:
+        attrs = provenance(engine="EPANET", engine_version=engine_version(),
+                           network=project.source.path, scenario=scenario_file)
+        halted = [] if project.halted_at is None else [
+            f"EPANET halted the run at {project.halted_at} s (UNBALANCED STOP): results end there"]
+        attrs["engine_warnings"] = summarise_warnings(halted + (project.report_warnings
+                                                        or project.warnings))
+        coords = {
+            "scenario": [scenario],
+            "time": times.astype("timedelta64[s]").astype("timedelta64[ns]"),
+            "node": np.array(project.node_ids, dtype=object),
+        }
+        ds = build_dataset({}, coords=coords, attrs=attrs)
+    var = get_variable("source_share")
+    ds = ds.assign_coords(source=("source", np.array(labels, dtype=object)),
+                          source_kind=("source", np.array(kinds, dtype=object)))
+    ds["source_share"] = (var.dims, shares[np.newaxis].astype(var.dtype, copy=False),
+                          {**var.attrs(), "comment": (
+                              f"'{INITIAL}': water in the network at the start; '{OTHER}': water "
+                              "from reservoirs that are not sources and from negative demands")})
+    ds.attrs.update({
+        "quality": "source shares: " + ", ".join(labels[:-2]),
+        "source_share_method": ("hydro one-pass Lagrangian transport of all sources (EPANET "
+                                "2.2/2.3 scheme) over the recorded hydraulic steps"),
+        "source_share_quality_step_s": int(qstep),
+        "source_share_tolerance": float(tolerance),
+        "tank_mixing": ", ".join(
+            f"{project.node_ids[i]} {_MIX_MODELS[int(m)]}"
+            for i, m in zip(network.tank_node, network.tank_model, strict=True)) or "no tanks",
+    })
+    return ds
+
+
+def _source_kind(project: EpanetProject, label: str) -> str:
+    if label in (INITIAL, OTHER):
+        return label
+    return NodeType(project.node_types[project.node_index[label]]).name.lower()
