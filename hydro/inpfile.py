@@ -19,8 +19,6 @@ _SECTION = re.compile(r"^\s*\[([A-Za-z_]+)\]", re.MULTILINE)
 _EPANET_ONLY = {"PIPES", "RESERVOIRS", "TANKS", "VALVES", "EMITTERS", "ENERGY", "DEMANDS"}
 _SWMM_ONLY = {"SUBCATCHMENTS", "CONDUITS", "OUTFALLS", "RAINGAGES", "STORAGE", "XSECTIONS",
               "SUBAREAS", "INFILTRATION", "DIVIDERS", "ORIFICES", "WEIRS", "OUTLETS"}
-_SPECIFIC = re.compile(r"^[ \t]*\[(" + "|".join(sorted(_EPANET_ONLY | _SWMM_ONLY)) + r")\]",
-                       re.MULTILINE | re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -35,8 +33,18 @@ class InputText:
     def is_utf8(self) -> bool:
         return self.encoding in ("utf-8", "ascii")
 
-    def sections(self) -> set[str]:
-        return {m.group(1).upper() for m in _SECTION.finditer(self.text)}
+    def sections(self) -> list[str]:
+        """Section names in file order (upper case), found by jumping from '[' to '['."""
+        text, names = self.text, []
+        at = text.find("[")
+        while at >= 0:
+            close = text.find("]", at)
+            line_start = text.rfind("\n", 0, at) + 1
+            if close > at and not text[line_start:at].strip() and \
+                    _SECTION.match(text, line_start):
+                names.append(text[at + 1:close].strip().upper())
+            at = text.find("[", at + 1)
+        return names
 
 
 def read_text(path: str | Path) -> InputText:
@@ -65,11 +73,13 @@ def read_text(path: str | Path) -> InputText:
 def detect_engine(source: str | Path | InputText) -> str:
     """'epanet' or 'swmm', from the first section header only one of the engines has."""
     doc = source if isinstance(source, InputText) else read_text(source)
-    # One search that stops at the first engine-specific header: cheap even for large files.
-    m = _SPECIFIC.search(doc.text)
-    if m:
-        return "swmm" if m.group(1).upper() in _SWMM_ONLY else "epanet"
-    if not doc.sections():
+    sections = doc.sections()
+    for name in sections:  # the first header only one of the engines has decides
+        if name in _SWMM_ONLY:
+            return "swmm"
+        if name in _EPANET_ONLY:
+            return "epanet"
+    if not sections:
         raise InputError(f"{doc.path}: not an INP file: no [SECTION] headers found")
     raise InputError(f"{doc.path}: neither an EPANET nor a SWMM model: it has no "
                      f"[PIPES]/[RESERVOIRS]/[TANKS] nor [CONDUITS]/[SUBCATCHMENTS]/[OUTFALLS] section")

@@ -24,6 +24,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -328,11 +329,9 @@ class EpanetProject:
     handle: ctypes.c_void_p
     workdir: Path
     units: Units
-    node_ids: list[str]
-    link_ids: list[str]
-    node_types: np.ndarray
-    link_types: np.ndarray
-    elements: Elements | None = None
+    n_nodes: int
+    n_links: int
+    parsing: _Background
     warnings: list[str] = field(default_factory=list)
     report_warnings: list[str] = field(default_factory=list)
     halted_at: int | None = None
@@ -347,6 +346,10 @@ class EpanetProject:
     @classmethod
     def _create(cls, source: InputText, workdir: Path) -> EpanetProject:
         lib = library()
+        # The element tables are parsed from the text in a thread while EPANET opens and
+        # solves the model: the engine's C code releases the GIL, so on a second core the parse
+        # costs nothing. Whoever needs the elements first waits for it (see `elements`).
+        parsing = _Background(read_elements, source.text)
         handle = ctypes.c_void_p()
         _check(lib.EN_createproject(ctypes.byref(handle)), "cannot create an EPANET project")
         inp = utf8_copy(source, workdir)
@@ -358,8 +361,8 @@ class EpanetProject:
             errors = report_errors(rpt, source) or [error_text(code)]
             shown = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
             raise EngineError(f"{source.path}: EPANET cannot read the model: {shown}")
-        project = cls(source, handle, workdir, _units(handle), [], [], np.empty(0), np.empty(0))
-        project._read_elements()
+        project = cls(source, handle, workdir, _units(handle), 0, 0, parsing)
+        project.n_nodes, project.n_links = project.count(_NODECOUNT), project.count(_LINKCOUNT)
         return project
 
     def _close(self) -> None:
@@ -374,14 +377,27 @@ class EpanetProject:
 
     # --- elements -----------------------------------------------------------------------------
 
-    def _read_elements(self) -> None:
+    @functools.cached_property
+    def elements(self) -> Elements:
         """IDs, types and ends of all elements: from the text when it agrees with the engine."""
-        elements = read_elements(self.source.text)
-        if not self._agrees(elements):
-            elements = self._elements_from_engine()
-        self.elements = elements
-        self.node_ids, self.link_ids = elements.node_ids, elements.link_ids
-        self.node_types, self.link_types = elements.node_types, elements.link_types
+        elements = self.parsing.result()
+        return elements if self._agrees(elements) else self._elements_from_engine()
+
+    @property
+    def node_ids(self) -> list[str]:
+        return self.elements.node_ids
+
+    @property
+    def link_ids(self) -> list[str]:
+        return self.elements.link_ids
+
+    @property
+    def node_types(self) -> np.ndarray:
+        return self.elements.node_types
+
+    @property
+    def link_types(self) -> np.ndarray:
+        return self.elements.link_types
 
     def _agrees(self, elements: Elements, samples: int = 64) -> bool:
         """Counts, and IDs, types and ends of a sample of elements, equal the engine's."""
@@ -478,7 +494,7 @@ class EpanetProject:
     def node_values(self, prop: NodeProperty, out: np.ndarray | None = None) -> np.ndarray:
         """One property of every node, in SI units (``out``: a float64 buffer to reuse)."""
         if out is None:
-            out = np.empty(len(self.node_ids))
+            out = np.empty(self.n_nodes)
         self._call(library().EN_getnodevalues(self.handle, int(prop), out.ctypes.data),
                    f"cannot read node {prop.name.lower()}")
         out *= self.units.node_factor(prop)
@@ -487,7 +503,7 @@ class EpanetProject:
     def link_values(self, prop: LinkProperty, out: np.ndarray | None = None) -> np.ndarray:
         """One property of every link, in SI units (``out``: a float64 buffer to reuse)."""
         if out is None:
-            out = np.empty(len(self.link_ids))
+            out = np.empty(self.n_links)
         self._call(library().EN_getlinkvalues(self.handle, int(prop), out.ctypes.data),
                    f"cannot read link {prop.name.lower()}")
         out *= self.units.link_factor(prop)
@@ -741,6 +757,28 @@ class EpanetProject:
         if code >= 100:
             raise EngineError(f"{self.source.path}: EPANET failed at {clock}: {error_text(code)}")
         self.warnings.append(f"at {clock}: WARNING {code}: {WARNINGS.get(code, error_text(code))}")
+
+
+class _Background:
+    """A function run in a thread; :meth:`result` waits for it and re-raises its error."""
+
+    def __init__(self, function: Callable, *args):
+        self._result = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(function, *args), daemon=True)
+        self._thread.start()
+
+    def _run(self, function: Callable, *args) -> None:
+        try:
+            self._result = function(*args)
+        except BaseException as err:  # handed to the caller of result()
+            self._error = err
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
 
 
 @dataclass

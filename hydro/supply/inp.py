@@ -9,6 +9,7 @@ toolkit when they disagree.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
@@ -38,8 +39,20 @@ class Elements:
 def read_elements(text: str) -> Elements:
     """Parse the element tables of an EPANET INP text (no validation: the engine does that).
 
-    One split per line, in comprehensions, keeps the per-line work small.
+    One split per line, in comprehensions, keeps the per-line work small; the garbage collector
+    is held off meanwhile, because tens of thousands of fresh token lists would trigger full
+    collections of whatever large heap the caller holds.
     """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_elements(text)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_elements(text: str) -> Elements:
     blocks = _blocks(text)
     junctions = _first_tokens(blocks, "JUNCTIONS")
     # Reservoirs and tanks share one numbering after the junctions, in file order.

@@ -55,49 +55,53 @@ def run(model: str | Path | InputText, *, scenario: str = "base", edits: Sequenc
 
 
 def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, np.ndarray]:
-    """Step through the run, copying each reporting period's results into preallocated arrays."""
+    """Step through the run, copying each reporting period's results into preallocated arrays.
+
+    Only the engine is asked here (counts, not element tables), so the parse of the element
+    tables that started when the project opened goes on beside the solve.
+    """
     times = project.report_times()
-    n_nodes, n_links = len(project.node_ids), len(project.link_ids)
     qtype, _, _ = project.quality()
-    pressure_driven = project.demand_model()[0]
-    shape_n, shape_l = (len(times), n_nodes), (len(times), n_links)
+    shape_n, shape_l = (len(times), project.n_nodes), (len(times), project.n_links)
     arrays = {
         "head": np.empty(shape_n, np.float32),
         "demand": np.empty(shape_n, np.float32),
         "flow": np.empty(shape_l, np.float32),
-        "velocity": np.empty(shape_l, np.float32),
         "status": np.empty(shape_l, np.int8),
+        "energy": np.empty(shape_l, np.float32),
     }
-    pumps = np.flatnonzero(project.link_types == LinkType.PUMP)
-    arrays["pump_power"] = np.empty((len(times), len(pumps)), np.float32)
-    if qtype is not QualityType.NONE:
-        arrays["quality"] = np.empty(shape_n, np.float32)
-    if pressure_driven:
-        arrays["demand_deficit"] = np.empty(shape_n, np.float32)
-    if has_leakage(project):
-        arrays["leakage"] = np.empty(shape_n, np.float32)
-    node_buf, link_buf = np.empty(n_nodes), np.empty(n_links)
+    optional = {"quality": (qtype is not QualityType.NONE, NodeProperty.QUALITY),
+                "demand_deficit": (project.demand_model()[0], NodeProperty.DEMANDDEFICIT),
+                "leakage": (has_leakage(project), NodeProperty.EMITTERFLOW)}
+    extra = {name: prop for name, (wanted, prop) in optional.items() if wanted}
+    for name in extra:
+        arrays[name] = np.empty(shape_n, np.float32)
+    node_buf, link_buf = np.empty(project.n_nodes), np.empty(project.n_links)
     duration = max(int(times[-1]), 1)
     k = 0
-    for t in project.report_steps(quality=qtype is not QualityType.NONE):
+    for t in project.report_steps(quality="quality" in extra):
         arrays["head"][k] = project.node_values(NodeProperty.HEAD, node_buf)
         arrays["demand"][k] = project.node_values(NodeProperty.DEMAND, node_buf)
-        if "quality" in arrays:
-            arrays["quality"][k] = project.node_values(NodeProperty.QUALITY, node_buf)
-        if "demand_deficit" in arrays:
-            arrays["demand_deficit"][k] = project.node_values(NodeProperty.DEMANDDEFICIT, node_buf)
-        if "leakage" in arrays:
-            arrays["leakage"][k] = project.node_values(NodeProperty.EMITTERFLOW, node_buf)
+        for name, prop in extra.items():
+            arrays[name][k] = project.node_values(prop, node_buf)
         arrays["flow"][k] = project.link_values(LinkProperty.FLOW, link_buf)
-        arrays["velocity"][k] = project.link_values(LinkProperty.VELOCITY, link_buf)
         arrays["status"][k] = project.link_values(LinkProperty.STATUS, link_buf)
-        for j, pump in enumerate(pumps):  # pumps are few: one call each beats a bulk read
-            arrays["pump_power"][k, j] = project.link_value(pump, LinkProperty.ENERGY)
+        arrays["energy"][k] = project.link_values(LinkProperty.ENERGY, link_buf)
         k += 1
         if progress is not None:
             progress(t / duration)
     # A run EPANET halted early (UNBALANCED STOP) has results up to the halt only.
-    return {name: values[:k] for name, values in arrays.items()}, times[:k]
+    arrays = {name: values[:k] for name, values in arrays.items()}
+    arrays["pump_power"] = arrays.pop("energy")[:, project.link_types == LinkType.PUMP]
+    return arrays, times[:k]
+
+
+def mean_velocity(flow: np.ndarray, status: np.ndarray, diameter: np.ndarray,
+                  link_types: np.ndarray) -> np.ndarray:
+    """|Q| / (pi D^2 / 4) as EPANET defines it: 0 for pumps and closed links (m/s)."""
+    area = np.pi * diameter.astype(np.float32) ** 2 / 4
+    moving = (status > 0) & (link_types != LinkType.PUMP) & (area > 0)
+    return np.where(moving, np.abs(flow) / np.where(area > 0, area, 1), 0).astype(np.float32)
 
 
 def has_leakage(project: EpanetProject) -> bool:
@@ -132,7 +136,8 @@ def build_run_dataset(project: EpanetProject, static: dict, arrays: dict, times:
         "demand": arrays["demand"],
         "tank_level": head[:, tanks] - elevation[tanks].astype(np.float32),
         "flow": arrays["flow"],
-        "velocity": np.abs(arrays["velocity"]),
+        "velocity": mean_velocity(arrays["flow"], arrays["status"], static["diameter"],
+                                  project.link_types),
         "headloss": head[:, start] - head[:, end],
         "status": arrays["status"],
         "pump_power": arrays["pump_power"],

@@ -277,7 +277,6 @@ class _Recording:
             "head": project.node_values(NodeProperty.HEAD),
             "demand": demand,
             "flow": now["q"],
-            "velocity": project.link_values(LinkProperty.VELOCITY),
             "status": now["status"],
             "pump_power": np.array([project.link_value(p, LinkProperty.ENERGY)
                                     for p in self.pumps]),
