@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 # 'One hydraulic run' as bench_supply_engine.py measures it: open, solve 24 h, close.
-from bench_supply_engine import bare_solve
+from epanet_baseline import bare_solve
 
 from hydro.supply import run
 from hydro.supply.engine import QualityType, TimeParameter
@@ -53,7 +53,7 @@ def _interleaved(benchmark, target, **kwargs):
     bare: list[float] = []
 
     def setup():
-        bare.append(bare_solve(MODEL))
+        bare.append(bare_solve(MODEL, DAY))
 
     result = benchmark.pedantic(target, kwargs=kwargs, setup=setup, rounds=ROUNDS, iterations=1,
                                 warmup_rounds=1)

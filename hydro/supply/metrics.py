@@ -188,7 +188,7 @@ def _plants(ds: xr.Dataset, assets: SupplyAssets) -> dict:
             headloss.append(blank)
     if not names:
         return {}
-    stack = lambda items: np.stack(items, axis=2)  # noqa: E731
-    return {"names": names, "data": {"plant_output": stack(output), "raw_main_flow": stack(flow),
-                                     "raw_main_velocity": stack(velocity),
-                                     "raw_main_headloss": stack(headloss)}}
+    columns = {"plant_output": output, "raw_main_flow": flow, "raw_main_velocity": velocity,
+               "raw_main_headloss": headloss}
+    return {"names": names,
+            "data": {name: np.stack(items, axis=2) for name, items in columns.items()}}

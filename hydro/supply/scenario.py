@@ -30,14 +30,18 @@ from typing import Annotated, Literal
 import xarray as xr
 from pydantic import Field
 
-from hydro.errors import ScenarioError
+from hydro.errors import ScenarioError, suggest
 from hydro.inpfile import read_text
+from hydro.results import file_sha256
 from hydro.scenario.loader import read_toml, validate
 from hydro.scenario.schema import OPERATIONS, Duration, Length, Strict
 from hydro.supply import operations as ops
 from hydro.supply.assets import SupplyAssets, load_assets
 from hydro.supply.engine import EpanetProject, TimeParameter
 from hydro.supply.inp import read_elements
+from hydro.supply.metrics import supply_answers
+from hydro.supply.run import run
+from hydro.supply.tracing import source_shares
 
 # Every registered supply operation, told apart by its `type` key.
 SupplyOperation = Annotated[functools.reduce(operator.or_, OPERATIONS["supply"].values()),
@@ -184,10 +188,6 @@ def model_duration(text: str) -> int:
 
 def run_scenario(source: str | Path | Loaded, *, progress=None) -> xr.Dataset:
     """Run a supply scenario: hydraulics, source shares and answers in one Dataset."""
-    from hydro.supply.metrics import supply_answers
-    from hydro.supply.run import run
-    from hydro.supply.tracing import source_shares
-
     loaded = source if isinstance(source, Loaded) else load_scenario(source)
     scenario = loaded.scenario
     edits = build_edits(loaded)
@@ -200,7 +200,6 @@ def run_scenario(source: str | Path | Loaded, *, progress=None) -> xr.Dataset:
     else:
         ds = run(loaded.network, edits=edits, scenario=name, progress=progress)
     if loaded.path is not None:
-        from hydro.results import file_sha256
         ds.attrs.update({"scenario_file": loaded.path.name,
                          "scenario_sha256": file_sha256(loaded.path)})
     ds.attrs.update({"question": scenario.question,
@@ -215,7 +214,6 @@ def share_nodes(loaded: Loaded) -> dict[str, str]:
     wanted = loaded.scenario.answers.sources or list(sources)
     for name in wanted:
         if name not in sources:
-            from hydro.errors import suggest
             raise ScenarioError(f"{loaded.path}: answers.sources: unknown source {name!r}; "
                                 f"{suggest(name, sources)}")
     return {name: sources[name] for name in wanted}

@@ -20,7 +20,7 @@ import xarray as xr
 
 from hydro import __version__
 from hydro.ensemble import run_ensemble
-from hydro.errors import ScenarioError
+from hydro.errors import ScenarioError, suggest
 from hydro.results import build_dataset
 from hydro.supply.operations import SourceOutage, SourcePipeline
 from hydro.supply.scenario import Loaded, load_scenario, resolve, run_scenario
@@ -49,7 +49,6 @@ def capacity_study(base: str | Path | Loaded, *, source: str = "gangkouwan",
     for names in outages:
         for name in names:
             if name not in known:
-                from hydro.errors import suggest
                 raise ScenarioError(f"unknown source {name!r} in outages; {suggest(name, known)}")
     cases = list(itertools.product(outages, sizes, levels))
     jobs = [functools.partial(_run_case, loaded, source, kind, size, level, out, window,
