@@ -1,6 +1,6 @@
 """Ensembles: speed-up of 2 workers against 1, and peak memory against a single run.
 
-Four short drainage scenarios of the bundled model (a 2-hour storm and 2 hours after it, different return periods)
+Eight drainage scenarios of the bundled model (a 2-hour storm and 2 hours after it, different return periods)
 run through hydro.study.run_study -- each worker writes its full result to disk and sends back only
 its scores -- once with 1 worker (in process) and once with 2 worker processes. Peak memory is the
 largest resident set of any process involved (the caller and, with Dask, its workers), measured in
@@ -18,7 +18,7 @@ import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PERIODS = (2, 5, 10, 20)
+PERIODS = (2, 3, 5, 10, 20, 30, 50, 100)
 
 CASE = textwrap.dedent("""
     import json, resource, sys, time
