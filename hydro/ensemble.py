@@ -116,10 +116,15 @@ def combine(results: Sequence[xr.Dataset]) -> xr.Dataset:
                          "appear more than once")
     combined = xr.concat(results, dim="scenario", join="outer", combine_attrs="drop_conflicts",
                          data_vars="all", coords="different", compat="equals")
-    # Provenance of each member becomes a coordinate along `scenario`.
-    for key in ("scenario_file", "scenario_sha256"):
-        values = [str(ds.attrs.get(key, "")) for ds in results]
-        if any(values):
-            combined = combined.assign_coords({key: ("scenario", values)})
-            combined.attrs.pop(key, None)
+    # What differs between members (provenance, convergence, engine options) becomes a
+    # coordinate along `scenario` instead of being dropped.
+    for key in sorted({k for ds in results for k in ds.attrs}):
+        values = [ds.attrs.get(key) for ds in results]
+        if key == "created" or len({str(v) for v in values}) == 1:
+            continue
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        column = values if numeric else ["" if v is None else str(v) for v in values]
+        name = key if key not in combined.variables else f"{key}_attr"
+        combined = combined.assign_coords({name: ("scenario", column)})
+        combined.attrs.pop(key, None)
     return combined

@@ -49,3 +49,13 @@ def test_bad_arguments():
         run_ensemble([])
     with pytest.raises(HydroError, match="workers must be at least 1"):
         run_ensemble(jobs(["a"]), workers=0)
+
+
+def test_what_differs_between_members_becomes_a_coordinate():
+    a = hydro.supply.run(EXAMPLE, scenario="a")
+    b = hydro.supply.run(EXAMPLE, scenario="b", edits=[
+        lambda p: p.set_demand_model(pressure_driven=True, required_pressure=20.0)])
+    both = combine([a, b])
+    assert list(both["demand_model"].values) == [a.attrs["demand_model"], b.attrs["demand_model"]]
+    assert "demand_model" not in both.attrs
+    assert both.attrs["engine"] == "EPANET"  # what all members share stays an attribute
