@@ -49,6 +49,10 @@ def test_bundled_assets_name_the_stations_rivers_and_points():
     btq = assets.station("bietuqiao")
     assert btq.name_zh == "别土桥泵站" and btq.design_capacity == 9.6
     assert btq.polder == "chengdong" and btq.river == "shuiyang"
+    polders = {p.name: p for p in assets.polders}
+    assert polders["chengdong"].name_zh == "城东联圩" and polders["chengdong"].area == 20.9e6
+    assert polders["jingting"].area == 3.8e6
+    assert {s.polder for s in assets.pump_stations} <= set(polders)
     assert btq.catchment_area == pytest.approx(7.97e6, rel=0.03)
     assert sum(s.design_capacity for s in assets.pump_stations) == pytest.approx(26.3)
     inp = read_inp(BUNDLED)

@@ -106,6 +106,15 @@ class LandUse:
 
 
 @dataclass(frozen=True)
+class Polder:
+    """A dyked area whose water leaves by pumping (or gravity outlets while the river is low)."""
+
+    name: str
+    name_zh: str = ""
+    area: float | None = None                # m2, as declared
+
+
+@dataclass(frozen=True)
 class DrainageAssets:
     """The named parts of one SWMM model; ``sidecar`` is None when they were inferred."""
 
@@ -118,6 +127,7 @@ class DrainageAssets:
     waterlogging_points: tuple[WaterloggingPoint, ...]
     land_uses: tuple[LandUse, ...]
     subcatchment_land_use: Mapping[str, str]
+    polders: tuple[Polder, ...] = ()
 
     @property
     def inferred(self) -> bool:
@@ -286,8 +296,9 @@ def _from_sidecar(inp: SwmmInput, path: Path, land: Mapping[str, str]) -> Draina
     uses = tuple(LandUse(n, u.name_zh, u.imperviousness) for n, u in spec.land_uses.items())
     gated = _gated(inp)
     outfalls = tuple(Outfall(o, river_of.get(o), gated[o]) for o in gated)
+    polders = tuple(Polder(n, p.name_zh, p.area) for n, p in spec.polders.items())
     return DrainageAssets(inp.source, path, tuple(stations), tuple(gravity), outfalls,
-                          tuple(rivers), tuple(points), uses, land)
+                          tuple(rivers), tuple(points), uses, land, polders)
 
 
 def _read_sidecar(path: Path) -> _Sidecar:

@@ -11,7 +11,6 @@ recorded), and are otherwise inferred from the Dataset itself::
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -135,11 +134,7 @@ def drainage_assets_from_dataset(ds: xr.Dataset) -> DrainageAssets:
 
 def polder_areas(assets: DrainageAssets) -> dict[str, float]:
     """Declared polder areas [m2] of the sidecar's [polders] table (none without a sidecar)."""
-    if assets.sidecar is None or not Path(assets.sidecar).is_file():
-        return {}
-    table = tomllib.loads(Path(assets.sidecar).read_text(encoding="utf-8")).get("polders", {})
-    return {name: float(p["area"]) for name, p in table.items()
-            if isinstance(p, dict) and p.get("area") is not None}
+    return {p.name: p.area for p in assets.polders if p.area is not None}
 
 
 def _describe(assets: DrainageAssets) -> str:
