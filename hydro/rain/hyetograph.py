@@ -253,8 +253,9 @@ def alternating_block(formula: StormFormula, *, return_period: float, duration, 
 # 5 % of storm time, 0 % to 100 %. Source: Huff, F.A. (1967), "Time distribution of rainfall in
 # heavy storms", Water Resources Research 3(4), 1007-1019; the same median point curves are
 # tabulated in Huff & Angel (1992), Illinois State Water Survey Bulletin 71, and Huff (1990), ISWS
-# Circular 173. Values transcribed from a secondary tabulation; check them against the original
-# tables before relying on them for design.
+# Circular 173. Values (whole percent) from a secondary tabulation; a second, independent one
+# (the hidropluvial project's huff_curves.json) gives the same numbers, but neither was checked
+# against the original tables: do so before relying on them for design.
 HUFF_TIME = np.linspace(0.0, 1.0, 21)
 HUFF_MEDIAN = {
     1: np.array([0, 16, 33, 43, 52, 60, 66, 71, 75, 79, 82, 85, 88, 90, 92, 94, 95, 97, 98, 99,
