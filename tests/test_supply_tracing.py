@@ -540,3 +540,42 @@ def test_shares_run_carries_the_same_age_and_leakage_as_run():
     for name in ("water_age", "leakage", "pressure_head", "flow"):
         np.testing.assert_allclose(traced[name].values, plain[name].values, rtol=1e-5, atol=1e-5,
                                    err_msg=name)
+
+
+def _chains(seg, ring):
+    """Every chain's segments, oldest first, as rows of the arena."""
+    from hydro.supply.transport import _row
+    return [np.array([seg[_row(ring, k, i)] for i in range(ring[k, 3])]) for k in range(len(ring))]
+
+
+@pytest.mark.parametrize("in_place", [True, False])
+def test_compacting_the_arena_keeps_every_chain(in_place):
+    """Rings widened in random order, some wrapped round, then compacted (in place, or into a
+    new arena): every chain holds the same segments in the same order."""
+    from hydro.supply.transport import _append, _compact, _compact_in_place, _widen
+
+    rng = np.random.default_rng(7)
+    n_chains = 30
+    ring = np.zeros((n_chains, 4), np.int32)
+    ring[:, 0] = 4 * np.arange(n_chains)
+    ring[:, 1] = 3
+    arena = np.array([4 * n_chains, 4 * n_chains], np.int64)
+    seg = np.zeros((4000, 4))
+    for _ in range(600):
+        k = rng.integers(n_chains)
+        if ring[k, 3] > 0 and rng.random() < 0.3:  # drop the oldest: the ring's head moves on
+            ring[k, 2] = (ring[k, 2] + 1) & ring[k, 1]
+            ring[k, 3] -= 1
+            continue
+        if ring[k, 3] > ring[k, 1]:
+            _widen(seg, ring, arena, k)
+        seg[_append(seg, ring, k, rng.random())] = rng.random(4)
+    before = _chains(seg, ring)
+    assert (ring[:, 2] > 0).any() and arena[0] > arena[1]  # wrapped rings, holes in the arena
+    if in_place:
+        _compact_in_place(seg, ring, arena)
+    else:
+        seg = _compact(seg, ring, arena)
+    assert arena[0] == arena[1] == (ring[:, 1] + 1).sum() and (ring[:, 2] == 0).all()
+    for old, new in zip(before, _chains(seg, ring), strict=True):
+        np.testing.assert_array_equal(old, new)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import NamedTuple
 
@@ -93,29 +94,33 @@ def source_shares(model: str | Path | InputText, sources: Sequence[str] | str | 
     if detect_engine(text) != "epanet":
         raise InputError(f"{text.path}: is a SWMM model, not an EPANET one; source shares need "
                          "an EPANET water-supply model")
-    with EpanetProject.open(text) as project:
-        for edit in edits:
-            edit(project)
-        names = _sources(project, sources)
-        network = _network(project)
-        qstep = _quality_step(project, quality_step)
-        tolerance = project.quality_tolerance() / 100.0  # EPANET traces in percent
-        labels = [*names, INITIAL, OTHER]
-        source_of_node = np.full(network.n_nodes, -1, np.int64)
-        source_of_node[[project.node_index[name] for name in names]] = np.arange(len(names))
-        flow = Transport(network, source_of_node=source_of_node, initial=len(names),
-                         other=len(names) + 1, n_components=len(labels), quality_step=qstep,
-                         tolerance=tolerance, n_reports=len(project.report_times()))
-        recording = _Recording(project, network, hydraulics=hydraulics)
-        with _Feeder(flow, background=overlap) as feed:
+    with ExitStack() as transporting:
+        with EpanetProject.open(text) as project:
+            for edit in edits:
+                edit(project)
+            names = _sources(project, sources)
+            network = _network(project)
+            qstep = _quality_step(project, quality_step)
+            tolerance = project.quality_tolerance() / 100.0  # EPANET traces in percent
+            labels = [*names, INITIAL, OTHER]
+            source_of_node = np.full(network.n_nodes, -1, np.int64)
+            source_of_node[[project.node_index[name] for name in names]] = np.arange(len(names))
+            flow = Transport(network, source_of_node=source_of_node, initial=len(names),
+                             other=len(names) + 1, n_components=len(labels), quality_step=qstep,
+                             tolerance=tolerance, n_reports=len(project.report_times()))
+            recording = _Recording(project, network, hydraulics=hydraulics)
+            feed = transporting.enter_context(_Feeder(flow, background=overlap))
             recording.run(feed, progress)
-        static = read_static(project) if hydraulics else None
-    # The project is closed here: its report (and the warnings in it) is complete.
+            static = read_static(project) if hydraulics else None
+        # The project is closed here: its report (and the warnings in it) is complete. The
+        # hydraulic part of the Dataset is built while the transport may still be finishing.
+        ds = _dataset(project, network, static, recording, labels, qstep=qstep,
+                      tolerance=tolerance, scenario=scenario, scenario_file=scenario_file)
     shares = flow.shares[:len(recording.report_times)]  # a halted run reports less
+    ds["source_share"] = _share_variable(shares)
     if progress is not None:
         progress(1.0)
-    return _dataset(project, network, static, recording, shares, labels, qstep=qstep,
-                    tolerance=tolerance, scenario=scenario, scenario_file=scenario_file)
+    return ds
 
 
 # ------------------------------------------------------------------------------------------------
@@ -344,8 +349,9 @@ class _Feeder:
 
 
 def _dataset(project: EpanetProject, network: Network, static: dict | None,
-             recording: _Recording, shares: np.ndarray, labels: list[str], *, qstep: int,
-             tolerance: float, scenario: str, scenario_file: str | Path | None) -> xr.Dataset:
+             recording: _Recording, labels: list[str], *, qstep: int, tolerance: float,
+             scenario: str, scenario_file: str | Path | None) -> xr.Dataset:
+    """Everything but the shares themselves (see _share_variable)."""
     times = recording.report_times
     kinds = [_source_kind(project, name) for name in labels]
     if static is not None:
@@ -364,13 +370,8 @@ def _dataset(project: EpanetProject, network: Network, static: dict | None,
             "node": np.array(project.node_ids, dtype=object),
         }
         ds = build_dataset({}, coords=coords, attrs=attrs)
-    var = get_variable("source_share")
     ds = ds.assign_coords(source=("source", np.array(labels, dtype=object)),
                           source_kind=("source", np.array(kinds, dtype=object)))
-    ds["source_share"] = (var.dims, shares[np.newaxis].astype(var.dtype, copy=False),
-                          {**var.attrs(), "comment": (
-                              f"'{INITIAL}': water in the network at the start; '{OTHER}': water "
-                              "from reservoirs that are not sources and from negative demands")})
     ds.attrs.update({
         "quality": "source shares: " + ", ".join(labels[:-2]),
         "source_share_method": ("hydro one-pass Lagrangian transport of all sources (EPANET "
@@ -382,6 +383,15 @@ def _dataset(project: EpanetProject, network: Network, static: dict | None,
             for i, m in zip(network.tank_node, network.tank_model, strict=True)) or "no tanks",
     })
     return ds
+
+
+def _share_variable(shares: np.ndarray) -> xr.Variable:
+    """source_share of one scenario from the transport's (time, node, source) shares."""
+    var = get_variable("source_share")
+    return xr.Variable(var.dims, shares[np.newaxis].astype(var.dtype, copy=False), {
+        **var.attrs(), "comment": (f"'{INITIAL}': water in the network at the start; '{OTHER}': "
+                                   "water from reservoirs that are not sources and from negative "
+                                   "demands")})
 
 
 def _source_kind(project: EpanetProject, label: str) -> str:

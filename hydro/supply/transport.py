@@ -175,7 +175,8 @@ def transport(network: Network, times, flows, demands, tank_full=None, moves=Non
     _transport_kernel(f.link_start, f.link_end, f.link_volume, f.node_kind, f.indptr, f.adj,
                       f.tank_node, f.tank_volume, f.tank_model, f.tank_mix_volume,
                       f.tank_max_volume, f.source, f.start, int(initial), int(other), flows,
-                      moves, demands, full, steps, rows, int(quality_step), float(tolerance), out)
+                      moves, demands, full, steps, rows, int(quality_step), float(tolerance),
+                      f.lanes, out)
     return out
 
 
@@ -221,7 +222,7 @@ class Transport:
         self._state = _advance(f.link_start, f.link_end, f.node_kind, f.indptr, f.adj,
                                f.tank_model, f.tank_mix_volume, f.tank_max_volume, f.source,
                                self._other, self._qstep, self._tol, self._state, q, move, demand,
-                               full, int(step), int(row), self.shares)
+                               full, int(step), int(row), f.lanes, self.shares)
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,7 @@ class _Fixed:
     tank_max_volume: np.ndarray
     source: np.ndarray
     start: np.ndarray
+    lanes: tuple  # (0, 1, ..., C - 1): its length, C, is a constant the kernel is compiled for
 
 
 def _fixed(network: Network, source_of_node, *, initial: int, other: int, n_components: int,
@@ -267,6 +269,7 @@ def _fixed(network: Network, source_of_node, *, initial: int, other: int, n_comp
         tank_max_volume=np.ascontiguousarray(network.tank_max_volume, np.float64),
         source=source,
         start=start_components(network.node_kind, source, initial=initial, other=other),
+        lanes=tuple(range(n_components)),
     )
 
 
@@ -299,8 +302,8 @@ def start_components(node_kind, source_of_node, *, initial: int, other: int) -> 
 # i) is a ring buffer in the arena, its segments side by side in memory: ring[k] = (base row,
 # capacity - 1 (capacity a power of two), head, count), and its i-th segment from the
 # downstream (oldest) end is row base + ((head + i) & mask). A full ring moves to twice the
-# room at the arena's top; before each step the arena is compacted into a larger one unless
-# every ring could still double.
+# room at the arena's top; before each step, unless every ring could still double, the rings are
+# compacted to the arena's bottom (into a larger arena when that leaves too little room).
 _BASE, _MASK, _HEAD, _COUNT = 0, 1, 2, 3
 _AHEAD = 8  # links ahead whose segments a step prefetches: arena rows are cache misses
 
@@ -329,7 +332,7 @@ def _prefetch(typingctx, array, i, j):
 def _transport_kernel(link_start, link_end, link_volume, node_kind, indptr, adj, tank_node,
                       tank_volume, tank_model, tank_mix_volume, tank_max_volume, source, start,
                       initial, other, flows, moves, demands, tank_full, steps, rows, qstep, tol,
-                      out):
+                      lanes, out):
     """The whole run: the state at the start, then every hydraulic step in turn."""
     state = _initial_state(link_start, link_end, link_volume, node_kind, tank_node,
                            tank_volume, tank_model, tank_mix_volume, source, start, initial,
@@ -337,7 +340,8 @@ def _transport_kernel(link_start, link_end, link_volume, node_kind, indptr, adj,
     for h in range(steps.size):
         state = _advance(link_start, link_end, node_kind, indptr, adj, tank_model,
                          tank_mix_volume, tank_max_volume, source, other, qstep, tol, state,
-                         flows[h], moves[h], demands[h], tank_full[h], steps[h], rows[h], out)
+                         flows[h], moves[h], demands[h], tank_full[h], steps[h], rows[h], lanes,
+                         out)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -400,7 +404,7 @@ def _initial_state(link_start, link_end, link_volume, node_kind, tank_node, tank
 @numba.njit(cache=True, error_model="numpy", nogil=True)
 def _advance(link_start, link_end, node_kind, indptr, adj, tank_model, tank_mix_volume,
              tank_max_volume, source, other, qstep, tol, state, q, move, demand, full, step,
-             row, out):
+             row, lanes, out):
     """One hydraulic step of ``step`` s: re-orient and re-sort on flow changes, report the node
     shares at its start in out[row] (row -1: none), then transport quality step by quality
     step. Returns the state (its arena replaced if it had to grow)."""
@@ -433,7 +437,7 @@ def _advance(link_start, link_end, node_kind, indptr, adj, tank_model, tank_mix_
         _step(float(dt), n_visit, visit, in_ptr, in_link, in_rate, out_ptr, out_link, out_rate,
               demand, node_kind, tank_of, tank_model, tank_mix_volume, tank_max_volume, full,
               source, other, n_links, tol, node_c, scratch[0], scratch[1], seg,
-              seg.view(np.float32), ring, arena)
+              seg.view(np.float32), ring, arena, lanes)
     return (seg, ring, arena, node_c, tank_of, direction, order, visit, in_ptr, in_link,
             in_rate, out_ptr, out_link, out_rate, scratch)
 
@@ -482,14 +486,14 @@ def _schedule(link_start, link_end, node_kind, indptr, adj, direction, q, demand
 @numba.njit(cache=True, error_model="numpy")
 def _step(dt, n_visit, visit, in_ptr, in_link, in_rate, out_ptr, out_link, out_rate, demand,
           node_kind, tank_of, tank_model, tank_mix_volume, tank_max_volume, tank_full, source,
-          other, n_links, tol, node_c, massin, mixed, seg, sh, ring, arena):
+          other, n_links, tol, node_c, massin, mixed, seg, sh, ring, arena, lanes):
     """One quality step: every node in flow order pulls its inflows, mixes, pushes its outflows.
 
     Pulls and pushes are written out here rather than in helpers taking arrays: numba counts
     references to every array handed to an inlined helper, and those atomic counts cost more
     than the work itself.
     """
-    n_comp = node_c.shape[1]
+    n_comp = len(lanes)  # a constant: the loops over shares unroll
     n_in = in_ptr[n_visit]
     n_out = out_ptr[n_visit]
     for j in range(n_visit):
@@ -608,13 +612,18 @@ def _append(seg, ring, k, v):
 
 @numba.njit(cache=True)
 def _reserve(seg, ring, arena):
-    """The arena, compacted into a larger one unless every ring can double once more.
+    """Room for every ring to double once more: the arena compacted in place when that makes
+    enough room, else moved to a larger one.
 
     A step adds at most one segment to each chain, so each ring widens at most once per step:
-    room for twice the live ring capacity suffices.
+    room for twice the live ring capacity suffices. Reusing the arena spares the page faults of
+    fresh memory, which cost more than the copying.
     """
     if arena[0] + 2 * arena[1] > seg.shape[0]:
-        seg = _compact(seg, ring, arena)
+        if 4 * arena[1] <= seg.shape[0]:
+            _compact_in_place(seg, ring, arena)
+        else:
+            seg = _compact(seg, ring, arena)
     return seg
 
 
@@ -635,7 +644,7 @@ def _widen(seg, ring, arena, k):
 @numba.njit(cache=True)
 def _compact(seg, ring, arena):
     """A new arena holding every ring side by side, with room for four times their capacity."""
-    new = np.zeros((4 * arena[1] + 64, seg.shape[1]))
+    new = np.empty((8 * arena[1] + 64, seg.shape[1]))
     base = 0
     for k in range(ring.shape[0]):
         for i in range(ring[k, _COUNT]):
@@ -645,6 +654,28 @@ def _compact(seg, ring, arena):
         base += ring[k, _MASK] + 1
     arena[0] = base
     return new
+
+
+@numba.njit(cache=True)
+def _compact_in_place(seg, ring, arena):
+    """Every ring moved down to the bottom of the arena, side by side, in the order they lie.
+
+    A ring only moves down and its new rows end below where the next ring starts, so copying
+    it through a buffer never overwrites one still to move.
+    """
+    order = np.argsort(ring[:, _BASE])
+    buffer = np.empty((np.max(ring[:, _MASK]) + 1, seg.shape[1]))
+    base = 0
+    for k in order:
+        count = ring[k, _COUNT]
+        for i in range(count):
+            buffer[i] = seg[_row(ring, k, i)]
+        for i in range(count):
+            seg[base + i] = buffer[i]
+        ring[k, _BASE] = base
+        ring[k, _HEAD] = 0
+        base += ring[k, _MASK] + 1
+    arena[0] = base
 
 
 @numba.njit(cache=True)
