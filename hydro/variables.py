@@ -248,7 +248,8 @@ register("raw_main_headloss", "m", (*_ST, "plant"), "head loss along a source's 
 # --- supply capacity study (hydro/supply/study.py) ----------------------------------------------
 _STUDY = ("outage", "size", "level")
 register("study_delivered_flow", "m3 s-1", _STUDY,
-         "mean flow the pipeline delivers over the evaluation window", dtype="float64")
+         "mean flow the source's plant sends into the city over the evaluation window",
+         dtype="float64")
 register("study_compliance", "1", _STUDY,
          "mean city pressure compliance over the evaluation window", dtype="float64")
 register("study_worst_compliance", "1", _STUDY,

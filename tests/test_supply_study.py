@@ -29,18 +29,21 @@ def base(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def study(base):
-    return capacity_study(base, diameters=[0.5, 1.0], outages=[[], ["shuiyang"]], workers=1,
+    return capacity_study(base, diameters=[0.5, 1.2], outages=[[], ["shuiyang"]], workers=1,
                           window=6 * 3600)
 
 
 def test_bigger_main_delivers_more_and_helps_without_shuiyang(study, tmp_path: Path):
     flow = study["study_delivered_flow"].sel(level=study["level"].values[0])
-    assert (flow.sel(size=1.0) > flow.sel(size=0.5) * 1.5).all()
+    assert (flow.sel(size=1.2) > flow.sel(size=0.5) * 1.5).all()
+    # What reaches the city, not the raw main refilling a full clear well: never more than the
+    # whole city takes (148,400 m3/d on day 2, leakage included).
+    assert float(flow.max()) * 86400 < 148_400
     compliance = study["study_compliance"].sel(level=study["level"].values[0])
-    assert float(compliance.sel(outage="shuiyang", size=1.0)) > \
+    assert float(compliance.sel(outage="shuiyang", size=1.2)) > \
         float(compliance.sel(outage="shuiyang", size=0.5))
-    assert float(compliance.sel(outage="none", size=1.0)) > \
-        float(compliance.sel(outage="shuiyang", size=1.0))
+    assert float(compliance.sel(outage="none", size=1.2)) > \
+        float(compliance.sel(outage="shuiyang", size=1.2))
     rows = study_table(study)
     assert len(rows) == 4 and rows[0]["diameter"] == "DN500"
     plot_study(study, tmp_path / "study.png")

@@ -86,10 +86,8 @@ def _summarise(ds: xr.Dataset, source: str, window: int) -> xr.Dataset:
     t = ds["time"].values.astype("timedelta64[s]").astype(np.int64)
     last = t >= max(int(t[-1]) - window, 0)
     city = ds.sel(zone="city")
-    flow = ds["raw_main_flow"].sel(plant=source).values[0][last] if "plant" in ds.coords and \
-        source in ds["plant"].values else np.full(last.sum(), np.nan)
     values = {
-        "delivered": float(np.nanmean(flow)),
+        "delivered": _delivered(ds, source, last),
         "compliance": float(np.nanmean(city["pressure_compliance"].values[0][last])),
         "worst_compliance": float(np.nanmin(city["pressure_compliance"].values[0][last])),
         "unserved": float(city["unserved_fraction"].values[0]),
@@ -97,6 +95,21 @@ def _summarise(ds: xr.Dataset, source: str, window: int) -> xr.Dataset:
     }
     return xr.Dataset({k: ("scenario", [v]) for k, v in values.items()},
                       coords={"scenario": ds["scenario"].values})
+
+
+def _delivered(ds: xr.Dataset, source: str, window: np.ndarray) -> float:
+    """[m3/s] mean flow the source's plant sends into the city over the window.
+
+    Its high-lift pumps' flow, not the raw main's: a main larger than the plant needs fills the
+    clear well, which EPANET then cuts off and reopens within the hour, so hourly samples of the
+    raw main's flow overstate what it brings (they catch it refilling the well).
+    """
+    if "plant" not in ds.coords or source not in ds["plant"].values:
+        return float("nan")
+    output = ds["plant_output"].sel(plant=source).values[0][window]
+    if np.isnan(output).all():  # a plant without pumps or mains named: the raw main then
+        output = ds["raw_main_flow"].sel(plant=source).values[0][window]
+    return float(np.nanmean(output))
 
 
 def _table(results, cases, outages, sizes, levels, kind, source, loaded) -> xr.Dataset:
@@ -164,6 +177,9 @@ def plot_study(study: xr.Dataset, path: str | Path | None = None):
                               label=label)
             axes[1, col].plot(x, case["study_compliance"].values * 100, marker="o", label=label)
         axes[0, col].set_title("rivers out: " + out)
+        axes[1, col].set_ylim(0, 102)
+        for ax in axes[:, col]:
+            ax.ticklabel_format(axis="y", style="plain", useOffset=False)
         axes[1, col].set_xlabel("diameter (mm)" if kind == "diameter" else "flow cap (m³/d)")
     axes[0, 0].set_ylabel(f"{study.attrs['source']} delivered (m³/d)")
     axes[1, 0].set_ylabel("pressure compliance (%)")
