@@ -238,3 +238,21 @@ def test_quality_run_with_a_duration_off_the_report_step(small: Path):
     ds = run(small, edits=[lambda p: p.set_time(TimeParameter.DURATION, 5400)])
     assert list(ds["time"].values.astype("timedelta64[s]").astype(int)) == [0, 3600]
     assert "water_age" in ds
+
+
+def test_repeated_warnings_become_one_line_each_serious_first():
+    from hydro.supply.run import summarise_warnings
+
+    pump = "WARNING: Pump P1 closed because cannot deliver head at {} hrs."
+    warnings = [pump.format(f"{h}:00:00") for h in range(30)]
+    warnings += ["WARNING: System unbalanced at 12:00:00 hrs.", "WARNING 6: something else"]
+    lines = summarise_warnings(warnings)
+    assert lines == [
+        "WARNING: System unbalanced at 12:00:00 hrs",
+        "WARNING: Pump P1 closed because cannot deliver head at 0:00:00 hrs (30 times, the last "
+        "at 29:00:00 hrs)",
+        "WARNING 6: something else",
+    ]
+    many = [f"WARNING: Node N{i} disconnected at 1:00:00 hrs." for i in range(25)]
+    lines = summarise_warnings(many, limit=20)
+    assert len(lines) == 21 and lines[-1] == "... and 5 more kinds of warning"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -205,8 +206,37 @@ def _names(kind: type[enum.IntEnum]) -> np.ndarray:
     return names
 
 
+# EPANET's warnings that say the solution is not to be trusted, shown before the others.
+_SERIOUS = ("unbalanced", "halted", "trials", "ill-conditioning", "disconnected",
+            "negative pressures")
+_AT_TIME = re.compile(r" at (\d+:\d\d:\d\d) hrs")
+
+
 def summarise_warnings(warnings: list[str], limit: int = 20) -> list[str]:
-    """Warnings as stored in attrs: at most ``limit`` lines, then a count of the rest."""
-    if len(warnings) <= limit:
-        return list(warnings)
-    return [*warnings[:limit], f"... and {len(warnings) - limit} more warnings"]
+    """Warnings as stored in attrs: one line per kind, the serious ones first, at most ``limit``.
+
+    EPANET repeats a warning at every step it holds ("Pump P closed because cannot deliver head
+    at 0:39:52 hrs." hundreds of times); each becomes one line with its first time, how often
+    and its last time, so that an unbalanced step is never buried under pump messages.
+    """
+    times: dict[str, list[str]] = {}
+    for line in warnings:
+        line = line.rstrip(".")
+        found = _AT_TIME.search(line)
+        kind = _AT_TIME.sub(" at {}", line, count=1) if found else line
+        times.setdefault(kind, [])
+        if found:
+            times[kind].append(found.group(1))
+    lines = []
+    for kind, at in times.items():
+        if not at:
+            lines.append(kind)
+        elif len(at) == 1:
+            lines.append(kind.replace("{}", f"{at[0]} hrs", 1))
+        else:
+            lines.append(kind.replace("{}", f"{at[0]} hrs", 1)
+                         + f" ({len(at)} times, the last at {at[-1]} hrs)")
+    lines.sort(key=lambda line: not any(word in line.lower() for word in _SERIOUS))
+    if len(lines) <= limit:
+        return lines
+    return [*lines[:limit], f"... and {len(lines) - limit} more kinds of warning"]
