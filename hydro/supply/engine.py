@@ -123,6 +123,7 @@ class QualityType(enum.IntEnum):
 _NODECOUNT, _TANKCOUNT, _LINKCOUNT = 0, 1, 2
 _OPTION_PRESS_UNITS = 25
 _OPTION_DEMANDMULT = 4
+_OPTION_UNBALANCED = 14  # EN_UNBALANCED: -1 stop, 0 continue, n > 0 n more trials, statuses held
 _CONTROLCOUNT, _RULECOUNT = 5, 6
 _OPTION_TOLERANCE = 2  # EN_TOLERANCE: water-quality tolerance
 _CONTROL_TYPES = {"low_level": 0, "hi_level": 1, "timer": 2, "timeofday": 3}
@@ -744,6 +745,12 @@ class EpanetProject:
             lib.EN_setlinkvalue(h, f.link + 1, int(LinkProperty.LINKPATTERN),
                                 0.0 if suspended else float(f.pattern))
         f.active = suspended
+
+    def set_extra_trials(self, trials: int) -> None:
+        """EPANET's UNBALANCED CONTINUE n: after the maximum trials, n more with every link
+        status held, so that a step whose statuses keep flipping can still balance."""
+        self._call(library().EN_setoption(self.handle, _OPTION_UNBALANCED, float(trials)),
+                   f"cannot set {trials} extra trials")
 
     def set_demand_multiplier(self, factor: float) -> None:
         """Scale every consumer demand (EPANET's global demand multiplier)."""

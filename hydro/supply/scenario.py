@@ -57,16 +57,20 @@ class SupplyTime(Strict):
 
 
 class Hydraulics(Strict):
-    """How demand responds to pressure.
+    """How demand responds to pressure, and how hard EPANET tries to balance.
 
     ``auto`` is pressure-driven (PDA) whenever the scenario has operations (supply can fall short)
-    and demand-driven (DDA) for the model as it is.
+    and demand-driven (DDA) for the model as it is. ``extra_trials`` is EPANET's UNBALANCED
+    CONTINUE n (default: the model's): in a severe shortage pumps and valves can flip status at
+    every trial; n more trials with statuses held let such a step balance, and EPANET then warns
+    "Maximum trials exceeded ... System may be unstable" instead of leaving it unbalanced.
     """
 
     demand_model: Literal["auto", "dda", "pda"] = "auto"
     minimum_pressure: Length = Field(default=0.0, ge=0)
     required_pressure: Length = Field(default=20.0, gt=0)
     pressure_exponent: float = Field(default=0.5, gt=0)
+    extra_trials: int | None = Field(default=None, ge=0, le=10_000)
 
 
 class Answers(Strict):
@@ -134,7 +138,7 @@ def build_edits(loaded: Loaded) -> list[Callable[[EpanetProject], None]]:
     duration = scenario.time.duration if scenario.time.duration is not None else \
         model_duration(text)
     where = f"{loaded.path}: " if loaded.path else ""
-    edits = [_time_edit(scenario.time), _demand_edit(scenario)]
+    edits = [_time_edit(scenario.time), _hydraulics_edit(scenario)]
     for k, op in enumerate(scenario.operations):
         ctx = ops.Context(loaded.assets, elements, duration, f"{where}operations[{k}] ({op.type}): ")
         edits += op.edits(ctx)
@@ -156,7 +160,7 @@ def pressure_driven(scenario: SupplyScenario) -> bool:
     return model == "pda" or (model == "auto" and bool(scenario.operations))
 
 
-def _demand_edit(scenario: SupplyScenario) -> Callable[[EpanetProject], None]:
+def _hydraulics_edit(scenario: SupplyScenario) -> Callable[[EpanetProject], None]:
     h = scenario.hydraulics
     pda = pressure_driven(scenario)
 
@@ -165,6 +169,8 @@ def _demand_edit(scenario: SupplyScenario) -> Callable[[EpanetProject], None]:
             project.set_demand_model(pressure_driven=True, minimum_pressure=h.minimum_pressure,
                                      required_pressure=h.required_pressure,
                                      exponent=h.pressure_exponent)
+        if h.extra_trials is not None:
+            project.set_extra_trials(h.extra_trials)
     return edit
 
 
