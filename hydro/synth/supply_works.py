@@ -41,6 +41,7 @@ BOOSTER_TANK_DAYS = 0.2      # (A) compound tank holds 20 % of a day's use
 BOOSTER_TANK_DEPTH = 4.0     # m
 BOOSTER_FILL = 2.0           # (A) inlet fill rate / compound average demand
 BOOSTER_LEVELS = (2.0, 3.6)  # m, inlet opens below / closes above
+BOOSTER_DRY_LEVELS = (0.5, 1.2)  # m, duty pump stops below / restarts above (A)
 LIFT_SUCTION_PRESSURE = 8.0  # m, (A) pressure kept at the Qingyi booster station's suction
 # (A) Clear-well level switches of the intake (and lift + booster) pumps: (open below, close
 # above), one pair per pump, so that the well neither overflows nor empties.
@@ -226,6 +227,12 @@ def _booster(layout: Layout, station, node_heads: np.ndarray, net: Network,
     low, high = BOOSTER_LEVELS
     controls.append(f"LINK {inlet.id} CLOSED IF NODE {station.tank} ABOVE {high:.2f}")
     controls.append(f"LINK {inlet.id} OPEN IF NODE {station.tank} BELOW {low:.2f}")
+    # Dry-run protection with hysteresis, as such stations have: without it a tank drained in a
+    # shortage has its pump flip at every step (EPANET closes a pump drawing from an empty tank
+    # and the trickle in reopens it), thousands of steps a day.
+    stop, restart = BOOSTER_DRY_LEVELS
+    controls.append(f"LINK {station.pumps[0]} CLOSED IF NODE {station.tank} BELOW {stop:.2f}")
+    controls.append(f"LINK {station.pumps[0]} OPEN IF NODE {station.tank} ABOVE {restart:.2f}")
     return centrifugal(f"C-{station.name}", BOOSTER_PEAK * average, BOOSTER_HEAD)
 
 
