@@ -219,23 +219,22 @@ def summarise_warnings(warnings: list[str], limit: int = 20) -> list[str]:
     at 0:39:52 hrs." hundreds of times); each becomes one line with its first time, how often
     and its last time, so that an unbalanced step is never buried under pump messages.
     """
-    times: dict[str, list[str]] = {}
+    times: dict[tuple[str, str], list[str]] = {}  # (text before, after the time) -> times
     for line in warnings:
         line = line.rstrip(".")
         found = _AT_TIME.search(line)
-        kind = _AT_TIME.sub(" at {}", line, count=1) if found else line
-        times.setdefault(kind, [])
-        if found:
-            times[kind].append(found.group(1))
-    lines = []
-    for kind, at in times.items():
-        if not at:
-            lines.append(kind)
-        elif len(at) == 1:
-            lines.append(kind.replace("{}", f"{at[0]} hrs", 1))
+        if found is None:
+            times.setdefault((line, ""), [])
         else:
-            lines.append(kind.replace("{}", f"{at[0]} hrs", 1)
-                         + f" ({len(at)} times, the last at {at[-1]} hrs)")
+            kind = (line[:found.start()], line[found.end():])
+            times.setdefault(kind, []).append(found.group(1))
+    lines = []
+    for (before, after), at in times.items():
+        if not at:
+            lines.append(before)
+            continue
+        repeated = f" ({len(at)} times, the last at {at[-1]} hrs)" if len(at) > 1 else ""
+        lines.append(f"{before} at {at[0]} hrs{after}{repeated}")
     lines.sort(key=lambda line: not any(word in line.lower() for word in _SERIOUS))
     if len(lines) <= limit:
         return lines

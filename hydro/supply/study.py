@@ -77,12 +77,13 @@ def _run_case(loaded: Loaded, source: str, kind: str, size: float, level: float,
                           flow_cap=size if kind == "flow_cap" else "none",
                           reservoir_level=None if np.isnan(level) else level)
     extra = [pipe, *(SourceOutage(source=s) for s in out)]
+    hydraulics = loaded.scenario.hydraulics
+    trials = STRESSED_TRIALS if hydraulics.extra_trials is None else hydraulics.extra_trials
     scenario = loaded.scenario.model_copy(update={
         "name": name, "operations": [*loaded.scenario.operations, *extra],
         "answers": loaded.scenario.answers.model_copy(update={"shares": False}),
-        "hydraulics": loaded.scenario.hydraulics.model_copy(update={
-            "demand_model": "pda", "extra_trials": loaded.scenario.hydraulics.extra_trials
-            if loaded.scenario.hydraulics.extra_trials is not None else STRESSED_TRIALS})})
+        "hydraulics": hydraulics.model_copy(update={"demand_model": "pda",
+                                                     "extra_trials": trials})})
     ds = run_scenario(resolve(scenario, loaded.path))
     return _summarise(ds, source, window)
 

@@ -643,35 +643,31 @@ def _widen(seg, ring, arena, k):
 
 @numba.njit(cache=True)
 def _compact(seg, ring, arena):
-    """A new arena holding every ring side by side, with room for four times their capacity."""
+    """A new arena holding every ring side by side, with room for eight times their capacity
+    (fresh memory is left uninitialised: only rows a ring holds are ever read)."""
     new = np.empty((8 * arena[1] + 64, seg.shape[1]))
-    base = 0
-    for k in range(ring.shape[0]):
-        for i in range(ring[k, _COUNT]):
-            new[base + i] = seg[_row(ring, k, i)]
-        ring[k, _BASE] = base
-        ring[k, _HEAD] = 0
-        base += ring[k, _MASK] + 1
-    arena[0] = base
+    _move_rings(seg, new, ring, arena)
     return new
 
 
 @numba.njit(cache=True)
 def _compact_in_place(seg, ring, arena):
-    """Every ring moved down to the bottom of the arena, side by side, in the order they lie.
+    """Every ring moved down to the bottom of the arena, side by side."""
+    _move_rings(seg, seg, ring, arena)
 
-    A ring only moves down and its new rows end below where the next ring starts, so copying
-    it through a buffer never overwrites one still to move.
-    """
-    order = np.argsort(ring[:, _BASE])
+
+@numba.njit(cache=True)
+def _move_rings(seg, new, ring, arena):
+    """Copy every ring, oldest segment first, to the bottom of ``new`` in the order they lie in
+    ``seg`` (which may be ``new``: a ring then only moves down, and its new rows end below where
+    the next ring starts, so copying it through a buffer never overwrites one still to move)."""
     buffer = np.empty((np.max(ring[:, _MASK]) + 1, seg.shape[1]))
     base = 0
-    for k in order:
+    for k in np.argsort(ring[:, _BASE]):
         count = ring[k, _COUNT]
         for i in range(count):
             buffer[i] = seg[_row(ring, k, i)]
-        for i in range(count):
-            seg[base + i] = buffer[i]
+        new[base:base + count] = buffer[:count]
         ring[k, _BASE] = base
         ring[k, _HEAD] = 0
         base += ring[k, _MASK] + 1
