@@ -1,7 +1,7 @@
 """Ensembles: speed-up of 2 workers against 1, and peak memory against a single run.
 
 Eight drainage scenarios of the bundled model (a 2-hour storm and 2 hours after it, different return periods)
-run through hydro.study.run_study -- each worker writes its full result to disk and sends back only
+run through hydro.study.run_plan -- each worker writes its full result to disk and sends back only
 its scores -- once with 1 worker (in process) and once with 2 worker processes. Peak memory is the
 largest resident set of any process involved (the caller and, with Dask, its workers), measured in
 a fresh interpreter per case, against one plain scenario run.
@@ -30,8 +30,8 @@ CASE = textwrap.dedent("""
             from hydro.drainage.scenario import run_scenario
             run_scenario(folder / "storm2.toml")
         else:
-            from hydro.study import run_study
-            run_study(folder / "plan.toml", folder / ("out" + mode), workers=int(mode))
+            from hydro.ensemble.plan import run_plan
+            run_plan(folder / "plan.toml", folder / ("out" + mode), workers=int(mode))
         elapsed = time.perf_counter() - start
         peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                    resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)

@@ -15,7 +15,7 @@ import pytest
 from epanet_baseline import bare_solve
 
 from hydro.supply import run
-from hydro.supply.engine import TimeParameter
+from hydro.supply.epanet import TimeParameter
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "epanet"
 MODEL = CORPUS / "BWSN_Network_2.inp"

@@ -24,7 +24,7 @@ import pytest
 from epanet_baseline import bare_solve
 
 from hydro.supply import run
-from hydro.supply.engine import QualityType, TimeParameter
+from hydro.supply.epanet import QualityType, TimeParameter
 from hydro.supply.tracing import source_shares
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "epanet"
@@ -120,9 +120,9 @@ def test_transport_alone(benchmark):
     """The numba transport by itself, over the recorded hydraulic steps of the same run."""
     import numpy as np
 
+    from hydro.kernels.transport import Transport
     from hydro.supply import tracing
-    from hydro.supply.engine import EpanetProject
-    from hydro.supply.transport import Transport
+    from hydro.supply.epanet import EpanetProject
 
     steps = []
     with EpanetProject.open(MODEL) as project:

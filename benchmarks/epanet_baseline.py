@@ -7,7 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hydro.supply.engine import TimeParameter, library
+from hydro.supply.epanet import TimeParameter, library
 
 
 def bare_solve(inp: Path, duration: int | None = None) -> float:

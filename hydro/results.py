@@ -22,6 +22,7 @@ import xarray as xr
 
 from hydro import __version__
 from hydro.errors import InputError
+from hydro.scenario.loader import ScenarioFile
 from hydro.variables import get as get_variable
 
 
@@ -72,8 +73,8 @@ def file_sha256(path: str | Path) -> str:
 
 
 def provenance(*, engine: str, engine_version: str, network: str | Path,
-               scenario: str | Path | None = None) -> dict[str, str]:
-    """Global attrs that say what produced a Dataset."""
+               scenario: str | Path | ScenarioFile | None = None) -> dict[str, str]:
+    """Global attrs that say what produced a Dataset (a read scenario file keeps its hash)."""
     attrs = {
         "hydro_version": __version__,
         "engine": engine,
@@ -82,7 +83,10 @@ def provenance(*, engine: str, engine_version: str, network: str | Path,
         "network_sha256": file_sha256(network),
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
-    if scenario is not None:
+    if isinstance(scenario, ScenarioFile):
+        attrs["scenario_file"] = scenario.path.name
+        attrs["scenario_sha256"] = scenario.sha256
+    elif scenario is not None:
         attrs["scenario_file"] = Path(scenario).name
         attrs["scenario_sha256"] = file_sha256(scenario)
     return attrs

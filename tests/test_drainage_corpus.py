@@ -14,7 +14,7 @@ import pytest
 from swmm.toolkit import solver
 
 from hydro.drainage import read_inp, read_out, run, si_factors
-from hydro.drainage.engine import engine_text
+from hydro.drainage.swmm.engine import engine_text
 from tests.conftest import corpus_params
 
 CORE = ("water_depth", "hydraulic_head", "node_volume", "ponded_volume", "lateral_inflow",

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hydro.drainage import engine, read_inp, run
+from hydro.drainage import read_inp, run
 from hydro.drainage.inp import SwmmInput
+from hydro.drainage.swmm import engine
 from hydro.errors import EngineError, HydroError, InputError
 from hydro.results import read_netcdf, write_netcdf
 

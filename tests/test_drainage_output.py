@@ -11,7 +11,7 @@ from swmm.toolkit import shared_enum as se
 from swmm.toolkit import solver
 
 from hydro.drainage import read_inp, read_out
-from hydro.drainage.engine import engine_text
+from hydro.drainage.swmm.engine import engine_text
 from hydro.errors import InputError
 from tests.conftest import CORPUS
 

@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from hydro.drainage.report import parse_report
+from hydro.drainage.swmm.report import parse_report
 
 FT = 0.3048
 CFS = FT**3

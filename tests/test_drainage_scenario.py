@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from hydro.cli_drainage import app
+from hydro.cli.drainage import app
 from hydro.drainage import read_inp
 from hydro.drainage.inp import SwmmInput
 from hydro.drainage.rainfall import apply_rainfall, set_period

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import hydro.supply
-from hydro.ensemble import combine, run_ensemble
+from hydro.ensemble.workers import combine, run_ensemble
 from hydro.errors import HydroError, InputError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from hydro.cli_score import app
+from hydro.cli.score import app
 from hydro.drainage import run as run_swmm
-from hydro.ensemble import combine
+from hydro.ensemble.workers import combine
 from hydro.results import read_netcdf, write_netcdf
 from hydro.supply.run import run as run_epanet
 from tests.conftest import NETWORKS, REPO

@@ -9,7 +9,7 @@ import xarray as xr
 
 from hydro.drainage import read_inp, run
 from hydro.drainage.assets import DrainageAssets, PumpStation, WaterloggingPoint
-from hydro.ensemble import combine
+from hydro.ensemble.workers import combine
 from hydro.errors import InputError
 from hydro.results import build_dataset, read_netcdf, write_netcdf
 from hydro.scoring import score, score_stations, score_waterlogging, station_service_areas

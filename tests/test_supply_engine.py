@@ -13,7 +13,7 @@ import wntr
 from hydro.errors import EngineError, InputError
 from hydro.results import read_netcdf, write_netcdf
 from hydro.supply import run
-from hydro.supply.engine import EpanetProject, LinkProperty, QualityType, library
+from hydro.supply.epanet import EpanetProject, LinkProperty, QualityType, library
 from tests.conftest import corpus_params
 
 SMALL = """[TITLE]
@@ -233,7 +233,7 @@ def test_halted_run_is_flagged_with_where(corpus_file):
 
 def test_quality_run_with_a_duration_off_the_report_step(small: Path):
     """EN_runQ reports the quality clock; the loop must not take it for the hydraulic one."""
-    from hydro.supply.engine import TimeParameter
+    from hydro.supply.epanet import TimeParameter
 
     ds = run(small, edits=[lambda p: p.set_time(TimeParameter.DURATION, 5400)])
     assert list(ds["time"].values.astype("timedelta64[s]").astype(int)) == [0, 3600]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hydro.supply.engine import EpanetProject
+from hydro.supply.epanet import EpanetProject
 from hydro.supply.inp import read_elements
 from tests.conftest import corpus_params
 from tests.test_supply_engine import SMALL

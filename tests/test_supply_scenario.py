@@ -217,7 +217,7 @@ def test_bundled_scenarios_run(path: Path):
     s = loaded.scenario
     s = s.model_copy(update={"time": s.time.model_copy(update={"duration": 48 * 3600}),
                              "answers": s.answers.model_copy(update={"shares": False})})
-    ds = run_scenario(resolve(s, loaded.path))
+    ds = run_scenario(resolve(s, loaded.file))
     assert ds.sizes["time"] == 49
     city = ds["pressure_compliance"].sel(zone="city").values[0]
     assert np.isfinite(city).all() and (0 <= city).all() and (city <= 1).all()

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from hydro.cli import app
 from hydro.errors import ScenarioError
 from hydro.results import read_netcdf
-from hydro.supply.study import capacity_study, plot_study, study_table
+from hydro.supply.capacity_study import capacity_study, plot_study, study_table
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = REPO / "networks" / "xuancheng" / "supply.inp"

@@ -19,11 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hydro.errors import InputError, ScenarioError
-from hydro.results import read_netcdf, write_netcdf
-from hydro.supply import run
-from hydro.supply.engine import QualityType, TimeParameter
-from hydro.supply.tracing import INITIAL, OTHER, _Feeder, _Step, source_shares
-from hydro.supply.transport import (
+from hydro.kernels.transport import (
     FIFO,
     JUNCTION,
     LIFO,
@@ -34,8 +30,12 @@ from hydro.supply.transport import (
     Network,
     adjacency,
     transport,
-    transport_reference,
 )
+from hydro.kernels.transport.reference import transport_reference
+from hydro.results import read_netcdf, write_netcdf
+from hydro.supply import run
+from hydro.supply.epanet import QualityType, TimeParameter
+from hydro.supply.tracing import INITIAL, OTHER, _Feeder, _Step, source_shares
 from tests.conftest import REPO
 
 PP = 0.01  # one percentage point
@@ -531,7 +531,7 @@ def test_shares_run_carries_the_same_age_and_leakage_as_run():
     """With hydraulics, the shares Dataset holds what hydro.supply.run gives: water age from
     EPANET's own quality solver (the bundled model asks for AGE) and leakage apart from demand."""
     from hydro.supply import run, source_shares
-    from hydro.supply.engine import TimeParameter
+    from hydro.supply.epanet import TimeParameter
 
     model = Path(__file__).resolve().parents[1] / "networks" / "xuancheng" / "supply.inp"
     day = [lambda p: p.set_time(TimeParameter.DURATION, 12 * 3600)]
@@ -544,7 +544,7 @@ def test_shares_run_carries_the_same_age_and_leakage_as_run():
 
 def _chains(seg, ring):
     """Every chain's segments, oldest first, as rows of the arena."""
-    from hydro.supply.transport import _row
+    from hydro.kernels.transport.kernel import _row
     return [np.array([seg[_row(ring, k, i)] for i in range(ring[k, 3])]) for k in range(len(ring))]
 
 
@@ -552,7 +552,7 @@ def _chains(seg, ring):
 def test_compacting_the_arena_keeps_every_chain(in_place):
     """Rings widened in random order, some wrapped round, then compacted (in place, or into a
     new arena): every chain holds the same segments in the same order."""
-    from hydro.supply.transport import _append, _compact, _compact_in_place, _widen
+    from hydro.kernels.transport.kernel import _append, _compact, _compact_in_place, _widen
 
     rng = np.random.default_rng(7)
     n_chains = 30

@@ -18,9 +18,8 @@ from hydro.drainage.operations import set_river_stage
 from hydro.drainage.rainfall import apply_rainfall
 from hydro.errors import InputError, ScenarioError
 from hydro.synth import city
-from hydro.synth import drainage_plan as plan
-from hydro.synth.drainage import bundled_rainfall, generate_drainage, write_drainage
-from hydro.synth.drainage_inp import GAUGE, assets_text, inp_text
+from hydro.synth.drainage import bundled_rainfall, generate_drainage, plan, write_drainage
+from hydro.synth.drainage.inp import GAUGE, assets_text, inp_text
 
 BUNDLED = Path(__file__).resolve().parents[1] / "networks" / "xuancheng" / "drainage.inp"
 WATERLOGGED = 0.15          # m of water in a lane (GB 50014)

@@ -19,7 +19,7 @@ import pytest
 from hydro.errors import ScenarioError
 from hydro.supply import run
 from hydro.supply.assets import load_assets, read_inp_index, sidecar_paths
-from hydro.supply.engine import LinkProperty, QualityType, TimeParameter
+from hydro.supply.epanet import LinkProperty, QualityType, TimeParameter
 from hydro.synth.supply import (
     DEFAULT_JUNCTIONS,
     DEFAULT_SEED,

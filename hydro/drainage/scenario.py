@@ -46,17 +46,17 @@ import numpy as np
 import xarray as xr
 from pydantic import Field, PrivateAttr, model_validator
 
-from hydro.drainage import engine
 from hydro.drainage import operations as ops
 from hydro.drainage.assets import load_drainage_assets
 from hydro.drainage.inp import SwmmInput, read_inp
 from hydro.drainage.rainfall import DEFAULT_RECESSION, apply_rainfall, set_period
+from hydro.drainage.swmm import engine
 from hydro.errors import ScenarioError
 from hydro.rain import Hyetograph, RainSeries, load_rainfall_config, read_rain_csv
 from hydro.rain.config import DesignStormSpec, FormulaSpec
 from hydro.rain.hyetograph import PATTERNS
-from hydro.results import clean_attrs, file_sha256, provenance
-from hydro.scenario.loader import read_toml, validate
+from hydro.results import clean_attrs, provenance
+from hydro.scenario.loader import ScenarioFile, read_scenario, validate
 from hydro.scenario.schema import OPERATIONS, Duration, Strict, clock, parse_duration
 
 RAINFALL_CONFIG = "rainfall.toml"  # the city's storm formula, beside its model
@@ -133,19 +133,24 @@ class DrainageScenario(Strict):
     time: TimeSettings = TimeSettings()
     rainfall: Rainfall | None = None
     operations: list[Operation] = []
-    _source: Path | None = PrivateAttr(default=None)
+    _file: ScenarioFile | None = PrivateAttr(default=None)
 
     @property
     def source(self) -> Path | None:
         """The scenario file it was read from (None when built in code)."""
-        return self._source
+        return self._file.path if self._file is not None else None
+
+    @property
+    def file(self) -> ScenarioFile | None:
+        """The scenario file as read: table, question, SHA-256 (None when built in code)."""
+        return self._file
 
     @property
     def label(self) -> str:
         """Its name in the ``scenario`` dimension: ``name``, else the file's stem."""
         if self.name:
             return self.name
-        return self._source.stem if self._source is not None else "scenario"
+        return self.source.stem if self.source is not None else "scenario"
 
 
 def load_scenario(path: str | Path) -> DrainageScenario:
@@ -154,12 +159,12 @@ def load_scenario(path: str | Path) -> DrainageScenario:
     Raises ScenarioError naming the file and the key (unknown keys, bad values, a missing
     network file).
     """
-    path = Path(path)
-    scenario = validate(DrainageScenario, read_toml(path), path,
-                        context={"folder": path.parent.resolve()})
+    file = read_scenario(path)
+    scenario = validate(DrainageScenario, file.table, file.path,
+                        context={"folder": file.path.parent.resolve()})
     if not scenario.network.is_file():
-        raise ScenarioError(f"{path}: network: no such model file {scenario.network}")
-    scenario._source = path
+        raise ScenarioError(f"{file.path}: network: no such model file {scenario.network}")
+    scenario._file = file
     return scenario
 
 
@@ -274,7 +279,7 @@ def _scenario_attrs(scenario: DrainageScenario, ds: xr.Dataset,
                     rain: Hyetograph | RainSeries | None) -> dict:
     run_hash = ds.attrs.get("network_sha256")
     attrs = provenance(engine=engine.ENGINE, engine_version=engine.ENGINE_VERSION,
-                       network=scenario.network, scenario=scenario.source)
+                       network=scenario.network, scenario=scenario.file)
     attrs["created"] = ds.attrs.get("created", attrs["created"])
     attrs.update({
         "run_network_sha256": run_hash,  # the edited model SWMM ran
@@ -285,9 +290,8 @@ def _scenario_attrs(scenario: DrainageScenario, ds: xr.Dataset,
         "rain_depth_units": "m",
         "operations": [op.describe() for op in scenario.operations] or None,
     })
-    if scenario.source is not None:
-        attrs["scenario_source"] = str(scenario.source)
-        attrs["scenario_sha256"] = file_sha256(scenario.source)
+    if scenario.file is not None:
+        attrs["scenario_source"] = str(scenario.file.path)
     return clean_attrs(attrs)
 
 

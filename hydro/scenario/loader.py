@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,25 +15,68 @@ from hydro.errors import ScenarioError, suggest
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def read_toml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """A scenario's TOML table with its ``include`` fragments merged in.
+@dataclass(frozen=True)
+class ScenarioFile:
+    """A scenario file read once: its merged table, the question it states and its hash."""
+
+    path: Path
+    table: dict[str, Any]  # with ``include`` fragments merged in
+    question: str  # the first comment line, without "Question:"
+    sha256: str  # of the file's bytes as read (fragments not included)
+
+
+def read_scenario(path: str | Path) -> ScenarioFile:
+    """Read a scenario file once: table (includes merged), question and SHA-256."""
+    path = Path(path)
+    raw = _read_bytes(path)
+    text = _decode(raw, path)
+    return ScenarioFile(path, _table(text, path, ()), first_comment(text),
+                        hashlib.sha256(raw).hexdigest())
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """A scenario's TOML table with its ``include`` fragments merged in (see :func:`_table`)."""
+    path = Path(path)
+    return _table(_decode(_read_bytes(path), path), path, ())
+
+
+def first_comment(text: str) -> str:
+    """The question a scenario file answers: its first comment line, before any key."""
+    for line in text.splitlines():
+        if line.strip().startswith("#"):
+            return line.strip().lstrip("#").strip().removeprefix("Question:").strip()
+        if line.strip():
+            break
+    return ""
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such scenario file")
+    return path.read_bytes()
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not UTF-8 text") from None
+
+
+def _table(text: str, path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """The TOML table of ``text`` (read from ``path``) with its ``include`` fragments merged in.
 
     Fragments come first and the including file wins: its scalar keys and tables override the
     fragment's, and its ``operations`` are appended after the fragment's. Include paths are
     relative to the file that names them.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: no such scenario file")
-    if path.resolve() in _seen:
-        chain = " -> ".join(p.name for p in (*_seen, path.resolve()))
+    if path.resolve() in seen:
+        chain = " -> ".join(p.name for p in (*seen, path.resolve()))
         raise ScenarioError(f"{path}: includes itself ({chain})")
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
+        table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML: {err}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not UTF-8 text") from None
     includes = table.pop("include", [])
     if isinstance(includes, str):
         includes = [includes]
@@ -39,7 +84,9 @@ def read_toml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
         raise ScenarioError(f"{path}: include: expected a file name or a list of file names")
     merged: dict[str, Any] = {}
     for name in includes:
-        fragment = read_toml(path.parent / name, _seen=(*_seen, path.resolve()))
+        fragment_path = path.parent / name
+        fragment = _table(_decode(_read_bytes(fragment_path), fragment_path), fragment_path,
+                          (*seen, path.resolve()))
         merged = _merge(merged, _rebase(fragment, path.parent / name, path.parent))
     return _merge(merged, table)
 

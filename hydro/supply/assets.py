@@ -33,7 +33,7 @@ from typing import Any
 
 from hydro.errors import InputError, ScenarioError, suggest
 from hydro.inpfile import read_text
-from hydro.supply.engine import LinkType
+from hydro.supply.epanet import LinkType
 from hydro.supply.inp import read_elements, read_sections
 
 SIDECARS = {"assets": "_assets.toml", "nodes": "_nodes.csv", "pipes": "_pipes.csv"}

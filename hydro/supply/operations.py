@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 from hydro.errors import ScenarioError
 from hydro.scenario.schema import Duration, Flow, Length, Strict, check_name, clock, operation
 from hydro.supply.assets import RENEWAL_CLASSES, Source, SupplyAssets
-from hydro.supply.engine import EpanetProject, LinkProperty, LinkType, NodeProperty
+from hydro.supply.epanet import EpanetProject, LinkProperty, LinkType, NodeProperty
 from hydro.supply.inp import Elements
 
 Edit = Callable[[EpanetProject], None]

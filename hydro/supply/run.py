@@ -13,7 +13,7 @@ import xarray as xr
 from hydro.errors import InputError
 from hydro.inpfile import InputText, detect_engine, read_text
 from hydro.results import build_dataset, provenance
-from hydro.supply.engine import (
+from hydro.supply.epanet import (
     EpanetProject,
     LinkProperty,
     LinkType,

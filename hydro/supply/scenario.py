@@ -14,7 +14,7 @@ answer, and a list of operations (see :mod:`hydro.supply.operations`)::
     end = "48h"
 
 :func:`run_scenario` gives one Dataset: the hydraulic results, every source's share at every node
-and time, and the answers per zone and city-wide (:mod:`hydro.supply.metrics`).
+and time, and the answers per zone and city-wide (:mod:`hydro.supply.answers`).
 """
 
 from __future__ import annotations
@@ -32,14 +32,13 @@ from pydantic import Field
 
 from hydro.errors import ScenarioError, suggest
 from hydro.inpfile import read_text
-from hydro.results import file_sha256
-from hydro.scenario.loader import read_toml, validate
+from hydro.scenario.loader import ScenarioFile, read_scenario, validate
 from hydro.scenario.schema import OPERATIONS, Duration, Length, Strict
 from hydro.supply import operations as ops
+from hydro.supply.answers import supply_answers
 from hydro.supply.assets import SupplyAssets, load_assets
-from hydro.supply.engine import EpanetProject, TimeParameter
+from hydro.supply.epanet import EpanetProject, TimeParameter
 from hydro.supply.inp import read_elements
-from hydro.supply.metrics import supply_answers
 from hydro.supply.run import run
 from hydro.supply.tracing import source_shares
 
@@ -96,38 +95,33 @@ class Loaded:
     """A validated scenario with what it refers to resolved."""
 
     scenario: SupplyScenario
-    path: Path | None         # the scenario file (None when built in Python)
+    file: ScenarioFile | None  # the scenario file as read (None when built in Python)
     network: Path
     assets: SupplyAssets
+
+    @property
+    def path(self) -> Path | None:
+        return self.file.path if self.file is not None else None
 
 
 def load_scenario(path: str | Path) -> Loaded:
     """Read, merge includes, validate, and resolve the network path against the scenario file."""
-    path = Path(path)
-    table = read_toml(path)
-    table.setdefault("name", path.stem)
-    table.setdefault("question", first_comment(path))
-    scenario = validate(SupplyScenario, table, path)
-    return resolve(scenario, path)
+    file = read_scenario(path)
+    table = dict(file.table)
+    table.setdefault("name", file.path.stem)
+    table.setdefault("question", file.question)
+    scenario = validate(SupplyScenario, table, file.path)
+    return resolve(scenario, file)
 
 
-def resolve(scenario: SupplyScenario, path: Path | None = None) -> Loaded:
-    base = path.parent if path is not None else Path.cwd()
+def resolve(scenario: SupplyScenario, file: ScenarioFile | None = None) -> Loaded:
+    """Find the network (relative to the scenario file, else the working folder) and its assets."""
+    base = file.path.parent if file is not None else Path.cwd()
     network = (base / scenario.network).resolve()
     if not network.is_file():
-        where = f"{path}: " if path else ""
+        where = f"{file.path}: " if file is not None else ""
         raise ScenarioError(f"{where}network: no such file {network}")
-    return Loaded(scenario, path, network, load_assets(network))
-
-
-def first_comment(path: Path) -> str:
-    """The question a scenario file answers: its first comment line."""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip().startswith("#"):
-            return line.strip().lstrip("#").strip().removeprefix("Question:").strip()
-        if line.strip():
-            break
-    return ""
+    return Loaded(scenario, file, network, load_assets(network))
 
 
 def build_edits(loaded: Loaded) -> list[Callable[[EpanetProject], None]]:
@@ -205,9 +199,9 @@ def run_scenario(source: str | Path | Loaded, *, progress=None) -> xr.Dataset:
         ds = ds.assign_coords(source=[_label(s, nodes) for s in ds["source"].values])
     else:
         ds = run(loaded.network, edits=edits, scenario=name, progress=progress)
-    if loaded.path is not None:
-        ds.attrs.update({"scenario_file": loaded.path.name,
-                         "scenario_sha256": file_sha256(loaded.path)})
+    if loaded.file is not None:
+        ds.attrs.update({"scenario_file": loaded.file.path.name,
+                         "scenario_sha256": loaded.file.sha256})
     ds.attrs.update({"question": scenario.question,
                      "demand_model": ds.attrs.get("demand_model", "")})
     answers = supply_answers(ds, loaded.assets, service_head=scenario.answers.service_head)

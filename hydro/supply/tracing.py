@@ -3,7 +3,7 @@
 One hydraulic run gives the shares of every source. EPANET traces one source per run (QUALITY
 TRACE), and its quality solver costs several hydraulic solves each time; here the hydraulics run
 once, the state at every hydraulic time step is recorded (EPANET's steps are irregular: tank
-events, controls), and :mod:`hydro.supply.transport` carries a vector of shares -- one entry per
+events, controls), and :mod:`hydro.kernels.transport` carries a vector of shares -- one entry per
 source -- through the network with EPANET's own Lagrangian scheme in one numba pass::
 
     ds = source_shares("networks/xuancheng/supply.inp")   # sources: every reservoir
@@ -39,8 +39,9 @@ import xarray as xr
 
 from hydro.errors import InputError, ScenarioError, suggest
 from hydro.inpfile import InputText, detect_engine, read_text
+from hydro.kernels.transport import Network, Transport, link_volumes
 from hydro.results import build_dataset, provenance
-from hydro.supply.engine import (
+from hydro.supply.epanet import (
     EpanetProject,
     LinkProperty,
     LinkType,
@@ -53,7 +54,6 @@ from hydro.supply.engine import (
 
 # run's private Dataset builders: the same variables and coords as hydro.supply.run.run
 from hydro.supply.run import build_run_dataset, has_leakage, read_static, summarise_warnings
-from hydro.supply.transport import Network, Transport, link_volumes
 from hydro.variables import get as get_variable
 
 Edit = Callable[[EpanetProject], None]

@@ -1,0 +1,83 @@
+"""`hydro supply ...`: supply scenarios and the Gangkouwan capacity study."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hydro.cli.common import (
+    OutputOption,
+    console,
+    default_output,
+    print_rows,
+    print_warnings,
+    progress_bar,
+    user_errors,
+)
+
+app = typer.Typer(help="Water-supply scenarios (EPANET).", no_args_is_help=True)
+
+
+@app.command("run")
+def run_command(scenario: Annotated[Path, typer.Argument(help="A supply scenario .toml file.")],
+                output: OutputOption = None):
+    """Run a supply scenario: hydraulics, source shares and answers, written as netCDF."""
+    from hydro.report.summary import supply_answer_rows, warnings_of
+    from hydro.results import write_netcdf
+    from hydro.supply.scenario import run_scenario
+
+    with user_errors():
+        with progress_bar(f"running {scenario.name}") as update:
+            ds = run_scenario(scenario, progress=update)
+        out = write_netcdf(ds, output or default_output(scenario))
+        print_warnings(warnings_of(ds))
+        print_rows(f"{scenario.name} -> {out}", supply_answer_rows(ds))
+
+
+def _floats(text: str | None, scale: float = 1.0) -> list[float]:
+    return [float(v) * scale for v in text.split(",")] if text else []
+
+
+@app.command()
+def study(scenario: Annotated[Path, typer.Argument(help="The base supply scenario .toml file.")],
+          diameters: Annotated[str | None, typer.Option(
+              help="Raw-main diameters to sweep, in mm, comma-separated (e.g. 800,1000,1200).")]
+          = None,
+          flow_caps: Annotated[str | None, typer.Option(
+              help="Flow caps to sweep instead, in m3/d, comma-separated.")] = None,
+          levels: Annotated[str | None, typer.Option(
+              help="Reservoir levels in m, comma-separated (default: the model's).")] = None,
+          out: Annotated[list[str] | None, typer.Option(
+              "--out", help="Sources out of service, '+'-joined; repeat for several cases "
+              "(e.g. --out none --out shuiyang --out shuiyang+qingyi).")] = None,
+          source: Annotated[str, typer.Option(help="The source whose pipeline is sized.")]
+          = "gangkouwan",
+          workers: Annotated[int | None, typer.Option(help="Parallel worker processes.")] = None,
+          output: OutputOption = None,
+          plot: Annotated[Path | None, typer.Option(help="PNG file for the study plot.")] = None):
+    """Size a source's raw-water pipeline: deliverable flow and compliance per case."""
+    from rich.table import Table
+
+    from hydro.results import write_netcdf
+    from hydro.supply.capacity_study import capacity_study, plot_study, study_table
+
+    outages = [[] if o in ("none", "") else o.split("+") for o in (out or ["none"])]
+    with user_errors():
+        with progress_bar("capacity study") as update:
+            result = capacity_study(scenario, source=source, diameters=_floats(diameters, 1e-3),
+                                    flow_caps=_floats(flow_caps, 1 / 86400),
+                                    levels=_floats(levels), outages=outages, workers=workers,
+                                    progress=lambda done, total: update(done / total))
+        path = write_netcdf(result, output or Path.cwd() / f"{scenario.stem}_study.nc")
+        rows = study_table(result)
+        table = Table(title=f"{source} pipeline study -> {path}")
+        for column in rows[0]:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*map(str, row.values()))
+        console.print(table)
+        if plot is not None:
+            plot_study(result, plot)
+            console.print(f"plot: {plot}")

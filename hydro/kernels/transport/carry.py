@@ -1,0 +1,176 @@
+"""Carry share vectors over a recorded hydraulic run, or one hydraulic step at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hydro.kernels.transport.kernel import _advance, _initial_state, _transport_kernel
+from hydro.kernels.transport.model import Network, adjacency, start_components
+
+
+def transport(network: Network, times, flows, demands, tank_full=None, moves=None, *,
+              source_of_node, initial: int, other: int, n_components: int, quality_step: int,
+              tolerance: float, report_rows, n_reports: int,
+              out: np.ndarray | None = None) -> np.ndarray:
+    """Carry share vectors through the network over a recorded hydraulic run.
+
+    times : (H,) int64 [s] hydraulic times (increasing); the state at times[h] holds until
+      times[h + 1]; the last entry ends the run.
+    flows : (H, L) float64 [m3/s] link flow at each hydraulic time, positive from start to end
+      node, 0 for closed links.
+    demands : (H, N) float64 [m3/s] node outflow (demand, emitters, leakage; negative = inflow).
+    tank_full : (H, T) bool, tank full at the END of the step that starts at times[h] (EPANET's
+      quality sees the hydraulic tank volume of the step's end); default never full.
+    moves : (H, L) float64 [m3/s] flow that carries water over the step, default ``flows``.
+      EPANET's quality takes flow directions (and the node order) from the solution at times[h]
+      but moves water by the link statuses as they are after the hydraulic solver advanced,
+      i.e. after rules fired at the step's end: a link a rule closes carries nothing, one a
+      rule opens carries the trickle its closed solution left (see tracing._Recording).
+    source_of_node : (N,) int64 component of a source node (its outflow is all of it), else -1.
+    initial : component of the water in pipes, tanks and at nodes at the start (a pipe whose end
+      node is a source starts full of that source's water, as in EPANET).
+    other : component of water from reservoirs that are not sources and from negative demands.
+    n_components : C, length of the share vectors (sources, initial, other).
+    quality_step : [s] EPANET's quality time step (restarted at each hydraulic time).
+    tolerance : [1] share difference below which a new slug merges with a link's last segment.
+    report_rows : (H,) int64 row of ``out`` that receives the node shares at times[h], -1 none.
+    out : optional (n_reports, N, C) float32.
+
+    Returns out: out[r, n, c] = share of component c in the water at node n at the r-th report;
+    sum over c is 1. :class:`Transport` does the same one hydraulic step at a time.
+    """
+    n_nodes, n_links = network.n_nodes, network.n_links
+    times = np.ascontiguousarray(times, np.int64)
+    flows = np.ascontiguousarray(flows, np.float64)
+    moves = flows if moves is None else np.ascontiguousarray(moves, np.float64)
+    demands = np.ascontiguousarray(demands, np.float64)
+    n_steps = len(times)
+    if moves.shape != flows.shape:
+        raise ValueError(f"moves {moves.shape} must have the shape of flows {flows.shape}")
+    if flows.shape != (n_steps, n_links) or demands.shape != (n_steps, n_nodes):
+        raise ValueError(f"flows {flows.shape} and demands {demands.shape} must be "
+                         f"({n_steps}, {n_links}) and ({n_steps}, {n_nodes})")
+    n_tanks = len(network.tank_node)
+    full = (np.zeros((n_steps, n_tanks), np.bool_) if tank_full is None
+            else np.ascontiguousarray(tank_full, np.bool_))
+    if full.shape != (n_steps, n_tanks):
+        raise ValueError(f"tank_full {full.shape} must be ({n_steps}, {n_tanks})")
+    if n_steps and np.any(np.diff(times) < 0):
+        raise ValueError("hydraulic times must increase")
+    rows = np.ascontiguousarray(report_rows, np.int64)
+    if rows.shape != (n_steps,) or rows.max(initial=-1) >= n_reports:
+        raise ValueError(f"report_rows must be {n_steps} rows below {n_reports}")
+    fixed = _fixed(network, source_of_node, initial=initial, other=other,
+                   n_components=n_components, quality_step=quality_step)
+    out = _output(out, (n_reports, n_nodes, n_components))
+    steps = np.append(np.diff(times), 0).astype(np.int64)
+    f = fixed
+    _transport_kernel(f.link_start, f.link_end, f.link_volume, f.node_kind, f.indptr, f.adj,
+                      f.tank_node, f.tank_volume, f.tank_model, f.tank_mix_volume,
+                      f.tank_max_volume, f.source, f.start, int(initial), int(other), flows,
+                      moves, demands, full, steps, rows, int(quality_step), float(tolerance),
+                      f.lanes, out)
+    return out
+
+
+class Transport:
+    """:func:`transport` fed one hydraulic step at a time, e.g. while the hydraulics solve the
+    next step (its numba pass releases the GIL)::
+
+        flow = Transport(network, source_of_node=..., initial=K, other=K + 1,
+                         n_components=K + 2, quality_step=300, tolerance=1e-4, n_reports=25)
+        flow.advance(q, move, demand, full, step=3600, row=0)   # once per hydraulic step
+        flow.shares                                              # (n_reports, N, C) float32
+
+    Arguments as for :func:`transport`, one step's rows of them: ``q``, ``move`` (L,) [m3/s],
+    ``demand`` (N,) [m3/s], ``full`` (T,) bool, ``step`` [s] until the next hydraulic time (0
+    for the last) and the report ``row`` of the step's start (-1: none).
+    """
+
+    def __init__(self, network: Network, *, source_of_node, initial: int, other: int,
+                 n_components: int, quality_step: int, tolerance: float, n_reports: int):
+        self.network = network
+        self._fixed = f = _fixed(network, source_of_node, initial=initial, other=other,
+                                 n_components=n_components, quality_step=quality_step)
+        self._other, self._qstep, self._tol = int(other), int(quality_step), float(tolerance)
+        self.shares = _output(None, (n_reports, network.n_nodes, n_components))
+        self._state = _initial_state(f.link_start, f.link_end, f.link_volume, f.node_kind,
+                                     f.tank_node, f.tank_volume, f.tank_model,
+                                     f.tank_mix_volume, f.source, f.start, int(initial),
+                                     n_components)
+
+    def advance(self, q, move, demand, full, *, step: int, row: int) -> None:
+        """Transport one hydraulic step (see the class docstring)."""
+        network, f = self.network, self._fixed
+        q = np.ascontiguousarray(q, np.float64)
+        move = np.ascontiguousarray(move, np.float64)
+        demand = np.ascontiguousarray(demand, np.float64)
+        full = np.ascontiguousarray(full, np.bool_)
+        if (q.shape != (network.n_links,) or move.shape != q.shape
+                or demand.shape != (network.n_nodes,) or full.shape != f.tank_node.shape):
+            raise ValueError("one step's flows, moves, demands and tank states expected")
+        if step < 0 or row >= len(self.shares):
+            raise ValueError(f"step {step} s must be >= 0 and row {row} below "
+                             f"{len(self.shares)}")
+        self._state = _advance(f.link_start, f.link_end, f.node_kind, f.indptr, f.adj,
+                               f.tank_model, f.tank_mix_volume, f.tank_max_volume, f.source,
+                               self._other, self._qstep, self._tol, self._state, q, move, demand,
+                               full, int(step), int(row), f.lanes, self.shares)
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    """The kernels' view of a network and of the sources: contiguous arrays of fixed dtypes."""
+
+    link_start: np.ndarray
+    link_end: np.ndarray
+    link_volume: np.ndarray
+    node_kind: np.ndarray
+    indptr: np.ndarray
+    adj: np.ndarray
+    tank_node: np.ndarray
+    tank_volume: np.ndarray
+    tank_model: np.ndarray
+    tank_mix_volume: np.ndarray
+    tank_max_volume: np.ndarray
+    source: np.ndarray
+    start: np.ndarray
+    lanes: tuple  # (0, 1, ..., C - 1): its length, C, is a constant the kernel is compiled for
+
+
+def _fixed(network: Network, source_of_node, *, initial: int, other: int, n_components: int,
+           quality_step: int) -> _Fixed:
+    n_nodes = network.n_nodes
+    if quality_step < 1:
+        raise ValueError(f"quality step must be at least 1 s, got {quality_step}")
+    source = np.ascontiguousarray(source_of_node, np.int64)
+    if source.shape != (n_nodes,) or source.max(initial=-1) >= n_components:
+        raise ValueError(f"source_of_node must be {n_nodes} components below {n_components}")
+    if not (0 <= initial < n_components and 0 <= other < n_components):
+        raise ValueError(f"'initial' and 'other' must be components below {n_components}")
+    indptr, adj = adjacency(network.link_start, network.link_end, n_nodes)
+    return _Fixed(
+        link_start=np.ascontiguousarray(network.link_start, np.int64),
+        link_end=np.ascontiguousarray(network.link_end, np.int64),
+        link_volume=np.ascontiguousarray(network.link_volume, np.float64),
+        node_kind=np.ascontiguousarray(network.node_kind, np.int8),
+        indptr=indptr, adj=adj,
+        tank_node=np.ascontiguousarray(network.tank_node, np.int64),
+        tank_volume=np.ascontiguousarray(network.tank_volume, np.float64),
+        tank_model=np.ascontiguousarray(network.tank_model, np.int8),
+        tank_mix_volume=np.ascontiguousarray(network.tank_mix_volume, np.float64),
+        tank_max_volume=np.ascontiguousarray(network.tank_max_volume, np.float64),
+        source=source,
+        start=start_components(network.node_kind, source, initial=initial, other=other),
+        lanes=tuple(range(n_components)),
+    )
+
+
+def _output(out: np.ndarray | None, shape: tuple[int, int, int]) -> np.ndarray:
+    if out is None:
+        return np.zeros(shape, np.float32)
+    if out.shape != shape or out.dtype != np.float32:
+        raise ValueError(f"out must be float32 {shape}, got {out.dtype} {out.shape}")
+    return out

@@ -1,0 +1,639 @@
+"""The numba kernels of the share transport (see :mod:`hydro.kernels.transport`)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from hydro.kernels.transport.model import (
+    FIFO,
+    JUNCTION,
+    MIXED,
+    STAGNANT_FLOW,
+    TANK,
+    TWO_COMPARTMENT,
+)
+
+# ------------------------------------------------------------------------------------------------
+# The kernel.
+#
+# Segments are rows of one arena: seg[row, 0] is the volume [m3] in double precision, and the
+# shares are single precision, packed in the rest of the row and read through the float32 view
+# sh (share c of a row is sh[row, 2 + c]). The transport is bound by memory traffic and 32-byte
+# rows (five shares) halve it; nodes mix in double precision, float32 keeps shares to ~1e-7,
+# far below EPANET's 1e-4 tolerance. Volumes stay double: trickles of 1e-9 m3/s through links a
+# rule has just opened must add up as they do in EPANET. Chain k (k < L: link k; L + i: tank
+# i) is a ring buffer in the arena, its segments side by side in memory: ring[k] = (base row,
+# capacity - 1 (capacity a power of two), head, count), and its i-th segment from the
+# downstream (oldest) end is row base + ((head + i) & mask). A full ring moves to twice the
+# room at the arena's top; before each step, unless every ring could still double, the rings are
+# compacted to the arena's bottom (into a larger arena when that leaves too little room).
+_BASE, _MASK, _HEAD, _COUNT = 0, 1, 2, 3
+_AHEAD = 8  # links ahead whose segments a step prefetches: arena rows are cache misses
+
+
+@intrinsic
+def _prefetch(typingctx, array, i, j):
+    """Hint the CPU to fetch array[i, j] into cache (LLVM's prefetch; no effect on results)."""
+    sig = types.void(array, i, j)
+
+    def codegen(context, builder, signature, args):
+        kind = signature.args[0]
+        view = context.make_array(kind)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(context, builder, kind, view, [args[1], args[2]],
+                                           wraparound=False, boundscheck=False)
+        byte = ir.IntType(8).as_pointer()
+        hint = ir.FunctionType(ir.VoidType(), [byte] + [ir.IntType(32)] * 3)
+        function = cgutils.get_or_insert_function(builder.module, hint, "llvm.prefetch.p0")
+        flag = [ir.Constant(ir.IntType(32), v) for v in (1, 3, 1)]  # write, keep, data
+        builder.call(function, [builder.bitcast(pointer, byte), *flag])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _transport_kernel(link_start, link_end, link_volume, node_kind, indptr, adj, tank_node,
+                      tank_volume, tank_model, tank_mix_volume, tank_max_volume, source, start,
+                      initial, other, flows, moves, demands, tank_full, steps, rows, qstep, tol,
+                      lanes, out):
+    """The whole run: the state at the start, then every hydraulic step in turn."""
+    state = _initial_state(link_start, link_end, link_volume, node_kind, tank_node,
+                           tank_volume, tank_model, tank_mix_volume, source, start, initial,
+                           out.shape[2])
+    for h in range(steps.size):
+        state = _advance(link_start, link_end, node_kind, indptr, adj, tank_model,
+                         tank_mix_volume, tank_max_volume, source, other, qstep, tol, state,
+                         flows[h], moves[h], demands[h], tank_full[h], steps[h], rows[h], lanes,
+                         out)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _initial_state(link_start, link_end, link_volume, node_kind, tank_node, tank_volume,
+                   tank_model, tank_mix_volume, source, start, initial, n_comp):
+    """Segments and node shares at the start, and the work arrays of the steps (a tuple)."""
+    n_nodes = node_kind.size
+    n_links = link_start.size
+    n_tanks = tank_node.size
+    n_chains = n_links + n_tanks
+
+    ring = np.zeros((n_chains, 4), np.int32)
+    for k in range(n_chains):
+        ring[k, _BASE] = 4 * k
+        ring[k, _MASK] = 3
+    arena = np.zeros(2, np.int64)  # first row no ring uses, rows the rings hold
+    arena[0] = arena[1] = 4 * n_chains
+    seg = np.zeros((4 * arena[1] + 64, 1 + (n_comp + 1) // 2))
+    sh = seg.view(np.float32)
+
+    node_c = np.zeros((n_nodes, n_comp))
+    for n in range(n_nodes):
+        node_c[n, start[n]] = 1.0
+    tank_of = np.full(n_nodes, -1, np.int64)
+    for i in range(n_tanks):
+        tank_of[tank_node[i]] = i
+
+    # Initial segments: each pipe full of initial water (or of its end node's, if a source); each
+    # tank one segment of initial water (2COMP: a stagnant zone first, the mixing zone last).
+    for k in range(n_links):
+        if link_volume[k] > 0.0:
+            row = _append(seg, ring, k, link_volume[k])
+            sh[row, 2 + (source[link_end[k]] if source[link_end[k]] >= 0 else initial)] = 1.0
+    for i in range(n_tanks):
+        k = n_links + i
+        if tank_model[i] == TWO_COMPARTMENT:
+            stagnant = max(0.0, tank_volume[i] - tank_mix_volume[i])
+            sh[_append(seg, ring, k, stagnant), 2 + initial] = 1.0
+            sh[_append(seg, ring, k, tank_volume[i] - stagnant), 2 + initial] = 1.0
+        else:
+            sh[_append(seg, ring, k, tank_volume[i]), 2 + initial] = 1.0
+
+    # The schedule of one hydraulic step: the nodes that move water, in flow order, each with
+    # its inflow and outflow links and their flow rates (every flowing link is the inflow of
+    # one node and the outflow of another).
+    direction = np.zeros(n_links, np.int8)
+    order = np.arange(n_nodes)
+    visit = np.empty(n_nodes, np.int64)
+    in_ptr = np.zeros(n_nodes + 1, np.int64)
+    out_ptr = np.zeros(n_nodes + 1, np.int64)
+    in_link = np.empty(n_links, np.int64)
+    out_link = np.empty(n_links, np.int64)
+    in_rate = np.empty(n_links)
+    out_rate = np.empty(n_links)
+    scratch = np.zeros((2, n_comp))  # a node's inflow masses, a tank's outflow shares
+    return (seg, ring, arena, node_c, tank_of, direction, order, visit, in_ptr, in_link,
+            in_rate, out_ptr, out_link, out_rate, scratch)
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _advance(link_start, link_end, node_kind, indptr, adj, tank_model, tank_mix_volume,
+             tank_max_volume, source, other, qstep, tol, state, q, move, demand, full, step,
+             row, lanes, out):
+    """One hydraulic step of ``step`` s: re-orient and re-sort on flow changes, report the node
+    shares at its start in out[row] (row -1: none), then transport quality step by quality
+    step. Returns the state (its arena replaced if it had to grow)."""
+    (seg, ring, arena, node_c, tank_of, direction, order, visit, in_ptr, in_link, in_rate,
+     out_ptr, out_link, out_rate, scratch) = state
+    n_links = link_start.size
+    changed = False
+    for k in range(n_links):
+        d = 0
+        if abs(q[k]) >= STAGNANT_FLOW:
+            d = 1 if q[k] > 0.0 else -1
+        if d * direction[k] < 0:
+            _reverse(seg, ring, k)
+        if d != direction[k]:
+            changed = True
+        direction[k] = d
+    if changed:
+        _sort_nodes(link_start, link_end, indptr, adj, direction, order)
+    n_visit = _schedule(link_start, link_end, node_kind, indptr, adj, direction, move, demand,
+                        order, visit, in_ptr, in_link, in_rate, out_ptr, out_link, out_rate)
+    if row >= 0:
+        for n in range(node_c.shape[0]):
+            for c in range(node_c.shape[1]):
+                out[row, n, c] = node_c[n, c]
+    elapsed = 0
+    while elapsed < step:
+        dt = min(qstep, step - elapsed)
+        elapsed += dt
+        seg = _reserve(seg, ring, arena)
+        _step(float(dt), n_visit, visit, in_ptr, in_link, in_rate, out_ptr, out_link, out_rate,
+              demand, node_kind, tank_of, tank_model, tank_mix_volume, tank_max_volume, full,
+              source, other, n_links, tol, node_c, scratch[0], scratch[1], seg,
+              seg.view(np.float32), ring, arena, lanes)
+    return (seg, ring, arena, node_c, tank_of, direction, order, visit, in_ptr, in_link,
+            in_rate, out_ptr, out_link, out_rate, scratch)
+
+
+@numba.njit(cache=True)
+def _schedule(link_start, link_end, node_kind, indptr, adj, direction, q, demand, order,
+              visit, in_ptr, in_link, in_rate, out_ptr, out_link, out_rate):
+    """Fill the step's schedule; return the number of nodes to visit.
+
+    A link's downstream node is its end node unless its flow is negative (stagnant links count
+    as positive, as in EPANET). Links without flow and junctions or reservoirs that neither
+    receive nor send water are left out: a step changes nothing there.
+    """
+    n_visit = 0
+    n_in = 0
+    n_out = 0
+    for j in range(order.size):
+        n = order[j]
+        first_in = n_in
+        first_out = n_out
+        for a in range(indptr[n], indptr[n + 1]):
+            k = adj[a]
+            if q[k] == 0.0:
+                continue
+            down = link_end[k] if direction[k] >= 0 else link_start[k]
+            if down == n:
+                in_link[n_in] = k
+                in_rate[n_in] = abs(q[k])
+                n_in += 1
+            else:
+                out_link[n_out] = k
+                out_rate[n_out] = abs(q[k])
+                n_out += 1
+        idle = n_in == first_in and n_out == first_out
+        if idle and node_kind[n] != TANK and not (node_kind[n] == JUNCTION and demand[n] < 0.0):
+            continue
+        visit[n_visit] = n
+        in_ptr[n_visit] = first_in
+        out_ptr[n_visit] = first_out
+        n_visit += 1
+        in_ptr[n_visit] = n_in
+        out_ptr[n_visit] = n_out
+    return n_visit
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _step(dt, n_visit, visit, in_ptr, in_link, in_rate, out_ptr, out_link, out_rate, demand,
+          node_kind, tank_of, tank_model, tank_mix_volume, tank_max_volume, tank_full, source,
+          other, n_links, tol, node_c, massin, mixed, seg, sh, ring, arena, lanes):
+    """One quality step: every node in flow order pulls its inflows, mixes, pushes its outflows.
+
+    Pulls and pushes are written out here rather than in helpers taking arrays: numba counts
+    references to every array handed to an inlined helper, and those atomic counts cost more
+    than the work itself.
+    """
+    n_comp = len(lanes)  # a constant: the loops over shares unroll
+    n_in = in_ptr[n_visit]
+    n_out = out_ptr[n_visit]
+    for j in range(n_visit):
+        n = visit[j]
+        volin = 0.0
+        for c in range(n_comp):
+            massin[c] = 0.0
+        # Pull |q| dt out of each inflow link's leading segments (EPANET's evalnodeinflow).
+        for a in range(in_ptr[j], in_ptr[j + 1]):
+            k = in_link[a]
+            if a + 2 * _AHEAD < n_in:  # fetch the ring, then the head row, of links to come
+                _prefetch(ring, in_link[a + 2 * _AHEAD], 0)
+            if a + _AHEAD < n_in:
+                ahead = in_link[a + _AHEAD]
+                _prefetch(seg, ring[ahead, _BASE] + ring[ahead, _HEAD], 0)
+            v = in_rate[a] * dt
+            while v > 0.0 and ring[k, _COUNT] > 0:
+                row = ring[k, _BASE] + ring[k, _HEAD]
+                vseg = min(seg[row, 0], v)
+                volin += vseg
+                for c in range(n_comp):
+                    massin[c] += vseg * sh[row, 2 + c]
+                v -= vseg
+                if vseg >= seg[row, 0]:  # segment used up: the one behind it leads
+                    ring[k, _HEAD] = (ring[k, _HEAD] + 1) & ring[k, _MASK]
+                    ring[k, _COUNT] -= 1
+                else:
+                    seg[row, 0] -= vseg
+        # Mix (EPANET's findnodequal).
+        kind = node_kind[n]
+        if kind == JUNCTION:
+            if demand[n] < 0.0:  # water entering here from no named source
+                volin -= demand[n] * dt
+                massin[other] -= demand[n] * dt
+            if volin > 0.0:
+                # massin / volin, normalised by the sum of massin (volin up to rounding) so
+                # that float32 segments never let shares drift from summing to 1
+                total = 0.0
+                for c in range(n_comp):
+                    total += massin[c]
+                inverse = 1.0 / total
+                for c in range(n_comp):
+                    node_c[n, c] = massin[c] * inverse
+        elif kind == TANK:
+            volout = 0.0
+            for a in range(out_ptr[j], out_ptr[j + 1]):
+                volout += out_rate[a]
+            i = tank_of[n]
+            if ring[n_links + i, _COUNT] > ring[n_links + i, _MASK]:
+                _widen(seg, ring, arena, n_links + i)
+            for c in range(n_comp):
+                mixed[c] = node_c[n, c]
+            _mix_tank(seg, sh, ring, n_links + i, tank_model[i], tank_mix_volume[i],
+                      tank_max_volume[i], tank_full[i], volin, volout * dt, massin, tol, mixed)
+            total = 0.0
+            for c in range(n_comp):
+                total += mixed[c]
+            for c in range(n_comp):
+                node_c[n, c] = mixed[c] / total
+        if source[n] >= 0:
+            for c in range(n_comp):
+                node_c[n, c] = 0.0
+            node_c[n, source[n]] = 1.0
+        # Push |q| dt at the node's shares into each outflow link (EPANET's evalnodeoutflow):
+        # merged with the last segment when no share differs by tol or more.
+        for a in range(out_ptr[j], out_ptr[j + 1]):
+            k = out_link[a]
+            if a + 2 * _AHEAD < n_out:  # fetch the ring, then the tail row, of links to come
+                _prefetch(ring, out_link[a + 2 * _AHEAD], 0)
+            if a + _AHEAD < n_out:
+                ahead = out_link[a + _AHEAD]
+                _prefetch(seg, ring[ahead, _BASE] + ((ring[ahead, _HEAD] + ring[ahead, _COUNT] - 1)
+                                                     & ring[ahead, _MASK]), 0)
+            v = out_rate[a] * dt
+            if v == 0.0:
+                continue
+            count = ring[k, _COUNT]
+            merge = count > 0
+            if merge:
+                row = ring[k, _BASE] + ((ring[k, _HEAD] + count - 1) & ring[k, _MASK])
+                for c in range(n_comp):
+                    if abs(sh[row, 2 + c] - node_c[n, c]) >= tol:
+                        merge = False
+                        break
+            if merge:
+                total = seg[row, 0] + v
+                old, new = seg[row, 0] / total, v / total
+                for c in range(n_comp):
+                    sh[row, 2 + c] = sh[row, 2 + c] * old + node_c[n, c] * new
+                seg[row, 0] = total
+            else:
+                if count > ring[k, _MASK]:
+                    _widen(seg, ring, arena, k)
+                row = ring[k, _BASE] + ((ring[k, _HEAD] + count) & ring[k, _MASK])
+                ring[k, _COUNT] = count + 1
+                seg[row, 0] = v
+                for c in range(n_comp):
+                    sh[row, 2 + c] = node_c[n, c]
+
+
+@numba.njit(cache=True, inline="always")
+def _row(ring, k, i):
+    """Arena row of the i-th segment of chain k, counted from its downstream end."""
+    return ring[k, _BASE] + ((ring[k, _HEAD] + i) & ring[k, _MASK])
+
+
+@numba.njit(cache=True, inline="always")
+def _append(seg, ring, k, v):
+    """A new last (upstream) segment of volume v in chain k; returns its row (shares are the
+    caller's to fill). The ring must have room (see _widen)."""
+    row = _row(ring, k, ring[k, _COUNT])
+    ring[k, _COUNT] += 1
+    seg[row, 0] = v
+    return row
+
+
+@numba.njit(cache=True)
+def _reserve(seg, ring, arena):
+    """Room for every ring to double once more: the arena compacted in place when that makes
+    enough room, else moved to a larger one.
+
+    A step adds at most one segment to each chain, so each ring widens at most once per step:
+    room for twice the live ring capacity suffices. Reusing the arena spares the page faults of
+    fresh memory, which cost more than the copying.
+    """
+    if arena[0] + 2 * arena[1] > seg.shape[0]:
+        if 4 * arena[1] <= seg.shape[0]:
+            _compact_in_place(seg, ring, arena)
+        else:
+            seg = _compact(seg, ring, arena)
+    return seg
+
+
+@numba.njit(cache=True)
+def _widen(seg, ring, arena, k):
+    """Move full chain k to a ring twice as large at the arena's top (room was reserved)."""
+    size = 2 * (ring[k, _MASK] + 1)
+    base = arena[0]
+    for i in range(ring[k, _COUNT]):
+        seg[base + i] = seg[_row(ring, k, i)]
+    ring[k, _BASE] = base
+    ring[k, _MASK] = size - 1
+    ring[k, _HEAD] = 0
+    arena[0] = base + size
+    arena[1] += size // 2
+
+
+@numba.njit(cache=True)
+def _compact(seg, ring, arena):
+    """A new arena holding every ring side by side, with room for eight times their capacity
+    (fresh memory is left uninitialised: only rows a ring holds are ever read)."""
+    new = np.empty((8 * arena[1] + 64, seg.shape[1]))
+    _move_rings(seg, new, ring, arena)
+    return new
+
+
+@numba.njit(cache=True)
+def _compact_in_place(seg, ring, arena):
+    """Every ring moved down to the bottom of the arena, side by side."""
+    _move_rings(seg, seg, ring, arena)
+
+
+@numba.njit(cache=True)
+def _move_rings(seg, new, ring, arena):
+    """Copy every ring, oldest segment first, to the bottom of ``new`` in the order they lie in
+    ``seg`` (which may be ``new``: a ring then only moves down, and its new rows end below where
+    the next ring starts, so copying it through a buffer never overwrites one still to move)."""
+    buffer = np.empty((np.max(ring[:, _MASK]) + 1, seg.shape[1]))
+    base = 0
+    for k in np.argsort(ring[:, _BASE]):
+        count = ring[k, _COUNT]
+        for i in range(count):
+            buffer[i] = seg[_row(ring, k, i)]
+        new[base:base + count] = buffer[:count]
+        ring[k, _BASE] = base
+        ring[k, _HEAD] = 0
+        base += ring[k, _MASK] + 1
+    arena[0] = base
+
+
+@numba.njit(cache=True)
+def _reverse(seg, ring, k):
+    """Re-orient chain k when its flow reverses (EPANET's reversesegs)."""
+    count = ring[k, _COUNT]
+    for i in range(count // 2):
+        a = _row(ring, k, i)
+        b = _row(ring, k, count - 1 - i)
+        for c in range(seg.shape[1]):
+            x = seg[a, c]
+            seg[a, c] = seg[b, c]
+            seg[b, c] = x
+
+
+@numba.njit(cache=True)
+def _sort_nodes(link_start, link_end, indptr, adj, direction, order):
+    """Nodes from upstream to downstream along the flow (EPANET's sortnodes, cycles included)."""
+    n_nodes = order.size
+    indegree = np.zeros(n_nodes, np.int64)
+    for k in range(link_start.size):
+        if direction[k] > 0:
+            indegree[link_end[k]] += 1
+        elif direction[k] < 0:
+            indegree[link_start[k]] += 1
+    stack = np.empty(n_nodes, np.int64)
+    size = 0
+    for n in range(n_nodes):
+        if indegree[n] == 0:
+            stack[size] = n
+            size += 1
+    done = 0
+    while done < n_nodes:
+        if size == 0:  # a cycle: continue from a node next to the sorted ones
+            j = _unsorted_neighbour(link_start, link_end, indptr, adj, order, done, indegree)
+            if j < 0:
+                break
+            indegree[j] = 0
+            stack[size] = j
+            size += 1
+        size -= 1
+        i = stack[size]
+        order[done] = i
+        done += 1
+        for a in range(indptr[i], indptr[i + 1]):
+            k = adj[a]
+            if direction[k] == 0:
+                continue
+            n = link_end[k] if direction[k] > 0 else link_start[k]
+            if n != i and indegree[n] > 0:
+                indegree[n] -= 1
+                if indegree[n] == 0:
+                    stack[size] = n
+                    size += 1
+    if done < n_nodes:  # cannot happen for a valid network; keep every node visited anyway
+        seen = np.zeros(n_nodes, np.bool_)
+        for m in range(done):
+            seen[order[m]] = True
+        for n in range(n_nodes):
+            if not seen[n]:
+                order[done] = n
+                done += 1
+
+
+@numba.njit(cache=True)
+def _unsorted_neighbour(link_start, link_end, indptr, adj, order, done, indegree):
+    """EPANET's selectnonstacknode: a node with inflows left, next to the latest sorted nodes."""
+    for m in range(done - 1, -1, -1):
+        i = order[m]
+        for a in range(indptr[i], indptr[i + 1]):
+            k = adj[a]
+            n = link_end[k] if link_start[k] == i else link_start[k]
+            if indegree[n] > 0:
+                return n
+    for n in range(order.size):
+        if indegree[n] > 0:
+            return n
+    return -1
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _mix_tank(seg, sh, ring, k, model, vmz, vmax, full, vin, vout, win, tol, mixed):
+    """Mix inflow (volume vin, share masses win) into tank chain k; mixed = outflow shares.
+
+    EPANET 2.3's tankmix1-4 (read from its library: 2.3 added overflow rules to 2.2's). A full
+    tank takes inflow and spills it: MIXED caps its volume at vmax; 2COMP caps the stagnant
+    zone at vmax - vmz; FIFO and LIFO, when the hydraulics end the step full (``full``), let
+    the net inflow out of the oldest water. The chain has room for one more segment.
+    """
+    vnet = vin - vout
+    if ring[k, _COUNT] == 0:
+        return
+    if model == MIXED:
+        row = _row(ring, k, 0)
+        vnew = seg[row, 0] + vin
+        if vnew > 0.0:
+            for c in range(mixed.size):
+                sh[row, 2 + c] = (sh[row, 2 + c] * seg[row, 0] + win[c]) / vnew
+        seg[row, 0] = min(max(0.0, seg[row, 0] + vnet), vmax)
+        for c in range(mixed.size):
+            mixed[c] = sh[row, 2 + c]
+    elif model == TWO_COMPARTMENT:
+        _mix_two_compartments(seg, sh, ring, k, vmz, vmax, vin, vnet, win, mixed)
+    elif model == FIFO:
+        _mix_fifo(seg, sh, ring, k, full, vin, vnet, win, tol, mixed)
+    else:
+        _mix_lifo(seg, sh, ring, k, full, vin, vnet, win, tol, mixed)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _mix_two_compartments(seg, sh, ring, k, vmz, vmax, vin, vnet, win, mixed):
+    """tankmix2: inflow mixes into the mixing zone, which spills into the stagnant zone."""
+    sz = _row(ring, k, 0)                      # stagnant zone: first segment
+    mz = _row(ring, k, ring[k, _COUNT] - 1)    # mixing zone: last segment
+    n_comp = mixed.size
+    if vnet > 0.0:
+        vt = max(0.0, seg[mz, 0] + vnet - vmz)
+        if vin > 0.0:
+            for c in range(n_comp):
+                sh[mz, 2 + c] = (sh[mz, 2 + c] * seg[mz, 0] + win[c]) / (seg[mz, 0] + vin)
+        if vt > 0.0:
+            for c in range(n_comp):
+                sh[sz, 2 + c] = ((sh[sz, 2 + c] * seg[sz, 0] + sh[mz, 2 + c] * vt)
+                                  / (seg[sz, 0] + vt))
+            seg[mz, 0] = vmz
+            seg[sz, 0] = min(seg[sz, 0] + vt, vmax - vmz)  # a full tank spills
+            for c in range(n_comp):
+                mixed[c] = sh[mz, 2 + c]
+            return
+    elif vnet < 0.0 and seg[sz, 0] > 0.0:
+        vt = min(seg[sz, 0], -vnet)
+        if vin + vt > 0.0:
+            for c in range(n_comp):
+                sh[mz, 2 + c] = ((sh[mz, 2 + c] * seg[mz, 0] + win[c] + sh[sz, 2 + c] * vt)
+                                  / (seg[mz, 0] + vin + vt))
+        seg[sz, 0] = max(0.0, seg[sz, 0] - vt)
+        seg[mz, 0] = vmz + vnet + vt
+        for c in range(n_comp):
+            mixed[c] = sh[mz, 2 + c]
+        return
+    elif vnet < 0.0 and vin > 0.0:
+        for c in range(n_comp):
+            sh[mz, 2 + c] = (sh[mz, 2 + c] * seg[mz, 0] + win[c]) / (seg[mz, 0] + vin)
+    seg[mz, 0] = max(0.0, min(seg[mz, 0] + vnet, vmz))
+    if seg[mz, 0] < vmz:
+        seg[sz, 0] = 0.0
+    for c in range(n_comp):
+        mixed[c] = sh[mz, 2 + c]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _mix_fifo(seg, sh, ring, k, full, vin, vnet, win, tol, mixed):
+    """tankmix3: inflow joins the back of the tank, outflow leaves from the front."""
+    n_comp = mixed.size
+    if vin > 0.0:
+        last = _row(ring, k, ring[k, _COUNT] - 1)
+        merge = True
+        for c in range(n_comp):
+            if abs(sh[last, 2 + c] - win[c] / vin) >= tol:
+                merge = False
+        if merge:
+            seg[last, 0] += vin
+        else:
+            row = _append(seg, ring, k, vin)
+            for c in range(n_comp):
+                sh[row, 2 + c] = win[c] / vin
+    vout = vin if full and vnet > 0.0 else vin - vnet  # a full tank spills its net inflow
+    for c in range(n_comp):
+        mixed[c] = 0.0
+    vsum = _draw(seg, sh, ring, k, vout, mixed, False)
+    if vsum > 0.0:
+        for c in range(n_comp):
+            mixed[c] /= vsum
+    else:
+        row = _row(ring, k, 0)
+        for c in range(n_comp):
+            mixed[c] = sh[row, 2 + c]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _mix_lifo(seg, sh, ring, k, full, vin, vnet, win, tol, mixed):
+    """tankmix4: the tank fills and empties at the top, like a stack (a full one spills the
+    net inflow from the bottom, as EPANET 2.3 does)."""
+    n_comp = mixed.size
+    last = _row(ring, k, ring[k, _COUNT] - 1)
+    for c in range(n_comp):
+        mixed[c] = sh[last, 2 + c]
+    if vnet > 0.0:
+        merge = True
+        for c in range(n_comp):
+            if abs(sh[last, 2 + c] - win[c] / vin) >= tol:
+                merge = False
+        if merge:
+            seg[last, 0] += vnet
+        else:
+            row = _append(seg, ring, k, vnet)
+            for c in range(n_comp):
+                sh[row, 2 + c] = win[c] / vin
+                mixed[c] = win[c] / vin
+        if full:
+            spilled = np.zeros(n_comp)
+            _draw(seg, sh, ring, k, vnet, spilled, False)
+    elif vnet < 0.0:
+        for c in range(n_comp):
+            mixed[c] = win[c]
+        vsum = _draw(seg, sh, ring, k, -vnet, mixed, True)
+        for c in range(n_comp):
+            mixed[c] /= vsum + vin
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _draw(seg, sh, ring, k, v, mass, from_top):
+    """Take volume v out of tank chain k, from the bottom (oldest) or the top; add the share
+    masses to ``mass``; return the volume taken. As in EPANET, the last segment left gives
+    whatever is still asked, and only shrinks when asked for less than it holds.
+    """
+    vsum = 0.0
+    while v > 0.0:
+        count = ring[k, _COUNT]
+        row = _row(ring, k, count - 1 if from_top else 0)
+        vseg = v if count == 1 else min(seg[row, 0], v)
+        vsum += vseg
+        for c in range(mass.size):
+            mass[c] += sh[row, 2 + c] * vseg
+        v -= vseg
+        if vseg >= seg[row, 0]:
+            if count > 1:
+                if not from_top:
+                    ring[k, _HEAD] = (ring[k, _HEAD] + 1) & ring[k, _MASK]
+                ring[k, _COUNT] = count - 1
+        else:
+            seg[row, 0] -= vseg
+    return vsum
+
+
+# ------------------------------------------------------------------------------------------------
+# The slow, readable twin: the same scheme with Python lists, for tests on small networks.

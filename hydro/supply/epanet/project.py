@@ -1,0 +1,566 @@
+"""An open EPANET project: SI getters and setters, edits and the simulation loop.
+
+It binds the EPANET 2.3 toolkit shipped in the ``owa-epanet`` package through ctypes, because the
+bulk getters (``EN_getnodevalues``) then fill numpy arrays directly: one C call per property and
+reporting step instead of one Python call per element. Everything that leaves this module is in SI
+units (m, m3/s, m/s, W, s), whatever the INP's flow units; everything that enters it (edits) is SI
+too.
+
+A project lives in a private temporary folder (report and scratch files never land beside the
+input) and is closed however the block ends::
+
+    with EpanetProject.open(path) as project:
+        project.set_link_value(project.link_index["P1"], LinkProperty.INITSTATUS, 0)
+        for t in project.report_steps():
+            pressure = project.node_values(NodeProperty.PRESSURE)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hydro.errors import EngineError
+from hydro.inpfile import InputText, read_text, utf8_copy
+from hydro.supply.epanet.library import (
+    _CONTROL_TYPES,
+    _CONTROLCOUNT,
+    _LINKCOUNT,
+    _NODECOUNT,
+    _OPTION_DEMANDMULT,
+    _OPTION_TOLERANCE,
+    _OPTION_UNBALANCED,
+    _RULECOUNT,
+    WARNINGS,
+    LinkProperty,
+    LinkType,
+    NodeProperty,
+    QualityType,
+    TimeParameter,
+    Units,
+    _check,
+    _units,
+    error_text,
+    library,
+    report_errors,
+    report_warnings,
+)
+from hydro.supply.inp import Elements, read_elements
+
+# ------------------------------------------------------------------------------------------------
+# A project
+
+
+@dataclass
+class EpanetProject:
+    """One open EPANET project: its elements, SI getters and setters, and the simulation loop.
+
+    Create it with :meth:`open` (a context manager). It is run state, not a model definition: it
+    dies with its ``with`` block.
+    """
+
+    source: InputText
+    handle: ctypes.c_void_p
+    workdir: Path
+    units: Units
+    n_nodes: int
+    n_links: int
+    parsing: _Background
+    warnings: list[str] = field(default_factory=list)
+    report_warnings: list[str] = field(default_factory=list)
+    halted_at: int | None = None
+    forced: list[_Forced] = field(default_factory=list)
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path | InputText) -> _ProjectContext:
+        return _ProjectContext(path)
+
+    @classmethod
+    def _create(cls, source: InputText, workdir: Path) -> EpanetProject:
+        lib = library()
+        # The element tables are parsed from the text in a thread while EPANET opens and
+        # solves the model: the engine's C code releases the GIL, so on a second core the parse
+        # costs nothing. Whoever needs the elements first waits for it (see `elements`).
+        parsing = _Background(read_elements, source.text)
+        handle = ctypes.c_void_p()
+        _check(lib.EN_createproject(ctypes.byref(handle)), "cannot create an EPANET project")
+        inp = utf8_copy(source, workdir)
+        rpt = workdir / "epanet.rpt"
+        code = lib.EN_open(handle, os.fsencode(inp), os.fsencode(rpt), b"")
+        if code >= 100:
+            lib.EN_close(handle)  # flushes the report file so that it can be read
+            lib.EN_deleteproject(handle)
+            errors = report_errors(rpt, source) or [error_text(code)]
+            shown = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
+            raise EngineError(f"{source.path}: EPANET cannot read the model: {shown}")
+        project = cls(source, handle, workdir, _units(handle), 0, 0, parsing)
+        project.n_nodes, project.n_links = project.count(_NODECOUNT), project.count(_LINKCOUNT)
+        return project
+
+    def _close(self) -> None:
+        lib = library()
+        lib.EN_close(self.handle)  # flushes the report, whose warnings say where things went wrong
+        self.report_warnings = report_warnings(self.workdir / "epanet.rpt")
+        lib.EN_deleteproject(self.handle)
+
+    def _call(self, code: int, what: str) -> None:
+        if code >= 100:
+            raise EngineError(f"{self.source.path}: {what}: {error_text(code)}")
+
+    # --- elements -----------------------------------------------------------------------------
+
+    @functools.cached_property
+    def elements(self) -> Elements:
+        """IDs, types and ends of all elements: from the text when it agrees with the engine."""
+        elements = self.parsing.result()
+        return elements if self._agrees(elements) else self._elements_from_engine()
+
+    @property
+    def node_ids(self) -> list[str]:
+        return self.elements.node_ids
+
+    @property
+    def link_ids(self) -> list[str]:
+        return self.elements.link_ids
+
+    @property
+    def node_types(self) -> np.ndarray:
+        return self.elements.node_types
+
+    @property
+    def link_types(self) -> np.ndarray:
+        return self.elements.link_types
+
+    def _agrees(self, elements: Elements, samples: int = 64) -> bool:
+        """Counts, and IDs, types and ends of a sample of elements, equal the engine's."""
+        n_nodes, n_links = self.count(_NODECOUNT), self.count(_LINKCOUNT)
+        if (len(elements.node_ids), len(elements.link_ids)) != (n_nodes, n_links):
+            return False
+        lib, h = library(), self.handle
+        buf, kind = ctypes.create_string_buffer(64), ctypes.c_int()
+        n1, n2 = ctypes.c_int(), ctypes.c_int()
+        for i in np.unique(np.linspace(0, n_nodes - 1, samples).astype(int)) if n_nodes else []:
+            lib.EN_getnodeid(h, int(i) + 1, buf)
+            lib.EN_getnodetype(h, int(i) + 1, ctypes.byref(kind))
+            if (buf.value.decode("utf-8"), kind.value) != (elements.node_ids[i],
+                                                           elements.node_types[i]):
+                return False
+        for i in np.unique(np.linspace(0, n_links - 1, samples).astype(int)) if n_links else []:
+            lib.EN_getlinkid(h, int(i) + 1, buf)
+            lib.EN_getlinktype(h, int(i) + 1, ctypes.byref(kind))
+            lib.EN_getlinknodes(h, int(i) + 1, ctypes.byref(n1), ctypes.byref(n2))
+            if (buf.value.decode("utf-8"), kind.value, n1.value - 1, n2.value - 1) != (
+                    elements.link_ids[i], elements.link_types[i], elements.link_start[i],
+                    elements.link_end[i]):
+                return False
+        return True
+
+    def _elements_from_engine(self) -> Elements:
+        """The slow, sure way: ask the toolkit for every element."""
+        # Tens of thousands of ctypes calls: bind the functions once (attribute lookups dominate).
+        lib, h = library(), self.handle
+        get_node_id, get_link_id = lib.EN_getnodeid, lib.EN_getlinkid
+        get_node_type, get_link_type = lib.EN_getnodetype, lib.EN_getlinktype
+        get_ends, get_coord = lib.EN_getlinknodes, lib.EN_getcoord
+        buf = ctypes.create_string_buffer(64)
+        kind, n1, n2 = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        x, y = ctypes.c_double(), ctypes.c_double()
+        n_nodes, n_links = self.count(_NODECOUNT), self.count(_LINKCOUNT)
+        node_ids, link_ids = [], []
+        node_types = np.empty(n_nodes, dtype=np.int8)
+        xy = np.full((n_nodes, 2), np.nan)
+        for i in range(n_nodes):
+            get_node_id(h, i + 1, buf)
+            node_ids.append(buf.value.decode("utf-8"))
+            get_node_type(h, i + 1, ctypes.byref(kind))
+            node_types[i] = kind.value
+            if get_coord(h, i + 1, ctypes.byref(x), ctypes.byref(y)) == 0:
+                xy[i] = x.value, y.value
+        link_types = np.empty(n_links, dtype=np.int8)
+        ends = np.empty((n_links, 2), dtype=np.int64)
+        for i in range(n_links):
+            get_link_id(h, i + 1, buf)
+            link_ids.append(buf.value.decode("utf-8"))
+            get_link_type(h, i + 1, ctypes.byref(kind))
+            link_types[i] = kind.value
+            get_ends(h, i + 1, ctypes.byref(n1), ctypes.byref(n2))
+            ends[i] = n1.value - 1, n2.value - 1
+        return Elements(node_ids, node_types, link_ids, link_types, ends[:, 0], ends[:, 1],
+                        xy[:, 0], xy[:, 1], {})
+
+    def count(self, what: int) -> int:
+        n = ctypes.c_int()
+        library().EN_getcount(self.handle, what, ctypes.byref(n))
+        return n.value
+
+    @functools.cached_property
+    def node_index(self) -> dict[str, int]:
+        """Node ID -> 0-based index."""
+        return {name: i for i, name in enumerate(self.node_ids)}
+
+    @functools.cached_property
+    def link_index(self) -> dict[str, int]:
+        """Link ID -> 0-based index."""
+        return {name: i for i, name in enumerate(self.link_ids)}
+
+    def link_nodes(self) -> tuple[np.ndarray, np.ndarray]:
+        """0-based start and end node index of every link."""
+        return self.elements.link_start, self.elements.link_end
+
+    def coordinates(self) -> tuple[np.ndarray, np.ndarray]:
+        """Node x, y in the INP's own map units (NaN where the INP gives none)."""
+        return self.elements.x, self.elements.y
+
+    def quality(self) -> tuple[QualityType, str, str]:
+        """The model's quality analysis: type, chemical units ('mg/L' or 'ug/L'), trace node ID."""
+        lib = library()
+        qtype, trace = ctypes.c_int(), ctypes.c_int()
+        name = ctypes.create_string_buffer(64)
+        units = ctypes.create_string_buffer(64)
+        lib.EN_getqualinfo(self.handle, ctypes.byref(qtype), name, units, ctypes.byref(trace))
+        trace_id = self.node_ids[trace.value - 1] if trace.value > 0 else ""
+        return QualityType(qtype.value), units.value.decode("utf-8", "replace"), trace_id
+
+    # --- SI getters and setters ---------------------------------------------------------------
+
+    def node_values(self, prop: NodeProperty, out: np.ndarray | None = None) -> np.ndarray:
+        """One property of every node, in SI units (``out``: a float64 buffer to reuse)."""
+        if out is None:
+            out = np.empty(self.n_nodes)
+        self._call(library().EN_getnodevalues(self.handle, int(prop), out.ctypes.data),
+                   f"cannot read node {prop.name.lower()}")
+        out *= self.units.node_factor(prop)
+        return out
+
+    def link_values(self, prop: LinkProperty, out: np.ndarray | None = None) -> np.ndarray:
+        """One property of every link, in SI units (``out``: a float64 buffer to reuse)."""
+        if out is None:
+            out = np.empty(self.n_links)
+        self._call(library().EN_getlinkvalues(self.handle, int(prop), out.ctypes.data),
+                   f"cannot read link {prop.name.lower()}")
+        out *= self.units.link_factor(prop)
+        return out
+
+    def node_value(self, index: int, prop: NodeProperty) -> float:
+        """One property of one node (0-based index), in SI units (tank properties: tanks only)."""
+        v = ctypes.c_double()
+        self._call(library().EN_getnodevalue(self.handle, int(index) + 1, int(prop),
+                                             ctypes.byref(v)),
+                   f"cannot read {prop.name.lower()} of node {self.node_ids[index]!r}")
+        return v.value * self.units.node_factor(prop)
+
+    def quality_tolerance(self) -> float:
+        """The model's water-quality tolerance, as its INP states it (EPANET's default: 0.01)."""
+        v = ctypes.c_double()
+        self._call(library().EN_getoption(self.handle, _OPTION_TOLERANCE, ctypes.byref(v)),
+                   "cannot read the quality tolerance")
+        return v.value
+
+    def link_value(self, index: int, prop: LinkProperty) -> float:
+        """One property of one link (0-based index), in SI units."""
+        v = ctypes.c_double()
+        self._call(library().EN_getlinkvalue(self.handle, int(index) + 1, int(prop),
+                                             ctypes.byref(v)),
+                   f"cannot read {prop.name.lower()} of link {self.link_ids[index]!r}")
+        return v.value * self.units.link_factor(prop)
+
+    def set_node_value(self, index: int, prop: NodeProperty, value: float) -> None:
+        """Set a node property (0-based index, SI value)."""
+        raw = value / self.units.node_factor(prop)
+        self._call(library().EN_setnodevalue(self.handle, index + 1, int(prop), raw),
+                   f"cannot set {prop.name.lower()} of node {self.node_ids[index]!r}")
+
+    def set_link_value(self, index: int, prop: LinkProperty, value: float) -> None:
+        """Set a link property (0-based index, SI value; settings as for :meth:`setting_factor`)."""
+        factor = self.units.link_factor(prop)
+        if prop in (LinkProperty.INITSETTING, LinkProperty.SETTING):
+            factor = self.setting_factor(index)
+        self._call(library().EN_setlinkvalue(self.handle, index + 1, int(prop), value / factor),
+                   f"cannot set {prop.name.lower()} of link {self.link_ids[index]!r}")
+
+    def setting_factor(self, index: int) -> float:
+        """Engine setting -> SI: pressure valves in m, flow valves in m3/s, others unitless."""
+        kind = LinkType(self.link_types[index])
+        if kind in (LinkType.PRV, LinkType.PSV, LinkType.PBV):
+            return self.units.pressure
+        if kind is LinkType.FCV:
+            return self.units.flow
+        return 1.0
+
+    def demand_model(self) -> tuple[bool, float, float, float]:
+        """(pressure_driven, minimum pressure m, required pressure m, exponent)."""
+        kind = ctypes.c_int()
+        pmin, preq, pexp = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+        library().EN_getdemandmodel(self.handle, ctypes.byref(kind), ctypes.byref(pmin),
+                                    ctypes.byref(preq), ctypes.byref(pexp))
+        f = self.units.pressure
+        return bool(kind.value), pmin.value * f, preq.value * f, pexp.value
+
+    def time(self, param: TimeParameter) -> int:
+        v = ctypes.c_long()
+        library().EN_gettimeparam(self.handle, int(param), ctypes.byref(v))
+        return int(v.value)
+
+    def set_time(self, param: TimeParameter, seconds: int) -> None:
+        self._call(library().EN_settimeparam(self.handle, int(param), int(seconds)),
+                   f"cannot set time parameter {param.name.lower()} to {seconds} s")
+
+    def set_demand_model(self, *, pressure_driven: bool, minimum_pressure: float = 0.0,
+                         required_pressure: float = 0.1, exponent: float = 0.5) -> None:
+        """Demand-driven, or pressure-driven with pressures in metres."""
+        f = self.units.pressure
+        self._call(library().EN_setdemandmodel(self.handle, int(pressure_driven),
+                                               minimum_pressure / f, required_pressure / f,
+                                               exponent), "cannot set the demand model")
+
+    def set_pattern_value(self, pattern: int, period: int, value: float) -> None:
+        self._call(library().EN_setpatternvalue(self.handle, pattern, period, value),
+                   f"cannot set pattern {pattern} period {period}")
+
+    def set_quality(self, kind: QualityType, *, trace_node: str = "") -> None:
+        self._call(library().EN_setqualtype(self.handle, int(kind), b"", b"",
+                                            trace_node.encode("utf-8")),
+                   f"cannot set quality analysis to {kind.name.lower()} {trace_node}")
+
+    def add_timer_control(self, link: int, *, setting: float, at: int, clock: bool = False) -> None:
+        """Set a link's status/setting (engine units: 0 closed, 1 open) at elapsed time ``at`` s."""
+        index = ctypes.c_int()
+        kind = _CONTROL_TYPES["timeofday" if clock else "timer"]
+        self._call(library().EN_addcontrol(self.handle, kind, link + 1, setting, 0, float(at),
+                                           ctypes.byref(index)),
+                   f"cannot add a timed control on link {self.link_ids[link]!r}")
+
+    # --- simulation ---------------------------------------------------------------------------
+
+    def report_times(self) -> np.ndarray:
+        """Elapsed seconds of every reporting period."""
+        duration = self.time(TimeParameter.DURATION)
+        step = max(self.time(TimeParameter.REPORTSTEP), 1)
+        start = self.time(TimeParameter.REPORTSTART)
+        if duration == 0 or start > duration:
+            return np.zeros(1, dtype=np.int64)
+        return np.arange(start, duration + 1, step, dtype=np.int64)
+
+    def report_steps(self, *, quality: bool = False) -> Iterator[int]:
+        """Run the simulation, yielding at every reporting time with results ready to read.
+
+        Hydraulics and water quality advance together (EN_runH then EN_runQ), so one pass gives
+        both. Hydraulic warnings are collected in :attr:`warnings`; errors raise EngineError.
+        """
+        times = set(self.report_times().tolist())
+        for t in self._steps(quality=quality):
+            if t in times:
+                yield t
+
+    def hydraulic_steps(self, *, quality: bool = False,
+                        after_advance: Callable[[], None] | None = None) -> Iterator[int]:
+        """Solve the hydraulics alone, yielding at EVERY hydraulic time with results ready to read.
+
+        EPANET's hydraulic steps are irregular (tank fills and empties, controls, pattern and
+        reporting times): the state read at one yielded time holds until the next yielded time.
+        The last yield is the end of the run (or the time EPANET halted it, see halted_at).
+        ``after_advance`` is called after each EN_nextH, when rules have fired for the step's end
+        (link statuses then are the ones EPANET's quality solver moves water with). With
+        ``quality`` EPANET's own water-quality solver runs along.
+        """
+        yield from self._steps(quality=quality, after_advance=after_advance)
+
+    def _steps(self, *, quality: bool,
+               after_advance: Callable[[], None] | None = None) -> Iterator[int]:
+        """The one simulation loop: forced statuses, solve, yield, advance."""
+        lib = library()
+        h = self.handle
+        t, tstep, qt = ctypes.c_long(), ctypes.c_long(1), ctypes.c_long()
+        now = 0
+        self._call(lib.EN_openH(h), "cannot open the hydraulic solver")
+        try:
+            self._call(lib.EN_initH(h, 0), "cannot initialise the hydraulic solver")
+            if quality:
+                self._call(lib.EN_openQ(h), "cannot open the quality solver")
+                self._call(lib.EN_initQ(h, 0), "cannot initialise the quality solver")
+            duration = self.time(TimeParameter.DURATION)
+            while tstep.value > 0:
+                self._force_statuses(now)
+                self._note(lib.EN_runH(h, ctypes.byref(t)), t.value)
+                if quality:  # its own clock: EN_runQ reports the quality time, not ours
+                    self._note(lib.EN_runQ(h, ctypes.byref(qt)), t.value)
+                yield t.value
+                self._note(lib.EN_nextH(h, ctypes.byref(tstep)), t.value)
+                if after_advance is not None:
+                    after_advance()
+                if quality:
+                    self._note(lib.EN_nextQ(h, ctypes.byref(ctypes.c_long())), t.value)
+                now = t.value + tstep.value
+            if t.value < duration:  # UNBALANCED STOP: EPANET ends the run early
+                self.halted_at = int(t.value)
+        finally:
+            if quality:
+                lib.EN_closeQ(h)
+            lib.EN_closeH(h)
+
+    # --- scenario levers ----------------------------------------------------------------------
+
+    def force_status(self, link: int, *, closed: bool, start: int = 0,
+                     end: int | None = None) -> None:
+        """Hold a link closed (or open) from ``start`` to ``end`` s, whatever its controls say.
+
+        EPANET applies a pump's speed pattern and the simple controls inside every EN_runH, so
+        while the window lasts the controls and rules acting on the link are disabled and its
+        speed pattern is set aside, and the status is set again before every hydraulic solve.
+        Timer controls at the window's edges make EPANET take a hydraulic step exactly there; at
+        the end the link returns to its initial status and its controls take over again.
+        """
+        link = int(link)
+        self.forced.append(_Forced(link, 0 if closed else 1, int(start), end,
+                                   self._controls_on(link), self._rules_on(link),
+                                   int(self.link_value(link, LinkProperty.LINKPATTERN))
+                                   if self.link_types[link] == LinkType.PUMP else 0))
+        self.add_timer_control(link, setting=self._status_setting(link, not closed), at=start)
+        if end is not None:
+            initial = bool(self.link_value(link, LinkProperty.INITSTATUS))
+            self.add_timer_control(link, setting=self._status_setting(link, initial), at=end)
+
+    def _status_setting(self, link: int, is_open: bool) -> float:
+        """A control setting meaning open/closed: 1/0 for pipes and pumps, EN_SET_* for valves."""
+        if self.link_types[link] in (LinkType.PIPE, LinkType.CVPIPE, LinkType.PUMP):
+            return 1.0 if is_open else 0.0
+        return 1e10 if is_open else -1e10
+
+    def _controls_on(self, link: int) -> list[int]:
+        lib, h = library(), self.handle
+        kind, target, node = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        setting, level = ctypes.c_double(), ctypes.c_double()
+        found = []
+        for i in range(1, self.count(_CONTROLCOUNT) + 1):
+            lib.EN_getcontrol(h, i, ctypes.byref(kind), ctypes.byref(target), ctypes.byref(setting),
+                              ctypes.byref(node), ctypes.byref(level))
+            if target.value == link + 1:
+                found.append(i)
+        return found
+
+    def _rules_on(self, link: int) -> list[int]:
+        lib, h = library(), self.handle
+        n_prem, n_then, n_else = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        priority, setting = ctypes.c_double(), ctypes.c_double()
+        target, status = ctypes.c_int(), ctypes.c_int()
+        found = []
+        for i in range(1, self.count(_RULECOUNT) + 1):
+            lib.EN_getrule(h, i, ctypes.byref(n_prem), ctypes.byref(n_then), ctypes.byref(n_else),
+                           ctypes.byref(priority))
+            actions = [(lib.EN_getthenaction, k) for k in range(1, n_then.value + 1)] + \
+                [(lib.EN_getelseaction, k) for k in range(1, n_else.value + 1)]
+            for get, k in actions:
+                get(h, i, k, ctypes.byref(target), ctypes.byref(status), ctypes.byref(setting))
+                if target.value == link + 1:
+                    found.append(i)
+                    break
+        return found
+
+    def _force_statuses(self, now: int) -> None:
+        lib, h = library(), self.handle
+        for f in self.forced:
+            inside = f.start <= now and (f.end is None or now < f.end)
+            if inside != f.active:
+                self._suspend(f, suspended=inside)
+            if inside:
+                lib.EN_setlinkvalue(h, f.link + 1, int(LinkProperty.STATUS), float(f.status))
+
+    def _suspend(self, f: _Forced, *, suspended: bool) -> None:
+        """Switch a forced link's own controls, rules and speed pattern off (or back on)."""
+        lib, h = library(), self.handle
+        for i in f.controls:
+            lib.EN_setcontrolenabled(h, i, int(not suspended))
+        for i in f.rules:
+            lib.EN_setruleenabled(h, i, int(not suspended))
+        if f.pattern:
+            lib.EN_setlinkvalue(h, f.link + 1, int(LinkProperty.LINKPATTERN),
+                                0.0 if suspended else float(f.pattern))
+        f.active = suspended
+
+    def set_extra_trials(self, trials: int) -> None:
+        """EPANET's UNBALANCED CONTINUE n: after the maximum trials, n more with every link
+        status held, so that a step whose statuses keep flipping can still balance."""
+        self._call(library().EN_setoption(self.handle, _OPTION_UNBALANCED, float(trials)),
+                   f"cannot set {trials} extra trials")
+
+    def set_demand_multiplier(self, factor: float) -> None:
+        """Scale every consumer demand (EPANET's global demand multiplier)."""
+        self._call(library().EN_setoption(self.handle, _OPTION_DEMANDMULT, float(factor)),
+                   f"cannot set the demand multiplier to {factor}")
+
+    def _note(self, code: int, t: int) -> None:
+        if code == 0:
+            return
+        clock = f"{t // 3600}:{t % 3600 // 60:02d}:{t % 60:02d}"
+        if code >= 100:
+            raise EngineError(f"{self.source.path}: EPANET failed at {clock}: {error_text(code)}")
+        self.warnings.append(f"at {clock}: WARNING {code}: {WARNINGS.get(code, error_text(code))}")
+
+
+class _Background:
+    """A function run in a thread; :meth:`result` waits for it and re-raises its error."""
+
+    def __init__(self, function: Callable, *args):
+        self._result = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(function, *args), daemon=True)
+        self._thread.start()
+
+    def _run(self, function: Callable, *args) -> None:
+        try:
+            self._result = function(*args)
+        except BaseException as err:  # handed to the caller of result()
+            self._error = err
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+@dataclass
+class _Forced:
+    """A link held open or closed over a window, and what of its own logic is set aside."""
+
+    link: int
+    status: int
+    start: int
+    end: int | None
+    controls: list[int]
+    rules: list[int]
+    pattern: int
+    active: bool = False
+
+
+class _ProjectContext:
+    """``with EpanetProject.open(path) as project``: a private folder, closed on the way out."""
+
+    def __init__(self, path: str | Path | InputText):
+        self._path = path
+
+    def __enter__(self) -> EpanetProject:
+        source = self._path if isinstance(self._path, InputText) else read_text(self._path)
+        self._tmp = tempfile.TemporaryDirectory(prefix="hydro-epanet-")
+        try:
+            self._project = EpanetProject._create(source, Path(self._tmp.name))
+        except BaseException:
+            self._tmp.cleanup()
+            raise
+        return self._project
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._project._close()
+        finally:
+            self._tmp.cleanup()
