@@ -27,6 +27,7 @@ import pandas as pd
 from hydro.errors import InputError, ScenarioError, suggest, where
 from hydro.inpfile import read_text
 from hydro.results import atomic_path
+from hydro.units import ACRE, FOOT, HOUR, INCH, SWMM_FLOW_TO_M3S, SWMM_US_FLOWS
 
 # Every section SWMM 5.2 reads (input.c, SectWords); a file needs at least one of the sections that
 # EPANET does not also have before we call it a SWMM model.
@@ -48,7 +49,7 @@ EPANET_SECTIONS = frozenset({
 })
 SWMM_ONLY_SECTIONS = SWMM_SECTIONS - EPANET_SECTIONS
 
-US_FLOW_UNITS = ("CFS", "GPM", "MGD")
+US_FLOW_UNITS = tuple(sorted(SWMM_US_FLOWS))
 SI_FLOW_UNITS = ("CMS", "LPS", "MLD")
 
 _HEADER = re.compile(r"^\s*\[([^\]]*)\]")
@@ -81,28 +82,17 @@ class SiFactors:
         return "US" if self.flow_units in US_FLOW_UNITS else "SI"
 
 
-_FT = 0.3048
-_FLOW_TO_CMS = {
-    "CFS": _FT**3,
-    "GPM": 3.785411784e-3 / 60.0,
-    "MGD": 3.785411784e3 / 86400.0,
-    "CMS": 1.0,
-    "LPS": 1.0e-3,
-    "MLD": 1.0e3 / 86400.0,
-}
-
-
 def si_factors(flow_units: str) -> SiFactors:
     """Conversion factors to SI for a model with these FLOW_UNITS (CFS, GPM, MGD, CMS, LPS, MLD)."""
     units = flow_units.upper()
-    if units not in _FLOW_TO_CMS:
+    if units not in SWMM_FLOW_TO_M3S:
         raise InputError(f"unknown SWMM flow units {flow_units!r}: expected one of "
-                         + ", ".join(_FLOW_TO_CMS))
+                         + ", ".join(SWMM_FLOW_TO_M3S))
     if units in US_FLOW_UNITS:
-        return SiFactors(units, length=_FT, area=_FT**2, land_area=4046.8564224, volume=_FT**3,
-                         flow=_FLOW_TO_CMS[units], rain=0.0254 / 3600.0, velocity=_FT)
+        return SiFactors(units, length=FOOT, area=FOOT**2, land_area=ACRE, volume=FOOT**3,
+                         flow=SWMM_FLOW_TO_M3S[units], rain=INCH / HOUR, velocity=FOOT)
     return SiFactors(units, length=1.0, area=1.0, land_area=1.0e4, volume=1.0,
-                     flow=_FLOW_TO_CMS[units], rain=1.0e-3 / 3600.0, velocity=1.0)
+                     flow=SWMM_FLOW_TO_M3S[units], rain=1.0e-3 / HOUR, velocity=1.0)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from hydro.errors import ScenarioError, suggest
+from hydro.units import DURATION_UNITS, FLOW_UNITS, LENGTH_UNITS
 
 
 class Strict(BaseModel):
@@ -26,7 +27,7 @@ class Strict(BaseModel):
 # ------------------------------------------------------------------------------------------------
 # Durations: "90s", "30min", "2h", "1d", "1h30min", "06:00", "06:00:00" or seconds as a number.
 
-_UNITS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "hr": 3600, "d": 86400, "day": 86400}
+_UNITS = DURATION_UNITS
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(s|sec|min|m|h|hr|d|day)(?![a-z])")
 
 
@@ -68,9 +69,8 @@ Duration = Annotated[int, BeforeValidator(parse_duration)]
 # ------------------------------------------------------------------------------------------------
 # Quantities with units: planners write "100000 m3/d" or "1200 mm"; hydro keeps SI.
 
-_FLOW_UNITS = {"m3/s": 1.0, "m3/h": 1 / 3600, "m3/d": 1 / 86400, "l/s": 1e-3, "lps": 1e-3,
-               "ml/d": 1e3 / 86400, "cms": 1.0}
-_LENGTH_UNITS = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "km": 1e3}
+_FLOW_UNITS = FLOW_UNITS
+_LENGTH_UNITS = LENGTH_UNITS
 
 
 def _quantity(units: dict[str, float], si: str, example: str) -> Callable[[Any], float]:
