@@ -52,9 +52,12 @@ def test_swmm_adapter_vs_bare_swmm_run(benchmark):
     ours = benchmark.stats.stats.median
     bare = statistics.median(bare_times)
     ratio = ours / bare
-    benchmark.extra_info.update({"bare_swmm_run_s": bare_times, "bare_median_s": bare,
-                                 "ratio": ratio, "target": TARGET})
-    print(f"\nSWMM adapter (user5 to Dataset) {ours:.2f} s, bare swmm_run {bare:.2f} s, "
-          f"ratio {ratio:.3f} (target <= {TARGET})")
+    benchmark.extra_info.update(
+        {"bare_swmm_run_s": bare_times, "bare_median_s": bare, "ratio": ratio, "target": TARGET}
+    )
+    print(
+        f"\nSWMM adapter (user5 to Dataset) {ours:.2f} s, bare swmm_run {bare:.2f} s, "
+        f"ratio {ratio:.3f} (target <= {TARGET})"
+    )
     assert ds.sizes["node"] == 200 and ds.sizes["time"] == 287
     assert ratio <= TARGET

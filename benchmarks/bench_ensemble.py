@@ -44,14 +44,20 @@ def scenarios(folder: Path) -> None:
     for p in PERIODS:
         (folder / f"storm{p}.toml").write_text(
             f'include = "{base}"\n[rainfall.design]\nreturn_period = {p}\nduration = "2h"\n'
-            '[time]\nrecession = "2h"\n')
+            '[time]\nrecession = "2h"\n'
+        )
     (folder / "plan.toml").write_text('drainage = ["storm*.toml"]\n')
     (folder / "case.py").write_text(CASE)
 
 
 def measure(folder: Path, mode: str) -> dict:
-    done = subprocess.run([sys.executable, str(folder / "case.py"), mode, str(folder)],
-                          capture_output=True, text=True, check=True, cwd=folder)
+    done = subprocess.run(
+        [sys.executable, str(folder / "case.py"), mode, str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=folder,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -61,13 +67,21 @@ def test_two_workers_against_one(benchmark, tmp_path: Path):
     one = measure(tmp_path, "1")
     two = benchmark.pedantic(measure, args=(tmp_path, "2"), rounds=1, iterations=1)
     speedup = one["seconds"] / two["seconds"]
-    benchmark.extra_info.update({"one_worker_s": one["seconds"], "two_workers_s": two["seconds"],
-                                 "speedup": speedup, "single_run_peak_mb": single["peak_mb"],
-                                 "ensemble_peak_mb": two["peak_mb"]})
-    print(f"\n{len(PERIODS)} scenarios: 1 worker {one['seconds']:.1f} s, 2 workers "
-          f"{two['seconds']:.1f} s, speed-up {speedup:.2f}; peak memory: single run "
-          f"{single['peak_mb']:.0f} MB, ensemble of 1 {one['peak_mb']:.0f} MB, "
-          f"of 2 {two['peak_mb']:.0f} MB per process")
+    benchmark.extra_info.update(
+        {
+            "one_worker_s": one["seconds"],
+            "two_workers_s": two["seconds"],
+            "speedup": speedup,
+            "single_run_peak_mb": single["peak_mb"],
+            "ensemble_peak_mb": two["peak_mb"],
+        }
+    )
+    print(
+        f"\n{len(PERIODS)} scenarios: 1 worker {one['seconds']:.1f} s, 2 workers "
+        f"{two['seconds']:.1f} s, speed-up {speedup:.2f}; peak memory: single run "
+        f"{single['peak_mb']:.0f} MB, ensemble of 1 {one['peak_mb']:.0f} MB, "
+        f"of 2 {two['peak_mb']:.0f} MB per process"
+    )
     assert speedup > 1.3  # two cores, two engines: needs an otherwise idle machine
     # Full results stay in the workers' files: no process holds more than a few runs' worth.
     assert two["peak_mb"] < 3 * single["peak_mb"]

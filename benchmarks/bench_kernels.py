@@ -32,10 +32,10 @@ from hydro.kernels import (
 
 N_NODES = int(os.environ.get("HYDRO_BENCH_NODES", 130_000))
 N_STEPS = int(os.environ.get("HYDRO_BENCH_STEPS", 2_000))
-DT = 60.0                  # s, one-minute reports
-WET_SHARE = 0.05           # nodes that flood at all during the storm
-REF_NODES = 200            # the reference twin runs on a slice this wide, scaled
-RESULTS: dict[str, float] = {}   # GB/s by benchmark name, for the summary
+DT = 60.0  # s, one-minute reports
+WET_SHARE = 0.05  # nodes that flood at all during the storm
+REF_NODES = 200  # the reference twin runs on a slice this wide, scaled
+RESULTS: dict[str, float] = {}  # GB/s by benchmark name, for the summary
 
 
 @pytest.fixture(scope="module")
@@ -96,21 +96,26 @@ def pandas_flooding(rate: np.ndarray, dt: float, threshold: float = 0.0) -> list
     for s in range(rate.shape[0]):
         df = pd.DataFrame(rate[s], index=dt * np.arange(1, rate.shape[1] + 1))
         flooded = df > threshold
-        results.append(pd.DataFrame({
-            "peak_rate": df.max(),
-            "time_of_peak": df.idxmax(),
-            "volume": (df + df.shift(1)).iloc[1:].sum() / 2 * dt,     # trapezoid
-            "duration": flooded.sum() * dt,
-            "onset": flooded.idxmax().where(flooded.any()),
-        }))
+        results.append(
+            pd.DataFrame(
+                {
+                    "peak_rate": df.max(),
+                    "time_of_peak": df.idxmax(),
+                    "volume": (df + df.shift(1)).iloc[1:].sum() / 2 * dt,  # trapezoid
+                    "duration": flooded.sum() * dt,
+                    "onset": flooded.idxmax().where(flooded.any()),
+                }
+            )
+        )
     return results
 
 
 # --- flooding: the 1 GB comparison ---------------------------------------------------------------
 
+
 def test_flooding_kernel_one_thread(benchmark, flooding_rate, threads):
     threads(1)
-    flooding_stats(flooding_rate, DT)                         # compiled or loaded from cache
+    flooding_stats(flooding_rate, DT)  # compiled or loaded from cache
     cpu = _cpu_seconds(flooding_stats, flooding_rate, DT)
     result = benchmark.pedantic(flooding_stats, args=(flooding_rate, DT), rounds=3, iterations=1)
     _record(benchmark, "flooding kernel, 1 thread", _gb(flooding_rate), cpu)
@@ -119,8 +124,9 @@ def test_flooding_kernel_one_thread(benchmark, flooding_rate, threads):
 
 def test_flooding_kernel_two_threads(benchmark, flooding_rate, threads):
     threads(2)
-    benchmark.pedantic(flooding_stats, args=(flooding_rate, DT), rounds=3, iterations=1,
-                       warmup_rounds=1)
+    benchmark.pedantic(
+        flooding_stats, args=(flooding_rate, DT), rounds=3, iterations=1, warmup_rounds=1
+    )
     _record(benchmark, "flooding kernel, 2 threads", _gb(flooding_rate))
 
 
@@ -129,7 +135,7 @@ def test_flooding_reference_slice(benchmark, flooding_rate):
     wet = np.flatnonzero(flooding_rate[0].max(axis=0) > 0)
     dry = np.flatnonzero(flooding_rate[0].max(axis=0) == 0)
     n_wet = max(1, int(WET_SHARE * REF_NODES))
-    cols = np.sort(np.concatenate([wet[:n_wet], dry[:REF_NODES - n_wet]]))
+    cols = np.sort(np.concatenate([wet[:n_wet], dry[: REF_NODES - n_wet]]))
     part = np.ascontiguousarray(flooding_rate[:, :, cols])
     benchmark.pedantic(ref.flooding_stats, args=(part, DT), rounds=1, iterations=1)
     _record(benchmark, "reference twin (slice, scaled)", _gb(part))
@@ -142,32 +148,34 @@ def test_flooding_pandas(benchmark, flooding_rate):
 
 def test_ponding_kernel_one_thread(benchmark, flooding_rate, threads):
     threads(1)
-    depth = flooding_rate                   # same sparsity; depths in m instead of rates
+    depth = flooding_rate  # same sparsity; depths in m instead of rates
     ponding_stats(depth, DT, threshold=0.15)
-    benchmark.pedantic(ponding_stats, args=(depth, DT), kwargs={"threshold": 0.15}, rounds=2,
-                       iterations=1)
+    benchmark.pedantic(
+        ponding_stats, args=(depth, DT), kwargs={"threshold": 0.15}, rounds=2, iterations=1
+    )
     _record(benchmark, "ponding kernel, 1 thread", _gb(depth))
 
 
 # --- the other kernels, at modest sizes ----------------------------------------------------------
 
+
 def test_pressure_compliance_two_threads(benchmark, threads):
     threads(2)
     rng = np.random.default_rng(5)
-    head = rng.normal(32.0, 4.0, (1, 97, 50_000)).astype(np.float32)    # 24 h at 15 min
+    head = rng.normal(32.0, 4.0, (1, 97, 50_000)).astype(np.float32)  # 24 h at 15 min
     demand = rng.uniform(0, 0.01, head.shape).astype(np.float32)
     pressure_compliance(head, 900.0, demand=demand)
-    benchmark.pedantic(pressure_compliance, args=(head, 900.0), kwargs={"demand": demand},
-                       rounds=3, iterations=1)
-    _record(benchmark, "pressure compliance (demand-weighted), 2 threads",
-            _gb(head) + _gb(demand))
+    benchmark.pedantic(
+        pressure_compliance, args=(head, 900.0), kwargs={"demand": demand}, rounds=3, iterations=1
+    )
+    _record(benchmark, "pressure compliance (demand-weighted), 2 threads", _gb(head) + _gb(demand))
 
 
 def test_zone_compliance_two_threads(benchmark, threads):
     threads(2)
     rng = np.random.default_rng(6)
     head = rng.normal(32.0, 4.0, (1, 97, 50_000)).astype(np.float32)
-    zones = rng.integers(-1, 233, 50_000)                               # 233 DMAs
+    zones = rng.integers(-1, 233, 50_000)  # 233 DMAs
     zone_compliance(head, zones)
     benchmark.pedantic(zone_compliance, args=(head, zones), rounds=3, iterations=1)
     _record(benchmark, "zone compliance, 2 threads", _gb(head))
@@ -193,6 +201,7 @@ def test_pump_stats_two_threads(benchmark, threads):
 
 
 # --- service areas ------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def drainage_tree():
@@ -227,8 +236,9 @@ def test_service_membership_100k(benchmark, drainage_tree, threads):
     (up, down, n), targets = drainage_tree
     ptr, idx = edges_to_csr(up, down, n, reverse=True)
     service_membership(ptr, idx, targets)
-    member = benchmark.pedantic(service_membership, args=(ptr, idx, targets), rounds=5,
-                                iterations=1)
+    member = benchmark.pedantic(
+        service_membership, args=(ptr, idx, targets), rounds=5, iterations=1
+    )
     RESULTS["service membership 100k nodes x 40 stations [s]"] = benchmark.stats.stats.min
     assert member.any(axis=0).all()
 
@@ -240,6 +250,8 @@ def test_summary():
     lines = [f"{name:<52} {value:8.3f}" for name, value in RESULTS.items()]
     one = RESULTS["flooding kernel, 1 thread"]
     lines.append(f"{'speed-up over pandas, 1 thread':<52} {one / RESULTS['pandas']:8.1f}x")
-    lines.append(f"{'speed-up over the reference twin, 1 thread':<52} "
-                 f"{one / RESULTS['reference twin (slice, scaled)']:8.0f}x")
+    lines.append(
+        f"{'speed-up over the reference twin, 1 thread':<52} "
+        f"{one / RESULTS['reference twin (slice, scaled)']:8.0f}x"
+    )
     print("\n" + "\n".join(lines))

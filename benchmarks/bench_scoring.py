@@ -20,7 +20,7 @@ import xarray as xr
 from hydro.scoring import score
 
 N_SCEN = int(os.environ.get("HYDRO_BENCH_SCENARIOS", 200))
-NAIVE_SCEN = 10            # the pandas way runs on this many members, scaled
+NAIVE_SCEN = 10  # the pandas way runs on this many members, scaled
 WET_SHARE = 0.05
 RESULTS: dict[str, float] = {}
 MODEL = os.path.join(os.path.dirname(__file__), "..", "networks", "xuancheng", "drainage.inp")
@@ -71,7 +71,7 @@ def _gb(ds: xr.Dataset) -> float:
 
 
 def test_score_ensemble(benchmark, ensemble):
-    score(ensemble.isel(scenario=[0]))                # compile / load numba caches
+    score(ensemble.isel(scenario=[0]))  # compile / load numba caches
     result = benchmark.pedantic(score, args=(ensemble,), rounds=3, iterations=1)
     seconds = benchmark.stats.stats.min
     RESULTS["score ensemble [s]"] = seconds
@@ -89,9 +89,17 @@ def _naive(ds: xr.Dataset) -> pd.DataFrame:
     for s in ds.scenario.values:
         rate = ds.flooding_rate.sel(scenario=s).to_pandas()
         above = ds.water_depth.sel(scenario=s).to_pandas() - ds.full_depth.to_pandas()
-        rows.append(pd.DataFrame({"volume": (rate * dt).sum(), "duration": (rate > 0).sum() * dt,
-                                  "peak": rate.max(), "depth": above.clip(lower=0).max(),
-                                  "above": (above > 0.15).sum() * dt}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "volume": (rate * dt).sum(),
+                    "duration": (rate > 0).sum() * dt,
+                    "peak": rate.max(),
+                    "depth": above.clip(lower=0).max(),
+                    "above": (above > 0.15).sum() * dt,
+                }
+            )
+        )
     return pd.concat(rows, keys=ds.scenario.values)
 
 

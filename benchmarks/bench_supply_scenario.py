@@ -23,9 +23,14 @@ DAY = 86400
 
 
 def baseline(inp: Path) -> SupplyScenario:
-    return SupplyScenario.model_validate({"name": "bench", "network": str(inp),
-                                          "time": {"duration": DAY},
-                                          "answers": {"shares": False}})
+    return SupplyScenario.model_validate(
+        {
+            "name": "bench",
+            "network": str(inp),
+            "time": {"duration": DAY},
+            "answers": {"shares": False},
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +51,17 @@ def measure(benchmark, inp: Path, rounds: int) -> float:
         ours.append(time.perf_counter() - start)
     benchmark.pedantic(run_scenario, args=(loaded,), rounds=1, iterations=1)
     ratio = statistics.median(ours) / statistics.median(bare)
-    benchmark.extra_info.update({"bare_solve_s": statistics.median(bare),
-                                 "scenario_s": statistics.median(ours), "ratio": ratio})
-    print(f"\n{inp.name}: scenario {statistics.median(ours):.2f} s, bare solve "
-          f"{statistics.median(bare):.2f} s, ratio {ratio:.2f}")
+    benchmark.extra_info.update(
+        {
+            "bare_solve_s": statistics.median(bare),
+            "scenario_s": statistics.median(ours),
+            "ratio": ratio,
+        }
+    )
+    print(
+        f"\n{inp.name}: scenario {statistics.median(ours):.2f} s, bare solve "
+        f"{statistics.median(bare):.2f} s, ratio {ratio:.2f}"
+    )
     return ratio
 
 

@@ -43,6 +43,7 @@ def one_day(project) -> None:
 def trace(node: str):
     def edit(project) -> None:
         project.set_quality(QualityType.TRACE, trace_node=node)
+
     return edit
 
 
@@ -66,37 +67,50 @@ def _interleaved(benchmark, target, reference=lambda: bare_solve(MODEL, DAY), **
     def setup():
         bare.append(reference())
 
-    result = benchmark.pedantic(target, kwargs=kwargs, setup=setup, rounds=ROUNDS, iterations=1,
-                                warmup_rounds=1)
+    result = benchmark.pedantic(
+        target, kwargs=kwargs, setup=setup, rounds=ROUNDS, iterations=1, warmup_rounds=1
+    )
     return result, benchmark.stats.stats.median, statistics.median(bare)
 
 
 def test_source_shares_vs_bare_solve(benchmark):
-    ds, ours, bare = _interleaved(benchmark, source_shares, model=MODEL, sources=SOURCES,
-                                  edits=[one_day])
+    ds, ours, bare = _interleaved(
+        benchmark, source_shares, model=MODEL, sources=SOURCES, edits=[one_day]
+    )
     ratio = ours / bare
     benchmark.extra_info.update({"bare_solve_s": bare, "ratio": ratio, "sources": len(SOURCES)})
-    print(f"\nsource shares ({len(SOURCES)} sources) {ours:.3f} s, bare solve {bare:.3f} s, "
-          f"ratio {ratio:.2f} (target < 2 against hydro.supply.run, see the next test)")
+    print(
+        f"\nsource shares ({len(SOURCES)} sources) {ours:.3f} s, bare solve {bare:.3f} s, "
+        f"ratio {ratio:.2f} (target < 2 against hydro.supply.run, see the next test)"
+    )
     assert ds.sizes["time"] == 25 and ds.sizes["source"] == len(SOURCES) + 2
     assert ratio < 3.0  # a regression guard (measured 2.1-2.4), not the target
 
 
 def test_source_shares_vs_hydraulic_run(benchmark):
     """The target: shares with the hydraulics cost less than two hydro.supply.run of the same."""
-    ds, ours, theirs = _interleaved(benchmark, source_shares, reference=hydraulic_run,
-                                    model=MODEL, sources=SOURCES, edits=[one_day])
+    ds, ours, theirs = _interleaved(
+        benchmark,
+        source_shares,
+        reference=hydraulic_run,
+        model=MODEL,
+        sources=SOURCES,
+        edits=[one_day],
+    )
     ratio = ours / theirs
     benchmark.extra_info.update({"hydraulic_run_s": theirs, "ratio": ratio, "target": 2.0})
-    print(f"\nsource shares ({len(SOURCES)} sources) {ours:.3f} s, hydro.supply.run "
-          f"{theirs:.3f} s, ratio {ratio:.2f} (target < 2)")
+    print(
+        f"\nsource shares ({len(SOURCES)} sources) {ours:.3f} s, hydro.supply.run "
+        f"{theirs:.3f} s, ratio {ratio:.2f} (target < 2)"
+    )
     assert ratio < 2.0
 
 
 def test_shares_without_hydraulic_results(benchmark):
     """The same without copying the ordinary hydraulic results into the Dataset."""
-    _, ours, bare = _interleaved(benchmark, source_shares, model=MODEL, sources=SOURCES,
-                                 edits=[one_day], hydraulics=False)
+    _, ours, bare = _interleaved(
+        benchmark, source_shares, model=MODEL, sources=SOURCES, edits=[one_day], hydraulics=False
+    )
     benchmark.extra_info.update({"bare_solve_s": bare, "ratio": ours / bare})
     print(f"\nsource shares only {ours:.3f} s, bare solve {bare:.3f} s, ratio {ours / bare:.2f}")
 
@@ -112,8 +126,10 @@ def test_n_trace_runs_vs_bare_solve(benchmark):
     _, theirs, bare = _interleaved(benchmark, n_trace_runs)
     ratio = theirs / bare
     benchmark.extra_info.update({"bare_solve_s": bare, "ratio": ratio, "runs": len(SOURCES)})
-    print(f"\n{len(SOURCES)} EPANET TRACE runs {theirs:.3f} s, bare solve {bare:.3f} s, "
-          f"ratio {ratio:.2f}")
+    print(
+        f"\n{len(SOURCES)} EPANET TRACE runs {theirs:.3f} s, bare solve {bare:.3f} s, "
+        f"ratio {ratio:.2f}"
+    )
 
 
 def test_transport_alone(benchmark):
@@ -138,14 +154,23 @@ def test_transport_alone(benchmark):
     k = len(SOURCES)
 
     def transport_all():
-        flow = Transport(network, source_of_node=source, initial=k, other=k + 1,
-                         n_components=k + 2, quality_step=step, tolerance=1e-4,
-                         n_reports=len(recording.report_times))
+        flow = Transport(
+            network,
+            source_of_node=source,
+            initial=k,
+            other=k + 1,
+            n_components=k + 2,
+            quality_step=step,
+            tolerance=1e-4,
+            n_reports=len(recording.report_times),
+        )
         for s in steps:
             flow.advance(s.q, s.move, s.demand, s.full, step=s.seconds, row=s.row)
         return flow.shares
 
     benchmark.pedantic(transport_all, rounds=ROUNDS, iterations=1, warmup_rounds=1)
     benchmark.extra_info.update({"hydraulics_recorded_s": recorded, "quality_step_s": step})
-    print(f"\ntransport alone {benchmark.stats.stats.median:.3f} s "
-          f"(hydraulics recorded in {recorded:.3f} s)")
+    print(
+        f"\ntransport alone {benchmark.stats.stats.median:.3f} s "
+        f"(hydraulics recorded in {recorded:.3f} s)"
+    )

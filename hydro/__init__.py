@@ -22,8 +22,12 @@ __version__ = "0.1.0"
 
 __all__ = ["__version__", "open_results", "run", "run_scenario", "score"]
 
-_FACADE = {"run": "hydro.api", "run_scenario": "hydro.api", "open_results": "hydro.api",
-           "score": "hydro.scoring"}
+_FACADE = {
+    "run": "hydro.api",
+    "run_scenario": "hydro.api",
+    "open_results": "hydro.api",
+    "score": "hydro.scoring",
+}
 
 if TYPE_CHECKING:
     from hydro.api import open_results, run, run_scenario

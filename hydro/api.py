@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 Progress = Callable[[float], None]
 
 
-def run(model: str | Path, *, scenario: str = "base",
-        progress: Progress | None = None) -> xr.Dataset:
+def run(
+    model: str | Path, *, scenario: str = "base", progress: Progress | None = None
+) -> xr.Dataset:
     """Run an EPANET or SWMM model (told apart by its sections) to a Dataset in SI units.
 
     Parameters

@@ -17,8 +17,20 @@ _SECTION = re.compile(r"^\s*\[([A-Za-z_]+)\]", re.MULTILINE)
 
 # Sections only one of the engines has; [JUNCTIONS] and [OPTIONS] belong to both.
 _EPANET_ONLY = {"PIPES", "RESERVOIRS", "TANKS", "VALVES", "EMITTERS", "ENERGY", "DEMANDS"}
-_SWMM_ONLY = {"SUBCATCHMENTS", "CONDUITS", "OUTFALLS", "RAINGAGES", "STORAGE", "XSECTIONS",
-              "SUBAREAS", "INFILTRATION", "DIVIDERS", "ORIFICES", "WEIRS", "OUTLETS"}
+_SWMM_ONLY = {
+    "SUBCATCHMENTS",
+    "CONDUITS",
+    "OUTFALLS",
+    "RAINGAGES",
+    "STORAGE",
+    "XSECTIONS",
+    "SUBAREAS",
+    "INFILTRATION",
+    "DIVIDERS",
+    "ORIFICES",
+    "WEIRS",
+    "OUTLETS",
+}
 
 
 @dataclass(frozen=True)
@@ -40,9 +52,8 @@ class InputText:
         while at >= 0:
             close = text.find("]", at)
             line_start = text.rfind("\n", 0, at) + 1
-            if close > at and not text[line_start:at].strip() and \
-                    _SECTION.match(text, line_start):
-                names.append(text[at + 1:close].strip().upper())
+            if close > at and not text[line_start:at].strip() and _SECTION.match(text, line_start):
+                names.append(text[at + 1 : close].strip().upper())
             at = text.find("[", at + 1)
         return names
 
@@ -81,8 +92,10 @@ def detect_engine(source: str | Path | InputText) -> str:
             return "epanet"
     if not sections:
         raise InputError(f"{doc.path}: not an INP file: no [SECTION] headers found")
-    raise InputError(f"{doc.path}: neither an EPANET nor a SWMM model: it has no "
-                     f"[PIPES]/[RESERVOIRS]/[TANKS] nor [CONDUITS]/[SUBCATCHMENTS]/[OUTFALLS] section")
+    raise InputError(
+        f"{doc.path}: neither an EPANET nor a SWMM model: it has no "
+        f"[PIPES]/[RESERVOIRS]/[TANKS] nor [CONDUITS]/[SUBCATCHMENTS]/[OUTFALLS] section"
+    )
 
 
 def utf8_copy(doc: InputText, folder: Path) -> Path:

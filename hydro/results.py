@@ -26,8 +26,12 @@ from hydro.scenario.loader import ScenarioFile
 from hydro.variables import get as get_variable
 
 
-def build_dataset(data: Mapping[str, np.ndarray], *, coords: Mapping[str, Any],
-                  attrs: Mapping[str, Any] | None = None) -> xr.Dataset:
+def build_dataset(
+    data: Mapping[str, np.ndarray],
+    *,
+    coords: Mapping[str, Any],
+    attrs: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
     """One Dataset from arrays named after registered variables.
 
     ``data`` maps a registered name to an array whose shape follows the variable's registered
@@ -39,7 +43,9 @@ def build_dataset(data: Mapping[str, np.ndarray], *, coords: Mapping[str, Any],
         var = get_variable(name)
         values = np.asarray(values)
         if values.ndim != len(var.dims):
-            raise ValueError(f"{name}: expected dims {var.dims}, got an array of shape {values.shape}")
+            raise ValueError(
+                f"{name}: expected dims {var.dims}, got an array of shape {values.shape}"
+            )
         data_vars[name] = (var.dims, values.astype(var.dtype, copy=False), var.attrs())
     ds = xr.Dataset(data_vars, coords=dict(coords))
     ds.attrs.update({"Conventions": "CF-1.8"})
@@ -72,8 +78,13 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def provenance(*, engine: str, engine_version: str, network: str | Path,
-               scenario: str | Path | ScenarioFile | None = None) -> dict[str, str]:
+def provenance(
+    *,
+    engine: str,
+    engine_version: str,
+    network: str | Path,
+    scenario: str | Path | ScenarioFile | None = None,
+) -> dict[str, str]:
     """Global attrs that say what produced a Dataset (a read scenario file keeps its hash)."""
     attrs = {
         "hydro_version": __version__,

@@ -55,8 +55,23 @@ SWMM_FLOW_TO_M3S = {
 # ------------------------------------------------------------------------------------------------
 # Quantities people write in scenario files (lower case; parsed by hydro.scenario.schema)
 
-DURATION_UNITS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "hr": 3600, "d": 86400,
-                  "day": 86400}
-FLOW_UNITS = {"m3/s": 1.0, "m3/h": 1 / HOUR, "m3/d": 1 / DAY, "l/s": 1e-3, "lps": 1e-3,
-              "ml/d": 1e3 / DAY, "cms": 1.0}
+DURATION_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "min": 60,
+    "m": 60,
+    "h": 3600,
+    "hr": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+FLOW_UNITS = {
+    "m3/s": 1.0,
+    "m3/h": 1 / HOUR,
+    "m3/d": 1 / DAY,
+    "l/s": 1e-3,
+    "lps": 1e-3,
+    "ml/d": 1e3 / DAY,
+    "cms": 1.0,
+}
 LENGTH_UNITS = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "km": 1e3}

@@ -32,8 +32,9 @@ class Variable:
 VARIABLES: dict[str, Variable] = {}
 
 
-def register(name: str, units: str, dims: tuple[str, ...], long_name: str,
-             dtype: str = "float32") -> Variable:
+def register(
+    name: str, units: str, dims: tuple[str, ...], long_name: str, dtype: str = "float32"
+) -> Variable:
     """Add a variable to the registry; registering the same name twice differently is a bug."""
     var = Variable(name, units, tuple(dims), long_name, dtype)
     old = VARIABLES.get(name)
@@ -55,26 +56,45 @@ _ST = ("scenario", "time")
 # --- water supply (EPANET) ----------------------------------------------------------------------
 register("pressure_head", "m", (*_ST, "node"), "pressure head above node elevation")
 register("hydraulic_head", "m", (*_ST, "node"), "hydraulic head (elevation + pressure head)")
-register("demand", "m3 s-1", (*_ST, "node"), "water delivered at node (negative: supply into network)")
+register(
+    "demand", "m3 s-1", (*_ST, "node"), "water delivered at node (negative: supply into network)"
+)
 register("leakage", "m3 s-1", (*_ST, "node"), "leakage (emitter outflow) at node, part of demand")
-register("demand_deficit", "m3 s-1", (*_ST, "node"),
-         "required demand not delivered (pressure-driven analysis)")
+register(
+    "demand_deficit",
+    "m3 s-1",
+    (*_ST, "node"),
+    "required demand not delivered (pressure-driven analysis)",
+)
 register("tank_level", "m", (*_ST, "tank"), "water depth in tank above its bottom")
 register("flow", "m3 s-1", (*_ST, "link"), "flow rate, positive from start node to end node")
 register("velocity", "m s-1", (*_ST, "link"), "mean flow velocity")
 register("headloss", "m", (*_ST, "link"), "head at start node minus head at end node")
-register("status", "1", (*_ST, "link"), "link closed (0), open (1) or active (2, a valve in control)", dtype="int8")
+register(
+    "status",
+    "1",
+    (*_ST, "link"),
+    "link closed (0), open (1) or active (2, a valve in control)",
+    dtype="int8",
+)
 register("pump_power", "W", (*_ST, "pump"), "power drawn by pump")
 register("chemical_concentration", "mg L-1", (*_ST, "node"), "chemical concentration at node")
 register("water_age", "s", (*_ST, "node"), "water age at node")
 register("trace_fraction", "1", (*_ST, "node"), "fraction of water from the model's trace node")
-register("source_share", "1", (*_ST, "node", "source"), "fraction of water at node from each source")
+register(
+    "source_share", "1", (*_ST, "node", "source"), "fraction of water at node from each source"
+)
 
 # --- urban drainage (SWMM) ----------------------------------------------------------------------
 register("water_depth", "m", (*_ST, "node"), "water depth above node invert")
 register("total_inflow", "m3 s-1", (*_ST, "node"), "lateral plus upstream inflow into node")
 register("lateral_inflow", "m3 s-1", (*_ST, "node"), "runoff, dry-weather and external inflow")
-register("flooding_rate", "m3 s-1", (*_ST, "node"), "rate water leaves the network at node (surcharge overflow)")
+register(
+    "flooding_rate",
+    "m3 s-1",
+    (*_ST, "node"),
+    "rate water leaves the network at node (surcharge overflow)",
+)
 register("node_volume", "m3", (*_ST, "node"), "water stored at node, ponded water included")
 register("ponded_volume", "m3", (*_ST, "node"), "water ponded on the surface above node")
 register("flow_depth", "m", (*_ST, "link"), "water depth in link")
@@ -88,173 +108,335 @@ register("rain_intensity", "m s-1", (*_ST, "gauge"), "rainfall intensity at rain
 _SN, _SL = ("scenario", "node"), ("scenario", "link")
 register("link_volume", "m3", (*_ST, "link"), "water stored in link")
 register("engine_flooded_duration", "s", _SN, "time node flooded (SWMM Node Flooding Summary)")
-register("engine_max_flooding_rate", "m3 s-1", _SN,
-         "maximum flooding rate (SWMM Node Flooding Summary)")
-register("engine_time_of_max_flooding", "s", _SN,
-         "time of maximum flooding since simulation start (SWMM Node Flooding Summary)",
-         dtype="float64")
+register(
+    "engine_max_flooding_rate", "m3 s-1", _SN, "maximum flooding rate (SWMM Node Flooding Summary)"
+)
+register(
+    "engine_time_of_max_flooding",
+    "s",
+    _SN,
+    "time of maximum flooding since simulation start (SWMM Node Flooding Summary)",
+    dtype="float64",
+)
 register("engine_flood_volume", "m3", _SN, "total flood volume (SWMM Node Flooding Summary)")
-register("engine_max_ponded_depth", "m", _SN,
-         "maximum ponded depth above full depth (SWMM Node Flooding Summary, dynamic wave)")
-register("engine_max_ponded_volume", "m3", _SN,
-         "maximum ponded volume (SWMM Node Flooding Summary, kinematic wave/steady flow)")
+register(
+    "engine_max_ponded_depth",
+    "m",
+    _SN,
+    "maximum ponded depth above full depth (SWMM Node Flooding Summary, dynamic wave)",
+)
+register(
+    "engine_max_ponded_volume",
+    "m3",
+    _SN,
+    "maximum ponded volume (SWMM Node Flooding Summary, kinematic wave/steady flow)",
+)
 register("engine_max_depth", "m", _SN, "maximum water depth (SWMM Node Depth Summary)")
-register("engine_surcharged_duration", "s", _SN,
-         "time water stood above the highest conduit crown (SWMM Node Surcharge Summary)")
+register(
+    "engine_surcharged_duration",
+    "s",
+    _SN,
+    "time water stood above the highest conduit crown (SWMM Node Surcharge Summary)",
+)
 register("engine_max_flow", "m3 s-1", _SL, "maximum |flow| (SWMM Link Flow Summary)")
-register("engine_max_velocity", "m s-1", _SL,
-         "maximum |velocity| of conduit (SWMM Link Flow Summary)")
-register("engine_pump_utilization", "1", _SL,
-         "fraction of the simulation the pump was on (SWMM Pumping Summary)")
+register(
+    "engine_max_velocity", "m s-1", _SL, "maximum |velocity| of conduit (SWMM Link Flow Summary)"
+)
+register(
+    "engine_pump_utilization",
+    "1",
+    _SL,
+    "fraction of the simulation the pump was on (SWMM Pumping Summary)",
+)
 register("engine_pump_startups", "1", _SL, "number of pump start-ups (SWMM Pumping Summary)")
 register("engine_pump_min_flow", "m3 s-1", _SL, "minimum flow while on (SWMM Pumping Summary)")
 register("engine_pump_avg_flow", "m3 s-1", _SL, "average flow while on (SWMM Pumping Summary)")
 register("engine_pump_max_flow", "m3 s-1", _SL, "maximum flow (SWMM Pumping Summary)")
 register("engine_pumped_volume", "m3", _SL, "total volume pumped (SWMM Pumping Summary)")
 register("engine_pump_energy", "J", _SL, "energy used by pump (SWMM Pumping Summary)")
-register("engine_pump_off_curve_low", "1", _SL,
-         "fraction of on-time below the pump curve's lowest point (SWMM Pumping Summary)")
-register("engine_pump_off_curve_high", "1", _SL,
-         "fraction of on-time above the pump curve's highest point (SWMM Pumping Summary)")
+register(
+    "engine_pump_off_curve_low",
+    "1",
+    _SL,
+    "fraction of on-time below the pump curve's lowest point (SWMM Pumping Summary)",
+)
+register(
+    "engine_pump_off_curve_high",
+    "1",
+    _SL,
+    "fraction of on-time above the pump curve's highest point (SWMM Pumping Summary)",
+)
 
 # --- rainfall: IDF tables (hydro/rain) ----------------------------------------------------------
-register("idf_intensity", "m s-1", ("duration", "return_period"),
-         "mean rainfall intensity over the duration (storm intensity formula)", dtype="float64")
-register("idf_depth", "m", ("duration", "return_period"),
-         "rainfall depth over the duration (storm intensity formula)", dtype="float64")
+register(
+    "idf_intensity",
+    "m s-1",
+    ("duration", "return_period"),
+    "mean rainfall intensity over the duration (storm intensity formula)",
+    dtype="float64",
+)
+register(
+    "idf_depth",
+    "m",
+    ("duration", "return_period"),
+    "rainfall depth over the duration (storm intensity formula)",
+    dtype="float64",
+)
 
 # --- scores: waterlogging, pump-station and supply coverage (hydro/scoring) ---------------------
 # Times are seconds since the start of the run; NaN where there is nothing to time.
 _F8 = "float64"
 for _name, _units, _long in (
-        ("peak_flooding_rate", "m3 s-1", "largest flooding rate"),
-        ("time_of_peak_flooding", "s", "time of the largest flooding rate"),
-        ("flood_volume", "m3", "volume that overflowed the node"),
-        ("flooded_duration", "s", "time flooded (overflowing or ponded)"),
-        ("flooding_onset", "s", "time the node starts to overflow"),
-        ("flooding_recession", "s", "from the peak flooding rate until the overflow stops"),
-        ("max_ponded_depth", "m", "largest depth of water on the surface above the node"),
-        ("time_of_max_ponded_depth", "s", "time of the largest ponded depth"),
-        ("waterlogged_duration", "s", "time the surface water is deeper than the lane depth"),
-        ("longest_waterlogged_spell", "s", "longest continuous time deeper than the lane depth"),
-        ("waterlogging_onset", "s", "time the surface water first gets deeper than the lane depth"),
-        ("waterlogging_recession", "s",
-         "from the largest ponded depth until the water is last back to the lane depth"),
-        ("hazard_score", "m3", "hazard class weight x flood volume")):
+    ("peak_flooding_rate", "m3 s-1", "largest flooding rate"),
+    ("time_of_peak_flooding", "s", "time of the largest flooding rate"),
+    ("flood_volume", "m3", "volume that overflowed the node"),
+    ("flooded_duration", "s", "time flooded (overflowing or ponded)"),
+    ("flooding_onset", "s", "time the node starts to overflow"),
+    ("flooding_recession", "s", "from the peak flooding rate until the overflow stops"),
+    ("max_ponded_depth", "m", "largest depth of water on the surface above the node"),
+    ("time_of_max_ponded_depth", "s", "time of the largest ponded depth"),
+    ("waterlogged_duration", "s", "time the surface water is deeper than the lane depth"),
+    ("longest_waterlogged_spell", "s", "longest continuous time deeper than the lane depth"),
+    ("waterlogging_onset", "s", "time the surface water first gets deeper than the lane depth"),
+    (
+        "waterlogging_recession",
+        "s",
+        "from the largest ponded depth until the water is last back to the lane depth",
+    ),
+    ("hazard_score", "m3", "hazard class weight x flood volume"),
+):
     register(_name, _units, _SN, _long, dtype=_F8)
-register("hazard_class", "1", _SN, "waterlogging hazard class (depth x duration matrix)",
-         dtype="int8")
-register("hazard_rank", "1", _SN, "rank of the node by hazard score (1 = worst, 0 = dry)",
-         dtype="int32")
-register("waterlogged_points", "1", ("scenario",),
-         "waterlogging points with hazard class >= 1", dtype="int32")
+register(
+    "hazard_class", "1", _SN, "waterlogging hazard class (depth x duration matrix)", dtype="int8"
+)
+register(
+    "hazard_rank", "1", _SN, "rank of the node by hazard score (1 = worst, 0 = dry)", dtype="int32"
+)
+register(
+    "waterlogged_points",
+    "1",
+    ("scenario",),
+    "waterlogging points with hazard class >= 1",
+    dtype="int32",
+)
 register("waterlogged_nodes", "1", ("scenario",), "nodes with hazard class >= 1", dtype="int32")
 register("flooded_nodes", "1", ("scenario",), "nodes that overflowed", dtype="int32")
 register("total_flood_volume", "m3", ("scenario",), "volume overflowed at all nodes", dtype=_F8)
-register("worst_node", "1", ("scenario", "worst"), "nodes with the highest hazard rank",
-         dtype="object")
+register(
+    "worst_node", "1", ("scenario", "worst"), "nodes with the highest hazard rank", dtype="object"
+)
 register("worst_score", "m3", ("scenario", "worst"), "hazard score of the worst nodes", dtype=_F8)
-register("worst_class", "1", ("scenario", "worst"), "hazard class of the worst nodes",
-         dtype="int8")
+register("worst_class", "1", ("scenario", "worst"), "hazard class of the worst nodes", dtype="int8")
 _SS, _SP = ("scenario", "station"), ("scenario", "pump")
 for _name, _units, _long in (
-        ("station_contributing_area", "m2", "area of the subcatchments draining to the station"),
-        ("station_impervious_area", "m2", "impervious part of the contributing area"),
-        ("station_design_capacity", "m3 s-1", "design capacity of the station"),
-        ("station_peak_inflow", "m3 s-1", "largest inflow into the station's wet well"),
-        ("station_capacity_ratio", "1", "design capacity / peak inflow (< 1: too small)"),
-        ("station_running_share", "1", "share of time at least one pump runs"),
-        ("station_full_capacity_share", "1",
-         "share of time the station pumps at (98 % of) its design capacity or more"),
-        ("station_pumped_volume", "m3", "volume pumped by the station"),
-        ("station_peak_flow", "m3 s-1", "largest flow pumped by the station"),
-        ("station_peak_wet_well_depth", "m", "largest water depth in the wet well"),
-        ("station_flood_volume", "m3", "volume overflowed at nodes of the service area")):
+    ("station_contributing_area", "m2", "area of the subcatchments draining to the station"),
+    ("station_impervious_area", "m2", "impervious part of the contributing area"),
+    ("station_design_capacity", "m3 s-1", "design capacity of the station"),
+    ("station_peak_inflow", "m3 s-1", "largest inflow into the station's wet well"),
+    ("station_capacity_ratio", "1", "design capacity / peak inflow (< 1: too small)"),
+    ("station_running_share", "1", "share of time at least one pump runs"),
+    (
+        "station_full_capacity_share",
+        "1",
+        "share of time the station pumps at (98 % of) its design capacity or more",
+    ),
+    ("station_pumped_volume", "m3", "volume pumped by the station"),
+    ("station_peak_flow", "m3 s-1", "largest flow pumped by the station"),
+    ("station_peak_wet_well_depth", "m", "largest water depth in the wet well"),
+    ("station_flood_volume", "m3", "volume overflowed at nodes of the service area"),
+):
     register(_name, _units, _SS, _long, dtype=_F8)
 register("station_nodes", "1", _SS, "nodes in the service area", dtype="int32")
 register("station_subcatchments", "1", _SS, "subcatchments in the service area", dtype="int32")
-register("station_flooded_nodes", "1", _SS, "nodes of the service area that overflowed",
-         dtype="int32")
-register("station_waterlogged_points", "1", _SS,
-         "waterlogging points of the service area with hazard class >= 1", dtype="int32")
-register("pump_utilization", "1", _SP,
-         "share of time the pump is on (flow > 0.001 cfs, as SWMM's Percent Utilized)", dtype=_F8)
+register(
+    "station_flooded_nodes", "1", _SS, "nodes of the service area that overflowed", dtype="int32"
+)
+register(
+    "station_waterlogged_points",
+    "1",
+    _SS,
+    "waterlogging points of the service area with hazard class >= 1",
+    dtype="int32",
+)
+register(
+    "pump_utilization",
+    "1",
+    _SP,
+    "share of time the pump is on (flow > 0.001 cfs, as SWMM's Percent Utilized)",
+    dtype=_F8,
+)
 register("pump_volume", "m3", _SP, "volume pumped", dtype=_F8)
 register("pump_peak_flow", "m3 s-1", _SP, "largest flow pumped", dtype=_F8)
 register("pump_mean_flow", "m3 s-1", _SP, "mean flow while on", dtype=_F8)
 register("polder_area", "m2", ("scenario", "polder"), "declared area of the polder", dtype=_F8)
-register("polder_covered_area", "m2", ("scenario", "polder"),
-         "contributing area of the polder's pump stations", dtype=_F8)
-register("polder_coverage", "1", ("scenario", "polder"),
-         "contributing area of the polder's stations / polder area", dtype=_F8)
-register("uncovered_points", "1", ("scenario",),
-         "waterlogging points whose water reaches no pump station", dtype="int32")
-register("uncovered_waterlogged_points", "1", ("scenario",),
-         "waterlogged points (hazard class >= 1) that no pump station covers", dtype="int32")
-register("main_source", "1", _SN,
-         "index along `source` of the largest time-mean source share (-1: none)", dtype="int16")
-register("mean_source_share", "1", ("scenario", "node", "source"),
-         "time-mean fraction of the water at the node from each source", dtype=_F8)
-register("node_service_compliance", "1", _SN,
-         "share of time the pressure head is at or above the service head", dtype=_F8)
+register(
+    "polder_covered_area",
+    "m2",
+    ("scenario", "polder"),
+    "contributing area of the polder's pump stations",
+    dtype=_F8,
+)
+register(
+    "polder_coverage",
+    "1",
+    ("scenario", "polder"),
+    "contributing area of the polder's stations / polder area",
+    dtype=_F8,
+)
+register(
+    "uncovered_points",
+    "1",
+    ("scenario",),
+    "waterlogging points whose water reaches no pump station",
+    dtype="int32",
+)
+register(
+    "uncovered_waterlogged_points",
+    "1",
+    ("scenario",),
+    "waterlogged points (hazard class >= 1) that no pump station covers",
+    dtype="int32",
+)
+register(
+    "main_source",
+    "1",
+    _SN,
+    "index along `source` of the largest time-mean source share (-1: none)",
+    dtype="int16",
+)
+register(
+    "mean_source_share",
+    "1",
+    ("scenario", "node", "source"),
+    "time-mean fraction of the water at the node from each source",
+    dtype=_F8,
+)
+register(
+    "node_service_compliance",
+    "1",
+    _SN,
+    "share of time the pressure head is at or above the service head",
+    dtype=_F8,
+)
 for _name, _units, _long, _dtype in (
-        ("source_main_nodes", "1", "nodes whose main source this is", "int32"),
-        ("source_main_population", "1", "people at nodes whose main source this is", _F8),
-        ("source_main_demand", "m3 s-1", "mean demand of nodes whose main source this is", _F8),
-        ("source_delivery_share", "1", "share of the water delivered that came from the source",
-         _F8)):
+    ("source_main_nodes", "1", "nodes whose main source this is", "int32"),
+    ("source_main_population", "1", "people at nodes whose main source this is", _F8),
+    ("source_main_demand", "m3 s-1", "mean demand of nodes whose main source this is", _F8),
+    ("source_delivery_share", "1", "share of the water delivered that came from the source", _F8),
+):
     register(_name, _units, ("scenario", "source"), _long, dtype=_dtype)
 _SB = ("scenario", "booster")
-register("booster_served_nodes", "1", _SB, "nodes downstream of the booster station",
-         dtype="int32")
-register("booster_min_pressure_head", "m", _SB, "lowest pressure head at the served nodes",
-         dtype=_F8)
-register("booster_compliance", "1", _SB,
-         "mean share of time the served nodes are at or above the service head", dtype=_F8)
-register("booster_meets_service_head", "1", _SB,
-         "1 if every served node stays at or above the service head all the time", dtype="int8")
-register("zone_demand_compliance", "1", (*_ST, "zone"),
-         "share of the zone's demand at nodes at or above the service head", dtype=_F8)
-register("zone_compliance", "1", ("scenario", "zone"),
-         "time- and demand-weighted share of the zone's demand at or above the service head",
-         dtype=_F8)
-register("zone_min_pressure_head", "m", ("scenario", "zone"),
-         "lowest pressure head at a demand node of the zone", dtype=_F8)
+register("booster_served_nodes", "1", _SB, "nodes downstream of the booster station", dtype="int32")
+register(
+    "booster_min_pressure_head", "m", _SB, "lowest pressure head at the served nodes", dtype=_F8
+)
+register(
+    "booster_compliance",
+    "1",
+    _SB,
+    "mean share of time the served nodes are at or above the service head",
+    dtype=_F8,
+)
+register(
+    "booster_meets_service_head",
+    "1",
+    _SB,
+    "1 if every served node stays at or above the service head all the time",
+    dtype="int8",
+)
+register(
+    "zone_demand_compliance",
+    "1",
+    (*_ST, "zone"),
+    "share of the zone's demand at nodes at or above the service head",
+    dtype=_F8,
+)
+register(
+    "zone_compliance",
+    "1",
+    ("scenario", "zone"),
+    "time- and demand-weighted share of the zone's demand at or above the service head",
+    dtype=_F8,
+)
+register(
+    "zone_min_pressure_head",
+    "m",
+    ("scenario", "zone"),
+    "lowest pressure head at a demand node of the zone",
+    dtype=_F8,
+)
 
 # --- supply answers (hydro/supply/metrics.py) ---------------------------------------------------
 _SZ = ("scenario", "zone")
-register("pressure_compliance", "1", (*_ST, "zone"),
-         "share of demand nodes at or above the service head")
-register("population_compliance", "1", (*_ST, "zone"),
-         "share of population at demand nodes at or above the service head")
+register(
+    "pressure_compliance", "1", (*_ST, "zone"), "share of demand nodes at or above the service head"
+)
+register(
+    "population_compliance",
+    "1",
+    (*_ST, "zone"),
+    "share of population at demand nodes at or above the service head",
+)
 register("required_volume", "m3", _SZ, "consumer demand asked for over the run (leakage excluded)")
 register("unserved_volume", "m3", _SZ, "consumer demand not delivered over the run")
 register("unserved_fraction", "1", _SZ, "unserved volume / required volume")
 register("leakage_volume", "m3", _SZ, "leakage over the run")
-register("zone_source_share", "1", (*_ST, "zone", "source"),
-         "demand-weighted share of each source in the zone's delivered water")
-register("mean_water_age", "s", _SZ,
-         "demand-weighted mean water age over the last 24 h of the run (or the whole run)")
+register(
+    "zone_source_share",
+    "1",
+    (*_ST, "zone", "source"),
+    "demand-weighted share of each source in the zone's delivered water",
+)
+register(
+    "mean_water_age",
+    "s",
+    _SZ,
+    "demand-weighted mean water age over the last 24 h of the run (or the whole run)",
+)
 register("max_water_age", "s", _SZ, "highest water age at a demand node over the last 24 h")
 register("tank_level_min", "m", ("scenario", "tank"), "lowest tank level over the run")
 register("tank_level_max", "m", ("scenario", "tank"), "highest tank level over the run")
 register("pump_energy", "J", ("scenario", "pump"), "energy drawn by pump over the run")
 register("plant_output", "m3 s-1", (*_ST, "plant"), "flow a source's plant sends into the network")
 register("raw_main_flow", "m3 s-1", (*_ST, "plant"), "flow in a source's raw-water main")
-register("raw_main_velocity", "m s-1", (*_ST, "plant"),
-         "highest velocity along a source's raw-water main")
+register(
+    "raw_main_velocity",
+    "m s-1",
+    (*_ST, "plant"),
+    "highest velocity along a source's raw-water main",
+)
 register("raw_main_headloss", "m", (*_ST, "plant"), "head loss along a source's raw-water main")
 
 # --- supply capacity study (hydro/supply/study.py) ----------------------------------------------
 _STUDY = ("outage", "size", "level")
-register("study_delivered_flow", "m3 s-1", _STUDY,
-         "mean flow the source's plant sends into the city over the evaluation window",
-         dtype="float64")
-register("study_compliance", "1", _STUDY,
-         "mean city pressure compliance over the evaluation window", dtype="float64")
-register("study_worst_compliance", "1", _STUDY,
-         "lowest hourly city pressure compliance over the evaluation window", dtype="float64")
-register("study_unserved_fraction", "1", _STUDY, "share of demand not delivered over the run",
-         dtype="float64")
-register("study_converged", "1", _STUDY, "EPANET converged in every step (1) or not (0)",
-         dtype="int8")
+register(
+    "study_delivered_flow",
+    "m3 s-1",
+    _STUDY,
+    "mean flow the source's plant sends into the city over the evaluation window",
+    dtype="float64",
+)
+register(
+    "study_compliance",
+    "1",
+    _STUDY,
+    "mean city pressure compliance over the evaluation window",
+    dtype="float64",
+)
+register(
+    "study_worst_compliance",
+    "1",
+    _STUDY,
+    "lowest hourly city pressure compliance over the evaluation window",
+    dtype="float64",
+)
+register(
+    "study_unserved_fraction",
+    "1",
+    _STUDY,
+    "share of demand not delivered over the run",
+    dtype="float64",
+)
+register(
+    "study_converged", "1", _STUDY, "EPANET converged in every step (1) or not (0)", dtype="int8"
+)

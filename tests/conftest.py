@@ -28,7 +28,11 @@ def corpus_params(kind: str, *, exclude: tuple[str, ...] = ()) -> list:
     """pytest parameters over a corpus folder, or one skipped parameter saying why."""
     files = [f for f in corpus_files(kind) if f.name not in exclude]
     if not files:
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"corpus not found at {CORPUS / kind}"))]
+        return [
+            pytest.param(
+                None, marks=pytest.mark.skip(reason=f"corpus not found at {CORPUS / kind}")
+            )
+        ]
     return [pytest.param(f, id=f.stem, marks=pytest.mark.corpus) for f in files]
 
 

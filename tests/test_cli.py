@@ -19,7 +19,9 @@ TINY_SWMM = REPO / "tests" / "data" / "swmm" / "tiny.inp"
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("model, variable", [(EXAMPLE, "pressure_head"), (TINY_SWMM, "flooding_rate")])
+@pytest.mark.parametrize(
+    "model, variable", [(EXAMPLE, "pressure_head"), (TINY_SWMM, "flooding_rate")]
+)
 def test_run_writes_netcdf_and_summary(tmp_path: Path, model: Path, variable: str):
     out = tmp_path / "out.nc"
     result = runner.invoke(app, ["run", str(model), "-o", str(out)])
@@ -43,12 +45,18 @@ def test_default_output_goes_to_working_folder(tmp_path: Path, monkeypatch):
     assert sorted(p.name for p in folder.iterdir()) == ["two_loops.inp"]
 
 
-@pytest.mark.parametrize("content, words", [
-    (None, "no such file"),
-    ("", "the file is empty"),
-    ("not a model\n", "no [SECTION] headers"),
-    ("[TITLE]\nx\n[JUNCTIONS]\nJ1 10\n[PIPES]\nP1 J1 J9 100 100 100\n[END]\n", "undefined node J9"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (None, "no such file"),
+        ("", "the file is empty"),
+        ("not a model\n", "no [SECTION] headers"),
+        (
+            "[TITLE]\nx\n[JUNCTIONS]\nJ1 10\n[PIPES]\nP1 J1 J9 100 100 100\n[END]\n",
+            "undefined node J9",
+        ),
+    ],
+)
 def test_bad_input_fails_in_plain_words_without_output(tmp_path: Path, content, words):
     model = tmp_path / "m.inp"
     if content is not None:
@@ -65,7 +73,9 @@ def test_bad_input_fails_in_plain_words_without_output(tmp_path: Path, content, 
 
 def test_broken_corpus_model_exits_nonzero(corpus_file, tmp_path: Path):
     out = tmp_path / "out.nc"
-    result = runner.invoke(app, ["run", str(corpus_file("epanet", "Net1broken.inp")), "-o", str(out)])
+    result = runner.invoke(
+        app, ["run", str(corpus_file("epanet", "Net1broken.inp")), "-o", str(out)]
+    )
     assert result.exit_code == 4
     assert "Error 215: duplicate ID label 2 in [RESERVOIRS] section (line 23" in result.output
     assert not out.exists()
@@ -74,7 +84,8 @@ def test_broken_corpus_model_exits_nonzero(corpus_file, tmp_path: Path):
 def test_console_script_is_installed(tmp_path: Path):
     """The real entry point, in a subprocess: exit codes reach the shell."""
     exe = shutil.which("hydro") or str(Path(sys.executable).parent / "hydro")
-    done = subprocess.run([exe, "run", str(tmp_path / "missing.inp")], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [exe, "run", str(tmp_path / "missing.inp")], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 2
     assert "missing.inp: no such file" in done.stderr

@@ -128,7 +128,7 @@ def test_pump_capacity_comes_from_the_curve_in_si(corpus_file):
     assets = load_drainage_assets(corpus_file("swmm", "Example3.inp"))
     (station,) = assets.pump_stations
     assert station.wet_well == "SU1" and station.pumps == ("PUMP1",)
-    assert station.design_capacity == pytest.approx(0.9 * 0.3048**3)   # 0.9 cfs
+    assert station.design_capacity == pytest.approx(0.9 * 0.3048**3)  # 0.9 cfs
 
 
 @pytest.mark.parametrize("path", corpus_params("swmm"))
@@ -147,21 +147,35 @@ def test_every_corpus_model_gets_assets(path):
 # A malformed sidecar is an InputError naming the file and the entry
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("format = 1", "format = [", "not valid TOML"),
-    ("format = 1", "format = 2", "format = 2"),
-    ("[[pump_stations]]", "[[pump_station]]", r"pump_station: unknown key; did you mean "
-                                               r"'pump_stations'"),
-    ('wet_well = "WW_BTQ"', 'wetwell = "WW_BTQ"', "wetwell: unknown key"),
-    ('pumps = ["P_BTQ_1"', 'pumps = ["P_BTQ_9"', r"pumps: 'P_BTQ_9' is not a pump of small.inp"),
-    ('wet_well = "WW_BTQ"', 'wet_well = "WW_XYZ"', r"wet_well: 'WW_XYZ' is not a node"),
-    ("design_capacity = 9.6", "design_capacity = -9.6", "design_capacity: Input should be "
-                                                        "greater than 0"),
-    ('name = "station4"', 'name = "bietuqiao"', "'bietuqiao' is listed twice"),
-    ('polder = "jingting"', 'polder = "jingtin"', "did you mean 'jingting'"),
-    ('link = "SL_BTQ"', 'link = "SL_NONE"', "'SL_NONE' is not a link"),
-    ('kind = "underpass"', 'kind = ""', "kind: String should have at least 1 character"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("format = 1", "format = [", "not valid TOML"),
+        ("format = 1", "format = 2", "format = 2"),
+        (
+            "[[pump_stations]]",
+            "[[pump_station]]",
+            r"pump_station: unknown key; did you mean "
+            r"'pump_stations'",
+        ),
+        ('wet_well = "WW_BTQ"', 'wetwell = "WW_BTQ"', "wetwell: unknown key"),
+        (
+            'pumps = ["P_BTQ_1"',
+            'pumps = ["P_BTQ_9"',
+            r"pumps: 'P_BTQ_9' is not a pump of small.inp",
+        ),
+        ('wet_well = "WW_BTQ"', 'wet_well = "WW_XYZ"', r"wet_well: 'WW_XYZ' is not a node"),
+        (
+            "design_capacity = 9.6",
+            "design_capacity = -9.6",
+            "design_capacity: Input should be greater than 0",
+        ),
+        ('name = "station4"', 'name = "bietuqiao"', "'bietuqiao' is listed twice"),
+        ('polder = "jingting"', 'polder = "jingtin"', "did you mean 'jingting'"),
+        ('link = "SL_BTQ"', 'link = "SL_NONE"', "'SL_NONE' is not a link"),
+        ('kind = "underpass"', 'kind = ""', "kind: String should have at least 1 character"),
+    ],
+)
 def test_malformed_sidecar(spoil, old, new, message):
     path = spoil(old, new)
     with pytest.raises(InputError, match=message) as err:
@@ -171,8 +185,9 @@ def test_malformed_sidecar(spoil, old, new, message):
 
 def test_an_outfall_on_two_rivers_is_refused(spoil, small_model):
     text = sidecar_path(small_model).read_text(encoding="utf-8")
-    first = text.split('outfalls = ["', 1)[1].split('"', 1)[0]   # the first Wanxi outfall
+    first = text.split('outfalls = ["', 1)[1].split('"', 1)[0]  # the first Wanxi outfall
     path = spoil('outfalls = ["OF_BTQ"', f'outfalls = ["{first}", "OF_BTQ"')
-    with pytest.raises(InputError, match=f"outfall '{first}' is listed under rivers.wanxi and "
-                                         "rivers.shuiyang"):
+    with pytest.raises(
+        InputError, match=f"outfall '{first}' is listed under rivers.wanxi and rivers.shuiyang"
+    ):
         load_drainage_assets(path)

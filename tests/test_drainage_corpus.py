@@ -17,9 +17,22 @@ from hydro.drainage import read_inp, read_out, run, si_factors
 from hydro.drainage.swmm.engine import engine_text
 from tests.conftest import corpus_params
 
-CORE = ("water_depth", "hydraulic_head", "node_volume", "ponded_volume", "lateral_inflow",
-        "total_inflow", "flooding_rate", "flow", "flow_depth", "velocity", "link_volume",
-        "capacity_fraction", "rainfall", "runoff")
+CORE = (
+    "water_depth",
+    "hydraulic_head",
+    "node_volume",
+    "ponded_volume",
+    "lateral_inflow",
+    "total_inflow",
+    "flooding_rate",
+    "flow",
+    "flow_depth",
+    "velocity",
+    "link_volume",
+    "capacity_fraction",
+    "rainfall",
+    "runoff",
+)
 
 
 @pytest.mark.parametrize("model", corpus_params("swmm", exclude=("user5.inp",)))
@@ -29,8 +42,9 @@ def test_every_corpus_model_runs_cleanly(model, tmp_path):
     inp = read_inp(copy)
     ds = run(copy)
     assert ds.sizes["scenario"] == 1 and ds.sizes["time"] > 0
-    assert ds.sizes["node"] == len(inp.junctions()) + len(inp.outfalls()) + len(inp.storage()) \
-        + len(inp.rows("DIVIDERS"))
+    assert ds.sizes["node"] == len(inp.junctions()) + len(inp.outfalls()) + len(
+        inp.storage()
+    ) + len(inp.rows("DIVIDERS"))
     assert ds.sizes["subcatchment"] == len(inp.rows("SUBCATCHMENTS"))
     assert ds.sizes["gauge"] == len(inp.rows("RAINGAGES"))
     for name in CORE:
@@ -55,14 +69,16 @@ def test_dataset_holds_exactly_what_the_bare_engine_computes(name, corpus_file, 
     bare = _bare(model, tmp_path)
     ds = run(model).isel(scenario=0)
     f = si_factors(ds.attrs["flow_units"])
-    pairs = [("water_depth", bare.node_values[0], f.length),
-             ("node_volume", bare.node_values[2], f.volume),
-             ("total_inflow", bare.node_values[4], f.flow),
-             ("flooding_rate", bare.node_values[5], f.flow),
-             ("flow", bare.link_values[0], f.flow),
-             ("velocity", bare.link_values[2], f.velocity),
-             ("capacity_fraction", bare.link_values[4], 1.0),
-             ("runoff", bare.subcatch_values[4], f.flow)]
+    pairs = [
+        ("water_depth", bare.node_values[0], f.length),
+        ("node_volume", bare.node_values[2], f.volume),
+        ("total_inflow", bare.node_values[4], f.flow),
+        ("flooding_rate", bare.node_values[5], f.flow),
+        ("flow", bare.link_values[0], f.flow),
+        ("velocity", bare.link_values[2], f.velocity),
+        ("capacity_fraction", bare.link_values[4], 1.0),
+        ("runoff", bare.subcatch_values[4], f.flow),
+    ]
     for var, raw, factor in pairs:
         expected = raw if factor == 1.0 else raw * np.float32(factor)
         assert np.array_equal(ds[var].values, expected), var
@@ -75,11 +91,11 @@ def test_dataset_holds_exactly_what_the_bare_engine_computes(name, corpus_file, 
 # the report's printed precision.
 
 CROSS_CHECK = {  # model: (routing step in s, printed decimals of flow)
-    "Example1": (60, 2),   # CFS, kinematic wave, floods
-    "Example3": (20, 2),   # CFS, dynamic wave, a pump and a storage unit
-    "user1": (5, 3),       # CMS, dynamic wave, floods at 14 nodes
-    "extran9": (300, 3),   # CMS, dynamic wave, storage
-    "Sprenger": (30, 3),   # CMS, dynamic wave, 6 pumps, floods
+    "Example1": (60, 2),  # CFS, kinematic wave, floods
+    "Example3": (20, 2),  # CFS, dynamic wave, a pump and a storage unit
+    "user1": (5, 3),  # CMS, dynamic wave, floods at 14 nodes
+    "extran9": (300, 3),  # CMS, dynamic wave, storage
+    "Sprenger": (30, 3),  # CMS, dynamic wave, 6 pumps, floods
 }
 
 
@@ -90,13 +106,15 @@ def cross_checked(request):
     def get(name):
         if name not in cache:
             from tests.conftest import CORPUS
+
             path = CORPUS / "swmm" / f"{name}.inp"
             if not path.is_file():
                 pytest.skip(f"corpus model not found: {path}")
             step = CROSS_CHECK[name][0]
             clock = f"{step // 3600:02d}:{step % 3600 // 60:02d}:{step % 60:02d}"
-            inp = read_inp(path).with_options({"REPORT_STEP": clock, "ROUTING_STEP": step,
-                                               "VARIABLE_STEP": 0})
+            inp = read_inp(path).with_options(
+                {"REPORT_STEP": clock, "ROUTING_STEP": step, "VARIABLE_STEP": 0}
+            )
             cache[name] = run(inp).isel(scenario=0)
         return cache[name]
 
@@ -125,11 +143,15 @@ def test_max_flow_velocity_depth_match_the_report(name, cross_checked):
     np.testing.assert_allclose(max_flow, reported, rtol=2e-6, atol=_printed(decimals) * f.flow)
     conduits = (ds.link_type == "conduit") & ~np.isnan(ds.engine_max_velocity)
     if conduits.any():
-        np.testing.assert_allclose(np.abs(ds.velocity).max("time")[conduits],
-                                   ds.engine_max_velocity[conduits], rtol=2e-6,
-                                   atol=_printed(2) * f.velocity)
-    np.testing.assert_allclose(ds.water_depth.max("time"), ds.engine_max_depth, rtol=2e-6,
-                               atol=_printed(2) * f.length)
+        np.testing.assert_allclose(
+            np.abs(ds.velocity).max("time")[conduits],
+            ds.engine_max_velocity[conduits],
+            rtol=2e-6,
+            atol=_printed(2) * f.velocity,
+        )
+    np.testing.assert_allclose(
+        ds.water_depth.max("time"), ds.engine_max_depth, rtol=2e-6, atol=_printed(2) * f.length
+    )
 
 
 @pytest.mark.parametrize("name", ["Example1", "user1", "Sprenger"])
@@ -140,11 +162,19 @@ def test_flooding_matches_the_report(name, cross_checked):
     assert int(flooded.sum()) > 0
     step = float(ds.attrs["report_step"])
     sub = ds.sel(node=flooded)
-    np.testing.assert_allclose(sub.flooding_rate.max("time"), sub.engine_max_flooding_rate,
-                               rtol=2e-6, atol=_printed(CROSS_CHECK[name][1]) * f.flow)
+    np.testing.assert_allclose(
+        sub.flooding_rate.max("time"),
+        sub.engine_max_flooding_rate,
+        rtol=2e-6,
+        atol=_printed(CROSS_CHECK[name][1]) * f.flow,
+    )
     volume = (sub.flooding_rate.astype("float64") * step).sum("time")
-    np.testing.assert_allclose(volume, sub.engine_flood_volume, rtol=1e-4,
-                               atol=_printed(3) * _m3_per_printed_unit(f.unit_system))
+    np.testing.assert_allclose(
+        volume,
+        sub.engine_flood_volume,
+        rtol=1e-4,
+        atol=_printed(3) * _m3_per_printed_unit(f.unit_system),
+    )
     hours = (sub.flooding_rate > 0).sum("time") * step
     assert (np.abs(hours - sub.engine_flooded_duration) <= step + 18.0 + 1e-6).all()
     # nodes not in the table did not flood
@@ -162,10 +192,15 @@ def test_pumping_matches_the_report(name, cross_checked):
     assert np.isnan(ds.engine_pumped_volume.sel(link=~pumps)).all()
     step = float(ds.attrs["report_step"])
     volume = (sub.flow.astype("float64") * step).sum("time")
-    np.testing.assert_allclose(volume, sub.engine_pumped_volume, rtol=1e-4,
-                               atol=_printed(3) * _m3_per_printed_unit(f.unit_system))
-    np.testing.assert_allclose(sub.flow.max("time"), sub.engine_pump_max_flow, rtol=2e-6,
-                               atol=_printed(2) * f.flow)
+    np.testing.assert_allclose(
+        volume,
+        sub.engine_pumped_volume,
+        rtol=1e-4,
+        atol=_printed(3) * _m3_per_printed_unit(f.unit_system),
+    )
+    np.testing.assert_allclose(
+        sub.flow.max("time"), sub.engine_pump_max_flow, rtol=2e-6, atol=_printed(2) * f.flow
+    )
     assert ((sub.engine_pump_utilization >= 0) & (sub.engine_pump_utilization <= 1)).all()
 
 

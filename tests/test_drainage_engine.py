@@ -17,8 +17,15 @@ from hydro.results import read_netcdf, write_netcdf
 
 DATA = Path(__file__).parent / "data" / "swmm"
 TINY = DATA / "tiny.inp"
-NODE_VARS = ("water_depth", "hydraulic_head", "node_volume", "ponded_volume", "lateral_inflow",
-             "total_inflow", "flooding_rate")
+NODE_VARS = (
+    "water_depth",
+    "hydraulic_head",
+    "node_volume",
+    "ponded_volume",
+    "lateral_inflow",
+    "total_inflow",
+    "flooding_rate",
+)
 LINK_VARS = ("flow", "flow_depth", "velocity", "link_volume", "capacity_fraction")
 
 
@@ -35,8 +42,14 @@ def _copy(tmp_path: Path, source: Path = TINY, name: str | None = None) -> Path:
 
 def test_dims_coords_and_attrs(tiny):
     ds = tiny
-    assert dict(ds.sizes) == {"scenario": 1, "time": 1080, "node": 3, "link": 2,
-                              "subcatchment": 1, "gauge": 1}
+    assert dict(ds.sizes) == {
+        "scenario": 1,
+        "time": 1080,
+        "node": 3,
+        "link": 2,
+        "subcatchment": 1,
+        "gauge": 1,
+    }
     assert list(ds.scenario.values) == ["storm"]
     assert ds.time.dtype == "timedelta64[ns]"
     step = np.timedelta64(10, "s")
@@ -95,8 +108,7 @@ def test_rainfall_is_si_and_matches_the_time_series(tiny):
 
 def test_head_is_invert_plus_depth(tiny):
     ds = tiny.isel(scenario=0)
-    np.testing.assert_allclose(ds.hydraulic_head, ds.water_depth + ds.invert_elevation,
-                               atol=1e-5)
+    np.testing.assert_allclose(ds.hydraulic_head, ds.water_depth + ds.invert_elevation, atol=1e-5)
 
 
 def test_ponding_matches_the_engine_report(tiny):
@@ -113,8 +125,9 @@ def test_ponding_matches_the_engine_report(tiny):
     # flood volume: the engine sums overflow x step at routing steps, as do we here
     volume = float(j1.flooding_rate.sum()) * 10.0
     assert volume == pytest.approx(float(j1.engine_flood_volume), rel=0.01)
-    assert float(j1.flooding_rate.max()) == pytest.approx(float(j1.engine_max_flooding_rate),
-                                                          abs=0.0005 + 1e-6)
+    assert float(j1.flooding_rate.max()) == pytest.approx(
+        float(j1.engine_max_flooding_rate), abs=0.0005 + 1e-6
+    )
     # nodes missing from the flooding table are NaN
     assert np.isnan(ds.engine_flood_volume.sel(node="J2"))
 
@@ -205,22 +218,33 @@ def test_relative_rain_file_is_read_from_the_model_folder(tmp_path):
 
 def test_engine_text_keeps_line_numbers_and_appends_the_run_settings(tmp_path):
     model = tmp_path / "model.inp"
-    model.write_text(TINY.read_text()
-                     .replace("[REPORT]", "[FILES]\nSAVE OUTFLOWS \"out flows.txt\"\n"
-                              "USE RAINFALL rain.bin\n\n[REPORT]")
-                     .replace("TIMESERIES  storm", "FILE  data/rain.dat  RG1  MM"))
+    model.write_text(
+        TINY.read_text()
+        .replace(
+            "[REPORT]", '[FILES]\nSAVE OUTFLOWS "out flows.txt"\nUSE RAINFALL rain.bin\n\n[REPORT]'
+        )
+        .replace("TIMESERIES  storm", "FILE  data/rain.dat  RG1  MM")
+    )
     inp = read_inp(model)
     text = engine.engine_text(inp)
     lines, original = text.splitlines(), inp.text().splitlines()
     assert len(lines) == len(original) + 8
     changed = [(a, b) for a, b in zip(original, lines, strict=False) if a != b]
     assert changed == [  # files read come from the model's folder; saved files stay in the temp
-        ("RG1     INTENSITY  0:05      1.0  FILE  data/rain.dat  RG1  MM",
-         f"RG1  INTENSITY  0:05  1.0  FILE  {tmp_path / 'data' / 'rain.dat'}  RG1  MM"),
+        (
+            "RG1     INTENSITY  0:05      1.0  FILE  data/rain.dat  RG1  MM",
+            f"RG1  INTENSITY  0:05  1.0  FILE  {tmp_path / 'data' / 'rain.dat'}  RG1  MM",
+        ),
         ("USE RAINFALL rain.bin", f"USE  RAINFALL  {tmp_path / 'rain.bin'}"),
     ]
-    assert lines[-6:] == ["[OPTIONS]", "THREADS 1", "[REPORT]", "SUBCATCHMENTS ALL",
-                          "NODES ALL", "LINKS ALL"]
+    assert lines[-6:] == [
+        "[OPTIONS]",
+        "THREADS 1",
+        "[REPORT]",
+        "SUBCATCHMENTS ALL",
+        "NODES ALL",
+        "LINKS ALL",
+    ]
 
 
 def test_report_holds_summaries_but_no_time_series(monkeypatch):
@@ -253,8 +277,9 @@ def test_undefined_node_names_file_code_words_and_line(tmp_path):
     with pytest.raises(InputError) as excinfo:
         run(model)
     text = _message(excinfo)
-    assert text.startswith(f"{model}: SWMM ERROR 209: undefined object N99 at line 50 of "
-                           "[CONDUITS] section")
+    assert text.startswith(
+        f"{model}: SWMM ERROR 209: undefined object N99 at line 50 of [CONDUITS] section"
+    )
     assert "the line reads: C2 J2 N99 100" in text
     assert sorted(os.listdir(tmp_path)) == ["undefined_node.inp"]
 
@@ -295,8 +320,14 @@ def test_engine_errors_are_hydro_errors():
 
 
 def test_gbk_model_with_chinese_ids_runs_and_keeps_them(tiny, tmp_path):
-    names = {"J1": "雨水井1", "J2": "雨水井2", "O1": "出水口", "C1": "管道1", "S1": "汇水区",
-             "RG1": "雨量站"}
+    names = {
+        "J1": "雨水井1",
+        "J2": "雨水井2",
+        "O1": "出水口",
+        "C1": "管道1",
+        "S1": "汇水区",
+        "RG1": "雨量站",
+    }
     text = TINY.read_text()
     for old, new in names.items():
         text = text.replace(old, new)

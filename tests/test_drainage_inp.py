@@ -49,8 +49,12 @@ def test_crlf_and_repeated_sections_keep_line_numbers():
 
 
 def test_tokens_quotes_and_comments():
-    assert split_tokens('  J1  10.5 ; a comment') == ["J1", "10.5"]
-    assert split_tokens('TS1 FILE "C:\\My Data\\rain.dat"') == ["TS1", "FILE", "C:\\My Data\\rain.dat"]
+    assert split_tokens("  J1  10.5 ; a comment") == ["J1", "10.5"]
+    assert split_tokens('TS1 FILE "C:\\My Data\\rain.dat"') == [
+        "TS1",
+        "FILE",
+        "C:\\My Data\\rain.dat",
+    ]
     assert split_tokens(";; only a comment") == []
     assert format_row(["TS1", "FILE", "my rain.dat"]) == 'TS1  FILE  "my rain.dat"'
 
@@ -161,16 +165,28 @@ def test_missing_file(tmp_path):
         read_inp(tmp_path / "nope.inp")
 
 
-@pytest.mark.parametrize("name, content, words", [
-    ("empty.inp", "  \n\n", r"empty.inp: the file is empty"),
-    ("notes.inp", "just some notes\nnothing else\n",
-     r"notes.inp: not a SWMM INP file: no \[SECTION\] headers"),
-    ("net.inp", "[JUNCTIONS]\nJ1 10 0\n[RESERVOIRS]\nR1 50\n[PIPES]\nP1 R1 J1 100 200 100\n",
-     r"net.inp: this is an EPANET model .*\[PIPES\]"),
-    ("other.ini", "[general]\nname = x\n[paths]\nroot = /\n",
-     r"other.ini: not a SWMM INP file: none of its sections"),
-    ("garbage.inp", bytes(range(256)) * 8, r"garbage.inp: .*binary"),
-])
+@pytest.mark.parametrize(
+    "name, content, words",
+    [
+        ("empty.inp", "  \n\n", r"empty.inp: the file is empty"),
+        (
+            "notes.inp",
+            "just some notes\nnothing else\n",
+            r"notes.inp: not a SWMM INP file: no \[SECTION\] headers",
+        ),
+        (
+            "net.inp",
+            "[JUNCTIONS]\nJ1 10 0\n[RESERVOIRS]\nR1 50\n[PIPES]\nP1 R1 J1 100 200 100\n",
+            r"net.inp: this is an EPANET model .*\[PIPES\]",
+        ),
+        (
+            "other.ini",
+            "[general]\nname = x\n[paths]\nroot = /\n",
+            r"other.ini: not a SWMM INP file: none of its sections",
+        ),
+        ("garbage.inp", bytes(range(256)) * 8, r"garbage.inp: .*binary"),
+    ],
+)
 def test_files_that_are_not_swmm_models(tmp_path, name, content, words):
     path = tmp_path / name
     if isinstance(content, bytes):

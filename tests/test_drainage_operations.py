@@ -67,8 +67,10 @@ def test_stage_series_becomes_an_outfall_timeseries(inp, assets):
     out = op.apply(inp, assets=assets)
     kind, name = out.outfalls().loc["OF1", ["outfall_type", "stage_data"]]
     assert kind == "TIMESERIES"
-    assert [t[1:] for t in out.rows("TIMESERIES") if t[0] == name] == [["0:00:00", "12"],
-                                                                       ["1:30:00", "13.5"]]
+    assert [t[1:] for t in out.rows("TIMESERIES") if t[0] == name] == [
+        ["0:00:00", "12"],
+        ["1:30:00", "13.5"],
+    ]
 
 
 def test_high_stage_holds_the_outfall_and_backs_water_up(inp, assets, base):
@@ -88,13 +90,21 @@ def test_stage_in_a_us_model_is_written_in_feet(corpus_file):
     assert written == pytest.approx(invert_ft + 1.0 / 0.3048)
 
 
-@pytest.mark.parametrize("op, words", [
-    (ops.RiverStage(outfalls=["OF1"], stage=3.0),
-     "river stage 3 m is below the invert of outfall 'OF1' (10.900 m); a stage is a water level"),
-    (ops.RiverStage(river="river_a", stage=2.0), "below the invert of every outfall of river"),
-    (ops.RiverStage(outfalls=["OF9"], stage=12.0), "unknown outfall 'OF9': did you mean 'OF2' or 'OF1'?"),
-    (ops.RiverStage(river="wanxi", stage=12.0), "unknown river 'wanxi': known: 'river_a'"),
-])
+@pytest.mark.parametrize(
+    "op, words",
+    [
+        (
+            ops.RiverStage(outfalls=["OF1"], stage=3.0),
+            "river stage 3 m is below the invert of outfall 'OF1' (10.900 m); a stage is a water level",
+        ),
+        (ops.RiverStage(river="river_a", stage=2.0), "below the invert of every outfall of river"),
+        (
+            ops.RiverStage(outfalls=["OF9"], stage=12.0),
+            "unknown outfall 'OF9': did you mean 'OF2' or 'OF1'?",
+        ),
+        (ops.RiverStage(river="wanxi", stage=12.0), "unknown river 'wanxi': known: 'river_a'"),
+    ],
+)
 def test_river_stage_errors(inp, assets, op, words):
     with pytest.raises(ScenarioError, match=re.escape(words)):
         op.apply(inp, assets=assets)
@@ -105,13 +115,16 @@ def test_river_by_name_needs_a_sidecar(inp):
         ops.RiverStage(river="river_a", stage=12.0).apply(inp, assets=None)
 
 
-@pytest.mark.parametrize("fields, words", [
-    ({"stage": 12.0, "series": [("0h", 12.0)]}, "give only one of stage, series"),
-    ({}, "give one of stage, series"),
-    ({"stage": "flood"}, "needs river"),
-    ({"series": [("1h", 12.0), ("1h", 13.0)]}, "series times must increase"),
-    ({"stage": float("nan")}, "finite"),
-])
+@pytest.mark.parametrize(
+    "fields, words",
+    [
+        ({"stage": 12.0, "series": [("0h", 12.0)]}, "give only one of stage, series"),
+        ({}, "give one of stage, series"),
+        ({"stage": "flood"}, "needs river"),
+        ({"series": [("1h", 12.0), ("1h", 13.0)]}, "series times must increase"),
+        ({"stage": float("nan")}, "finite"),
+    ],
+)
 def test_river_stage_schema(fields, words):
     with pytest.raises(ValueError, match=words):
         ops.RiverStage(**fields)
@@ -123,7 +136,8 @@ def test_river_stage_schema(fields, words):
 
 def test_outage_rules(inp, assets):
     out = ops.PumpOutage(station="station_a", start="30min", end="1h30min").apply(
-        inp, assets=assets)
+        inp, assets=assets
+    )
     text = rules(out)
     for pump in ("P1", "P2"):
         assert f"RULE HYDRO_OUTAGE_{pump}" in text
@@ -134,8 +148,7 @@ def test_outage_rules(inp, assets):
 
 
 def test_outage_stops_the_pumps_only_inside_the_window(inp, assets, base):
-    ds = run(ops.PumpOutage(station="station_a", start="20min", end="1h").apply(
-        inp, assets=assets))
+    ds = run(ops.PumpOutage(station="station_a", start="20min", end="1h").apply(inp, assets=assets))
     minutes = ds.time.values / np.timedelta64(60, "s")
     flow = ds.flow.sel(link="P1").values[0]
     inside = (minutes > 25) & (minutes < 60)
@@ -147,10 +160,11 @@ def test_outage_stops_the_pumps_only_inside_the_window(inp, assets, base):
 
 def test_outage_of_an_always_on_pump_is_restored(inp, assets):
     always_on = inp.replace_rows("PUMPS", {"P1": ["P1", "WW", "CH", "PC1", "ON", "0", "0"]})
-    out = ops.PumpOutage(station="P1", start="10min", end="40min").apply(always_on,
-                                                                         assets=assets)
-    assert "RULE HYDRO_RESTORE_P1\nIF SIMULATION TIME >= 0.666667\n" \
-           "THEN PUMP P1 STATUS = ON\nPRIORITY 0" in rules(out)
+    out = ops.PumpOutage(station="P1", start="10min", end="40min").apply(always_on, assets=assets)
+    assert (
+        "RULE HYDRO_RESTORE_P1\nIF SIMULATION TIME >= 0.666667\n"
+        "THEN PUMP P1 STATUS = ON\nPRIORITY 0" in rules(out)
+    )
     ds = run(out)
     minutes = ds.time.values / np.timedelta64(60, "s")
     flow = ds.flow.sel(link="P1").values[0]
@@ -161,7 +175,8 @@ def test_outage_of_an_always_on_pump_is_restored(inp, assets):
 def test_outage_leaves_rule_driven_pumps_to_their_rules(corpus_file):
     inp = read_inp(corpus_file("swmm", "Example3.inp"))  # PUMP1 is driven by rules PUMP1A/B
     out = ops.PumpOutage(station="PUMP1", start="1h", end="2h").apply(
-        inp, assets=load_drainage_assets(inp))
+        inp, assets=load_drainage_assets(inp)
+    )
     assert "HYDRO_OUTAGE_PUMP1" in rules(out) and "HYDRO_RESTORE" not in rules(out)
     ds = run(out)
     hours = ds.time.values / np.timedelta64(3600, "s")
@@ -205,23 +220,35 @@ def test_ideal_pump_has_no_capacity_to_scale(inp, assets):
         ops.PumpCapacity(station="P1", fraction=0.5).apply(ideal, assets=assets)
 
 
-@pytest.mark.parametrize("op, error, words", [
-    (ops.PumpOutage(station="station_b"), ScenarioError,
-     "unknown pump station or pump 'station_b': did you mean 'station_a'"),
-    (ops.PumpOutage(station=["P1", "P11"]), ScenarioError, "'P11': did you mean 'P1'"),
-    (ops.PumpOutage(station="P1", start="4h"), ScenarioError,
-     "starts at 4:00:00, when the simulation has already ended \\(3:00:00\\)"),
-    (ops.PumpCapacity(station="P1", fraction=0.5, start="5h"), ScenarioError, "already ended"),
-])
+@pytest.mark.parametrize(
+    "op, error, words",
+    [
+        (
+            ops.PumpOutage(station="station_b"),
+            ScenarioError,
+            "unknown pump station or pump 'station_b': did you mean 'station_a'",
+        ),
+        (ops.PumpOutage(station=["P1", "P11"]), ScenarioError, "'P11': did you mean 'P1'"),
+        (
+            ops.PumpOutage(station="P1", start="4h"),
+            ScenarioError,
+            "starts at 4:00:00, when the simulation has already ended \\(3:00:00\\)",
+        ),
+        (ops.PumpCapacity(station="P1", fraction=0.5, start="5h"), ScenarioError, "already ended"),
+    ],
+)
 def test_pump_errors(inp, assets, op, error, words):
     with pytest.raises(error, match=words):
         op.apply(inp, assets=assets)
 
 
-@pytest.mark.parametrize("fields, words", [
-    ({"station": "P1", "start": "2h", "end": "1h"}, "end \\(1:00:00\\) must come after start"),
-    ({"station": []}, "name at least one"),
-])
+@pytest.mark.parametrize(
+    "fields, words",
+    [
+        ({"station": "P1", "start": "2h", "end": "1h"}, "end \\(1:00:00\\) must come after start"),
+        ({"station": []}, "name at least one"),
+    ],
+)
 def test_outage_schema(fields, words):
     with pytest.raises(ValueError, match=words):
         ops.PumpOutage(**fields)
@@ -254,17 +281,24 @@ def open_area(shape: str, g: list[float]) -> float:
     raise ValueError(shape)
 
 
-@pytest.mark.parametrize("shape, geoms", [
-    ("CIRCULAR", [1.2, 0, 0, 0]), ("FILLED_CIRCULAR", [1.0, 0.2, 0, 0]),
-    ("RECT_CLOSED", [1.5, 2.0, 0, 0]), ("RECT_OPEN", [1.0, 3.0, 0, 0]),
-    ("TRAPEZOIDAL", [2.0, 3.0, 1.5, 2.0]), ("TRIANGULAR", [1.0, 2.0, 0, 0]),
-    ("HORIZ_ELLIPSE", [1.0, 1.6, 0, 0]),
-])
+@pytest.mark.parametrize(
+    "shape, geoms",
+    [
+        ("CIRCULAR", [1.2, 0, 0, 0]),
+        ("FILLED_CIRCULAR", [1.0, 0.2, 0, 0]),
+        ("RECT_CLOSED", [1.5, 2.0, 0, 0]),
+        ("RECT_OPEN", [1.0, 3.0, 0, 0]),
+        ("TRAPEZOIDAL", [2.0, 3.0, 1.5, 2.0]),
+        ("TRIANGULAR", [1.0, 2.0, 0, 0]),
+        ("HORIZ_ELLIPSE", [1.0, 1.6, 0, 0]),
+    ],
+)
 @pytest.mark.parametrize("fraction", [0.1, 0.3, 0.75])
 def test_silted_section_loses_the_fraction_of_area(shape, geoms, fraction):
     new_shape, new_geoms, fill = ops.silted_section(shape, geoms, fraction)
-    assert open_area(new_shape, new_geoms) == pytest.approx((1 - fraction)
-                                                            * open_area(shape, geoms), rel=1e-9)
+    assert open_area(new_shape, new_geoms) == pytest.approx(
+        (1 - fraction) * open_area(shape, geoms), rel=1e-9
+    )
     if shape in ("RECT_CLOSED", "RECT_OPEN", "TRAPEZOIDAL", "TRIANGULAR"):
         assert fill > 0 and new_geoms[0] == pytest.approx(geoms[0] - fill)
     else:
@@ -273,10 +307,10 @@ def test_silted_section_loses_the_fraction_of_area(shape, geoms, fraction):
 
 @given(st.floats(0.05, 5.0), st.floats(0.0, 1.0))
 def test_circle_fill_depth_inverts_the_segment_area(diameter, share):
-    area = share * math.pi * diameter ** 2 / 4
+    area = share * math.pi * diameter**2 / 4
     depth = ops.circle_fill_depth(diameter, area)
     assert 0.0 <= depth <= diameter
-    assert ops.circle_fill_area(diameter, depth) == pytest.approx(area, abs=1e-9 * diameter ** 2)
+    assert ops.circle_fill_area(diameter, depth) == pytest.approx(area, abs=1e-9 * diameter**2)
 
 
 def test_blockage_by_name_edits_sections_and_offsets(inp, assets):
@@ -296,28 +330,39 @@ def test_blockage_raises_flooding_and_swmm_accepts_the_sections(inp, assets, bas
 
 
 def test_blockage_by_area_picks_conduits_by_midpoint(inp, assets):
-    op = ops.Blockage(area=ops.Area(polygon=[(-10, -10), (310, -10), (310, 10), (-10, 10)]),
-                      fraction=0.2)
-    changed = {k for k, v in rows(op.apply(inp, assets=assets), "XSECTIONS").items()
-               if v != rows(inp, "XSECTIONS")[k]}
+    op = ops.Blockage(
+        area=ops.Area(polygon=[(-10, -10), (310, -10), (310, 10), (-10, 10)]), fraction=0.2
+    )
+    changed = {
+        k
+        for k, v in rows(op.apply(inp, assets=assets), "XSECTIONS").items()
+        if v != rows(inp, "XSECTIONS")[k]
+    }
     assert changed == {"C1", "C2"}  # C3's midpoint is at x = 450
 
 
 def test_blockage_with_elevation_offsets():
     text = STATION.read_text().replace("LINK_OFFSETS         DEPTH", "LINK_OFFSETS ELEVATION")
-    text = text.replace("C2      J2    J3   200     0.013      0         0",
-                        "C2      J2    J3   200     0.013      *         9.3")
+    text = text.replace(
+        "C2      J2    J3   200     0.013      0         0",
+        "C2      J2    J3   200     0.013      *         9.3",
+    )
     model = SwmmInput.from_text(text)
     out = ops.Blockage(conduits=["C2"], fraction=0.5).apply(model)
     assert rows(out, "CONDUITS")["C2"][5:7] == ["10.1", "9.8"]  # J2 invert 9.6 + 0.5; 9.3 + 0.5
 
 
-@pytest.mark.parametrize("op, words", [
-    (ops.Blockage(conduits=["C9"], fraction=0.5), "unknown conduit 'C9'"),
-    (ops.Blockage(conduits=["P1"], fraction=0.5), "unknown conduit 'P1'"),
-    (ops.Blockage(area=ops.Area(box=(1000, 1000, 2000, 2000)), fraction=0.5),
-     "holds no conduits; the model's conduits lie within x"),
-])
+@pytest.mark.parametrize(
+    "op, words",
+    [
+        (ops.Blockage(conduits=["C9"], fraction=0.5), "unknown conduit 'C9'"),
+        (ops.Blockage(conduits=["P1"], fraction=0.5), "unknown conduit 'P1'"),
+        (
+            ops.Blockage(area=ops.Area(box=(1000, 1000, 2000, 2000)), fraction=0.5),
+            "holds no conduits; the model's conduits lie within x",
+        ),
+    ],
+)
 def test_blockage_errors(inp, assets, op, words):
     with pytest.raises(ScenarioError, match=words):
         op.apply(inp, assets=assets)
@@ -330,12 +375,15 @@ def test_irregular_sections_are_refused(corpus_file):
         ops.Blockage(conduits=[irregular], fraction=0.3).apply(inp)
 
 
-@pytest.mark.parametrize("fields, words", [
-    ({"fraction": 0.5}, "give one of conduits, area"),
-    ({"fraction": 1.0, "conduits": ["C1"]}, "less than 1"),
-    ({"fraction": 0.5, "area": {"box": [5, 0, 1, 1]}}, "xmin < xmax"),
-    ({"fraction": 0.5, "area": {"polygon": [[0, 0], [1, 1]]}}, "at least 3 points"),
-])
+@pytest.mark.parametrize(
+    "fields, words",
+    [
+        ({"fraction": 0.5}, "give one of conduits, area"),
+        ({"fraction": 1.0, "conduits": ["C1"]}, "less than 1"),
+        ({"fraction": 0.5, "area": {"box": [5, 0, 1, 1]}}, "xmin < xmax"),
+        ({"fraction": 0.5, "area": {"polygon": [[0, 0], [1, 1]]}}, "at least 3 points"),
+    ],
+)
 def test_blockage_schema(fields, words):
     with pytest.raises(ValueError, match=words):
         ops.Blockage(**fields)
@@ -361,8 +409,7 @@ def test_imperviousness_by_name_and_by_area(inp, assets):
 
 
 def test_less_imperviousness_lowers_runoff(inp, assets, base):
-    op = ops.Imperviousness(land_use=["residential", "commercial"], factor=0.5,
-                            extra_storage=0.005)
+    op = ops.Imperviousness(land_use=["residential", "commercial"], factor=0.5, extra_storage=0.005)
     ds = run(op.apply(inp, assets=assets))
     assert ds.runoff.sum().item() < 0.8 * base.runoff.sum().item()
 
@@ -375,24 +422,34 @@ def test_extra_storage_in_a_us_model_is_in_inches(corpus_file):
     assert float(rows(out, "SUBAREAS")[name][3]) == pytest.approx(before + 1.0)
 
 
-@pytest.mark.parametrize("op, words", [
-    (ops.Imperviousness(land_use="parkland", factor=0.5),
-     "unknown land use 'parkland': known: 'commercial', 'residential'"),
-    (ops.Imperviousness(subcatchments=["S4"], factor=0.5), "unknown subcatchment 'S4'"),
-    (ops.Imperviousness(area=ops.Area(box=(900, 900, 950, 950)), factor=0.5),
-     "holds no subcatchments"),
-])
+@pytest.mark.parametrize(
+    "op, words",
+    [
+        (
+            ops.Imperviousness(land_use="parkland", factor=0.5),
+            "unknown land use 'parkland': known: 'commercial', 'residential'",
+        ),
+        (ops.Imperviousness(subcatchments=["S4"], factor=0.5), "unknown subcatchment 'S4'"),
+        (
+            ops.Imperviousness(area=ops.Area(box=(900, 900, 950, 950)), factor=0.5),
+            "holds no subcatchments",
+        ),
+    ],
+)
 def test_imperviousness_errors(inp, op, words):
     with pytest.raises(ScenarioError, match=words):
         op.apply(inp)
 
 
-@pytest.mark.parametrize("fields, words", [
-    ({"land_use": "x"}, "give one of imperviousness, factor"),
-    ({"land_use": "x", "factor": 1, "imperviousness": 0.5}, "give only one of"),
-    ({"factor": 0.5}, "give one of subcatchments, land_use, area"),
-    ({"land_use": "x", "imperviousness": 40}, "less than or equal to 1"),
-])
+@pytest.mark.parametrize(
+    "fields, words",
+    [
+        ({"land_use": "x"}, "give one of imperviousness, factor"),
+        ({"land_use": "x", "factor": 1, "imperviousness": 0.5}, "give only one of"),
+        ({"factor": 0.5}, "give one of subcatchments, land_use, area"),
+        ({"land_use": "x", "imperviousness": 40}, "less than or equal to 1"),
+    ],
+)
 def test_imperviousness_schema(fields, words):
     with pytest.raises(ValueError, match=words):
         ops.Imperviousness(**fields)
@@ -422,10 +479,13 @@ def test_hotstart_file(inp, tmp_path):
         ops.InitialState(hotstart=tmp_path / "none.hsf").apply(inp)
 
 
-@pytest.mark.parametrize("depths, words", [
-    ({"WW": 6.0}, "initial depth 6 m at 'WW' is more than its full depth \\(5.000 m\\)"),
-    ({"WW1": 1.0}, "unknown storage unit or junction 'WW1': did you mean 'WW'"),
-])
+@pytest.mark.parametrize(
+    "depths, words",
+    [
+        ({"WW": 6.0}, "initial depth 6 m at 'WW' is more than its full depth \\(5.000 m\\)"),
+        ({"WW1": 1.0}, "unknown storage unit or junction 'WW1': did you mean 'WW'"),
+    ],
+)
 def test_initial_state_errors(inp, assets, depths, words):
     with pytest.raises(ScenarioError, match=words):
         ops.InitialState(depths=depths).apply(inp, assets=assets)
@@ -443,10 +503,13 @@ def test_initial_state_schema():
 
 def test_operations_are_pure(inp, assets):
     text = inp.text()
-    for op in (ops.RiverStage(stage=13.0), ops.PumpOutage(station="station_a"),
-               ops.Blockage(conduits=["C2"], fraction=0.4),
-               ops.Imperviousness(land_use="residential", factor=0.5),
-               ops.InitialState(depths={"WW": 1.0})):
+    for op in (
+        ops.RiverStage(stage=13.0),
+        ops.PumpOutage(station="station_a"),
+        ops.Blockage(conduits=["C2"], fraction=0.4),
+        ops.Imperviousness(land_use="residential", factor=0.5),
+        ops.InitialState(depths={"WW": 1.0}),
+    ):
         out = op.apply(inp, assets=assets)
         assert out is not inp and out.text() != text
         assert op.describe()

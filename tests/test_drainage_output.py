@@ -18,7 +18,8 @@ from tests.conftest import CORPUS
 DATA = Path(__file__).parent / "data" / "swmm"
 MODELS = [pytest.param(DATA / "tiny.inp", id="tiny")] + [
     pytest.param(CORPUS / "swmm" / name, id=name.removesuffix(".inp"), marks=pytest.mark.corpus)
-    for name in ("Example1.inp", "Example3.inp", "Sprenger.inp")]
+    for name in ("Example1.inp", "Example3.inp", "Sprenger.inp")
+]
 
 
 def _bare_run(model: Path, folder: Path) -> Path:
@@ -42,11 +43,20 @@ def test_reader_equals_toolkit_getters(model, tmp_path):
         assert out.report_step == swmm_output.get_times(handle, se.Time.REPORT_STEP)
         assert out.start_date == swmm_output.get_start_date(handle)
         assert list(swmm_output.get_proj_size(handle)) == [
-            len(out.subcatchments), len(out.nodes), len(out.links), 1, len(out.pollutants)]
-        for kind, names in ((se.ElementType.SUBCATCH, out.subcatchments),
-                            (se.ElementType.NODE, out.nodes), (se.ElementType.LINK, out.links)):
-            assert [swmm_output.get_elem_name(handle, kind, i) for i in range(len(names))] \
-                == list(names)
+            len(out.subcatchments),
+            len(out.nodes),
+            len(out.links),
+            1,
+            len(out.pollutants),
+        ]
+        for kind, names in (
+            (se.ElementType.SUBCATCH, out.subcatchments),
+            (se.ElementType.NODE, out.nodes),
+            (se.ElementType.LINK, out.links),
+        ):
+            assert [swmm_output.get_elem_name(handle, kind, i) for i in range(len(names))] == list(
+                names
+            )
         for i in range(len(out.nodes)):
             for attr in list(se.NodeAttribute)[:6]:
                 series = swmm_output.get_node_series(handle, i, attr, 0, n - 1)
@@ -63,8 +73,12 @@ def test_reader_equals_toolkit_getters(model, tmp_path):
             series = swmm_output.get_system_series(handle, attr, 0, n - 1)
             assert np.array_equal(out.system_values[attr.value], series)
         last = n - 1
-        assert np.array_equal(out.node_values[:, last, :].T.ravel(), np.concatenate(
-            [swmm_output.get_node_result(handle, last, i) for i in range(len(out.nodes))]))
+        assert np.array_equal(
+            out.node_values[:, last, :].T.ravel(),
+            np.concatenate(
+                [swmm_output.get_node_result(handle, last, i) for i in range(len(out.nodes))]
+            ),
+        )
         depth = swmm_output.get_node_attribute(handle, last, se.NodeAttribute.INVERT_DEPTH)
         assert np.array_equal(out.node_values[0, last], depth)
         assert out.error_code == 0

@@ -145,7 +145,8 @@ def test_options_and_continuity():
     assert report.runoff_continuity_error == -0.272
     assert report.flow_routing_continuity_error == 0.103
     assert [str(w) for w in report.warnings] == [
-        "WARNING 4: minimum elevation drop used for Conduit 8061"]
+        "WARNING 4: minimum elevation drop used for Conduit 8061"
+    ]
     assert report.errors == ()
 
 

@@ -23,22 +23,36 @@ from hydro.results import file_sha256
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios" / "drainage"
 NETWORK = REPO / "networks" / "xuancheng" / "drainage.inp"
-FILES = ("p2_2h_normal_river", "p5_2h_normal_river", "p30_3h_flood_river", "p50_24h_flood_river",
-         "bietuqiao_pump_outage", "old_city_blockage", "sponge_city", "historical_event")
-STORM = 3600       # s: every design storm shortened to this
-RECESSION = 1800   # s
+FILES = (
+    "p2_2h_normal_river",
+    "p5_2h_normal_river",
+    "p30_3h_flood_river",
+    "p50_24h_flood_river",
+    "bietuqiao_pump_outage",
+    "old_city_blockage",
+    "sponge_city",
+    "historical_event",
+)
+STORM = 3600  # s: every design storm shortened to this
+RECESSION = 1800  # s
 WINDOW = (dt.datetime(2020, 7, 6, 10, 0), 5400)  # the historical record's peak, 90 min
 
-pytestmark = pytest.mark.skipif(not NETWORK.is_file(),
-                                reason=f"bundled drainage model not generated: {NETWORK}")
+pytestmark = pytest.mark.skipif(
+    not NETWORK.is_file(), reason=f"bundled drainage model not generated: {NETWORK}"
+)
 
 
 def shortened(scenario: DrainageScenario) -> DrainageScenario:
     time = scenario.time.model_copy(update={"recession": RECESSION})
     rain = scenario.rainfall
     if rain.design is not None:
-        rain = rain.model_copy(update={"design": rain.design.model_copy(
-            update={"duration": min(rain.design.duration, STORM)})})
+        rain = rain.model_copy(
+            update={
+                "design": rain.design.model_copy(
+                    update={"duration": min(rain.design.duration, STORM)}
+                )
+            }
+        )
     else:
         time = time.model_copy(update={"start": WINDOW[0], "duration": WINDOW[1]})
     return scenario.model_copy(update={"time": time, "rainfall": rain})
@@ -99,25 +113,35 @@ def test_every_bundled_scenario_runs(runs, name):
     assert np.nanmax(ds.rain_intensity.sel(gauge="RG_CITY").values) > 0.0
     assert abs(float(ds.attrs["flow_routing_continuity_error"])) < 2.0
     assert abs(float(ds.attrs["runoff_continuity_error"])) < 2.0
-    assert ds.time.values[-1] == np.timedelta64(STORM + RECESSION if name != "historical_event"
-                                                else WINDOW[1], "s")
+    assert ds.time.values[-1] == np.timedelta64(
+        STORM + RECESSION if name != "historical_event" else WINDOW[1], "s"
+    )
 
 
 def test_more_rain_floods_more(runs):
     p2, p5 = runs("p2_2h_normal_river"), runs("p5_2h_normal_river")
     p30, p50 = runs("p30_3h_flood_river"), runs("p50_24h_flood_river")
-    assert p2.attrs["rain_depth"] < p5.attrs["rain_depth"] < p30.attrs["rain_depth"] \
+    assert (
+        p2.attrs["rain_depth"]
+        < p5.attrs["rain_depth"]
+        < p30.attrs["rain_depth"]
         < p50.attrs["rain_depth"]
-    assert flood(p2) < flood(p5)     # rivers normal
-    assert flood(p30) < flood(p50)   # rivers at flood stage
+    )
+    assert flood(p2) < flood(p5)  # rivers normal
+    assert flood(p30) < flood(p50)  # rivers at flood stage
     assert runoff_volume(p2) < runoff_volume(p5) < runoff_volume(p30) < runoff_volume(p50)
 
 
 def test_a_high_river_raises_flooding_behind_the_dykes(runs):
     flood_river = load_scenario(SCENARIOS / "p30_3h_flood_river.toml")
-    normal = flood_river.model_copy(update={"operations": [
-        ops.RiverStage(river="shuiyang", stage="normal"),
-        ops.RiverStage(river="wanxi", stage="normal")]})
+    normal = flood_river.model_copy(
+        update={
+            "operations": [
+                ops.RiverStage(river="shuiyang", stage="normal"),
+                ops.RiverStage(river="wanxi", stage="normal"),
+            ]
+        }
+    )
     high, low = runs("p30_3h_flood_river"), runs("p30_normal_river", normal)
     wet_wells = [s.wet_well for s in load_drainage_assets(NETWORK).pump_stations]
     polders = upstream(high, wet_wells)

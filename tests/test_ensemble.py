@@ -53,8 +53,11 @@ def test_bad_arguments():
 
 def test_what_differs_between_members_becomes_a_coordinate():
     a = hydro.supply.run(EXAMPLE, scenario="a")
-    b = hydro.supply.run(EXAMPLE, scenario="b", edits=[
-        lambda p: p.set_demand_model(pressure_driven=True, required_pressure=20.0)])
+    b = hydro.supply.run(
+        EXAMPLE,
+        scenario="b",
+        edits=[lambda p: p.set_demand_model(pressure_driven=True, required_pressure=20.0)],
+    )
     both = combine([a, b])
     assert list(both["demand_model"].values) == [a.attrs["demand_model"], b.attrs["demand_model"]]
     assert "demand_model" not in both.attrs

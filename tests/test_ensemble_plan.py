@@ -18,14 +18,20 @@ runner = CliRunner()
 
 def test_ensemble_command_writes_full_results_and_summaries(tmp_path: Path):
     supply = tmp_path / "supply_short.toml"
-    supply.write_text(f'include = "{REPO}/scenarios/supply/three_sources.toml"\n'
-                      '[time]\nduration = "24h"\n[answers]\nshares = false\n')
+    supply.write_text(
+        f'include = "{REPO}/scenarios/supply/three_sources.toml"\n'
+        '[time]\nduration = "24h"\n[answers]\nshares = false\n'
+    )
     drainage = tmp_path / "drain_short.toml"
-    drainage.write_text(f'include = "{REPO}/scenarios/drainage/p5_2h_normal_river.toml"\n'
-                        '[rainfall.design]\nduration = "1h"\n[time]\nrecession = "30min"\n')
+    drainage.write_text(
+        f'include = "{REPO}/scenarios/drainage/p5_2h_normal_river.toml"\n'
+        '[rainfall.design]\nduration = "1h"\n[time]\nrecession = "30min"\n'
+    )
     plan = tmp_path / "plan.toml"
-    plan.write_text('# Question: a small study\nsupply = ["supply_*.toml"]\n'
-                    'drainage = ["drain_*.toml"]\nworkers = 2\n')
+    plan.write_text(
+        '# Question: a small study\nsupply = ["supply_*.toml"]\n'
+        'drainage = ["drain_*.toml"]\nworkers = 2\n'
+    )
     out = tmp_path / "results"
     result = runner.invoke(app, ["ensemble", str(plan), "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -47,10 +53,10 @@ def test_study_file_errors(tmp_path: Path):
     plan.write_text('supply = ["nothing_*.toml"]\n')
     with pytest.raises(ScenarioError, match="matches no file"):
         load_plan(plan)
-    plan.write_text('workers = 0\n')
+    plan.write_text("workers = 0\n")
     with pytest.raises(ScenarioError, match="workers"):
         load_plan(plan)
-    plan.write_text('')
+    plan.write_text("")
     with pytest.raises(ScenarioError, match="lists no supply or drainage"):
         load_plan(plan)
 

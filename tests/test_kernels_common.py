@@ -31,10 +31,11 @@ def test_intervals_of_a_time_coordinate():
     coord = xr.DataArray(seconds.astype("timedelta64[ns]"), dims="time")
     assert intervals(coord).tolist() == [300.0, 300.0, 600.0]
     assert intervals(seconds).tolist() == [300.0, 300.0, 600.0]
-    assert intervals([0.0, 3600.0]).tolist() == [0.0, 3600.0]      # EPANET: first report at 0
-    np.testing.assert_allclose(sample_times(intervals([0.0, 3600.0, 7200.0]), 3),
-                               [0.0, 3600.0, 7200.0])
-    assert sample_times(60.0, 3).tolist() == [60.0, 120.0, 180.0]   # SWMM: one step after start
+    assert intervals([0.0, 3600.0]).tolist() == [0.0, 3600.0]  # EPANET: first report at 0
+    np.testing.assert_allclose(
+        sample_times(intervals([0.0, 3600.0, 7200.0]), 3), [0.0, 3600.0, 7200.0]
+    )
+    assert sample_times(60.0, 3).tolist() == [60.0, 120.0, 180.0]  # SWMM: one step after start
 
 
 def test_bad_time_steps():

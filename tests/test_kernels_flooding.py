@@ -18,8 +18,12 @@ RULES = ("trapezoid", "rectangle")
 
 def _values(dtype):
     """Rates as SWMM writes them: exact zeros, positive values (some equal to a threshold), NaN."""
-    return st.one_of(st.just(0.0), st.just(np.nan), st.sampled_from([0.5, 2.0]),
-                     st.floats(0.0, 5.0, width=32 if dtype == np.float32 else 64))
+    return st.one_of(
+        st.just(0.0),
+        st.just(np.nan),
+        st.sampled_from([0.5, 2.0]),
+        st.floats(0.0, 5.0, width=32 if dtype == np.float32 else 64),
+    )
 
 
 @st.composite
@@ -30,8 +34,9 @@ def rate_arrays(draw):
     if draw(st.booleans()):
         dt = draw(st.sampled_from([1.0, 60.0, 300.0]))
     else:
-        dt = draw(hnp.arrays(np.float64, shape[1], elements=st.sampled_from([0.0, 30.0, 60.0,
-                                                                              90.0])))
+        dt = draw(
+            hnp.arrays(np.float64, shape[1], elements=st.sampled_from([0.0, 30.0, 60.0, 90.0]))
+        )
     return x, dt
 
 
@@ -47,9 +52,12 @@ def test_matches_reference(data, threshold, rule):
     assert_same(got, ref.flooding_stats(x, dt, threshold=threshold, rule=rule))
 
 
-@given(hnp.arrays(np.float64, st.integers(1, 15),
-                  elements=st.one_of(st.just(np.nan), st.floats(0, 3))),
-       st.sampled_from(RULES))
+@given(
+    hnp.arrays(
+        np.float64, st.integers(1, 15), elements=st.one_of(st.just(np.nan), st.floats(0, 3))
+    ),
+    st.sampled_from(RULES),
+)
 def test_missing_samples_are_dropped(x, rule):
     """A NaN sample gives what the series without it (and without its time) gives."""
     t = 60.0 * np.arange(1, x.size + 1)
@@ -85,10 +93,10 @@ def test_rectangular_pulse():
     rect = flooding_stats(rate, 300.0, rule="rectangle")
     assert rect.volume[0, 0] == pytest.approx(450.0)
     assert rect.duration[0, 0] == pytest.approx(900.0)
-    assert rect.onset[0, 0] == pytest.approx(900.0)        # report 4 at 1200 s holds from 900 s
+    assert rect.onset[0, 0] == pytest.approx(900.0)  # report 4 at 1200 s holds from 900 s
     assert rect.time_of_peak[0, 0] == pytest.approx(1200.0)
     assert rect.time_to_recede[0, 0] == pytest.approx(1800.0 - 1200.0)
-    trap = flooding_stats(rate, 300.0)                         # ramps of one step on each side
+    trap = flooding_stats(rate, 300.0)  # ramps of one step on each side
     assert trap.volume[0, 0] == pytest.approx(450.0)
     assert trap.duration[0, 0] == pytest.approx(1200.0)
     assert trap.onset[0, 0] == pytest.approx(900.0)
@@ -96,13 +104,13 @@ def test_rectangular_pulse():
 
 def test_dry_always_flooded_and_missing_nodes():
     rate = np.zeros((2, 6, 3))
-    rate[:, :, 1] = 1.0          # always flooded
-    rate[:, :, 2] = np.nan       # no data
+    rate[:, :, 1] = 1.0  # always flooded
+    rate[:, :, 2] = np.nan  # no data
     got = flooding_stats(rate, 60.0)
     assert np.all(got.peak_rate[:, 0] == 0) and np.all(got.volume[:, 0] == 0)
     assert np.all(got.duration[:, 0] == 0) and np.all(np.isnan(got.onset[:, 0]))
     assert np.all(np.isnan(got.time_to_recede[:, 0]))
-    np.testing.assert_allclose(got.duration[:, 1], 300.0)        # from the first to the last report
+    np.testing.assert_allclose(got.duration[:, 1], 300.0)  # from the first to the last report
     np.testing.assert_allclose(got.volume[:, 1], 300.0)
     np.testing.assert_allclose(got.onset[:, 1], 60.0)
     np.testing.assert_allclose(got.time_to_recede[:, 1], 300.0)  # never recedes: end of run
@@ -128,8 +136,8 @@ def test_wide_sparse_arrays_match_reference(rule):
     wet = rng.random(shape) < 0.03
     rate = np.where(wet, rng.random(shape), 0.0).astype(np.float32)
     rate[rng.random(shape) < 0.01] = np.nan
-    rate[0, 5:21, 64:96] = 0.0              # one chunk dry for a while, but for node 77:
-    rate[0, 10:14, 77] = np.nan            # a gap after a dry spell, then dry rows, then wet
+    rate[0, 5:21, 64:96] = 0.0  # one chunk dry for a while, but for node 77:
+    rate[0, 10:14, 77] = np.nan  # a gap after a dry spell, then dry rows, then wet
     rate[0, 20, 77] = 0.7
     got = flooding_stats(rate, 300.0, rule=rule)
     assert_same(got, ref.flooding_stats(rate, 300.0, rule=rule))

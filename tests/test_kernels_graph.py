@@ -39,8 +39,8 @@ def test_chain_drains_to_the_first_station_downstream():
 def test_tree_with_a_split_and_an_undrained_branch():
     """Two branches join at 4 -> station 6; node 3 also overflows to station 7; 8 -> 9 drain nowhere.
 
-        0 -> 1 -> 4 -> 5 -> 6        3 -> 7          8 -> 9
-        2 -> 3 -> 4
+    0 -> 1 -> 4 -> 5 -> 6        3 -> 7          8 -> 9
+    2 -> 3 -> 4
     """
     up = np.array([0, 1, 4, 5, 2, 3, 3, 8])
     down = np.array([1, 4, 5, 6, 3, 4, 7, 9])
@@ -60,21 +60,27 @@ def test_ties_go_to_the_first_listed_station():
     assert service_areas(ptr, idx, [2, 1]).tolist() == [0, 1, 0]
 
 
-@given(st.integers(1, 25).flatmap(lambda n: st.tuples(
-    st.just(n),
-    hnp.arrays(np.int64, st.integers(0, 3 * n), elements=st.integers(0, n - 1)),
-    st.lists(st.integers(0, n - 1), max_size=4, unique=True))),
-    st.booleans())
+@given(
+    st.integers(1, 25).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            hnp.arrays(np.int64, st.integers(0, 3 * n), elements=st.integers(0, n - 1)),
+            st.lists(st.integers(0, n - 1), max_size=4, unique=True),
+        )
+    ),
+    st.booleans(),
+)
 def test_random_graphs_match_reference(data, through):
     n, ends, targets = data
-    up, down = ends[: ends.size // 2], ends[ends.size // 2: 2 * (ends.size // 2)]
+    up, down = ends[: ends.size // 2], ends[ends.size // 2 : 2 * (ends.size // 2)]
     ptr, idx = edges_to_csr(up, down, n, reverse=True)
     tgt = np.array(targets, dtype=np.int64)
     areas = service_areas(ptr, idx, tgt)
     np.testing.assert_array_equal(areas, ref.service_areas(ptr, idx, tgt))
     member = service_membership(ptr, idx, tgt, through_targets=through)
-    np.testing.assert_array_equal(member, ref.service_membership(ptr, idx, tgt,
-                                                                 through_targets=through))
+    np.testing.assert_array_equal(
+        member, ref.service_membership(ptr, idx, tgt, through_targets=through)
+    )
     labelled = areas >= 0
     if not through:
         assert member[areas[labelled], np.flatnonzero(labelled)].all()
@@ -96,7 +102,7 @@ def test_hundred_thousand_nodes_well_under_a_second():
     parent = (child * rng.uniform(0.9, 1.0, child.size)).astype(np.int64)
     ptr, idx = edges_to_csr(child, parent, n, reverse=True)
     targets = np.arange(0, 40)
-    service_areas(ptr, idx, targets)                         # compiled (or loaded) once
+    service_areas(ptr, idx, targets)  # compiled (or loaded) once
     start = time.perf_counter()
     areas = service_areas(ptr, idx, targets)
     elapsed = time.perf_counter() - start

@@ -17,13 +17,24 @@ from hydro.kernels import _reference as ref
 def flows(draw):
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     shape = draw(st.tuples(st.integers(1, 3), st.integers(1, 12), st.integers(0, 4)))
-    values = st.one_of(st.just(0.0), st.just(np.nan), st.sampled_from([1.0, 2.0, -1.0]),
-                       st.floats(-3, 3, width=32 if dtype == np.float32 else 64))
+    values = st.one_of(
+        st.just(0.0),
+        st.just(np.nan),
+        st.sampled_from([1.0, 2.0, -1.0]),
+        st.floats(-3, 3, width=32 if dtype == np.float32 else 64),
+    )
     q = draw(hnp.arrays(dtype, shape, elements=values))
-    cap = draw(hnp.arrays(np.float64, shape[2], elements=st.one_of(st.just(np.nan),
-                                                                   st.sampled_from([1.0, 2.0]))))
-    dt = draw(st.one_of(st.sampled_from([60.0, 900.0]),
-                        hnp.arrays(np.float64, shape[1], elements=st.sampled_from([0.0, 60.0]))))
+    cap = draw(
+        hnp.arrays(
+            np.float64, shape[2], elements=st.one_of(st.just(np.nan), st.sampled_from([1.0, 2.0]))
+        )
+    )
+    dt = draw(
+        st.one_of(
+            st.sampled_from([60.0, 900.0]),
+            hnp.arrays(np.float64, shape[1], elements=st.sampled_from([0.0, 60.0])),
+        )
+    )
     return q, cap, dt
 
 
@@ -58,7 +69,7 @@ def test_idle_unknown_and_single_sample():
     assert got.running_share[0, 0] == 0 and np.isnan(got.mean_running_flow[0, 0])
     assert np.isnan(got.capacity_share[0, 1]) and got.running_share[0, 1] == 0
     assert all(np.isnan(arr[0, 2]) for arr in got)
-    one = pump_stats(np.array([[[1.5]]]), [1.5], 60.0)           # no interval: the one sample decides
+    one = pump_stats(np.array([[[1.5]]]), [1.5], 60.0)  # no interval: the one sample decides
     assert one.running_share[0, 0] == 1 and one.capacity_share[0, 0] == 1
     assert one.mean_running_flow[0, 0] == 1.5 and one.volume[0, 0] == 0
 

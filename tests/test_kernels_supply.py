@@ -17,20 +17,37 @@ from hydro.kernels import dominant_source, intervals, pressure_compliance, zone_
 def pressures(draw, max_nodes=5):
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     shape = draw(st.tuples(st.integers(1, 2), st.integers(1, 10), st.integers(0, max_nodes)))
-    head = draw(hnp.arrays(dtype, shape, elements=st.one_of(
-        st.just(np.nan), st.just(28.0), st.floats(0, 60, width=32 if dtype == np.float32 else 64))))
+    head = draw(
+        hnp.arrays(
+            dtype,
+            shape,
+            elements=st.one_of(
+                st.just(np.nan),
+                st.just(28.0),
+                st.floats(0, 60, width=32 if dtype == np.float32 else 64),
+            ),
+        )
+    )
     demand = None
     if draw(st.booleans()):
-        demand = draw(hnp.arrays(np.float64, shape, elements=st.one_of(
-            st.just(np.nan), st.just(0.0), st.floats(-0.01, 0.05))))
+        demand = draw(
+            hnp.arrays(
+                np.float64,
+                shape,
+                elements=st.one_of(st.just(np.nan), st.just(0.0), st.floats(-0.01, 0.05)),
+            )
+        )
     return head, demand
 
 
-@given(pressures(), st.sampled_from(["trapezoid", "rectangle"]),
-       st.one_of(st.just(60.0), hnp.arrays(np.float64, 10, elements=st.sampled_from([0.0, 900.0]))))
+@given(
+    pressures(),
+    st.sampled_from(["trapezoid", "rectangle"]),
+    st.one_of(st.just(60.0), hnp.arrays(np.float64, 10, elements=st.sampled_from([0.0, 900.0]))),
+)
 def test_compliance_matches_reference(data, rule, dt):
     head, demand = data
-    dt = dt if np.ndim(dt) == 0 else dt[:head.shape[1]]
+    dt = dt if np.ndim(dt) == 0 else dt[: head.shape[1]]
     got = pressure_compliance(head, dt, demand=demand, rule=rule)
     want = ref.pressure_compliance(head, dt, demand=demand, rule=rule)
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
@@ -47,10 +64,18 @@ def test_zone_matches_reference(data, draw):
     np.testing.assert_allclose(got.weight, want.weight, rtol=1e-12)
 
 
-@given(st.tuples(st.integers(1, 2), st.integers(1, 8), st.integers(0, 4), st.integers(1, 3))
-       .flatmap(lambda shape: hnp.arrays(np.float32, shape, elements=st.one_of(
-           st.just(np.nan), st.sampled_from([0.0, 0.5, 1.0]), st.floats(0, 1, width=32)))),
-       st.sampled_from(["trapezoid", "rectangle"]))
+@given(
+    st.tuples(st.integers(1, 2), st.integers(1, 8), st.integers(0, 4), st.integers(1, 3)).flatmap(
+        lambda shape: hnp.arrays(
+            np.float32,
+            shape,
+            elements=st.one_of(
+                st.just(np.nan), st.sampled_from([0.0, 0.5, 1.0]), st.floats(0, 1, width=32)
+            ),
+        )
+    ),
+    st.sampled_from(["trapezoid", "rectangle"]),
+)
 def test_dominant_source_matches_reference(share, rule):
     got = dominant_source(share, 3600.0, rule=rule)
     want = ref.dominant_source(share, 3600.0, rule=rule)
@@ -60,7 +85,7 @@ def test_dominant_source_matches_reference(share, rule):
 
 def test_compliance_analytic():
     """30 m until 17 h, 20 m from 18 h; node 1 has demand only in the low-pressure hours."""
-    hours = np.arange(25) * 3600.0                      # 0 .. 24 h, EPANET-style from t = 0
+    hours = np.arange(25) * 3600.0  # 0 .. 24 h, EPANET-style from t = 0
     head = np.where(hours < 18 * 3600, 30.0, 20.0)
     head = np.stack([head, head], axis=-1)[None]
     demand = np.zeros_like(head)
@@ -72,7 +97,7 @@ def test_compliance_analytic():
     np.testing.assert_allclose(share, [[17 / 24, 17 / 24]])
     weighted = pressure_compliance(head, dt, demand=demand, rule="rectangle")
     np.testing.assert_allclose(weighted, [[17 / 24, 0.0]])
-    trapezoid = pressure_compliance(head, dt)       # 30 m until 17 h, 20 m from 18 h: half of 17-18
+    trapezoid = pressure_compliance(head, dt)  # 30 m until 17 h, 20 m from 18 h: half of 17-18
     np.testing.assert_allclose(trapezoid, [[17.5 / 24, 17.5 / 24]])
     no_demand = pressure_compliance(head, dt, demand=np.zeros_like(head))
     assert np.all(np.isnan(no_demand))

@@ -11,9 +11,11 @@ from hydro.rain import ChineseFormula, TabulatedFormula, load_rainfall_config
 
 XUANCHENG = Path(__file__).resolve().parents[1] / "networks" / "xuancheng" / "rainfall.toml"
 
-TABULATED_LINE = ('formula = { kind = "tabulated", name = "city table", rows = ['
-                  '{ return_period = 2, a = 1800.0, b = 10.0, n = 0.70 }, '
-                  '{ return_period = 5, a = 2300.0, b = 10.0, n = 0.70 } ] }')
+TABULATED_LINE = (
+    'formula = { kind = "tabulated", name = "city table", rows = ['
+    "{ return_period = 2, a = 1800.0, b = 10.0, n = 0.70 }, "
+    "{ return_period = 5, a = 2300.0, b = 10.0, n = 0.70 } ] }"
+)
 
 
 def test_bundled_xuancheng_file_is_a_labelled_placeholder():
@@ -39,8 +41,9 @@ def test_bundled_design_storm_defaults():
 
 def test_design_storm_overrides():
     config = load_rainfall_config(XUANCHENG)
-    storm = config.design_storm(pattern="huff", quartile=2, return_period=20, duration=3 * 3600,
-                                step=60)
+    storm = config.design_storm(
+        pattern="huff", quartile=2, return_period=20, duration=3 * 3600, step=60
+    )
     assert (storm.pattern, storm.quartile, storm.return_period) == ("huff", 2, 20.0)
     assert storm.intensity.size == 180
     block = config.design_storm(pattern="alternating_block", peak_position=0.5)
@@ -53,8 +56,9 @@ def test_replacing_the_formula_is_a_one_line_change(tmp_path):
     lines = XUANCHENG.read_text(encoding="utf-8").splitlines()
     formula_lines = [k for k, line in enumerate(lines) if line.startswith("formula =")]
     assert len(formula_lines) == 1
-    lines[formula_lines[0]] = ('formula = { kind = "chinese", a = 2000.0, c = 0.65, b = 9.0, '
-                               'n = 0.7, name = "official" }')
+    lines[formula_lines[0]] = (
+        'formula = { kind = "chinese", a = 2000.0, c = 0.65, b = 9.0, n = 0.7, name = "official" }'
+    )
     path = tmp_path / "rainfall.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     config = load_rainfall_config(path)
@@ -71,25 +75,37 @@ def test_replacing_the_formula_is_a_one_line_change(tmp_path):
 FORMULA = 'formula = { kind = "chinese", a = 3600.0, c = 0.76, b = 14.0, n = 0.84 }\n'
 
 
-@pytest.mark.parametrize(("text", "pattern"), [
-    ("formula = {", r"not valid TOML"),
-    ("[design_storm]\n", r"key formula is missing"),
-    (FORMULA.replace("n = 0.84", "n = 1.6"), r"key formula.n: Input should be less than 1.5, got 1.6"),
-    (FORMULA.replace("b = 14.0", "b = -1.0"), r"key formula.b: .*greater than or equal to 0"),
-    (FORMULA.replace("a = 3600.0", 'a = "3600"'), r"key formula.a: .*valid number, got '3600'"),
-    (FORMULA.replace("n = 0.84", "nn = 0.84"), r"unknown key formula.nn; did you mean 'n'"),
-    (FORMULA.replace('"chinese"', '"weird"'), r"key formula: .*'chinese', 'tabulated'"),
-    (FORMULA.replace("b = 14.0, n = 0.84", "b = 0.0, n = 1.2"),
-     r"key formula: storm formula: n = 1.2 with b = 0"),
-    (TABULATED_LINE.replace("2300.0", "1700.0") + "\n",
-     r"key formula: .*P = 5 years gives no more intensity than P = 2 years"),
-    (FORMULA + "[design_stom]\n", r"unknown key design_stom; did you mean 'design_storm'"),
-    (FORMULA + "[design_storm]\npattern = 'chicgo'\n", r"key design_storm.pattern: .*'chicgo'"),
-    (FORMULA + "[design_storm]\nstep_minutes = 7\n",
-     r"key design_storm: duration_minutes = 120 is not a whole multiple of step_minutes = 7"),
-    (FORMULA + "[design_storm]\npeak_position = 1.2\n", r"key design_storm.peak_position"),
-    (FORMULA + "[design_storm]\nhuff_quartile = 5\n", r"key design_storm.huff_quartile"),
-])
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("formula = {", r"not valid TOML"),
+        ("[design_storm]\n", r"key formula is missing"),
+        (
+            FORMULA.replace("n = 0.84", "n = 1.6"),
+            r"key formula.n: Input should be less than 1.5, got 1.6",
+        ),
+        (FORMULA.replace("b = 14.0", "b = -1.0"), r"key formula.b: .*greater than or equal to 0"),
+        (FORMULA.replace("a = 3600.0", 'a = "3600"'), r"key formula.a: .*valid number, got '3600'"),
+        (FORMULA.replace("n = 0.84", "nn = 0.84"), r"unknown key formula.nn; did you mean 'n'"),
+        (FORMULA.replace('"chinese"', '"weird"'), r"key formula: .*'chinese', 'tabulated'"),
+        (
+            FORMULA.replace("b = 14.0, n = 0.84", "b = 0.0, n = 1.2"),
+            r"key formula: storm formula: n = 1.2 with b = 0",
+        ),
+        (
+            TABULATED_LINE.replace("2300.0", "1700.0") + "\n",
+            r"key formula: .*P = 5 years gives no more intensity than P = 2 years",
+        ),
+        (FORMULA + "[design_stom]\n", r"unknown key design_stom; did you mean 'design_storm'"),
+        (FORMULA + "[design_storm]\npattern = 'chicgo'\n", r"key design_storm.pattern: .*'chicgo'"),
+        (
+            FORMULA + "[design_storm]\nstep_minutes = 7\n",
+            r"key design_storm: duration_minutes = 120 is not a whole multiple of step_minutes = 7",
+        ),
+        (FORMULA + "[design_storm]\npeak_position = 1.2\n", r"key design_storm.peak_position"),
+        (FORMULA + "[design_storm]\nhuff_quartile = 5\n", r"key design_storm.huff_quartile"),
+    ],
+)
 def test_bad_files_name_the_file_and_the_key(tmp_path, text, pattern):
     path = tmp_path / "rainfall.toml"
     path.write_text(text, encoding="utf-8")

@@ -28,14 +28,18 @@ HEFEI = ChineseFormula(a=3600.0, c=0.76, b=14.0, n=0.84, name="hefei-old")
 
 # --- values by hand -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("t", "p", "expected"), [
-    # 3600 / 24^0.84: ln 24 = 3.17805, x0.84 = 2.66957, e^ = 14.4337 -> 249.42
-    (10.0, 1.0, 249.42),
-    # 3600·1.76 / 74^0.84 = 6336 / 37.167 -> 170.47
-    (60.0, 10.0, 170.47),
-    # 3600·2.52 / 19^0.84 = 9072 / 11.862 -> 764.80
-    (5.0, 100.0, 764.80),
-])
+
+@pytest.mark.parametrize(
+    ("t", "p", "expected"),
+    [
+        # 3600 / 24^0.84: ln 24 = 3.17805, x0.84 = 2.66957, e^ = 14.4337 -> 249.42
+        (10.0, 1.0, 249.42),
+        # 3600·1.76 / 74^0.84 = 6336 / 37.167 -> 170.47
+        (60.0, 10.0, 170.47),
+        # 3600·2.52 / 19^0.84 = 9072 / 11.862 -> 764.80
+        (5.0, 100.0, 764.80),
+    ],
+)
 def test_chinese_formula_matches_hand_values(t, p, expected):
     assert HEFEI.q(t, p) == pytest.approx(expected, rel=1e-4)
 
@@ -51,8 +55,9 @@ def test_si_intensity_and_depth_are_consistent_with_q():
     q = HEFEI.q(t_min, p)
     assert HEFEI.intensity(t_min * 60, p) == pytest.approx(q * 1e-7, rel=1e-12)
     # depth = q·t; in mm it is q / 166.67 (mm/min per L/(s·ha)) times t in minutes
-    assert HEFEI.depth(t_min * 60, p) * 1e3 == pytest.approx(q / MM_PER_MIN_IN_LSHA * t_min,
-                                                              rel=1e-12)
+    assert HEFEI.depth(t_min * 60, p) * 1e3 == pytest.approx(
+        q / MM_PER_MIN_IN_LSHA * t_min, rel=1e-12
+    )
     assert MM_PER_MIN_IN_LSHA == pytest.approx(166.67, abs=0.005)
     assert LSHA_TO_M_PER_S * MM_PER_MIN_IN_LSHA == pytest.approx(1e-3 / 60)
 
@@ -73,20 +78,21 @@ def test_formulas_follow_the_protocol():
 
 # --- tabulated form -----------------------------------------------------------------------------
 
-TAB = TabulatedFormula({1: (1500.0, 8.0, 0.70), 10: (2600.0, 12.0, 0.72),
-                        100: (3600.0, 14.0, 0.74)}, name="tab")
+TAB = TabulatedFormula(
+    {1: (1500.0, 8.0, 0.70), 10: (2600.0, 12.0, 0.72), 100: (3600.0, 14.0, 0.74)}, name="tab"
+)
 
 
 def test_tabulated_gives_each_row_exactly():
-    assert TAB.q(20.0, 10.0) == pytest.approx(2600.0 / 32.0 ** 0.72, rel=1e-12)
-    assert TAB.q(20.0, 1.0) == pytest.approx(1500.0 / 28.0 ** 0.70, rel=1e-12)
-    assert TAB.q(20.0, 100.0) == pytest.approx(3600.0 / 34.0 ** 0.74, rel=1e-12)
+    assert TAB.q(20.0, 10.0) == pytest.approx(2600.0 / 32.0**0.72, rel=1e-12)
+    assert TAB.q(20.0, 1.0) == pytest.approx(1500.0 / 28.0**0.70, rel=1e-12)
+    assert TAB.q(20.0, 100.0) == pytest.approx(3600.0 / 34.0**0.74, rel=1e-12)
 
 
 def test_tabulated_interpolates_linearly_in_lg_p():
     lo, hi = TAB.q(20.0, 1.0), TAB.q(20.0, 10.0)
     assert TAB.q(20.0, math.sqrt(10.0)) == pytest.approx((lo + hi) / 2, rel=1e-12)
-    assert TAB.q(20.0, 10 ** 0.25) == pytest.approx(0.75 * lo + 0.25 * hi, rel=1e-12)
+    assert TAB.q(20.0, 10**0.25) == pytest.approx(0.75 * lo + 0.25 * hi, rel=1e-12)
     # depth is the same combination of the two analytic depth curves
     d_lo, d_hi = TAB.depth(1200.0, 1.0), TAB.depth(1200.0, 10.0)
     assert TAB.depth(1200.0, math.sqrt(10.0)) == pytest.approx((d_lo + d_hi) / 2, rel=1e-12)
@@ -103,13 +109,16 @@ def test_tabulated_refuses_intensity_falling_with_period():
         TabulatedFormula({2: (1800.0, 10.0, 0.7), 5: (1700.0, 10.0, 0.7)})
 
 
-@pytest.mark.parametrize(("rows", "pattern"), [
-    ({}, "no return periods"),
-    ({0: (1800.0, 10.0, 0.7)}, "return period P = 0"),
-    ({2: (1800.0, -1.0, 0.7)}, r"P = 2 years: b = -1.0 must be >= 0"),
-    ({2: (1800.0, 10.0, 1.7)}, r"P = 2 years: n = 1.7 is outside"),
-    ({2: (1800.0, 10.0)}, "each row must be P: \\(A, b, n\\)"),
-])
+@pytest.mark.parametrize(
+    ("rows", "pattern"),
+    [
+        ({}, "no return periods"),
+        ({0: (1800.0, 10.0, 0.7)}, "return period P = 0"),
+        ({2: (1800.0, -1.0, 0.7)}, r"P = 2 years: b = -1.0 must be >= 0"),
+        ({2: (1800.0, 10.0, 1.7)}, r"P = 2 years: n = 1.7 is outside"),
+        ({2: (1800.0, 10.0)}, "each row must be P: \\(A, b, n\\)"),
+    ],
+)
 def test_tabulated_validation(rows, pattern):
     with pytest.raises(ScenarioError, match=pattern):
         TabulatedFormula(rows)
@@ -117,18 +126,22 @@ def test_tabulated_validation(rows, pattern):
 
 # --- validation ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("params", "pattern"), [
-    ({"a": 0.0}, r"A = 0.0 must be > 0"),
-    ({"a": math.inf}, r"A must be a finite number"),
-    ({"a": "x"}, r"A must be a number"),
-    ({"b": -2.0}, r"b = -2.0 must be >= 0 minutes"),
-    ({"n": 0.0}, r"n = 0.0 is outside the expected range 0.0 < n < 1.5"),
-    ({"n": 1.5}, r"n = 1.5 is outside"),
-    ({"n": -0.3}, r"n = -0.3 is outside"),
-    ({"n": math.nan}, r"n must be a finite number"),
-    ({"c": -0.1}, r"C = -0.1 must be >= 0"),
-    ({"n": 1.2, "b": 0.0}, r"n = 1.2 with b = 0 gives a depth that never grows"),
-])
+
+@pytest.mark.parametrize(
+    ("params", "pattern"),
+    [
+        ({"a": 0.0}, r"A = 0.0 must be > 0"),
+        ({"a": math.inf}, r"A must be a finite number"),
+        ({"a": "x"}, r"A must be a number"),
+        ({"b": -2.0}, r"b = -2.0 must be >= 0 minutes"),
+        ({"n": 0.0}, r"n = 0.0 is outside the expected range 0.0 < n < 1.5"),
+        ({"n": 1.5}, r"n = 1.5 is outside"),
+        ({"n": -0.3}, r"n = -0.3 is outside"),
+        ({"n": math.nan}, r"n must be a finite number"),
+        ({"c": -0.1}, r"C = -0.1 must be >= 0"),
+        ({"n": 1.2, "b": 0.0}, r"n = 1.2 with b = 0 gives a depth that never grows"),
+    ],
+)
 def test_chinese_formula_validation_names_the_parameter(params, pattern):
     values = {"a": 3600.0, "c": 0.76, "b": 14.0, "n": 0.84, "name": "city"} | params
     with pytest.raises(ScenarioError, match=pattern) as info:
@@ -205,6 +218,7 @@ def test_tabulated_grows_with_period_between_rows(p, t):
 
 # --- IDF tables and plots -----------------------------------------------------------------------
 
+
 def test_idf_table_matches_the_formula():
     ds = idf_table(HEFEI, durations=[300.0, 3600.0, 86400.0], return_periods=[1, 3, 50])
     assert ds["idf_depth"].dims == ("duration", "return_period")
@@ -213,7 +227,8 @@ def test_idf_table_matches_the_formula():
     assert ds["idf_intensity"].attrs["units"] == "m s-1"
     assert ds["duration"].attrs["units"] == "s"
     assert float(ds["idf_depth"].sel(duration=3600.0, return_period=3)) == pytest.approx(
-        float(HEFEI.depth(3600.0, 3.0)), rel=1e-12)
+        float(HEFEI.depth(3600.0, 3.0)), rel=1e-12
+    )
     np.testing.assert_allclose(ds["idf_intensity"] * ds["duration"], ds["idf_depth"], rtol=1e-12)
     assert "hefei-old" in ds.attrs["formula"]
 

@@ -39,11 +39,15 @@ def window_depth(h, start: float, end: float) -> float:
 
 # --- Chicago ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("r", "step", "window"), [
-    (0.375, 60.0, 480.0),   # r·T and (1-r)·T on whole minutes when T is a multiple of 8 min
-    (0.5, 60.0, 120.0),
-    (0.4, 300.0, 1500.0),
-])
+
+@pytest.mark.parametrize(
+    ("r", "step", "window"),
+    [
+        (0.375, 60.0, 480.0),  # r·T and (1-r)·T on whole minutes when T is a multiple of 8 min
+        (0.5, 60.0, 120.0),
+        (0.4, 300.0, 1500.0),
+    ],
+)
 @pytest.mark.parametrize("formula", [HEFEI, TAB], ids=["chinese", "tabulated"])
 def test_chicago_every_window_around_the_peak_holds_the_idf_depth(formula, r, step, window):
     duration, p = 7200.0 if step < 300 else 3 * 7500.0, 5.0
@@ -62,11 +66,13 @@ def test_chicago_mass_curve_holds_the_idf_depth_for_any_window(r):
     peak = r * duration
     for t in np.linspace(1.0, duration, 97):
         start, end = peak - r * t, peak + (1 - r) * t
-        mass = chicago_mass_curve(HEFEI, [start, end], return_period=p, duration=duration,
-                                  peak_position=r)
+        mass = chicago_mass_curve(
+            HEFEI, [start, end], return_period=p, duration=duration, peak_position=r
+        )
         assert mass[1] - mass[0] == pytest.approx(float(HEFEI.depth(t, p)), rel=1e-12)
-    ends = chicago_mass_curve(HEFEI, [0.0, duration], return_period=p, duration=duration,
-                              peak_position=r)
+    ends = chicago_mass_curve(
+        HEFEI, [0.0, duration], return_period=p, duration=duration, peak_position=r
+    )
     assert ends[0] == pytest.approx(0.0, abs=1e-15)
     assert ends[1] == pytest.approx(float(HEFEI.depth(duration, p)), rel=1e-12)
 
@@ -80,13 +86,17 @@ def test_chicago_total_depth_shape_and_peak(r):
     peak_index = int(np.argmax(h.intensity))
     assert h.times[peak_index] <= r * 7200.0 <= h.times[peak_index] + 300.0
     # intensities fall away from the peak on both sides
-    assert np.all(np.diff(h.intensity[:peak_index + 1]) >= 0)
+    assert np.all(np.diff(h.intensity[: peak_index + 1]) >= 0)
     assert np.all(np.diff(h.intensity[peak_index:]) <= 0)
     assert h.pattern == "chicago" and h.peak_position == r and h.formula == "hefei-old"
 
 
-@given(st.floats(0.0, 1.0), st.sampled_from([60.0, 120.0, 300.0]),
-       st.integers(2, 48), st.floats(0.5, 100.0))
+@given(
+    st.floats(0.0, 1.0),
+    st.sampled_from([60.0, 120.0, 300.0]),
+    st.integers(2, 48),
+    st.floats(0.5, 100.0),
+)
 def test_chicago_total_equals_idf_depth(r, step, count, p):
     duration = step * max(count, int(np.ceil(600.0 / step)))  # at least 10 minutes
     h = chicago(HEFEI, return_period=p, duration=duration, step=step, peak_position=r)
@@ -96,18 +106,18 @@ def test_chicago_total_equals_idf_depth(r, step, count, p):
 
 # --- alternating block --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("r", [0.0, 0.3, 0.375, 0.5, 0.7, 1.0])
 @pytest.mark.parametrize("formula", [HEFEI, TAB], ids=["chinese", "tabulated"])
 def test_alternating_block_windows_of_whole_blocks_hold_the_idf_depth(formula, r):
     step, duration, p = 300.0, 7200.0, 3.0
-    h = alternating_block(formula, return_period=p, duration=duration, step=step,
-                          peak_position=r)
+    h = alternating_block(formula, return_period=p, duration=duration, step=step, peak_position=r)
     depths = h.intensity * step
     count = depths.size
     peak = int(np.argmax(depths))
     assert peak == min(count - 1, int(r * count))
     for k in range(1, count + 1):
-        sums = np.array([depths[i:i + k].sum() for i in range(count - k + 1)])
+        sums = np.array([depths[i : i + k].sum() for i in range(count - k + 1)])
         best = int(np.argmax(sums))
         assert best <= peak < best + k, k  # the heaviest k-block window contains the peak
         assert sums[best] == pytest.approx(float(formula.depth(k * step, p)), rel=1e-12), k
@@ -121,6 +131,7 @@ def test_alternating_block_centred_peak_alternates_sides():
 
 
 # --- Huff ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("quartile", [1, 2, 3, 4])
 def test_huff_total_depth_and_monotone_mass_curve(quartile):
@@ -145,8 +156,7 @@ def test_huff_curves_are_monotone_from_0_to_1():
 def test_huff_interval_depths_follow_the_curve():
     h = huff(HEFEI, return_period=2.0, duration=7200.0, step=360.0, quartile=2)  # 5 % steps
     total = float(HEFEI.depth(7200.0, 2.0))
-    np.testing.assert_allclose(h.cumulative_depth / total, HUFF_MEDIAN[2], rtol=1e-12,
-                               atol=1e-15)
+    np.testing.assert_allclose(h.cumulative_depth / total, HUFF_MEDIAN[2], rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("quartile", [0, 5, "1", 1.0, True])
@@ -161,17 +171,20 @@ BUILDERS = [chicago, alternating_block, huff]
 
 
 @pytest.mark.parametrize("build", BUILDERS)
-@pytest.mark.parametrize(("kwargs", "pattern"), [
-    ({"duration": 3700.0, "step": 300.0}, r"duration = 3700 s is not a whole multiple of step"),
-    ({"duration": 300.0, "step": 60.0}, r"duration = 5 min; expected 10 min to 72 h"),
-    ({"duration": 80 * 3600.0, "step": 300.0}, r"expected 10 min to 72 h"),
-    ({"duration": 3600.0, "step": 10.0}, r"step = 10 s; expected 30 s to 60 min"),
-    ({"duration": 7200.0, "step": 7200.0}, r"step = 7200 s; expected 30 s to 60 min"),
-    ({"duration": 0.0, "step": 300.0}, r"duration = 0.0 s; expected a finite number > 0"),
-    ({"duration": 3600.0, "step": "5min"}, r"step must be a number of seconds"),
-    ({"duration": 3600.0, "step": 300.0, "return_period": 0.0}, r"return period P = 0"),
-    ({"duration": 3600.0, "step": 300.0, "return_period": "often"}, r"return_period must be"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"duration": 3700.0, "step": 300.0}, r"duration = 3700 s is not a whole multiple of step"),
+        ({"duration": 300.0, "step": 60.0}, r"duration = 5 min; expected 10 min to 72 h"),
+        ({"duration": 80 * 3600.0, "step": 300.0}, r"expected 10 min to 72 h"),
+        ({"duration": 3600.0, "step": 10.0}, r"step = 10 s; expected 30 s to 60 min"),
+        ({"duration": 7200.0, "step": 7200.0}, r"step = 7200 s; expected 30 s to 60 min"),
+        ({"duration": 0.0, "step": 300.0}, r"duration = 0.0 s; expected a finite number > 0"),
+        ({"duration": 3600.0, "step": "5min"}, r"step must be a number of seconds"),
+        ({"duration": 3600.0, "step": 300.0, "return_period": 0.0}, r"return period P = 0"),
+        ({"duration": 3600.0, "step": 300.0, "return_period": "often"}, r"return_period must be"),
+    ],
+)
 def test_builders_refuse_bad_arguments(build, kwargs, pattern):
     args = {"return_period": 2.0} | kwargs
     with pytest.raises(ScenarioError, match=pattern):
@@ -198,13 +211,15 @@ def test_steep_formula_refused_for_long_storms():
 
 
 def test_durations_accept_timedeltas():
-    a = chicago(HEFEI, return_period=2.0, duration=dt.timedelta(hours=2),
-                step=np.timedelta64(5, "m"))
+    a = chicago(
+        HEFEI, return_period=2.0, duration=dt.timedelta(hours=2), step=np.timedelta64(5, "m")
+    )
     b = chicago(HEFEI, return_period=2.0, duration=7200, step=300)
     np.testing.assert_array_equal(a.intensity, b.intensity)
 
 
 # --- Hyetograph helpers -------------------------------------------------------------------------
+
 
 def test_hyetograph_helpers():
     h = chicago(HEFEI, return_period=3.0, duration=7200.0, step=300.0)

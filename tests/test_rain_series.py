@@ -34,6 +34,7 @@ def write(tmp_path):
 
 # --- reading ------------------------------------------------------------------------------------
 
+
 def test_reads_depths_per_interval(write):
     series = read_rain_csv(write(GOOD))
     assert series.gauges == ("RG1", "RG2")
@@ -50,8 +51,7 @@ def test_reads_depths_per_interval(write):
 
 
 def test_reads_intensities_in_mm_per_hour(write):
-    series = read_rain_csv(write("time,A\n2024-06-20 08:00,36\n2024-06-20 08:10,0\n"),
-                           units="mm/h")
+    series = read_rain_csv(write("time,A\n2024-06-20 08:00,36\n2024-06-20 08:10,0\n"), units="mm/h")
     assert series.intensity[0, 0] == pytest.approx(1e-5)  # 36 mm/h
     assert series.depth[0] == pytest.approx(6e-3)  # 36 mm/h over 10 minutes
 
@@ -89,40 +89,64 @@ def test_gauge_lookup(write):
 
 # --- malformed files: the message names file, line and gauge ------------------------------------
 
-@pytest.mark.parametrize(("text", "pattern"), [
-    ("", r"the file is empty"),
-    ("# only a comment\n\n", r"the file is empty"),
-    ("time,RG1\n", r"no data rows"),
-    ("time\n2024-06-20 08:00\n", r"line 1: header .* names no rain gauge"),
-    ("time,RG1,\n2024-06-20 08:00,1,2\n", r"line 1: column 3 of the header has no gauge name"),
-    ("time,RG1,RG1\n2024-06-20 08:00,1,2\n", r"line 1: gauge 'RG1' appears more than once"),
-    ("time,RG1\n2024-06-20 08:00,1\n20/06/2024 08:05,1\n",
-     r"line 3: time '20/06/2024 08:05' is not a date and time"),
-    ("time,RG1,RG2\n2024-06-20 08:00,1,x\n", r"line 2, gauge 'RG2': 'x' is not a number"),
-    ("time,RG1\n2024-06-20 08:00,1\n2024-06-20 08:05,-0.2\n",
-     r"line 3, gauge 'RG1': rainfall -0.2 is negative"),
-    ("time,RG1\n2024-06-20 08:00,inf\n", r"line 2, gauge 'RG1': 'inf' is not a finite number"),
-    ("time,RG1,RG2\n2024-06-20 08:00,1\n", r"line 2: 2 columns; expected 3"),
-    ("time,RG1,RG2\n2024-06-20 08:00,1,2\n2024-06-20 08:05,,2\n2024-06-20 08:10,NaN,2\n",
-     r"gauge 'RG1' has missing values at lines 3, 4"),
-    ("time,RG1,RG2\n2024-06-20 08:00,1,nan\n2024-06-20 08:05,2,NaN\n",
-     r"gauge 'RG2' has missing values at lines 2, 3; expected a number on every row"),
-    ("time,RG1\n2024-06-20 08:00,1\n2024-06-20 08:05,NA\n",
-     r"gauge 'RG1' has missing values at line 3"),
-    ("time,RG1\n2024-06-20 08:00,1\n,1\n", r"line 3: time '' is not a date and time"),
-    ("time,RG1,RG2\n2024-06-20 08:00,1,\n2024-06-20 08:05,,2\n",
-     r"gauge 'RG2' has missing values at line 2 \(and gaps at 1 other gauge"),
-    ("time,RG1\n2024-06-20 08:00,1\n2024-06-20 08:05,1\n2024-06-20 08:05,1\n",
-     r"duplicate times at line 4"),
-    ("time,RG1\n2024-06-20 08:00,1\n2024-06-20 08:10,1\n2024-06-20 08:05,1\n",
-     r"times go backwards at line 4; expected rows sorted by time"),
-    ("time,RG1\n2024-06-20 08:00,1\n2024-06-20 08:05,1\n2024-06-20 08:10,1\n"
-     "2024-06-20 08:25,1\n2024-06-20 08:30,1\n",
-     r"irregular time step between lines 4-5 \(15 min\); expected every row 5 min"),
-    ("time,RG1\n2024-06-20 08:00,1\n", r"a single row cannot tell the time step"),
-    ("time,RG1\n2024-06-20T08:00+08:00,1\n2024-06-20T08:05,1\n",
-     r"line 3: some times carry a UTC offset and others do not"),
-])
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("", r"the file is empty"),
+        ("# only a comment\n\n", r"the file is empty"),
+        ("time,RG1\n", r"no data rows"),
+        ("time\n2024-06-20 08:00\n", r"line 1: header .* names no rain gauge"),
+        ("time,RG1,\n2024-06-20 08:00,1,2\n", r"line 1: column 3 of the header has no gauge name"),
+        ("time,RG1,RG1\n2024-06-20 08:00,1,2\n", r"line 1: gauge 'RG1' appears more than once"),
+        (
+            "time,RG1\n2024-06-20 08:00,1\n20/06/2024 08:05,1\n",
+            r"line 3: time '20/06/2024 08:05' is not a date and time",
+        ),
+        ("time,RG1,RG2\n2024-06-20 08:00,1,x\n", r"line 2, gauge 'RG2': 'x' is not a number"),
+        (
+            "time,RG1\n2024-06-20 08:00,1\n2024-06-20 08:05,-0.2\n",
+            r"line 3, gauge 'RG1': rainfall -0.2 is negative",
+        ),
+        ("time,RG1\n2024-06-20 08:00,inf\n", r"line 2, gauge 'RG1': 'inf' is not a finite number"),
+        ("time,RG1,RG2\n2024-06-20 08:00,1\n", r"line 2: 2 columns; expected 3"),
+        (
+            "time,RG1,RG2\n2024-06-20 08:00,1,2\n2024-06-20 08:05,,2\n2024-06-20 08:10,NaN,2\n",
+            r"gauge 'RG1' has missing values at lines 3, 4",
+        ),
+        (
+            "time,RG1,RG2\n2024-06-20 08:00,1,nan\n2024-06-20 08:05,2,NaN\n",
+            r"gauge 'RG2' has missing values at lines 2, 3; expected a number on every row",
+        ),
+        (
+            "time,RG1\n2024-06-20 08:00,1\n2024-06-20 08:05,NA\n",
+            r"gauge 'RG1' has missing values at line 3",
+        ),
+        ("time,RG1\n2024-06-20 08:00,1\n,1\n", r"line 3: time '' is not a date and time"),
+        (
+            "time,RG1,RG2\n2024-06-20 08:00,1,\n2024-06-20 08:05,,2\n",
+            r"gauge 'RG2' has missing values at line 2 \(and gaps at 1 other gauge",
+        ),
+        (
+            "time,RG1\n2024-06-20 08:00,1\n2024-06-20 08:05,1\n2024-06-20 08:05,1\n",
+            r"duplicate times at line 4",
+        ),
+        (
+            "time,RG1\n2024-06-20 08:00,1\n2024-06-20 08:10,1\n2024-06-20 08:05,1\n",
+            r"times go backwards at line 4; expected rows sorted by time",
+        ),
+        (
+            "time,RG1\n2024-06-20 08:00,1\n2024-06-20 08:05,1\n2024-06-20 08:10,1\n"
+            "2024-06-20 08:25,1\n2024-06-20 08:30,1\n",
+            r"irregular time step between lines 4-5 \(15 min\); expected every row 5 min",
+        ),
+        ("time,RG1\n2024-06-20 08:00,1\n", r"a single row cannot tell the time step"),
+        (
+            "time,RG1\n2024-06-20T08:00+08:00,1\n2024-06-20T08:05,1\n",
+            r"line 3: some times carry a UTC offset and others do not",
+        ),
+    ],
+)
 def test_malformed_files(write, text, pattern):
     path = write(text)
     with pytest.raises(InputError, match=pattern) as info:
@@ -144,8 +168,11 @@ def test_not_utf8(write, tmp_path):
 
 def test_irregular_step_against_the_given_step(write):
     # line numbers count the comment and the blank line of GOOD
-    with pytest.raises(InputError, match=r"between lines 3-4 \(5 min\), 4-6 \(5 min\), 6-7 "
-                                         r"\(5 min\); expected every row 1 min"):
+    with pytest.raises(
+        InputError,
+        match=r"between lines 3-4 \(5 min\), 4-6 \(5 min\), 6-7 "
+        r"\(5 min\); expected every row 1 min",
+    ):
         read_rain_csv(write(GOOD), step=60)
 
 
@@ -155,17 +182,21 @@ def test_many_gaps_are_summarised(write):
         read_rain_csv(write("time,RG1\n" + rows))
 
 
-@pytest.mark.parametrize(("kwargs", "pattern"), [
-    ({"units": "in"}, "units = 'in'; expected 'mm'"),
-    ({"label": "middle"}, "label = 'middle'"),
-    ({"step": 0}, "step = 0; expected a number of seconds > 0"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"units": "in"}, "units = 'in'; expected 'mm'"),
+        ({"label": "middle"}, "label = 'middle'"),
+        ({"step": 0}, "step = 0; expected a number of seconds > 0"),
+    ],
+)
 def test_bad_options(write, kwargs, pattern):
     with pytest.raises(InputError, match=pattern):
         read_rain_csv(write(GOOD), **kwargs)
 
 
 # --- coverage of a simulation period ------------------------------------------------------------
+
 
 def test_covers(write):
     series = read_rain_csv(write(GOOD))  # 08:00 to 08:20
@@ -205,5 +236,9 @@ def test_between_and_dataset(write):
 
 def test_series_checks_its_shape():
     with pytest.raises(ValueError, match="does not match"):
-        RainSeries(times=np.array(["2024-06-20T08:00"], dtype="datetime64[ns]"),
-                   gauges=("a", "b"), intensity=np.zeros((1, 3)), step=60)
+        RainSeries(
+            times=np.array(["2024-06-20T08:00"], dtype="datetime64[ns]"),
+            gauges=("a", "b"),
+            intensity=np.zeros((1, 3)),
+            step=60,
+        )

@@ -48,8 +48,14 @@ def test_drainage_scores_tables_and_files(swmm_results, tmp_path):
     assert float(scores.max_ponded_depth.sel(scenario="base", node="J1")) > 0
     assert float(scores.max_ponded_depth.sel(scenario="no-ponding", node="J1")) == 0
     files = sorted(p.name for p in csv.iterdir())
-    assert files == ["city.csv", "points.csv", "polders.csv", "pumps.csv", "stations.csv",
-                     "worst.csv"]
+    assert files == [
+        "city.csv",
+        "points.csv",
+        "polders.csv",
+        "pumps.csv",
+        "stations.csv",
+        "worst.csv",
+    ]
     points = pd.read_csv(csv / "points.csv")
     assert set(points["scenario"]) == {"base", "no-ponding"}
     assert points.iloc[0]["node"] == "J1" and points.iloc[0]["hazard_rank"] == 1
@@ -75,16 +81,23 @@ def test_supply_scores_without_source_shares(tmp_path):
     assert "zone_compliance" in read_netcdf(out)
 
 
-@pytest.mark.parametrize("args, code, words", [
-    (["missing.nc"], 2, "no such file"),
-    (["{results}", "--scenario", "bas"], 3, "did you mean 'base'"),
-    (["{results}", "--rules", "{rules}"], 3, "unknown key"),
-    (["{results}", "--network", "nowhere.inp"], 2, "no such model file"),
-    (["{results}", "-o", "{tmp}/no/such/folder/s.nc", "--csv", "{tmp}/tables"], 2,
-     "does not exist"),
-])
-def test_mistakes_exit_in_words_and_write_nothing(swmm_results, tmp_path, monkeypatch, args,
-                                                  code, words):
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (["missing.nc"], 2, "no such file"),
+        (["{results}", "--scenario", "bas"], 3, "did you mean 'base'"),
+        (["{results}", "--rules", "{rules}"], 3, "unknown key"),
+        (["{results}", "--network", "nowhere.inp"], 2, "no such model file"),
+        (
+            ["{results}", "-o", "{tmp}/no/such/folder/s.nc", "--csv", "{tmp}/tables"],
+            2,
+            "does not exist",
+        ),
+    ],
+)
+def test_mistakes_exit_in_words_and_write_nothing(
+    swmm_results, tmp_path, monkeypatch, args, code, words
+):
     rules = tmp_path / "rules.toml"
     rules.write_text("[waterlogging]\nlane = 0.1\n", encoding="utf-8")
     work = tmp_path / "work"

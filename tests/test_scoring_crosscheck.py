@@ -27,8 +27,8 @@ from hydro.scoring.score import drainage_assets_from_dataset
 from tests.conftest import CORPUS, REPO, corpus_params
 
 SLOW_DRY = ("user2.inp", "user4.inp")
-RELATIVE = 0.02           # 2 % of the reported value
-FLOAT32 = 2e-6            # the .out holds float32: relative slack on top of the printed digit
+RELATIVE = 0.02  # 2 % of the reported value
+FLOAT32 = 2e-6  # the .out holds float32: relative slack on top of the printed digit
 
 
 def _clock(seconds: int) -> str:
@@ -47,8 +47,11 @@ def every_step():
                 pytest.skip(f"corpus model not found: {path}")
             inp = read_inp(path)
             step = max(1, math.ceil(inp.routing_step))
-            cache[name] = run(inp.with_options({"REPORT_STEP": _clock(step), "ROUTING_STEP": step,
-                                                "VARIABLE_STEP": 0}))
+            cache[name] = run(
+                inp.with_options(
+                    {"REPORT_STEP": _clock(step), "ROUTING_STEP": step, "VARIABLE_STEP": 0}
+                )
+            )
         return cache[name]
 
     return get
@@ -70,10 +73,10 @@ def assert_report(ours, engine, half_unit: float, what: str, names) -> None:
     ours, engine = np.asarray(ours, float), np.asarray(engine, float)
     allowed = np.maximum(half_unit, RELATIVE * np.abs(engine)) + FLOAT32 * np.abs(engine) + 1e-12
     bad = ~(np.abs(ours - engine) <= allowed)
-    assert not bad.any(), (f"{what} differs from SWMM's report at "
-                           + ", ".join(f"{n}: {o:.6g} vs {e:.6g}" for n, o, e in
-                                       zip(np.asarray(names)[bad], ours[bad], engine[bad],
-                                           strict=True)))
+    assert not bad.any(), f"{what} differs from SWMM's report at " + ", ".join(
+        f"{n}: {o:.6g} vs {e:.6g}"
+        for n, o, e in zip(np.asarray(names)[bad], ours[bad], engine[bad], strict=True)
+    )
 
 
 def check_flooding(ds, scores) -> int:
@@ -87,17 +90,32 @@ def check_flooding(ds, scores) -> int:
     rate_decimals = 3 if ds.attrs["flow_units"] == "CMS" else 2
     sub, mine = ds.isel(node=listed), sc.isel(node=listed)
     hours = np.maximum(mine.flooded_duration.values, 36.0)  # printed as max(0.01 h, t)
-    assert_report(hours, sub.engine_flooded_duration, _printed(2, 3600.0), "hours flooded",
-                  sub.node)
-    assert_report(mine.peak_flooding_rate, sub.engine_max_flooding_rate,
-                  _printed(rate_decimals, f.flow), "maximum rate", sub.node)
-    assert_report(mine.flood_volume, sub.engine_flood_volume,
-                  _printed(3, _m3_per_printed_volume(f.unit_system)), "total flood volume",
-                  sub.node)
+    assert_report(
+        hours, sub.engine_flooded_duration, _printed(2, 3600.0), "hours flooded", sub.node
+    )
+    assert_report(
+        mine.peak_flooding_rate,
+        sub.engine_max_flooding_rate,
+        _printed(rate_decimals, f.flow),
+        "maximum rate",
+        sub.node,
+    )
+    assert_report(
+        mine.flood_volume,
+        sub.engine_flood_volume,
+        _printed(3, _m3_per_printed_volume(f.unit_system)),
+        "total flood volume",
+        sub.node,
+    )
     pond = mine.can_pond.values.astype(bool)
     if pond.any():
-        assert_report(mine.max_ponded_depth.values[pond], sub.engine_max_ponded_depth.values[pond],
-                      _printed(3, f.length), "maximum ponded depth", sub.node.values[pond])
+        assert_report(
+            mine.max_ponded_depth.values[pond],
+            sub.engine_max_ponded_depth.values[pond],
+            _printed(3, f.length),
+            "maximum ponded depth",
+            sub.node.values[pond],
+        )
     return int(listed.sum())
 
 
@@ -111,8 +129,9 @@ def test_node_flooding_summary(model, every_step):
         assert (scores.hazard_rank.values == 0).all()
 
 
-@pytest.mark.parametrize("name", ["Example3", "user3", "Sprenger", "extran6", "extran7",
-                                  "extran10"])
+@pytest.mark.parametrize(
+    "name", ["Example3", "user3", "Sprenger", "extran6", "extran7", "extran10"]
+)
 def test_pumping_summary(name, every_step):
     ds = every_step(name)
     assets = drainage_assets_from_dataset(ds)
@@ -120,26 +139,44 @@ def test_pumping_summary(name, every_step):
     f = si_factors(ds.attrs["flow_units"])
     engine = ds.isel(scenario=0).sel(link=scores.pump.values)
     assert scores.sizes["pump"] == int((ds.link_type == "pump").sum()) > 0
-    assert_report(scores.pump_utilization, engine.engine_pump_utilization, _printed(4),
-                  "percent utilized", scores.pump)
-    assert_report(scores.pump_volume, engine.engine_pumped_volume,
-                  _printed(3, _m3_per_printed_volume(f.unit_system)), "total volume",
-                  scores.pump)
+    assert_report(
+        scores.pump_utilization,
+        engine.engine_pump_utilization,
+        _printed(4),
+        "percent utilized",
+        scores.pump,
+    )
+    assert_report(
+        scores.pump_volume,
+        engine.engine_pumped_volume,
+        _printed(3, _m3_per_printed_volume(f.unit_system)),
+        "total volume",
+        scores.pump,
+    )
     flow_decimals = 3 if ds.attrs["flow_units"] == "CMS" else 2
-    assert_report(scores.pump_peak_flow, engine.engine_pump_max_flow,
-                  _printed(flow_decimals, f.flow), "maximum flow", scores.pump)
+    assert_report(
+        scores.pump_peak_flow,
+        engine.engine_pump_max_flow,
+        _printed(flow_decimals, f.flow),
+        "maximum flow",
+        scores.pump,
+    )
     # a station's volume is its pumps' volumes
     per_station = scores.pump_volume.groupby(scores.pump_station).sum()
-    np.testing.assert_allclose(per_station.sel(pump_station=scores.station.values),
-                               scores.station_pumped_volume, rtol=1e-9)
+    np.testing.assert_allclose(
+        per_station.sel(pump_station=scores.station.values), scores.station_pumped_volume, rtol=1e-9
+    )
 
 
 def test_enough_corpus_models_flood(every_step):
     """The flooding cross-check is not vacuous: these models flood (measured: 12 of 25)."""
     if not (CORPUS / "swmm").is_dir():
         pytest.skip("corpus not found")
-    flooding = [n for n in ("Example1", "user1", "Sprenger", "user3", "extran7")
-                if (~np.isnan(every_step(n).engine_flood_volume.values)).any()]
+    flooding = [
+        n
+        for n in ("Example1", "user1", "Sprenger", "user3", "extran7")
+        if (~np.isnan(every_step(n).engine_flood_volume.values)).any()
+    ]
     assert len(flooding) == 5
 
 
@@ -166,7 +203,8 @@ def test_ponded_depth_on_a_ponding_copy_of_user1(corpus_file):
     inp = read_inp(corpus_file("swmm", "user1.inp"))
     rows = {t[0]: [*t[:5], 100] + t[6:] for t in inp.rows("JUNCTIONS")}
     inp = inp.replace_rows("JUNCTIONS", rows).with_options(
-        {"REPORT_STEP": "00:00:05", "ROUTING_STEP": 5, "VARIABLE_STEP": 0, "ALLOW_PONDING": "YES"})
+        {"REPORT_STEP": "00:00:05", "ROUTING_STEP": 5, "VARIABLE_STEP": 0, "ALLOW_PONDING": "YES"}
+    )
     ds = run(inp)
     scores = score_waterlogging(ds)
     assert check_flooding(ds, scores) >= 14

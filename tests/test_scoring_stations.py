@@ -18,18 +18,34 @@ from tests.conftest import NETWORKS
 STEP = 600.0
 NODES = ["A", "B", "C", "WW1", "CH1", "D", "E", "WW2", "CH2", "F", "G", "O"]
 LINKS = [  # name, from, to, type
-    ("L1", "A", "B", "conduit"), ("L2", "B", "WW1", "conduit"), ("L3", "C", "WW1", "conduit"),
-    ("P1", "WW1", "CH1", "pump"), ("P2", "WW1", "CH1", "pump"), ("SL1", "WW1", "CH1", "orifice"),
-    ("L4", "CH1", "D", "conduit"), ("L5", "D", "WW2", "conduit"), ("L6", "E", "WW2", "conduit"),
-    ("P3", "WW2", "CH2", "pump"), ("L7", "CH2", "O", "conduit"), ("L8", "F", "G", "conduit"),
+    ("L1", "A", "B", "conduit"),
+    ("L2", "B", "WW1", "conduit"),
+    ("L3", "C", "WW1", "conduit"),
+    ("P1", "WW1", "CH1", "pump"),
+    ("P2", "WW1", "CH1", "pump"),
+    ("SL1", "WW1", "CH1", "orifice"),
+    ("L4", "CH1", "D", "conduit"),
+    ("L5", "D", "WW2", "conduit"),
+    ("L6", "E", "WW2", "conduit"),
+    ("P3", "WW2", "CH2", "pump"),
+    ("L7", "CH2", "O", "conduit"),
+    ("L8", "F", "G", "conduit"),
     ("L9", "G", "O", "weir"),
 ]
-SUBS = [("S1", "A", 10e4, 0.5), ("S2", "S3", 4e4, 0.25), ("S3", "E", 6e4, 1.0),
-        ("S4", "F", 5e4, 0.0)]
-STATIONS = (PumpStation("s1", ("P1", "P2"), "WW1", polder="p1", design_capacity=2.0),
-            PumpStation("s2", ("P3",), "WW2", polder="p1", design_capacity=1.0))
-POINTS = (WaterloggingPoint("B", "underpass", "underpass B"),
-          WaterloggingPoint("G", "old_street", "street G"))
+SUBS = [
+    ("S1", "A", 10e4, 0.5),
+    ("S2", "S3", 4e4, 0.25),
+    ("S3", "E", 6e4, 1.0),
+    ("S4", "F", 5e4, 0.0),
+]
+STATIONS = (
+    PumpStation("s1", ("P1", "P2"), "WW1", polder="p1", design_capacity=2.0),
+    PumpStation("s2", ("P3",), "WW2", polder="p1", design_capacity=1.0),
+)
+POINTS = (
+    WaterloggingPoint("B", "underpass", "underpass B"),
+    WaterloggingPoint("G", "old_street", "street G"),
+)
 
 
 def network_ds(n_scen: int = 1, *, ponded_area=None, scenarios=None) -> xr.Dataset:
@@ -38,12 +54,12 @@ def network_ds(n_scen: int = 1, *, ponded_area=None, scenarios=None) -> xr.Datas
     node = {n: i for i, n in enumerate(NODES)}
     link = {name: i for i, (name, *_) in enumerate(LINKS)}
     rate = np.zeros((n_scen, n_time, n_node))
-    rate[:, 1, [node["B"], node["G"]]] = 0.1                       # 60 m3 each
+    rate[:, 1, [node["B"], node["G"]]] = 0.1  # 60 m3 each
     depth = np.ones((n_scen, n_time, n_node))
-    depth[:, 2:7, [node["B"], node["G"]]] = 2.4                    # rim at 2 m
+    depth[:, 2:7, [node["B"], node["G"]]] = 2.4  # rim at 2 m
     flow = np.zeros((n_scen, n_time, n_link))
-    flow[:, 0:8, link["P1"]] = 1.0                                 # on 8 of 10 steps
-    flow[:, 2:6, link["P2"]] = 1.0                                 # together: at capacity 4 steps
+    flow[:, 0:8, link["P1"]] = 1.0  # on 8 of 10 steps
+    flow[:, 2:6, link["P2"]] = 1.0  # together: at capacity 4 steps
     flow[:, 5:10, link["P3"]] = 0.5
     inflow = np.zeros((n_scen, n_time, n_node))
     inflow[:, 3, node["WW1"]] = 4.0
@@ -52,17 +68,30 @@ def network_ds(n_scen: int = 1, *, ponded_area=None, scenarios=None) -> xr.Datas
     area[[node["B"], node["G"]]] = 100.0
     if ponded_area is not None:
         area = np.asarray(ponded_area, dtype=float)
-    data = {"flooding_rate": rate, "water_depth": depth,
-            "ponded_volume": np.maximum(depth - 2.0, 0) * 100.0, "flow": flow,
-            "total_inflow": inflow}
+    data = {
+        "flooding_rate": rate,
+        "water_depth": depth,
+        "ponded_volume": np.maximum(depth - 2.0, 0) * 100.0,
+        "flow": flow,
+        "total_inflow": inflow,
+    }
     coords = {
-        "scenario": ("scenario", np.array(scenarios or [f"s{k}" for k in range(n_scen)],
-                                          dtype=object)),
+        "scenario": (
+            "scenario",
+            np.array(scenarios or [f"s{k}" for k in range(n_scen)], dtype=object),
+        ),
         "time": ("time", (np.arange(1, n_time + 1) * STEP * 1e9).astype("timedelta64[ns]")),
         "node": ("node", np.array(NODES, dtype=object)),
-        "node_type": ("node", np.array(["outfall" if n == "O" else "storage" if n[:2] in
-                                        ("WW", "CH") else "junction" for n in NODES],
-                                       dtype=object)),
+        "node_type": (
+            "node",
+            np.array(
+                [
+                    "outfall" if n == "O" else "storage" if n[:2] in ("WW", "CH") else "junction"
+                    for n in NODES
+                ],
+                dtype=object,
+            ),
+        ),
         "full_depth": ("node", np.full(n_node, 2.0)),
         "ponded_area": ("node", area),
         "link": ("link", np.array([name for name, *_ in LINKS], dtype=object)),
@@ -91,8 +120,7 @@ def test_service_areas_follow_the_water():
 
 
 def test_station_scores():
-    sc = score_stations(network_ds(), STATIONS,
-                        polders={"p1": 40e4}).isel(scenario=0)
+    sc = score_stations(network_ds(), STATIONS, polders={"p1": 40e4}).isel(scenario=0)
     s1, s2 = sc.sel(station="s1"), sc.sel(station="s2")
     assert float(s1.station_contributing_area) == 10e4
     assert float(s1.station_impervious_area) == 5e4
@@ -100,7 +128,7 @@ def test_station_scores():
     assert float(s2.station_impervious_area) == pytest.approx(1e4 + 6e4)
     assert int(s1.station_nodes) == 4 and int(s1.station_subcatchments) == 1
     assert float(s1.station_running_share) == pytest.approx(0.8)
-    assert float(s1.station_full_capacity_share) == pytest.approx(0.4)   # 2.0 m3/s, 4 steps
+    assert float(s1.station_full_capacity_share) == pytest.approx(0.4)  # 2.0 m3/s, 4 steps
     assert float(s1.station_pumped_volume) == pytest.approx((8 + 4) * STEP)
     assert float(s1.station_peak_flow) == 2.0
     assert float(s1.station_peak_inflow) == 4.0
@@ -127,7 +155,7 @@ def test_flooding_inside_service_areas_and_uncovered_points():
     assert float(sc.station_flood_volume.sel(station="s1")) == pytest.approx(60.0)
     assert int(sc.station_waterlogged_points.sel(station="s1")) == 1
     assert int(sc.station_flooded_nodes.sel(station="s2")) == 0
-    assert int(sc.uncovered_points) == 1                  # G drains to the outfall by gravity
+    assert int(sc.uncovered_points) == 1  # G drains to the outfall by gravity
     assert int(sc.uncovered_waterlogged_points) == 1
 
 
@@ -135,7 +163,7 @@ def test_one_call_scores_an_ensemble_even_across_networks(tmp_path):
     """Members that changed the network (here: ponded areas) are scored per network."""
     base = network_ds(scenarios=["base"])
     area = np.zeros(len(NODES))
-    area[NODES.index("B")] = 100.0                        # G no longer ponds
+    area[NODES.index("B")] = 100.0  # G no longer ponds
     other = network_ds(ponded_area=area, scenarios=["no-pond-G"])
     ensemble = combine([base, other])
     assert "scenario" in ensemble.ponded_area.dims
@@ -144,21 +172,32 @@ def test_one_call_scores_an_ensemble_even_across_networks(tmp_path):
     assert list(both.scenario.values) == ["base", "no-pond-G"]
     for name, member in (("base", base), ("no-pond-G", other)):
         alone = score(member, assets=assets)
-        for var in ("hazard_class", "hazard_rank", "station_pumped_volume", "polder_coverage",
-                    "uncovered_waterlogged_points"):
+        for var in (
+            "hazard_class",
+            "hazard_rank",
+            "station_pumped_volume",
+            "polder_coverage",
+            "uncovered_waterlogged_points",
+        ):
             if var in alone:
-                np.testing.assert_array_equal(both[var].sel(scenario=name).values,
-                                              alone[var].isel(scenario=0).values, err_msg=var)
+                np.testing.assert_array_equal(
+                    both[var].sel(scenario=name).values,
+                    alone[var].isel(scenario=0).values,
+                    err_msg=var,
+                )
     assert int(both.hazard_class.sel(scenario="no-pond-G", node="G")) == -1
     back = read_netcdf(write_netcdf(both, tmp_path / "scores.nc"))
     assert list(back.station.values) == ["s1", "s2"]
 
 
-@pytest.mark.parametrize("stations, match", [
-    ((PumpStation("s1", ("P1",), "WW1"), PumpStation("s9", ("P2",), "WW1")), "one wet well"),
-    ((PumpStation("s1", ("P1",), "XX"),), "wet well 'XX'"),
-    ((PumpStation("s1", ("P9",), "WW1"),), "P9"),
-])
+@pytest.mark.parametrize(
+    "stations, match",
+    [
+        ((PumpStation("s1", ("P1",), "WW1"), PumpStation("s9", ("P2",), "WW1")), "one wet well"),
+        ((PumpStation("s1", ("P1",), "XX"),), "wet well 'XX'"),
+        ((PumpStation("s1", ("P9",), "WW1"),), "P9"),
+    ],
+)
 def test_station_mistakes_are_named(stations, match):
     with pytest.raises(InputError, match=match):
         score_stations(network_ds(), stations)
@@ -166,12 +205,14 @@ def test_station_mistakes_are_named(stations, match):
 
 def test_broken_graphs_are_named():
     ds = network_ds()
-    looped = ds.assign_coords(outlet=("subcatchment", np.array(["S2", "S1", "E", "F"],
-                                                               dtype=object)))
+    looped = ds.assign_coords(
+        outlet=("subcatchment", np.array(["S2", "S1", "E", "F"], dtype=object))
+    )
     with pytest.raises(InputError, match="circle.*S1 -> S2 -> S1"):
         station_service_areas(looped, STATIONS)
-    nowhere = ds.assign_coords(outlet=("subcatchment", np.array(["A", "Q", "E", "F"],
-                                                                dtype=object)))
+    nowhere = ds.assign_coords(
+        outlet=("subcatchment", np.array(["A", "Q", "E", "F"], dtype=object))
+    )
     with pytest.raises(InputError, match="'S2' drains to 'Q'"):
         station_service_areas(nowhere, STATIONS)
 
@@ -200,13 +241,15 @@ def test_xuancheng_short_storm():
     assert list(scores.station.values) == [s.name for s in assets.pump_stations]
     for st in assets.pump_stations:
         if st.catchment_area:
-            assert float(scores.station_contributing_area.sel(station=st.name)[0]) == \
-                pytest.approx(st.catchment_area, rel=0.01)
+            assert float(scores.station_contributing_area.sel(station=st.name)[0]) == pytest.approx(
+                st.catchment_area, rel=0.01
+            )
     assert set(scores.polder.values) == {"chengdong", "jingting"}
     assert (scores.polder_coverage.values > 0.9).all()
     assert int((scores.point_name.values != "").sum()) == len(assets.waterlogging_points)
     assert (scores.station_running_share.values > 0).all()
     # service areas are disjoint and every wet well is in its own
     wells = [st.wet_well for st in assets.pump_stations]
-    assert list(scores.service_station.sel(node=wells).values) == \
-        [st.name for st in assets.pump_stations]
+    assert list(scores.service_station.sel(node=wells).values) == [
+        st.name for st in assets.pump_stations
+    ]

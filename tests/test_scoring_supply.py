@@ -21,17 +21,34 @@ from tests.conftest import NETWORKS
 
 NODES = ["J1", "J2", "J3", "J4", "J5", "J6", "R1", "R2", "T1"]
 KINDS = ["junction"] * 6 + ["reservoir", "reservoir", "tank"]
-LINKS = [("P1", "R1", "J1", "pipe"), ("P2", "J1", "J2", "pipe"), ("P3", "J2", "J3", "pipe"),
-         ("P4", "R2", "J3", "pipe"), ("P5", "J3", "J4", "pipe"), ("P6", "J4", "T1", "pipe"),
-         ("BP", "T1", "J5", "pump"), ("P7", "J5", "J6", "pipe")]
+LINKS = [
+    ("P1", "R1", "J1", "pipe"),
+    ("P2", "J1", "J2", "pipe"),
+    ("P3", "J2", "J3", "pipe"),
+    ("P4", "R2", "J3", "pipe"),
+    ("P5", "J3", "J4", "pipe"),
+    ("P6", "J4", "T1", "pipe"),
+    ("BP", "T1", "J5", "pump"),
+    ("P7", "J5", "J6", "pipe"),
+]
 SOURCES = ["R1", "R2", "initial", "other"]
 # constant shares of R1, R2 per junction
-SHARES = {"J1": (1.0, 0.0), "J2": (0.7, 0.3), "J3": (0.2, 0.8), "J4": (0.0, 1.0),
-          "J5": (0.0, 1.0), "J6": (0.0, 1.0)}
+SHARES = {
+    "J1": (1.0, 0.0),
+    "J2": (0.7, 0.3),
+    "J3": (0.2, 0.8),
+    "J4": (0.0, 1.0),
+    "J5": (0.0, 1.0),
+    "J6": (0.0, 1.0),
+}
 POPULATION = {"J1": 100, "J2": 200, "J3": 300, "J4": 400, "J5": 500, "J6": 600}
-LAYOUT = SupplyLayout(zones={"z1": ("J1", "J2", "J3"), "z2": ("J4", "J5", "J6")},
-                      boosters=(Booster("BS", ("BP",)),), population=POPULATION,
-                      source_names={"R1": "river one", "R2": "river two"}, origin="by hand")
+LAYOUT = SupplyLayout(
+    zones={"z1": ("J1", "J2", "J3"), "z2": ("J4", "J5", "J6")},
+    boosters=(Booster("BS", ("BP",)),),
+    population=POPULATION,
+    source_names={"R1": "river one", "R2": "river two"},
+    origin="by hand",
+)
 
 
 def supply_ds(*, shares: bool = True, n_scen: int = 1) -> xr.Dataset:
@@ -95,8 +112,9 @@ def test_sources_serve_the_nodes_they_mainly_feed():
     assert list(sc.source_main_nodes.values) == [2, 4, 0, 0]
     assert list(sc.source_main_population.values) == [300, 1800, 0, 0]
     np.testing.assert_allclose(sc.source_main_demand.values, [0.02, 0.04, 0, 0], atol=1e-12)
-    np.testing.assert_allclose(sc.source_delivery_share.values,
-                               [0.019 / 0.06, 0.041 / 0.06, 0, 0], rtol=1e-6)  # float32 in
+    np.testing.assert_allclose(
+        sc.source_delivery_share.values, [0.019 / 0.06, 0.041 / 0.06, 0, 0], rtol=1e-6
+    )  # float32 in
     assert list(sc.main_source.sel(node=["J1", "J2", "J3"]).values) == [0, 0, 1]
     np.testing.assert_allclose(sc.mean_source_share.sel(node="J2").values, [0.7, 0.3, 0, 0])
 
@@ -104,7 +122,7 @@ def test_sources_serve_the_nodes_they_mainly_feed():
 def test_boosters_downstream_nodes_and_service_head():
     sc = score_supply(supply_ds(), LAYOUT).isel(scenario=0)
     bs = sc.sel(booster="BS")
-    assert str(bs.booster_nodes.values) == "J5 J6"             # found along the flow
+    assert str(bs.booster_nodes.values) == "J5 J6"  # found along the flow
     assert int(bs.booster_served_nodes) == 2
     assert float(bs.booster_min_pressure_head) == 20.0
     assert int(bs.booster_meets_service_head) == 0
@@ -131,10 +149,10 @@ def test_without_source_shares_zones_and_boosters_only():
 def test_layout_inferred_from_the_results():
     layout = inferred_layout(supply_ds())
     assert layout.zones == {"all": ("J1", "J2", "J3", "J4", "J5", "J6")}
-    assert [b.pumps for b in layout.boosters] == [("BP",)]       # draws from a tank
+    assert [b.pumps for b in layout.boosters] == [("BP",)]  # draws from a tank
     sc = score(supply_ds())
     assert list(sc.zone.values) == ["all"] and list(sc.booster.values) == ["BP"]
-    assert np.isnan(sc.source_main_population.values).all()     # no population known
+    assert np.isnan(sc.source_main_population.values).all()  # no population known
 
 
 def test_unknown_names_in_the_layout():

@@ -28,8 +28,9 @@ def bundled(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def small(tmp_path_factory) -> Path:
     """A small generated model with its sidecars (read-only: tests copy it before editing)."""
-    return write_supply(tmp_path_factory.mktemp("small") / "city.inp",
-                        junctions=minimum_junctions(), seed=5)
+    return write_supply(
+        tmp_path_factory.mktemp("small") / "city.inp", junctions=minimum_junctions(), seed=5
+    )
 
 
 @pytest.fixture
@@ -55,13 +56,15 @@ def test_bundled_assets_name_the_three_sources_zones_and_stations(bundled):
     assert a.inferred == ()
     assert [s.name for s in a.sources] == ["shuiyang", "qingyi", "gangkouwan"]
     assert [(z.name, z.name_zh) for z in a.zones] == [
-        ("main", "主城区"), ("devzone", "经开区"), ("east", "东部片区")]
+        ("main", "主城区"),
+        ("devzone", "经开区"),
+        ("east", "东部片区"),
+    ]
     assert a.source("qingyi").raw_booster_pumps and a.source("qingyi").intake_pumps
     gkw = a.source("gangkouwan")
     assert not gkw.default_open and gkw.isolation_links and gkw.flow_control_valve
     assert len(a.boosters) == 21
-    assert all(b.tank and len(b.pumps) == 2 and b.standby_pumps == b.pumps[1:]
-               for b in a.boosters)
+    assert all(b.tank and len(b.pumps) == 2 and b.standby_pumps == b.pumps[1:] for b in a.boosters)
     assert {ic.default_open for ic in a.interconnections} == {True, False}
     assert set(a.patterns) == {"residential", "commercial", "industrial"}
     assert set(a.demand_growth) == {2024, 2030, 2035}
@@ -73,8 +76,9 @@ def test_bundled_defaults_match_the_inp_statuses(bundled):
     a = load_assets(bundled)
     text = bundled.read_text(encoding="utf-8")
     status = text.split("[STATUS]")[1].split("[")[0]
-    closed = {line.split()[0] for line in status.splitlines()
-              if line.strip() and not line.startswith(";")}
+    closed = {
+        line.split()[0] for line in status.splitlines() if line.strip() and not line.startswith(";")
+    }
     pipes = text.split("[PIPES]")[1].split("[")[0]
     closed |= {line.split()[0] for line in pipes.splitlines() if line.rstrip().endswith("Closed")}
     for ic in a.interconnections:
@@ -82,13 +86,24 @@ def test_bundled_defaults_match_the_inp_statuses(bundled):
     gkw = a.source("gangkouwan")
     assert set(gkw.isolation_links) | {gkw.flow_control_valve} <= closed
     valves = text.split("[VALVES]")[1].split("[")[0]
-    fcv = next(line.split() for line in valves.splitlines()
-               if line.split() and line.split()[0] == gkw.flow_control_valve)
+    fcv = next(
+        line.split()
+        for line in valves.splitlines()
+        if line.split() and line.split()[0] == gkw.flow_control_valve
+    )
     assert float(fcv[5]) / 1000.0 == pytest.approx(gkw.flow_cap, rel=1e-5)  # L/s in the INP
     for source in a.sources:
         assert set(source.standby_pumps) <= closed
-    assert not {p for s in a.sources if s.default_open for p in s.high_lift_pumps
-                if p not in s.standby_pumps} & closed
+    assert (
+        not {
+            p
+            for s in a.sources
+            if s.default_open
+            for p in s.high_lift_pumps
+            if p not in s.standby_pumps
+        }
+        & closed
+    )
 
 
 def test_bundled_renewal_set_has_the_work_plan_lengths(bundled):
@@ -133,7 +148,8 @@ def test_any_corpus_model_gets_inferred_assets(inp):
     for s in a.sources:
         assert all(index.pumps[p][0] == s.reservoir for p in s.intake_pumps)
     assert sum(len(z.nodes) for z in a.zones) >= len(index.junctions) or any(
-        index.node_tags.values())
+        index.node_tags.values()
+    )
     for b in a.boosters:
         suction = index.pumps[b.pumps[0]][0]
         assert suction in index.tanks or suction in index.junctions
@@ -201,7 +217,8 @@ def test_missing_sidecars_are_inferred_one_by_one(editable):
     assert partial.inferred == ("nodes",)
     # The INP's [TAGS] carry the same zones as the node table.
     assert {z.name: set(z.nodes) & set(full.zone(z.name).nodes) for z in partial.zones} == {
-        z.name: set(z.nodes) for z in full.zones}
+        z.name: set(z.nodes) for z in full.zones
+    }
     assert partial.sources == full.sources
 
 
@@ -233,24 +250,38 @@ def test_not_an_inp_file(tmp_path):
 # Malformed sidecars: each error names the file, the entry and what was expected
 
 
-@pytest.mark.parametrize("kind, old, new, words", [
-    ("assets", "[model]", "[model", "not valid TOML"),
-    ("assets", 'reservoir = "SY-RIVER"', 'reservoirr = "SY-RIVER"',
-     r"sources\[0\]: unknown key 'reservoirr'; did you mean 'reservoir'"),
-    ("assets", 'clear_well = "QY-CW"', 'clear_well = "QY-XX"',
-     r"sources\[1\]\.clear_well: 'QY-XX' is not a tank"),
-    ("assets", '"SY-IP1"', '"SY-IPX"', r"intake_pumps: 'SY-IPX' is not a pump"),
-    ("assets", "default_open = true", 'default_open = "yes"', "expected true or false"),
-    ("assets", 'zones = ["main", "devzone"]', 'zones = ["main", "west"]',
-     r"'west' is not a zone declared in \[\[zones\]\]"),
-    ("assets", "[renewal]", "[renewals]", "unknown table 'renewals'"),
-    ("nodes", "node,zone,land_use,population", "node,zone,use,population",
-     "missing column"),
-    ("nodes", ",residential,", ",housing,", "land use 'housing'"),
-    ("nodes", "JM-", "XX-", r"line 2: node 'XX-\S+' is not in city\.inp"),
-    ("pipes", ",none\n", ",replaced\n", "renewal class 'replaced'"),
-    ("pipes", "PM-", "QM-", "is not a pipe of city.inp"),
-])
+@pytest.mark.parametrize(
+    "kind, old, new, words",
+    [
+        ("assets", "[model]", "[model", "not valid TOML"),
+        (
+            "assets",
+            'reservoir = "SY-RIVER"',
+            'reservoirr = "SY-RIVER"',
+            r"sources\[0\]: unknown key 'reservoirr'; did you mean 'reservoir'",
+        ),
+        (
+            "assets",
+            'clear_well = "QY-CW"',
+            'clear_well = "QY-XX"',
+            r"sources\[1\]\.clear_well: 'QY-XX' is not a tank",
+        ),
+        ("assets", '"SY-IP1"', '"SY-IPX"', r"intake_pumps: 'SY-IPX' is not a pump"),
+        ("assets", "default_open = true", 'default_open = "yes"', "expected true or false"),
+        (
+            "assets",
+            'zones = ["main", "devzone"]',
+            'zones = ["main", "west"]',
+            r"'west' is not a zone declared in \[\[zones\]\]",
+        ),
+        ("assets", "[renewal]", "[renewals]", "unknown table 'renewals'"),
+        ("nodes", "node,zone,land_use,population", "node,zone,use,population", "missing column"),
+        ("nodes", ",residential,", ",housing,", "land use 'housing'"),
+        ("nodes", "JM-", "XX-", r"line 2: node 'XX-\S+' is not in city\.inp"),
+        ("pipes", ",none\n", ",replaced\n", "renewal class 'replaced'"),
+        ("pipes", "PM-", "QM-", "is not a pipe of city.inp"),
+    ],
+)
 def test_malformed_sidecar_is_refused_with_a_clear_message(editable, kind, old, new, words):
     path = sidecar_paths(editable)[kind]
     _edit(path, old, new)

@@ -76,8 +76,13 @@ def engine_binary_output(inp: Path, folder: Path):
     lib = library()
     handle = ctypes.c_void_p()
     lib.EN_createproject(ctypes.byref(handle))
-    code = lib.EN_runproject(handle, str(inp).encode(), str(folder / "x.rpt").encode(),
-                             str(folder / "x.bin").encode(), None)
+    code = lib.EN_runproject(
+        handle,
+        str(inp).encode(),
+        str(folder / "x.rpt").encode(),
+        str(folder / "x.bin").encode(),
+        None,
+    )
     lib.EN_deleteproject(handle)
     assert code < 100, f"EPANET failed on {inp}: {code}"
     return wntr.epanet.io.BinFile().read(str(folder / "x.bin"))
@@ -109,10 +114,12 @@ def test_values_match_epanet_binary_output(name: str, corpus_file, tmp_path: Pat
     ref = engine_binary_output(inp, tmp_path)
     nodes = list(ds["node"].values)
     links = list(ds["link"].values)
-    for ours, theirs, rtol in (("hydraulic_head", ref.node["head"], 1e-5),
-                               ("demand", ref.node["demand"], 1e-4),
-                               ("flow", ref.link["flowrate"], 1e-4),
-                               ("velocity", ref.link["velocity"].abs(), 1e-4)):
+    for ours, theirs, rtol in (
+        ("hydraulic_head", ref.node["head"], 1e-5),
+        ("demand", ref.node["demand"], 1e-4),
+        ("flow", ref.link["flowrate"], 1e-4),
+        ("velocity", ref.link["velocity"].abs(), 1e-4),
+    ):
         columns = nodes if ours in ("hydraulic_head", "demand") else links
         expected = theirs[columns].to_numpy()
         got = ds[ours].values[0]
@@ -142,11 +149,17 @@ def test_small_model_dataset_contents(small: Path):
     np.testing.assert_allclose(supplied, delivered + to_tank, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(delivered[0], 0.045 * 0.5, rtol=1e-5)
     # Pressure head is head above ground; head loss is head at start minus head at end.
-    np.testing.assert_allclose(ds["pressure_head"].sel(node="J1").values,
-                               ds["hydraulic_head"].sel(node="J1").values - 20, atol=1e-4)
+    np.testing.assert_allclose(
+        ds["pressure_head"].sel(node="J1").values,
+        ds["hydraulic_head"].sel(node="J1").values - 20,
+        atol=1e-4,
+    )
     p2 = ds["headloss"].sel(link="P2").values
-    np.testing.assert_allclose(p2, (ds["hydraulic_head"].sel(node="J1")
-                                    - ds["hydraulic_head"].sel(node="J2")).values, atol=1e-4)
+    np.testing.assert_allclose(
+        p2,
+        (ds["hydraulic_head"].sel(node="J1") - ds["hydraulic_head"].sel(node="J2")).values,
+        atol=1e-4,
+    )
     # Tank level moves and stays within the tank.
     level = ds["tank_level"].sel(tank="T1").values[0]
     assert level.min() >= 1 - 1e-6 and level.max() <= 6 + 1e-6 and np.ptp(level) > 0.01
@@ -165,7 +178,8 @@ def test_edit_closing_a_pipe_stops_its_flow(small: Path):
     assert np.abs(edited["flow"].sel(link="P4").values).max() == 0
     assert (edited["status"].sel(link="P4").values == 0).all()
     assert float(edited["pressure_head"].sel(node="J3").min()) < float(
-        base["pressure_head"].sel(node="J3").min())
+        base["pressure_head"].sel(node="J3").min()
+    )
 
 
 def test_quality_can_be_switched_off_by_an_edit(small: Path):
@@ -202,16 +216,22 @@ def test_broken_corpus_model_names_the_lines(corpus_file):
 def test_undefined_node_is_reported_with_its_line(tmp_path: Path):
     path = tmp_path / "bad.inp"
     path.write_text(SMALL.replace("P3   J2  J3", "P3   J2  J99"))
-    with pytest.raises(EngineError, match=r"bad.inp: .*Error 203: undefined node J99 in \[PIPES\] section \(line 21"):
+    with pytest.raises(
+        EngineError,
+        match=r"bad.inp: .*Error 203: undefined node J99 in \[PIPES\] section \(line 21",
+    ):
         run(path)
 
 
-@pytest.mark.parametrize("content, words", [
-    (None, "no such file"),
-    (b"", "the file is empty"),
-    (b"\x00\x01binary\x00", "binary file"),
-    (b"just some text\nno sections\n", "no [SECTION] headers"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (None, "no such file"),
+        (b"", "the file is empty"),
+        (b"\x00\x01binary\x00", "binary file"),
+        (b"just some text\nno sections\n", "no [SECTION] headers"),
+    ],
+)
 def test_unreadable_inputs(tmp_path: Path, content, words):
     path = tmp_path / "m.inp"
     if content is not None:

@@ -35,15 +35,17 @@ def test_reader_matches_toolkit_on_corpus(inp: Path):
 def test_reader_keeps_file_order_across_interleaved_sections(tmp_path: Path):
     """Tanks before reservoirs, names out of order, a check valve, a valve, case-sensitive IDs."""
     text = SMALL.replace("[RESERVOIRS]\nR1   60\n", "[RESERVOIRS]\nR9  60\nr1  61\n")
-    text = text.replace("P1   R1  J1", "P1   R9  J1").replace("P4   J1  J3  900     150   120    0     Open",
-                                                           "P4   J1  J3  900     150   120    0     CV")
-    text = text.replace("[PATTERNS]", "[VALVES]\nV1 J2 J3 200 PRV 30 0\n\n[TANKS]\nT0 40 2 1 5 10 0\n\n"
-                        "[PATTERNS]")
+    text = text.replace("P1   R1  J1", "P1   R9  J1").replace(
+        "P4   J1  J3  900     150   120    0     Open", "P4   J1  J3  900     150   120    0     CV"
+    )
+    text = text.replace(
+        "[PATTERNS]", "[VALVES]\nV1 J2 J3 200 PRV 30 0\n\n[TANKS]\nT0 40 2 1 5 10 0\n\n[PATTERNS]"
+    )
     path = tmp_path / "order.inp"
     path.write_text(text)
     # The TANKS section now appears twice (before and after the reservoirs); EPANET accepts it.
     check_against_engine(path)
     parsed = read_elements(text)
     assert parsed.node_ids[-4:] == ["R9", "r1", "T1", "T0"]
-    assert parsed.link_types[parsed.link_ids.index("P4")] == 0   # CVPIPE
-    assert parsed.link_types[parsed.link_ids.index("V1")] == 3   # PRV
+    assert parsed.link_types[parsed.link_ids.index("P4")] == 0  # CVPIPE
+    assert parsed.link_types[parsed.link_ids.index("V1")] == 3  # PRV

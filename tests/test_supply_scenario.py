@@ -24,12 +24,23 @@ MODEL = REPO / "networks" / "xuancheng" / "supply.inp"
 SCENARIOS = REPO / "scenarios" / "supply"
 
 
-def scenario(*operations: dict, duration: str = "12h", shares: bool = False,
-             demand_model: str = "auto", **answers) -> SupplyScenario:
-    return SupplyScenario.model_validate({
-        "name": "test", "network": str(MODEL), "time": {"duration": duration},
-        "hydraulics": {"demand_model": demand_model},
-        "answers": {"shares": shares, **answers}, "operations": list(operations)})
+def scenario(
+    *operations: dict,
+    duration: str = "12h",
+    shares: bool = False,
+    demand_model: str = "auto",
+    **answers,
+) -> SupplyScenario:
+    return SupplyScenario.model_validate(
+        {
+            "name": "test",
+            "network": str(MODEL),
+            "time": {"duration": duration},
+            "hydraulics": {"demand_model": demand_model},
+            "answers": {"shares": shares, **answers},
+            "operations": list(operations),
+        }
+    )
 
 
 def run(*operations: dict, **options):
@@ -70,13 +81,17 @@ def test_source_outage_stops_the_raw_water_in_its_window(base):
     assert np.abs(flow(out, main)[hour(out, 10)]).max() > 0.5  # back after the window
     # The clear well drains while the river is lost.
     cw = out["tank_level"].sel(tank="SY-CW").values[0]
-    assert cw[hour(out, 9)][0] < base["tank_level"].sel(tank="SY-CW").values[0][hour(base, 9)][0] - 1
+    assert (
+        cw[hour(out, 9)][0] < base["tank_level"].sel(tank="SY-CW").values[0][hour(base, 9)][0] - 1
+    )
 
 
 def test_losing_shuiyang_lowers_compliance(base):
     out = run({"type": "source_outage", "source": "shuiyang", "scope": "plant"})
-    assert out["pressure_compliance"].sel(zone="city").values[0].mean() < \
-        base["pressure_compliance"].sel(zone="city").values[0].mean() - 0.2
+    assert (
+        out["pressure_compliance"].sel(zone="city").values[0].mean()
+        < base["pressure_compliance"].sel(zone="city").values[0].mean() - 0.2
+    )
     assert float(out["unserved_fraction"].sel(zone="city").values[0]) > 0.05
     assert out.attrs["demand_model"].startswith("PDA")
 
@@ -85,20 +100,35 @@ def test_opening_gangkouwan_raises_compliance_when_shuiyang_is_out():
     lost = {"type": "source_outage", "source": "shuiyang", "scope": "plant"}
     without = run(lost, duration="6h")
     with_third = run(lost, {"type": "gangkouwan_pipeline", "flow_cap": "none"}, duration="6h")
-    assert with_third["pressure_compliance"].sel(zone="city").values[0].mean() > \
-        without["pressure_compliance"].sel(zone="city").values[0].mean() + 0.05
-    assert float(with_third["unserved_volume"].sel(zone="city").values[0]) < \
-        float(without["unserved_volume"].sel(zone="city").values[0])
+    assert (
+        with_third["pressure_compliance"].sel(zone="city").values[0].mean()
+        > without["pressure_compliance"].sel(zone="city").values[0].mean() + 0.05
+    )
+    assert float(with_third["unserved_volume"].sel(zone="city").values[0]) < float(
+        without["unserved_volume"].sel(zone="city").values[0]
+    )
 
 
 def test_gangkouwan_flow_cap_diameter_and_level():
     capped = run({"type": "gangkouwan_pipeline", "flow_cap": "50000 m3/d"})
     main = capped["raw_main_flow"].sel(plant="gangkouwan").values[0]
     assert main.max() == pytest.approx(50000 / 86400, rel=1e-3)
-    low = run({"type": "gangkouwan_pipeline", "flow_cap": 100, "diameter": "600 mm",
-               "reservoir_level": "120 m"})
-    high = run({"type": "gangkouwan_pipeline", "flow_cap": 100, "diameter": "600 mm",
-                "reservoir_level": "133 m"})
+    low = run(
+        {
+            "type": "gangkouwan_pipeline",
+            "flow_cap": 100,
+            "diameter": "600 mm",
+            "reservoir_level": "120 m",
+        }
+    )
+    high = run(
+        {
+            "type": "gangkouwan_pipeline",
+            "flow_cap": 100,
+            "diameter": "600 mm",
+            "reservoir_level": "133 m",
+        }
+    )
     q_low = low["raw_main_flow"].sel(plant="gangkouwan").values[0].mean()
     q_high = high["raw_main_flow"].sel(plant="gangkouwan").values[0].mean()
     assert 0 < q_low < q_high < 50000 / 86400 * 1.5
@@ -107,18 +137,27 @@ def test_gangkouwan_flow_cap_diameter_and_level():
 
 def test_demand_growth_scales_consumer_demand(base):
     grown = run({"type": "demand_growth", "year": 2030}, demand_model="pda")
-    ratio = float(grown["required_volume"].sel(zone="city").values[0]) / \
-        float(base["required_volume"].sel(zone="city").values[0])
+    ratio = float(grown["required_volume"].sel(zone="city").values[0]) / float(
+        base["required_volume"].sel(zone="city").values[0]
+    )
     assert ratio == pytest.approx(1.25, rel=1e-3)
     factor = run({"type": "demand_growth", "factor": 1.1}, demand_model="pda")
     assert float(factor["required_volume"].sel(zone="city").values[0]) == pytest.approx(
-        1.1 * float(base["required_volume"].sel(zone="city").values[0]), rel=1e-3)
+        1.1 * float(base["required_volume"].sel(zone="city").values[0]), rel=1e-3
+    )
 
 
 def test_interconnection_open_and_close(base):
     assert (base["status"].sel(link="IC-MD1-V").values == 0).all()
-    opened = run({"type": "interconnection", "name": "main_devzone_north", "open": True,
-                  "start": "3h", "end": "6h"})
+    opened = run(
+        {
+            "type": "interconnection",
+            "name": "main_devzone_north",
+            "open": True,
+            "start": "3h",
+            "end": "6h",
+        }
+    )
     status = opened["status"].sel(link="IC-MD1-V").values[0]
     assert status[hour(opened, 4)].all() and not status[hour(opened, 8)].any()
     closed = run({"type": "interconnection", "name": "all", "open": False})
@@ -128,8 +167,9 @@ def test_interconnection_open_and_close(base):
 
 def test_pipe_renewal_lowers_leakage_and_headloss(base):
     renewed = run({"type": "pipe_renewal", "renewal_class": "aged"}, demand_model="pda")
-    assert float(renewed["leakage_volume"].sel(zone="city").values[0]) < \
-        float(base["leakage_volume"].sel(zone="city").values[0])
+    assert float(renewed["leakage_volume"].sel(zone="city").values[0]) < float(
+        base["leakage_volume"].sel(zone="city").values[0]
+    )
     loaded = resolve(scenario())
     aged = loaded.assets.renewal_pipes("aged")[:20]
     loss_before = np.abs(base["headloss"].sel(link=list(aged)).values).sum()
@@ -147,11 +187,14 @@ def test_pump_and_booster_outages(base):
 
 
 def test_pipe_break_isolates_its_segment(base):
-    one = run({"type": "pipe_break", "pipe": "GKW-RM05", "start": "1h"},
-              {"type": "gangkouwan_pipeline", "flow_cap": "50000 m3/d"})
+    one = run(
+        {"type": "pipe_break", "pipe": "GKW-RM05", "start": "1h"},
+        {"type": "gangkouwan_pipeline", "flow_cap": "50000 m3/d"},
+    )
     assert np.abs(flow(one, "GKW-RM05")[hour(one, 3)]).max() == 0
     loaded = resolve(scenario())
     from hydro.supply.inp import read_elements
+
     elements = read_elements(MODEL.read_text())
     pipes = segment(elements, elements.link_ids.index("GKW-RM05"))
     names = {elements.link_ids[i] for i in pipes}
@@ -161,23 +204,42 @@ def test_pipe_break_isolates_its_segment(base):
 
 
 def test_all_sources_out_is_a_result_not_a_crash():
-    out = run(*({"type": "source_outage", "source": s, "scope": "plant"}
-                for s in ("shuiyang", "qingyi", "gangkouwan")), duration="6h")
+    out = run(
+        *(
+            {"type": "source_outage", "source": s, "scope": "plant"}
+            for s in ("shuiyang", "qingyi", "gangkouwan")
+        ),
+        duration="6h",
+    )
     assert float(out["unserved_fraction"].sel(zone="city").values[0]) > 0.5
     assert np.abs(out["plant_output"].values).max() < 1e-5  # closed links leak ~1e-7 in EPANET
 
 
-@pytest.mark.parametrize("op, words", [
-    ({"type": "source_outage", "source": "shuiyan"}, "unknown source 'shuiyan': did you mean 'shuiyang'"),
-    ({"type": "source_outage", "source": "shuiyang", "start": "20h"}, "after the simulation ends"),
-    ({"type": "source_outage", "source": "shuiyang", "start": "6h", "end": "4h"}, "before it starts"),
-    ({"type": "pump_outage", "pumps": ["SY-HP9"]}, "unknown pump 'SY-HP9'"),
-    ({"type": "booster_outage", "station": "BS99"}, "unknown booster station 'BS99'"),
-    ({"type": "interconnection", "name": "main_east2", "open": True},
-     "unknown interconnection 'main_east2': did you mean 'main_east'"),
-    ({"type": "pipe_break", "pipe": "SY-HP1"}, "not a pipe"),
-    ({"type": "demand_growth", "year": 2050}, "no demand growth known for 2050"),
-])
+@pytest.mark.parametrize(
+    "op, words",
+    [
+        (
+            {"type": "source_outage", "source": "shuiyan"},
+            "unknown source 'shuiyan': did you mean 'shuiyang'",
+        ),
+        (
+            {"type": "source_outage", "source": "shuiyang", "start": "20h"},
+            "after the simulation ends",
+        ),
+        (
+            {"type": "source_outage", "source": "shuiyang", "start": "6h", "end": "4h"},
+            "before it starts",
+        ),
+        ({"type": "pump_outage", "pumps": ["SY-HP9"]}, "unknown pump 'SY-HP9'"),
+        ({"type": "booster_outage", "station": "BS99"}, "unknown booster station 'BS99'"),
+        (
+            {"type": "interconnection", "name": "main_east2", "open": True},
+            "unknown interconnection 'main_east2': did you mean 'main_east'",
+        ),
+        ({"type": "pipe_break", "pipe": "SY-HP1"}, "not a pipe"),
+        ({"type": "demand_growth", "year": 2050}, "no demand growth known for 2050"),
+    ],
+)
 def test_bad_operations_are_refused_with_names(op, words):
     with pytest.raises(ScenarioError) as err:
         build_edits(resolve(scenario(op)))
@@ -187,8 +249,9 @@ def test_bad_operations_are_refused_with_names(op, words):
 
 def test_bad_scenario_file(tmp_path: Path):
     path = tmp_path / "s.toml"
-    path.write_text(f'network = "{MODEL}"\n[[operations]]\ntype = "demand_growth"\nfactor = 1.2\n'
-                    'year = 2030\n')
+    path.write_text(
+        f'network = "{MODEL}"\n[[operations]]\ntype = "demand_growth"\nfactor = 1.2\nyear = 2030\n'
+    )
     with pytest.raises(ScenarioError, match=r"s.toml: operations\[0\]: .*either factor"):
         load_scenario(path)
     path.write_text('network = "nowhere.inp"\n')
@@ -215,8 +278,12 @@ def test_bundled_scenarios_run(path: Path):
     """Every bundled scenario runs (cut to 48 h, the end of the longest window; shares apart)."""
     loaded = load_scenario(path)
     s = loaded.scenario
-    s = s.model_copy(update={"time": s.time.model_copy(update={"duration": 48 * 3600}),
-                             "answers": s.answers.model_copy(update={"shares": False})})
+    s = s.model_copy(
+        update={
+            "time": s.time.model_copy(update={"duration": 48 * 3600}),
+            "answers": s.answers.model_copy(update={"shares": False}),
+        }
+    )
     ds = run_scenario(resolve(s, loaded.file))
     assert ds.sizes["time"] == 49
     city = ds["pressure_compliance"].sel(zone="city").values[0]
@@ -228,14 +295,26 @@ def test_extra_trials_let_a_severe_shortage_balance():
     """Shuiyang lost with a DN800 Gangkouwan main: pumps flip status from trial to trial and
     EPANET leaves steps unbalanced with the model's 10 extra trials; 100 with statuses held
     balance them (and EPANET says the solution may be unstable)."""
-    ops = [{"type": "source_outage", "source": "shuiyang"},
-           {"type": "gangkouwan_pipeline", "flow_cap": "none", "diameter": "800 mm"}]
+    ops = [
+        {"type": "source_outage", "source": "shuiyang"},
+        {"type": "gangkouwan_pipeline", "flow_cap": "none", "diameter": "800 mm"},
+    ]
 
     def case(**hydraulics):
-        return run_scenario(resolve(SupplyScenario.model_validate({
-            "name": "short", "network": str(MODEL), "time": {"duration": "16h"},
-            "hydraulics": {"demand_model": "pda", **hydraulics},
-            "answers": {"shares": False}, "operations": ops})))
+        return run_scenario(
+            resolve(
+                SupplyScenario.model_validate(
+                    {
+                        "name": "short",
+                        "network": str(MODEL),
+                        "time": {"duration": "16h"},
+                        "hydraulics": {"demand_model": "pda", **hydraulics},
+                        "answers": {"shares": False},
+                        "operations": ops,
+                    }
+                )
+            )
+        )
 
     as_modelled, held = case(), case(extra_trials=100)
     assert not as_modelled.attrs["converged"]

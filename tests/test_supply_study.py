@@ -22,15 +22,18 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("study") / "base.toml"
-    path.write_text(f'# Question: test base\nnetwork = "{MODEL}"\n[time]\nduration = "30h"\n'
-                    '[answers]\nshares = false\n')
+    path.write_text(
+        f'# Question: test base\nnetwork = "{MODEL}"\n[time]\nduration = "30h"\n'
+        "[answers]\nshares = false\n"
+    )
     return path
 
 
 @pytest.fixture(scope="module")
 def study(base):
-    return capacity_study(base, diameters=[0.5, 1.2], outages=[[], ["shuiyang"]], workers=1,
-                          window=6 * 3600)
+    return capacity_study(
+        base, diameters=[0.5, 1.2], outages=[[], ["shuiyang"]], workers=1, window=6 * 3600
+    )
 
 
 def test_bigger_main_delivers_more_and_helps_without_shuiyang(study, tmp_path: Path):
@@ -40,10 +43,12 @@ def test_bigger_main_delivers_more_and_helps_without_shuiyang(study, tmp_path: P
     # whole city takes (148,400 m3/d on day 2, leakage included).
     assert float(flow.max()) * 86400 < 148_400
     compliance = study["study_compliance"].sel(level=study["level"].values[0])
-    assert float(compliance.sel(outage="shuiyang", size=1.2)) > \
-        float(compliance.sel(outage="shuiyang", size=0.5))
-    assert float(compliance.sel(outage="none", size=1.2)) > \
-        float(compliance.sel(outage="shuiyang", size=1.2))
+    assert float(compliance.sel(outage="shuiyang", size=1.2)) > float(
+        compliance.sel(outage="shuiyang", size=0.5)
+    )
+    assert float(compliance.sel(outage="none", size=1.2)) > float(
+        compliance.sel(outage="shuiyang", size=1.2)
+    )
     rows = study_table(study)
     assert len(rows) == 4 and rows[0]["diameter"] == "DN500"
     plot_study(study, tmp_path / "study.png")
@@ -60,8 +65,10 @@ def test_study_refuses_unknown_sources_and_two_sweeps(base):
 def test_supply_run_and_compare_commands(tmp_path: Path, base):
     out_a, out_b = tmp_path / "a.nc", tmp_path / "b.nc"
     lost = tmp_path / "lost.toml"
-    lost.write_text(f'include = "{base}"\n[time]\nduration = "12h"\n[[operations]]\n'
-                    'type = "source_outage"\nsource = "qingyi"\nscope = "plant"\n')
+    lost.write_text(
+        f'include = "{base}"\n[time]\nduration = "12h"\n[[operations]]\n'
+        'type = "source_outage"\nsource = "qingyi"\nscope = "plant"\n'
+    )
     short = tmp_path / "short.toml"
     short.write_text(f'include = "{base}"\n[time]\nduration = "12h"\n')
     result = runner.invoke(app, ["supply", "run", str(short), "-o", str(out_a)])
@@ -70,8 +77,9 @@ def test_supply_run_and_compare_commands(tmp_path: Path, base):
     result = runner.invoke(app, ["supply", "run", str(lost), "-o", str(out_b)])
     assert result.exit_code == 0, result.output
     a, b = read_netcdf(out_a), read_netcdf(out_b)
-    assert float(b["unserved_fraction"].sel(zone="devzone").values[0]) > \
-        float(a["unserved_fraction"].sel(zone="devzone").values[0])
+    assert float(b["unserved_fraction"].sel(zone="devzone").values[0]) > float(
+        a["unserved_fraction"].sel(zone="devzone").values[0]
+    )
     result = runner.invoke(app, ["compare", str(out_a), str(out_b)])
     assert result.exit_code == 0, result.output
     assert "pressure_compliance" in result.output and "unserved_volume" in result.output
@@ -93,8 +101,12 @@ def test_compare_refuses_unrelated_files(tmp_path: Path):
     example = REPO / "networks/examples/two_loops.inp"
     renamed = tmp_path / "renamed.inp"
     text = example.read_text()
-    for old, new in ((r"\bJ(\d)", r"K\1"), (r"\bR1\b", "S1"), (r"\bT1\b", "U1"),
-                     (r"\bP(\d)\b", r"Q\1")):
+    for old, new in (
+        (r"\bJ(\d)", r"K\1"),
+        (r"\bR1\b", "S1"),
+        (r"\bT1\b", "U1"),
+        (r"\bP(\d)\b", r"Q\1"),
+    ):
         text = re.sub(old, new, text)
     renamed.write_text(text)
     runner.invoke(app, ["run", str(example), "-o", str(a)])

@@ -187,13 +187,16 @@ def write(tmp_path: Path, text: str, name: str = "net.inp") -> Path:
 def duration(seconds: int):
     def edit(project) -> None:
         project.set_time(TimeParameter.DURATION, seconds)
+
     return edit
 
 
 def epanet_trace(model, node: str, edits=()) -> np.ndarray:
     """EPANET's own TRACE run of one node: (time, node) fraction in [0, 1]."""
+
     def trace(project) -> None:
         project.set_quality(QualityType.TRACE, trace_node=node)
+
     return run(model, edits=[*edits, trace]).trace_fraction.values[0]
 
 
@@ -284,21 +287,28 @@ def test_a_closed_source_has_no_share(tmp_path):
 CORPUS_CASES = [  # model, duration (s), sources (None: the reservoirs)
     ("BWSN_Network_2.inp", 12 * 3600, ["RESERVOIR-12523", "RESERVOIR-12524", "TANK-12525"]),
     ("MICROPOLIS_v1.inp", 24 * 3600, None),  # pumps under rules: trickles through them count
-    ("L-TOWN.inp", 6 * 3600, None),          # 5-minute hydraulic steps
-    ("Richmond_standard.inp", 3600, None),   # EPANET 2.3 halts it at 1:43
+    ("L-TOWN.inp", 6 * 3600, None),  # 5-minute hydraulic steps
+    ("Richmond_standard.inp", 3600, None),  # EPANET 2.3 halts it at 1:43
 ]
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize(("name", "seconds", "sources"), CORPUS_CASES,
-                         ids=[case[0].removesuffix(".inp") for case in CORPUS_CASES])
+@pytest.mark.parametrize(
+    ("name", "seconds", "sources"),
+    CORPUS_CASES,
+    ids=[case[0].removesuffix(".inp") for case in CORPUS_CASES],
+)
 def test_corpus_models_like_epanet(corpus_file, name, seconds, sources):
     model = corpus_file("epanet", name)
     edits = [duration(seconds)]
     ds = source_shares(model, sources, edits=edits, hydraulics=False)
     assert_partition(ds)
-    assert_like_epanet(ds, model, edits, sources=[s for s in ds.source.values[:-2]
-                                                   if ds.source_kind.sel(source=s) != "tank"])
+    assert_like_epanet(
+        ds,
+        model,
+        edits,
+        sources=[s for s in ds.source.values[:-2] if ds.source_kind.sel(source=s) != "tank"],
+    )
 
 
 @pytest.mark.corpus
@@ -396,17 +406,21 @@ def test_progress_reaches_one(tmp_path):
 
 
 def test_a_coarser_quality_step_is_allowed_and_recorded(tmp_path):
-    ds = source_shares(write(tmp_path, THREE), edits=[duration(3 * 3600)], quality_step=900,
-                       hydraulics=False)
+    ds = source_shares(
+        write(tmp_path, THREE), edits=[duration(3 * 3600)], quality_step=900, hydraulics=False
+    )
     assert ds.attrs["source_share_quality_step_s"] == 900
     assert_partition(ds)
 
 
-@pytest.mark.parametrize(("sources", "expected"), [
-    (["R11"], "source 'R11' is not a node of the model; did you mean 'R1'"),
-    (["R1", "R1"], "named twice"),
-    ([], "'sources' is empty"),
-])
+@pytest.mark.parametrize(
+    ("sources", "expected"),
+    [
+        (["R11"], "source 'R11' is not a node of the model; did you mean 'R1'"),
+        (["R1", "R1"], "named twice"),
+        ([], "'sources' is empty"),
+    ],
+)
 def test_bad_sources_are_scenario_errors(tmp_path, sources, expected):
     with pytest.raises(ScenarioError, match=expected):
         source_shares(write(tmp_path, THREE), sources)
@@ -434,8 +448,9 @@ def test_a_model_without_reservoirs_needs_named_sources(tmp_path):
 
 
 def test_a_swmm_model_is_an_input_error(tmp_path):
-    model = write(tmp_path, "[TITLE]\nx\n[OPTIONS]\nFLOW_UNITS CMS\n[SUBCATCHMENTS]\n[END]\n",
-                  "drain.inp")
+    model = write(
+        tmp_path, "[TITLE]\nx\n[OPTIONS]\nFLOW_UNITS CMS\n[SUBCATCHMENTS]\n[END]\n", "drain.inp"
+    )
     with pytest.raises(InputError, match="SWMM"):
         source_shares(model)
 
@@ -457,48 +472,113 @@ def random_runs(draw):
     """A small network with random flows, demands and tank states (not a hydraulic solution:
     the kernel and its twin must agree on any input)."""
     n_nodes = draw(st.integers(3, 9))
-    kinds = np.array(draw(st.lists(st.sampled_from([JUNCTION, JUNCTION, RESERVOIR, TANK]),
-                                   min_size=n_nodes, max_size=n_nodes)), np.int8)
-    pairs = draw(st.lists(st.tuples(st.integers(0, n_nodes - 1), st.integers(0, n_nodes - 1))
-                          .filter(lambda p: p[0] != p[1]), min_size=2, max_size=14))
+    kinds = np.array(
+        draw(
+            st.lists(
+                st.sampled_from([JUNCTION, JUNCTION, RESERVOIR, TANK]),
+                min_size=n_nodes,
+                max_size=n_nodes,
+            )
+        ),
+        np.int8,
+    )
+    pairs = draw(
+        st.lists(
+            st.tuples(st.integers(0, n_nodes - 1), st.integers(0, n_nodes - 1)).filter(
+                lambda p: p[0] != p[1]
+            ),
+            min_size=2,
+            max_size=14,
+        )
+    )
     start, end = (np.array(x, np.int64) for x in zip(*pairs, strict=True))
     n_links = len(start)
-    volume = np.array(draw(st.lists(st.sampled_from([0.0, 0.5, 3.0, 20.0]), min_size=n_links,
-                                    max_size=n_links)))
+    volume = np.array(
+        draw(st.lists(st.sampled_from([0.0, 0.5, 3.0, 20.0]), min_size=n_links, max_size=n_links))
+    )
     tanks = np.flatnonzero(kinds == TANK)
-    models = draw(st.lists(st.sampled_from([MIXED, TWO_COMPARTMENT, FIFO, LIFO]),
-                           min_size=len(tanks), max_size=len(tanks)))
+    models = draw(
+        st.lists(
+            st.sampled_from([MIXED, TWO_COMPARTMENT, FIFO, LIFO]),
+            min_size=len(tanks),
+            max_size=len(tanks),
+        )
+    )
     n_steps = draw(st.integers(1, 5))
     step = draw(st.lists(st.integers(60, 3600), min_size=n_steps, max_size=n_steps))
     times = np.concatenate([[0], np.cumsum(step)])
     rate = st.sampled_from([0.0, 1e-9, 0.002, -0.002, 0.01, -0.01, 0.05, -0.05])
-    flows = np.array(draw(st.lists(st.lists(rate, min_size=n_links, max_size=n_links),
-                                   min_size=n_steps + 1, max_size=n_steps + 1)))
-    keep = np.array(draw(st.lists(st.lists(st.sampled_from([1.0, 1.0, 1.0, 0.0]),
-                                           min_size=n_links, max_size=n_links),
-                                  min_size=n_steps + 1, max_size=n_steps + 1)))
-    demands = np.array(draw(st.lists(st.lists(st.sampled_from([0.0, 0.003, -0.003]),
-                                              min_size=n_nodes, max_size=n_nodes),
-                                     min_size=n_steps + 1, max_size=n_steps + 1)))
-    full = np.array(draw(st.lists(st.lists(st.booleans(), min_size=len(tanks),
-                                           max_size=len(tanks)),
-                                  min_size=n_steps + 1, max_size=n_steps + 1)), bool)
-    network = Network(start, end, volume, kinds, tanks.astype(np.int64),
-                      tank_volume=np.full(len(tanks), 40.0),
-                      tank_model=np.array(models, np.int8),
-                      tank_mix_volume=np.full(len(tanks), 15.0),
-                      tank_max_volume=np.full(len(tanks), 60.0))
-    sources = np.flatnonzero(kinds != JUNCTION)[:draw(st.integers(0, 3))]
+    flows = np.array(
+        draw(
+            st.lists(
+                st.lists(rate, min_size=n_links, max_size=n_links),
+                min_size=n_steps + 1,
+                max_size=n_steps + 1,
+            )
+        )
+    )
+    keep = np.array(
+        draw(
+            st.lists(
+                st.lists(st.sampled_from([1.0, 1.0, 1.0, 0.0]), min_size=n_links, max_size=n_links),
+                min_size=n_steps + 1,
+                max_size=n_steps + 1,
+            )
+        )
+    )
+    demands = np.array(
+        draw(
+            st.lists(
+                st.lists(st.sampled_from([0.0, 0.003, -0.003]), min_size=n_nodes, max_size=n_nodes),
+                min_size=n_steps + 1,
+                max_size=n_steps + 1,
+            )
+        )
+    )
+    full = np.array(
+        draw(
+            st.lists(
+                st.lists(st.booleans(), min_size=len(tanks), max_size=len(tanks)),
+                min_size=n_steps + 1,
+                max_size=n_steps + 1,
+            )
+        ),
+        bool,
+    )
+    network = Network(
+        start,
+        end,
+        volume,
+        kinds,
+        tanks.astype(np.int64),
+        tank_volume=np.full(len(tanks), 40.0),
+        tank_model=np.array(models, np.int8),
+        tank_mix_volume=np.full(len(tanks), 15.0),
+        tank_max_volume=np.full(len(tanks), 60.0),
+    )
+    sources = np.flatnonzero(kinds != JUNCTION)[: draw(st.integers(0, 3))]
     source_of_node = np.full(n_nodes, -1, np.int64)
     source_of_node[sources] = np.arange(len(sources))
     k = len(sources)
     rows = np.arange(n_steps + 1)
-    kwargs = dict(source_of_node=source_of_node, initial=k, other=k + 1, n_components=k + 2,
-                  quality_step=draw(st.sampled_from([60, 300, 900])),
-                  tolerance=draw(st.sampled_from([1e-4, 1e-2])), report_rows=rows,
-                  n_reports=n_steps + 1)
-    return (network, times, flows, demands, full.reshape(n_steps + 1, len(tanks)),
-            flows * keep), kwargs
+    kwargs = dict(
+        source_of_node=source_of_node,
+        initial=k,
+        other=k + 1,
+        n_components=k + 2,
+        quality_step=draw(st.sampled_from([60, 300, 900])),
+        tolerance=draw(st.sampled_from([1e-4, 1e-2])),
+        report_rows=rows,
+        n_reports=n_steps + 1,
+    )
+    return (
+        network,
+        times,
+        flows,
+        demands,
+        full.reshape(n_steps + 1, len(tanks)),
+        flows * keep,
+    ), kwargs
 
 
 @given(random_runs())
@@ -511,11 +591,27 @@ def test_kernel_matches_its_twin(case):
 
 
 def test_transport_checks_its_arrays():
-    network = Network(np.array([0]), np.array([1]), np.array([1.0]), np.array([1, 0], np.int8),
-                      np.empty(0, np.int64), np.empty(0), np.empty(0, np.int8), np.empty(0),
-                      np.empty(0))
-    good = dict(source_of_node=np.array([0, -1]), initial=1, other=2, n_components=3,
-                quality_step=60, tolerance=1e-4, report_rows=np.array([0, 1]), n_reports=2)
+    network = Network(
+        np.array([0]),
+        np.array([1]),
+        np.array([1.0]),
+        np.array([1, 0], np.int8),
+        np.empty(0, np.int64),
+        np.empty(0),
+        np.empty(0, np.int8),
+        np.empty(0),
+        np.empty(0),
+    )
+    good = dict(
+        source_of_node=np.array([0, -1]),
+        initial=1,
+        other=2,
+        n_components=3,
+        quality_step=60,
+        tolerance=1e-4,
+        report_rows=np.array([0, 1]),
+        n_reports=2,
+    )
     times, flows, demands = np.array([0, 600]), np.full((2, 1), 0.01), np.zeros((2, 2))
     out = transport(network, times, flows, demands, **good)
     assert out[-1, 1, 0] == pytest.approx(1.0)  # the source's water reached the junction
@@ -538,13 +634,15 @@ def test_shares_run_carries_the_same_age_and_leakage_as_run():
     plain = run(model, edits=day)
     traced = source_shares(model, ["SY-RIVER", "QY-RIVER"], edits=day)
     for name in ("water_age", "leakage", "pressure_head", "flow"):
-        np.testing.assert_allclose(traced[name].values, plain[name].values, rtol=1e-5, atol=1e-5,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            traced[name].values, plain[name].values, rtol=1e-5, atol=1e-5, err_msg=name
+        )
 
 
 def _chains(seg, ring):
     """Every chain's segments, oldest first, as rows of the arena."""
     from hydro.kernels.transport.kernel import _row
+
     return [np.array([seg[_row(ring, k, i)] for i in range(ring[k, 3])]) for k in range(len(ring))]
 
 

@@ -22,8 +22,8 @@ from hydro.synth.drainage import bundled_rainfall, generate_drainage, plan, writ
 from hydro.synth.drainage.inp import GAUGE, assets_text, inp_text
 
 BUNDLED = Path(__file__).resolve().parents[1] / "networks" / "xuancheng" / "drainage.inp"
-WATERLOGGED = 0.15          # m of water in a lane (GB 50014)
-WATERLOGGED_FOR = 1800.0    # s (A: ponding longer than 30 minutes counts)
+WATERLOGGED = 0.15  # m of water in a lane (GB 50014)
+WATERLOGGED_FOR = 1800.0  # s (A: ponding longer than 30 minutes counts)
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_waterlogging_points_are_dips_with_ponding(model):
     rim = j["invert"] + j["max_depth"]
     for node, kind in points.items():
         assert j.loc[node, "tag"] == kind
-        assert rim[node] < j.loc[node, "ground"] - 0.5      # a dip in the street
+        assert rim[node] < j.loc[node, "ground"] - 0.5  # a dip in the street
         assert j.loc[node, "ponded_area"] > 0
     manholes = j[j["tag"] == "manhole"]
     ground = city.ground_elevation(manholes["x"], manholes["y"])
@@ -127,8 +127,11 @@ def test_every_manhole_drains_to_an_outfall_or_a_wet_well(model):
 
 def test_sewers_fall_downstream_and_stay_underground(model):
     j = model.junctions.set_index("name")
-    nodes = {**j["invert"].to_dict(), **model.storage.set_index("name")["invert"].to_dict(),
-             **model.outfalls.set_index("name")["invert"].to_dict()}
+    nodes = {
+        **j["invert"].to_dict(),
+        **model.storage.set_index("name")["invert"].to_dict(),
+        **model.outfalls.set_index("name")["invert"].to_dict(),
+    }
     tops = (j["invert"] + j["max_depth"]).to_dict()
     for c in model.conduits.itertuples():
         start = nodes[c.from_node] + c.in_offset
@@ -142,9 +145,11 @@ def test_sewers_fall_downstream_and_stay_underground(model):
 
 def test_sewers_carry_their_design_flow(model):
     """Manning's full-flow capacity at the laid slope covers the rational-method design flow."""
-    nodes = {**model.junctions.set_index("name")["invert"].to_dict(),
-             **model.storage.set_index("name")["invert"].to_dict(),
-             **model.outfalls.set_index("name")["invert"].to_dict()}
+    nodes = {
+        **model.junctions.set_index("name")["invert"].to_dict(),
+        **model.storage.set_index("name")["invert"].to_dict(),
+        **model.outfalls.set_index("name")["invert"].to_dict(),
+    }
     checked = 0
     for c in model.conduits.itertuples():
         if c.tag == "discharge":
@@ -178,10 +183,12 @@ def test_same_seed_same_bytes_other_seed_other_model(small):
 
 
 def test_bundled_files_are_the_generator_output(model):
-    assert BUNDLED.read_text(encoding="utf-8") == inp_text(model), \
+    assert BUNDLED.read_text(encoding="utf-8") == inp_text(model), (
         "regenerate networks/xuancheng/drainage.inp with hydro.synth.drainage.write_drainage"
-    assert sidecar_path(BUNDLED).read_text(encoding="utf-8") == \
-        assets_text(model, inp_name=BUNDLED.name)
+    )
+    assert sidecar_path(BUNDLED).read_text(encoding="utf-8") == assets_text(
+        model, inp_name=BUNDLED.name
+    )
 
 
 @pytest.mark.parametrize("count", [plan.MIN_SUBCATCHMENTS, 333, 777])
@@ -227,8 +234,9 @@ def test_write_drainage_writes_the_inp_and_its_sidecar(tmp_path):
     assets = load_drainage_assets(out)
     assert not assets.inferred
     assert [s.name for s in assets.pump_stations] == [s["name"] for s in m.stations]
-    assert sorted(p.node for p in assets.waterlogging_points) == \
-        sorted(p["node"] for p in m.waterlogging_points)
+    assert sorted(p.node for p in assets.waterlogging_points) == sorted(
+        p["node"] for p in m.waterlogging_points
+    )
     assert len(list(tmp_path.iterdir())) == 2
 
 
@@ -249,11 +257,13 @@ def test_bundled_model_holds_the_default_storm_and_its_recession(model):
     series = inp.rows("RAINGAGES")[0][5]
     rows = [t for t in inp.rows("TIMESERIES") if t[0] == series]
     assert {t[1] for t in inp.rows("SUBCATCHMENTS")} == {GAUGE}
-    np.testing.assert_allclose([float(t[3]) for t in rows[:-1]], model.storm.to_mm_per_hour(),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        [float(t[3]) for t in rows[:-1]], model.storm.to_mm_per_hour(), rtol=1e-5
+    )
     assert inp.start_datetime == inp.report_start_datetime == plan.START
-    assert inp.end_datetime - plan.START == \
-        dt.timedelta(seconds=model.storm.duration + plan.RECESSION)
+    assert inp.end_datetime - plan.START == dt.timedelta(
+        seconds=model.storm.duration + plan.RECESSION
+    )
 
 
 def test_a_design_storm_replaces_the_gauge_series_and_the_run_length():
@@ -263,12 +273,12 @@ def test_a_design_storm_replaces_the_gauge_series_and_the_run_length():
     gauge = edited.rows("RAINGAGES")[0]
     assert gauge[1:3] == ["INTENSITY", "0:10:00"]
     rows = [t for t in edited.rows("TIMESERIES") if t[0] == gauge[5]]
-    assert len(rows) == storm.intensity.size + 1            # applying twice does not pile up
+    assert len(rows) == storm.intensity.size + 1  # applying twice does not pile up
     values = np.array([float(t[3]) for t in rows[:-1]])
     np.testing.assert_allclose(values, storm.to_mm_per_hour(), rtol=1e-5)
     assert rows[-1][2:] == ["03:00:00", "0"]
     assert edited.end_datetime - edited.start_datetime == dt.timedelta(seconds=3 * 3600 + 1800)
-    assert inp.rows("TIMESERIES") != edited.rows("TIMESERIES")   # the original is untouched
+    assert inp.rows("TIMESERIES") != edited.rows("TIMESERIES")  # the original is untouched
 
 
 def test_a_design_storm_names_its_gauge_and_speaks_the_model_units():
@@ -276,8 +286,10 @@ def test_a_design_storm_names_its_gauge_and_speaks_the_model_units():
     inp = read_inp(BUNDLED)
     with pytest.raises(ScenarioError, match="did you mean 'RG_CITY'"):
         apply_rainfall(inp, storm, gauge="RG_CITI")
-    us = SwmmInput.from_text("[OPTIONS]\nFLOW_UNITS CFS\n[RAINGAGES]\nG INTENSITY 0:05 1.0 "
-                             "TIMESERIES S\n[JUNCTIONS]\nJ 0 1\n[OUTFALLS]\nO 0 FREE\n")
+    us = SwmmInput.from_text(
+        "[OPTIONS]\nFLOW_UNITS CFS\n[RAINGAGES]\nG INTENSITY 0:05 1.0 "
+        "TIMESERIES S\n[JUNCTIONS]\nJ 0 1\n[OUTFALLS]\nO 0 FREE\n"
+    )
     edited = apply_rainfall(us, storm)
     first = next(t for t in edited.rows("TIMESERIES") if t[0] == edited.rows("RAINGAGES")[0][5])
     assert float(first[3]) == pytest.approx(storm.to_mm_per_hour()[0] / 25.4, rel=1e-5)  # in/h

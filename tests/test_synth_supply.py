@@ -36,8 +36,11 @@ DAY2 = slice(24, 48)  # the second simulated day: tanks and controls have settle
 def _is_generated(inp: Path) -> bool:
     """Whether ``inp`` is still this generator's model (a user may have put the real one there)."""
     toml = sidecar_paths(inp)["assets"]
-    return toml.is_file() and tomllib.loads(toml.read_text("utf-8")).get("model", {}).get(
-        "generator") == "hydro.synth.supply"
+    return (
+        toml.is_file()
+        and tomllib.loads(toml.read_text("utf-8")).get("model", {}).get("generator")
+        == "hydro.synth.supply"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +67,9 @@ def wn(model):
 
 
 def _demand_nodes(ds, assets) -> np.ndarray:
-    return np.array([n in assets.nodes and assets.nodes[n].land_use is not None
-                     for n in ds.node.values])
+    return np.array(
+        [n in assets.nodes and assets.nodes[n].land_use is not None for n in ds.node.values]
+    )
 
 
 def _peak(ds, assets) -> int:
@@ -76,16 +80,20 @@ def _peak(ds, assets) -> int:
 
 def _supply(ds, assets) -> dict[str, np.ndarray]:
     """Treated water each source sends into the network (m3/s over time): high-lift pump flows."""
-    return {s.name: ds.flow.sel(link=list(s.high_lift_pumps)).values[0].sum(axis=1)
-            for s in assets.sources}
+    return {
+        s.name: ds.flow.sel(link=list(s.high_lift_pumps)).values[0].sum(axis=1)
+        for s in assets.sources
+    }
 
 
 # ------------------------------------------------------------------------------------------------
 # Reproducibility and form
 
 
-@pytest.mark.skipif(not _is_generated(BUNDLED), reason="networks/xuancheng/supply.inp is not "
-                    "the generated model (replaced by a real one?)")
+@pytest.mark.skipif(
+    not _is_generated(BUNDLED),
+    reason="networks/xuancheng/supply.inp is not the generated model (replaced by a real one?)",
+)
 def test_bundled_files_are_what_the_generator_gives(model):
     for kind, path in {"inp": BUNDLED, **sidecar_paths(BUNDLED)}.items():
         generated = model if kind == "inp" else sidecar_paths(model)[kind]
@@ -256,10 +264,16 @@ def test_a_small_model_runs_as_well(tmp_path):
 # Refusals
 
 
-@pytest.mark.parametrize("junctions, words", [
-    (0, "positive"), (-5, "positive"), (2.5, "whole number"), (True, "whole number"),
-    (minimum_junctions() - 1, "too few"),
-])
+@pytest.mark.parametrize(
+    "junctions, words",
+    [
+        (0, "positive"),
+        (-5, "positive"),
+        (2.5, "whole number"),
+        (True, "whole number"),
+        (minimum_junctions() - 1, "too few"),
+    ],
+)
 def test_refuses_impossible_junction_counts(junctions, words):
     with pytest.raises(ScenarioError, match=words):
         generate_supply(junctions=junctions)

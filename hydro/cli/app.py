@@ -22,8 +22,12 @@ from hydro.cli.common import (
     user_errors,
 )
 
-app = typer.Typer(help="hydro: hydraulic scenarios for water supply (EPANET) and drainage (SWMM).",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="hydro: hydraulic scenarios for water supply (EPANET) and drainage (SWMM).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 
 @app.callback()
@@ -32,10 +36,13 @@ def _group() -> None:
 
 
 @app.command()
-def run(model: Annotated[Path, typer.Argument(help="An EPANET or SWMM .inp file.")],
-        output: OutputOption = None,
-        scenario: Annotated[str, typer.Option(help="Name of this run in the scenario dimension.")]
-        = "base"):
+def run(
+    model: Annotated[Path, typer.Argument(help="An EPANET or SWMM .inp file.")],
+    output: OutputOption = None,
+    scenario: Annotated[
+        str, typer.Option(help="Name of this run in the scenario dimension.")
+    ] = "base",
+):
     """Run any EPANET or SWMM model and write its results as netCDF."""
     from hydro.api import run as run_model
     from hydro.report.summary import run_summary, warnings_of
@@ -50,9 +57,11 @@ def run(model: Annotated[Path, typer.Argument(help="An EPANET or SWMM .inp file.
 
 
 @app.command("compare")
-def compare_command(a: Annotated[Path, typer.Argument(help="The reference result (.nc).")],
-                    b: Annotated[Path, typer.Argument(help="The result to compare (.nc).")],
-                    limit: Annotated[int, typer.Option(help="Rows to show at most.")] = 40):
+def compare_command(
+    a: Annotated[Path, typer.Argument(help="The reference result (.nc).")],
+    b: Annotated[Path, typer.Argument(help="The result to compare (.nc).")],
+    limit: Annotated[int, typer.Option(help="Rows to show at most.")] = 40,
+):
     """What changed between two results: per variable, the means, the change and where."""
     from rich.table import Table
 
@@ -72,12 +81,15 @@ def compare_command(a: Annotated[Path, typer.Argument(help="The reference result
 
 @app.command("ensemble")
 def ensemble_command(
-        study: Annotated[Path, typer.Argument(help="An ensemble .toml file listing scenarios.")],
-        output: Annotated[Path, typer.Option("-o", "--output",
-                                             help="Folder for the results.")] = Path("results"),
-        workers: Annotated[int | None, typer.Option(help="Parallel worker processes "
-                                                    "(default: the file's, else one per CPU).")]
-        = None):
+    study: Annotated[Path, typer.Argument(help="An ensemble .toml file listing scenarios.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the results.")] = Path(
+        "results"
+    ),
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Parallel worker processes (default: the file's, else one per CPU)."),
+    ] = None,
+):
     """Run many supply and drainage scenarios in parallel: full results per scenario, answers
     and scores together."""
     from hydro.cli.common import print_frame
@@ -89,18 +101,25 @@ def ensemble_command(
         plan = load_plan(study)
         total = len(plan.supply) + len(plan.drainage)
         with progress_bar(f"{total} scenarios") as update:
-            summaries = run_plan(plan, output, workers=workers,
-                                  progress=lambda done, n: update(done / n))
+            summaries = run_plan(
+                plan, output, workers=workers, progress=lambda done, n: update(done / n)
+            )
         if "supply" in summaries:
             print_frame("Water supply: answers by scenario", supply_table(summaries["supply"]))
         if "drainage" in summaries:
             for title, frame in display_tables(summaries["drainage"]).items():
                 print_frame(title, frame)
-        print_rows(f"{study.name} -> {output}", [
-            ("supply scenarios", f"{len(plan.supply)} (full results in {output / 'supply'})"),
-            ("drainage scenarios", f"{len(plan.drainage)} (full results in "
-                                   f"{output / 'drainage'})"),
-            ("summaries", "supply_answers.nc, drainage_scores.nc, drainage_tables/*.csv")])
+        print_rows(
+            f"{study.name} -> {output}",
+            [
+                ("supply scenarios", f"{len(plan.supply)} (full results in {output / 'supply'})"),
+                (
+                    "drainage scenarios",
+                    f"{len(plan.drainage)} (full results in {output / 'drainage'})",
+                ),
+                ("summaries", "supply_answers.nc, drainage_scores.nc, drainage_tables/*.csv"),
+            ],
+        )
 
 
 def _register_groups() -> None:

@@ -15,8 +15,12 @@ from rich.table import Table
 
 from hydro.errors import HydroError
 
-OutputOption = Annotated[Path | None, typer.Option(
-    "-o", "--output", help="netCDF file to write (default: <input>.nc in the working folder).")]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "-o", "--output", help="netCDF file to write (default: <input>.nc in the working folder)."
+    ),
+]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -28,8 +32,9 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except HydroError as err:
-        err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False,
-                          soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(err.exit_code) from None
     except KeyboardInterrupt:
         err_console.print("[bold red]interrupted[/]: nothing was written")
@@ -39,8 +44,14 @@ def user_errors() -> Iterator[None]:
 @contextlib.contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[float], None]]:
     """A progress bar fed with fractions of the work done; silent when not on a terminal."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=1.0)
         yield lambda fraction: bar.update(task, completed=min(max(fraction, 0.0), 1.0))
 
@@ -58,8 +69,10 @@ def print_warnings(lines: list[str], limit: int = 5) -> None:
     for line in lines[:limit]:
         err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
     if len(lines) > limit:
-        err_console.print(f"[yellow]warning:[/] ... {len(lines) - limit} more in the output attrs "
-                          "(engine_warnings)")
+        err_console.print(
+            f"[yellow]warning:[/] ... {len(lines) - limit} more in the output attrs "
+            "(engine_warnings)"
+        )
 
 
 def default_output(model: Path) -> Path:
@@ -74,8 +87,7 @@ def print_frame(title: str, frame) -> None:
         return
     table = Table(title=title, title_justify="left")
     for column in frame.columns:
-        table.add_column(str(column), justify="left" if frame[column].dtype == object
-                         else "right")
+        table.add_column(str(column), justify="left" if frame[column].dtype == object else "right")
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
     console.print(table)

@@ -21,9 +21,13 @@ from hydro.cli.common import (
     user_errors,
 )
 
-app = typer.Typer(help="Drainage (SWMM) scenarios: design storms, rain series, river stages, "
-                       "pump outages, blockages, sponge-city measures.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Drainage (SWMM) scenarios: design storms, rain series, river stages, "
+    "pump outages, blockages, sponge-city measures.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 ScenarioArgument = Annotated[Path, typer.Argument(help="A drainage scenario file (.toml).")]
 
@@ -52,16 +56,22 @@ def check(scenario: ScenarioArgument):
     with user_errors():
         loaded = load_scenario(scenario)
         inp = build_input(loaded)
-        rows = [("network", str(loaded.network)),
-                ("simulated", f"{inp.start_datetime:%Y-%m-%d %H:%M} to "
-                              f"{inp.end_datetime:%Y-%m-%d %H:%M}")]
+        rows = [
+            ("network", str(loaded.network)),
+            (
+                "simulated",
+                f"{inp.start_datetime:%Y-%m-%d %H:%M} to {inp.end_datetime:%Y-%m-%d %H:%M}",
+            ),
+        ]
         rows += [(f"operation {k}", op.describe()) for k, op in enumerate(loaded.operations)]
         print_rows(f"{scenario.name}: valid", rows)
 
 
 def _scenario_rows(ds) -> list[tuple[str, str]]:
-    rows = [("scenario", str(ds.attrs.get("scenario_name", ""))),
-            ("rainfall", str(ds.attrs.get("rainfall", "")))]
+    rows = [
+        ("scenario", str(ds.attrs.get("scenario_name", ""))),
+        ("rainfall", str(ds.attrs.get("rainfall", ""))),
+    ]
     depth = ds.attrs.get("rain_depth")
     if depth is not None:
         rows.append(("rain depth", f"{float(depth) * 1e3:.1f} mm"))

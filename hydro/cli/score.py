@@ -13,26 +13,41 @@ import typer
 
 from hydro.cli.common import OutputOption, print_frame, print_rows, user_errors
 
-app = typer.Typer(help="Score the results of `hydro run`.", add_completion=False,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Score the results of `hydro run`.", add_completion=False, pretty_exceptions_enable=False
+)
 
 
 @app.command()
-def score(results: Annotated[Path, typer.Argument(help="A netCDF file written by `hydro run`.")],
-          output: OutputOption = None,
-          csv: Annotated[Path | None, typer.Option(
-              "--csv", help="Also write every table as CSV into this folder.")] = None,
-          network: Annotated[Path | None, typer.Option(
-              help="The model's .inp, for its named assets (default: the one the run recorded; "
-                   "without it they are inferred from the results).")] = None,
-          rules: Annotated[Path | None, typer.Option(
-              help="A TOML file of thresholds (see hydro.scoring.rules).")] = None,
-          surface: Annotated[Path | None, typer.Option(
-              help="CSV of surface depth-volume tables (node,volume,depth) for nodes that do "
-                   "not pond.")] = None,
-          scenario: Annotated[str | None, typer.Option(
-              help="Scenario whose ranked tables are shown (default: the worst).")] = None,
-          top: Annotated[int, typer.Option(help="Rows of each ranked table.", min=1)] = 10):
+def score(
+    results: Annotated[Path, typer.Argument(help="A netCDF file written by `hydro run`.")],
+    output: OutputOption = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Also write every table as CSV into this folder.")
+    ] = None,
+    network: Annotated[
+        Path | None,
+        typer.Option(
+            help="The model's .inp, for its named assets (default: the one the run recorded; "
+            "without it they are inferred from the results)."
+        ),
+    ] = None,
+    rules: Annotated[
+        Path | None, typer.Option(help="A TOML file of thresholds (see hydro.scoring.rules).")
+    ] = None,
+    surface: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of surface depth-volume tables (node,volume,depth) for nodes that do "
+            "not pond."
+        ),
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="Scenario whose ranked tables are shown (default: the worst)."),
+    ] = None,
+    top: Annotated[int, typer.Option(help="Rows of each ranked table.", min=1)] = 10,
+):
     """Score waterlogging and pump stations (SWMM) or supply coverage (EPANET)."""
     from hydro.scoring import (
         ScoringRules,
@@ -49,9 +64,10 @@ def score(results: Annotated[Path, typer.Argument(help="A netCDF file written by
         out = output or Path.cwd() / f"{results.stem}_scores.nc"
         scores = score_file(results, network=network, rules=chosen, surface=tables)
         shown = display_tables(scores, scenario=scenario, top=top, rules=chosen)
-        write_scores(scores, output=out, csv=csv, rules=chosen)   # only once all is well
+        write_scores(scores, output=out, csv=csv, rules=chosen)  # only once all is well
         for title, frame in shown.items():
             print_frame(title, frame)
         written = [str(out)] + ([f"{csv}/*.csv"] if csv is not None else [])
-        print_rows(f"{results.name}: scores", [*summary_rows(scores),
-                                               ("written", ", ".join(written))])
+        print_rows(
+            f"{results.name}: scores", [*summary_rows(scores), ("written", ", ".join(written))]
+        )

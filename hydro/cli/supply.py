@@ -21,8 +21,10 @@ app = typer.Typer(help="Water-supply scenarios (EPANET).", no_args_is_help=True)
 
 
 @app.command("run")
-def run_command(scenario: Annotated[Path, typer.Argument(help="A supply scenario .toml file.")],
-                output: OutputOption = None):
+def run_command(
+    scenario: Annotated[Path, typer.Argument(help="A supply scenario .toml file.")],
+    output: OutputOption = None,
+):
     """Run a supply scenario: hydraulics, source shares and answers, written as netCDF."""
     from hydro.report.summary import supply_answer_rows, warnings_of
     from hydro.results import write_netcdf
@@ -41,22 +43,34 @@ def _floats(text: str | None, scale: float = 1.0) -> list[float]:
 
 
 @app.command()
-def study(scenario: Annotated[Path, typer.Argument(help="The base supply scenario .toml file.")],
-          diameters: Annotated[str | None, typer.Option(
-              help="Raw-main diameters to sweep, in mm, comma-separated (e.g. 800,1000,1200).")]
-          = None,
-          flow_caps: Annotated[str | None, typer.Option(
-              help="Flow caps to sweep instead, in m3/d, comma-separated.")] = None,
-          levels: Annotated[str | None, typer.Option(
-              help="Reservoir levels in m, comma-separated (default: the model's).")] = None,
-          out: Annotated[list[str] | None, typer.Option(
-              "--out", help="Sources out of service, '+'-joined; repeat for several cases "
-              "(e.g. --out none --out shuiyang --out shuiyang+qingyi).")] = None,
-          source: Annotated[str, typer.Option(help="The source whose pipeline is sized.")]
-          = "gangkouwan",
-          workers: Annotated[int | None, typer.Option(help="Parallel worker processes.")] = None,
-          output: OutputOption = None,
-          plot: Annotated[Path | None, typer.Option(help="PNG file for the study plot.")] = None):
+def study(
+    scenario: Annotated[Path, typer.Argument(help="The base supply scenario .toml file.")],
+    diameters: Annotated[
+        str | None,
+        typer.Option(
+            help="Raw-main diameters to sweep, in mm, comma-separated (e.g. 800,1000,1200)."
+        ),
+    ] = None,
+    flow_caps: Annotated[
+        str | None, typer.Option(help="Flow caps to sweep instead, in m3/d, comma-separated.")
+    ] = None,
+    levels: Annotated[
+        str | None,
+        typer.Option(help="Reservoir levels in m, comma-separated (default: the model's)."),
+    ] = None,
+    out: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--out",
+            help="Sources out of service, '+'-joined; repeat for several cases "
+            "(e.g. --out none --out shuiyang --out shuiyang+qingyi).",
+        ),
+    ] = None,
+    source: Annotated[str, typer.Option(help="The source whose pipeline is sized.")] = "gangkouwan",
+    workers: Annotated[int | None, typer.Option(help="Parallel worker processes.")] = None,
+    output: OutputOption = None,
+    plot: Annotated[Path | None, typer.Option(help="PNG file for the study plot.")] = None,
+):
     """Size a source's raw-water pipeline: deliverable flow and compliance per case."""
     from rich.table import Table
 
@@ -66,10 +80,16 @@ def study(scenario: Annotated[Path, typer.Argument(help="The base supply scenari
     outages = [[] if o in ("none", "") else o.split("+") for o in (out or ["none"])]
     with user_errors():
         with progress_bar("capacity study") as update:
-            result = capacity_study(scenario, source=source, diameters=_floats(diameters, 1e-3),
-                                    flow_caps=_floats(flow_caps, 1 / 86400),
-                                    levels=_floats(levels), outages=outages, workers=workers,
-                                    progress=lambda done, total: update(done / total))
+            result = capacity_study(
+                scenario,
+                source=source,
+                diameters=_floats(diameters, 1e-3),
+                flow_caps=_floats(flow_caps, 1 / 86400),
+                levels=_floats(levels),
+                outages=outages,
+                workers=workers,
+                progress=lambda done, total: update(done / total),
+            )
         path = write_netcdf(result, output or Path.cwd() / f"{scenario.stem}_study.nc")
         rows = study_table(result)
         table = Table(title=f"{source} pipeline study -> {path}")

@@ -9,18 +9,25 @@ import typer
 
 from hydro.cli.common import console, user_errors
 
-app = typer.Typer(help="Generate the bundled Xuancheng models (seeded, reproducible).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Generate the bundled Xuancheng models (seeded, reproducible).", no_args_is_help=True
+)
 
 Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives the same bytes.")]
-Out = Annotated[Path, typer.Option("-o", "--output", help="The .inp file to write; its sidecar "
-                                   "files are written beside it.")]
+Out = Annotated[
+    Path,
+    typer.Option(
+        "-o", "--output", help="The .inp file to write; its sidecar files are written beside it."
+    ),
+]
 
 
 @app.command()
-def supply(output: Out = Path("supply.inp"),
-           junctions: Annotated[int, typer.Option(help="Number of junctions.")] = 3000,
-           seed: Seed = 2024):
+def supply(
+    output: Out = Path("supply.inp"),
+    junctions: Annotated[int, typer.Option(help="Number of junctions.")] = 3000,
+    seed: Seed = 2024,
+):
     """The water-supply model: three sources, three zones, 21 booster stations."""
     from hydro.synth.supply import write_supply
 
@@ -30,10 +37,13 @@ def supply(output: Out = Path("supply.inp"),
 
 
 @app.command()
-def drainage(output: Out = Path("drainage.inp"),
-             subcatchments: Annotated[int | None, typer.Option(
-                 help="Number of subcatchments (default: the bundled model's).")] = None,
-             seed: Seed = 2024):
+def drainage(
+    output: Out = Path("drainage.inp"),
+    subcatchments: Annotated[
+        int | None, typer.Option(help="Number of subcatchments (default: the bundled model's).")
+    ] = None,
+    seed: Seed = 2024,
+):
     """The drainage model: catchments, rivers, polders, four pump stations, waterlogging points."""
     from hydro.synth.drainage import write_drainage
 

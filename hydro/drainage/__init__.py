@@ -5,5 +5,14 @@ from hydro.drainage.swmm.engine import run
 from hydro.drainage.swmm.output import SwmmOutput, read_out
 from hydro.drainage.swmm.report import SwmmReport, parse_report, read_report
 
-__all__ = ["SwmmInput", "SwmmOutput", "SwmmReport", "parse_report", "read_inp", "read_out",
-           "read_report", "run", "si_factors"]
+__all__ = [
+    "SwmmInput",
+    "SwmmOutput",
+    "SwmmReport",
+    "parse_report",
+    "read_inp",
+    "read_out",
+    "read_report",
+    "run",
+    "si_factors",
+]

@@ -35,7 +35,7 @@ from hydro.scenario.loader import describe
 
 SIDECAR_SUFFIX = "_assets.toml"
 SIDECAR_FORMAT = 1
-INFERRED_KIND = "junction"   # kind of an inferred waterlogging point
+INFERRED_KIND = "junction"  # kind of an inferred waterlogging point
 
 
 def sidecar_path(inp_path: str | Path) -> Path:
@@ -58,8 +58,8 @@ class PumpStation:
     name_zh: str = ""
     polder: str | None = None
     river: str | None = None
-    design_capacity: float | None = None     # m3/s
-    catchment_area: float | None = None      # m2
+    design_capacity: float | None = None  # m3/s
+    catchment_area: float | None = None  # m2
     discharge_chamber: str | None = None
     outfall: str | None = None
 
@@ -86,14 +86,14 @@ class River:
     name: str
     name_zh: str
     outfalls: tuple[str, ...]
-    normal_stage: float | None = None        # m
-    flood_stage: float | None = None         # m
+    normal_stage: float | None = None  # m
+    flood_stage: float | None = None  # m
 
 
 @dataclass(frozen=True)
 class WaterloggingPoint:
     node: str
-    kind: str          # e.g. 'underpass', 'old_street'; 'junction' when inferred
+    kind: str  # e.g. 'underpass', 'old_street'; 'junction' when inferred
     name: str
     name_zh: str = ""
 
@@ -102,7 +102,7 @@ class WaterloggingPoint:
 class LandUse:
     name: str
     name_zh: str = ""
-    imperviousness: float | None = None      # mean fraction
+    imperviousness: float | None = None  # mean fraction
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class Polder:
 
     name: str
     name_zh: str = ""
-    area: float | None = None                # m2, as declared
+    area: float | None = None  # m2, as declared
 
 
 @dataclass(frozen=True)
@@ -144,8 +144,9 @@ class DrainageAssets:
         for item in items:
             if item.name == name:
                 return item
-        raise ScenarioError(f"{self._label}: no {kind} {name!r}; "
-                            f"{suggest(name, [i.name for i in items])}")
+        raise ScenarioError(
+            f"{self._label}: no {kind} {name!r}; {suggest(name, [i.name for i in items])}"
+        )
 
     def outfalls_of(self, river: str | None = None) -> tuple[str, ...]:
         """Outfalls on ``river`` (None: every outfall of the model)."""
@@ -248,8 +249,9 @@ def load_drainage_assets(model: str | Path | SwmmInput) -> DrainageAssets:
 def _from_sidecar(inp: SwmmInput, path: Path, land: Mapping[str, str]) -> DrainageAssets:
     spec = _read_sidecar(path)
     if spec.format != SIDECAR_FORMAT:
-        raise InputError(f"{path}: format = {spec.format}; this hydro reads format "
-                         f"{SIDECAR_FORMAT}")
+        raise InputError(
+            f"{path}: format = {spec.format}; this hydro reads format {SIDECAR_FORMAT}"
+        )
     names = _Names(inp)
     river_of: dict[str, str] = {}
     rivers = []
@@ -257,26 +259,41 @@ def _from_sidecar(inp: SwmmInput, path: Path, land: Mapping[str, str]) -> Draina
         for o in river.outfalls:
             names.check(path, f"rivers.{rname}.outfalls", o, names.outfalls, "outfall")
             if o in river_of:
-                raise InputError(f"{path}: outfall {o!r} is listed under rivers.{river_of[o]} "
-                                 f"and rivers.{rname}; an outfall is on one river")
+                raise InputError(
+                    f"{path}: outfall {o!r} is listed under rivers.{river_of[o]} "
+                    f"and rivers.{rname}; an outfall is on one river"
+                )
             river_of[o] = rname
-        rivers.append(River(rname, river.name_zh, tuple(river.outfalls), river.normal_stage,
-                            river.flood_stage))
+        rivers.append(
+            River(
+                rname, river.name_zh, tuple(river.outfalls), river.normal_stage, river.flood_stage
+            )
+        )
     stations = []
     for k, st in enumerate(spec.pump_stations):
         key = f"pump_stations[{k}] ({st.name})"
         for p in st.pumps:
             names.check(path, f"{key}.pumps", p, names.pumps, "pump")
         names.check(path, f"{key}.wet_well", st.wet_well, names.nodes, "node")
-        for field, value in (("discharge_chamber", st.discharge_chamber),
-                             ("outfall", st.outfall)):
+        for field, value in (("discharge_chamber", st.discharge_chamber), ("outfall", st.outfall)):
             if value is not None:
                 names.check(path, f"{key}.{field}", value, names.nodes, "node")
         _known_key(path, f"{key}.river", st.river, spec.rivers)
         _known_key(path, f"{key}.polder", st.polder, spec.polders)
-        stations.append(PumpStation(st.name, tuple(st.pumps), st.wet_well, st.name_zh, st.polder,
-                                    st.river, st.design_capacity, st.catchment_area,
-                                    st.discharge_chamber, st.outfall))
+        stations.append(
+            PumpStation(
+                st.name,
+                tuple(st.pumps),
+                st.wet_well,
+                st.name_zh,
+                st.polder,
+                st.river,
+                st.design_capacity,
+                st.catchment_area,
+                st.discharge_chamber,
+                st.outfall,
+            )
+        )
     _unique(path, "pump_stations", [s.name for s in stations])
     gravity = []
     for k, g in enumerate(spec.gravity_outlets):
@@ -285,8 +302,10 @@ def _from_sidecar(inp: SwmmInput, path: Path, land: Mapping[str, str]) -> Draina
         if g.outfall is not None:
             names.check(path, f"{key}.outfall", g.outfall, names.nodes, "node")
         if g.station is not None and g.station not in {s.name for s in stations}:
-            raise InputError(f"{path}: {key}.station {g.station!r} is not a pump station of the "
-                             f"sidecar; {suggest(g.station, [s.name for s in stations])}")
+            raise InputError(
+                f"{path}: {key}.station {g.station!r} is not a pump station of the "
+                f"sidecar; {suggest(g.station, [s.name for s in stations])}"
+            )
         gravity.append(GravityOutlet(g.name, g.link, g.station, g.outfall))
     points = []
     for k, p in enumerate(spec.waterlogging_points):
@@ -297,8 +316,18 @@ def _from_sidecar(inp: SwmmInput, path: Path, land: Mapping[str, str]) -> Draina
     gated = _gated(inp)
     outfalls = tuple(Outfall(o, river_of.get(o), gated[o]) for o in gated)
     polders = tuple(Polder(n, p.name_zh, p.area) for n, p in spec.polders.items())
-    return DrainageAssets(inp.source, path, tuple(stations), tuple(gravity), outfalls,
-                          tuple(rivers), tuple(points), uses, land, polders)
+    return DrainageAssets(
+        inp.source,
+        path,
+        tuple(stations),
+        tuple(gravity),
+        outfalls,
+        tuple(rivers),
+        tuple(points),
+        uses,
+        land,
+        polders,
+    )
 
 
 def _read_sidecar(path: Path) -> _Sidecar:
@@ -322,23 +351,27 @@ class _Names:
     def __init__(self, inp: SwmmInput) -> None:
         self.inp = inp
         self.pumps = {t[0] for t in inp.rows("PUMPS")}
-        self.nodes = {t[0] for s in ("JUNCTIONS", "OUTFALLS", "STORAGE", "DIVIDERS")
-                      for t in inp.rows(s)}
+        self.nodes = {
+            t[0] for s in ("JUNCTIONS", "OUTFALLS", "STORAGE", "DIVIDERS") for t in inp.rows(s)
+        }
         self.outfalls = {t[0] for t in inp.rows("OUTFALLS")}
-        self.links = {t[0] for s in ("CONDUITS", "PUMPS", "ORIFICES", "WEIRS", "OUTLETS")
-                      for t in inp.rows(s)}
+        self.links = {
+            t[0] for s in ("CONDUITS", "PUMPS", "ORIFICES", "WEIRS", "OUTLETS") for t in inp.rows(s)
+        }
 
     def check(self, path: Path, key: str, name: str, known: set[str], what: str) -> None:
         if name not in known:
             model = self.inp.source.name if self.inp.source else "the model"
-            raise InputError(f"{path}: {key}: {name!r} is not a {what} of {model}; "
-                             f"{suggest(name, known)}")
+            raise InputError(
+                f"{path}: {key}: {name!r} is not a {what} of {model}; {suggest(name, known)}"
+            )
 
 
 def _known_key(path: Path, key: str, value: str | None, table: Mapping) -> None:
     if value is not None and value not in table:
-        raise InputError(f"{path}: {key} {value!r} is not declared in the sidecar; "
-                         f"{suggest(value, table)}")
+        raise InputError(
+            f"{path}: {key} {value!r} is not declared in the sidecar; {suggest(value, table)}"
+        )
 
 
 def _unique(path: Path, key: str, names: list[str]) -> None:
@@ -364,8 +397,9 @@ def _inferred(inp: SwmmInput, land: Mapping[str, str]) -> DrainageAssets:
     for wet_well, pumps in groups.items():
         peaks = [curve_max.get(t[3]) if len(t) > 3 else None for t in pumps]
         capacity = sum(peaks) * flow if peaks and all(p is not None for p in peaks) else None
-        stations.append(PumpStation(wet_well, tuple(t[0] for t in pumps), wet_well,
-                                    design_capacity=capacity))
+        stations.append(
+            PumpStation(wet_well, tuple(t[0] for t in pumps), wet_well, design_capacity=capacity)
+        )
     junctions = inp.junctions()
     ponding = junctions.index[junctions["ponded_area"] > 0]
     chosen = ponding if len(ponding) else junctions.index
@@ -415,8 +449,9 @@ def _subcatchment_land_use(inp: SwmmInput) -> Mapping[str, str]:
             try:
                 value = float(share)
             except ValueError:
-                raise InputError(f"{where(inp.source)}[COVERAGES] {sub}: {share!r} is not a "
-                                 "percentage") from None
+                raise InputError(
+                    f"{where(inp.source)}[COVERAGES] {sub}: {share!r} is not a percentage"
+                ) from None
             if value > best.get(sub, (-1.0, ""))[0]:
                 best[sub] = (value, use)
     return MappingProxyType({sub: use for sub, (_, use) in best.items()})

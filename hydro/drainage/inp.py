@@ -31,22 +31,100 @@ from hydro.units import ACRE, FOOT, HOUR, INCH, SWMM_FLOW_TO_M3S, SWMM_US_FLOWS
 
 # Every section SWMM 5.2 reads (input.c, SectWords); a file needs at least one of the sections that
 # EPANET does not also have before we call it a SWMM model.
-SWMM_SECTIONS = frozenset({
-    "TITLE", "OPTIONS", "REPORT", "FILES", "RAINGAGES", "EVAPORATION", "TEMPERATURE", "ADJUSTMENTS",
-    "SUBCATCHMENTS", "SUBAREAS", "INFILTRATION", "LID_CONTROLS", "LID_USAGE", "AQUIFERS",
-    "GROUNDWATER", "GWF", "SNOWPACKS", "JUNCTIONS", "OUTFALLS", "DIVIDERS", "STORAGE", "CONDUITS",
-    "PUMPS", "ORIFICES", "WEIRS", "OUTLETS", "XSECTIONS", "TRANSECTS", "STREETS", "INLETS",
-    "INLET_USAGE", "LOSSES", "CONTROLS", "POLLUTANTS", "LANDUSES", "COVERAGES", "LOADINGS",
-    "BUILDUP", "WASHOFF", "TREATMENT", "INFLOWS", "DWF", "RDII", "HYDROGRAPHS", "CURVES",
-    "TIMESERIES", "PATTERNS", "MAP", "COORDINATES", "VERTICES", "POLYGONS", "SYMBOLS", "LABELS",
-    "BACKDROP", "TAGS", "PROFILES", "EVENTS",
-})
-EPANET_SECTIONS = frozenset({
-    "TITLE", "JUNCTIONS", "RESERVOIRS", "TANKS", "PIPES", "PUMPS", "VALVES", "EMITTERS", "CURVES",
-    "PATTERNS", "ENERGY", "STATUS", "CONTROLS", "RULES", "DEMANDS", "QUALITY", "REACTIONS",
-    "SOURCES", "MIXING", "OPTIONS", "TIMES", "REPORT", "COORDINATES", "VERTICES", "LABELS",
-    "BACKDROP", "TAGS", "END", "LEAKAGE",
-})
+SWMM_SECTIONS = frozenset(
+    {
+        "TITLE",
+        "OPTIONS",
+        "REPORT",
+        "FILES",
+        "RAINGAGES",
+        "EVAPORATION",
+        "TEMPERATURE",
+        "ADJUSTMENTS",
+        "SUBCATCHMENTS",
+        "SUBAREAS",
+        "INFILTRATION",
+        "LID_CONTROLS",
+        "LID_USAGE",
+        "AQUIFERS",
+        "GROUNDWATER",
+        "GWF",
+        "SNOWPACKS",
+        "JUNCTIONS",
+        "OUTFALLS",
+        "DIVIDERS",
+        "STORAGE",
+        "CONDUITS",
+        "PUMPS",
+        "ORIFICES",
+        "WEIRS",
+        "OUTLETS",
+        "XSECTIONS",
+        "TRANSECTS",
+        "STREETS",
+        "INLETS",
+        "INLET_USAGE",
+        "LOSSES",
+        "CONTROLS",
+        "POLLUTANTS",
+        "LANDUSES",
+        "COVERAGES",
+        "LOADINGS",
+        "BUILDUP",
+        "WASHOFF",
+        "TREATMENT",
+        "INFLOWS",
+        "DWF",
+        "RDII",
+        "HYDROGRAPHS",
+        "CURVES",
+        "TIMESERIES",
+        "PATTERNS",
+        "MAP",
+        "COORDINATES",
+        "VERTICES",
+        "POLYGONS",
+        "SYMBOLS",
+        "LABELS",
+        "BACKDROP",
+        "TAGS",
+        "PROFILES",
+        "EVENTS",
+    }
+)
+EPANET_SECTIONS = frozenset(
+    {
+        "TITLE",
+        "JUNCTIONS",
+        "RESERVOIRS",
+        "TANKS",
+        "PIPES",
+        "PUMPS",
+        "VALVES",
+        "EMITTERS",
+        "CURVES",
+        "PATTERNS",
+        "ENERGY",
+        "STATUS",
+        "CONTROLS",
+        "RULES",
+        "DEMANDS",
+        "QUALITY",
+        "REACTIONS",
+        "SOURCES",
+        "MIXING",
+        "OPTIONS",
+        "TIMES",
+        "REPORT",
+        "COORDINATES",
+        "VERTICES",
+        "LABELS",
+        "BACKDROP",
+        "TAGS",
+        "END",
+        "LEAKAGE",
+    }
+)
 SWMM_ONLY_SECTIONS = SWMM_SECTIONS - EPANET_SECTIONS
 
 US_FLOW_UNITS = tuple(sorted(SWMM_US_FLOWS))
@@ -86,13 +164,31 @@ def si_factors(flow_units: str) -> SiFactors:
     """Conversion factors to SI for a model with these FLOW_UNITS (CFS, GPM, MGD, CMS, LPS, MLD)."""
     units = flow_units.upper()
     if units not in SWMM_FLOW_TO_M3S:
-        raise InputError(f"unknown SWMM flow units {flow_units!r}: expected one of "
-                         + ", ".join(SWMM_FLOW_TO_M3S))
+        raise InputError(
+            f"unknown SWMM flow units {flow_units!r}: expected one of "
+            + ", ".join(SWMM_FLOW_TO_M3S)
+        )
     if units in US_FLOW_UNITS:
-        return SiFactors(units, length=FOOT, area=FOOT**2, land_area=ACRE, volume=FOOT**3,
-                         flow=SWMM_FLOW_TO_M3S[units], rain=INCH / HOUR, velocity=FOOT)
-    return SiFactors(units, length=1.0, area=1.0, land_area=1.0e4, volume=1.0,
-                     flow=SWMM_FLOW_TO_M3S[units], rain=1.0e-3 / HOUR, velocity=1.0)
+        return SiFactors(
+            units,
+            length=FOOT,
+            area=FOOT**2,
+            land_area=ACRE,
+            volume=FOOT**3,
+            flow=SWMM_FLOW_TO_M3S[units],
+            rain=INCH / HOUR,
+            velocity=FOOT,
+        )
+    return SiFactors(
+        units,
+        length=1.0,
+        area=1.0,
+        land_area=1.0e4,
+        volume=1.0,
+        flow=SWMM_FLOW_TO_M3S[units],
+        rain=1.0e-3 / HOUR,
+        velocity=1.0,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -174,8 +270,9 @@ class SwmmInput:
     # --- construction ---------------------------------------------------------------------------
 
     @classmethod
-    def from_text(cls, text: str, *, source: str | Path | None = None,
-                  encoding: str = "utf-8") -> SwmmInput:
+    def from_text(
+        cls, text: str, *, source: str | Path | None = None, encoding: str = "utf-8"
+    ) -> SwmmInput:
         """Split INP text into blocks; line endings are normalised, lines are kept as written.
 
         Lines are split on '\\n' only (as SWMM's reader does), so line numbers stay SWMM's.
@@ -269,10 +366,12 @@ class SwmmInput:
         key = name.upper()
         return self._evolve(
             Block(b.name, b.header, tuple(func(ln) for ln in b.lines)) if b.name == key else b
-            for b in self.blocks)
+            for b in self.blocks
+        )
 
-    def replace_rows(self, name: str,
-                     rows: Mapping[str, str | Sequence[object] | None]) -> SwmmInput:
+    def replace_rows(
+        self, name: str, rows: Mapping[str, str | Sequence[object] | None]
+    ) -> SwmmInput:
         """A copy with the data rows of the named elements replaced.
 
         ``rows`` maps an element name (a row's first token) to its new row: a raw line, a token
@@ -286,7 +385,8 @@ class SwmmInput:
             if element not in present:
                 raise ScenarioError(
                     f"{where(self.source)}[{key}] has no element {element!r}; "
-                    + suggest(element, present))
+                    + suggest(element, present)
+                )
         done: set[str] = set()
 
         def keep(line: str) -> list[str]:
@@ -302,8 +402,12 @@ class SwmmInput:
                 return []
             return [new if isinstance(new, str) else format_row(new)]
 
-        blocks = [Block(b.name, b.header, tuple(out for ln in b.lines for out in keep(ln)))
-                  if b.name == key else b for b in self.blocks]
+        blocks = [
+            Block(b.name, b.header, tuple(out for ln in b.lines for out in keep(ln)))
+            if b.name == key
+            else b
+            for b in self.blocks
+        ]
         return self._evolve(blocks)
 
     def with_options(self, values: Mapping[str, object]) -> SwmmInput:
@@ -314,8 +418,9 @@ class SwmmInput:
         """
         wanted = {key.upper(): str(value) for key, value in values.items()}
         present = {tokens[0].upper(): tokens[0] for tokens in self.rows("OPTIONS")}
-        inp = self.replace_rows("OPTIONS", {present[k]: [present[k], v]
-                                            for k, v in wanted.items() if k in present})
+        inp = self.replace_rows(
+            "OPTIONS", {present[k]: [present[k], v] for k, v in wanted.items() if k in present}
+        )
         return inp.append_rows("OPTIONS", [[k, v] for k, v in wanted.items() if k not in present])
 
     def append_rows(self, name: str, rows: Iterable[str | Sequence[object]]) -> SwmmInput:
@@ -385,11 +490,12 @@ class SwmmInput:
         try:
             return parse_clock(value)
         except ValueError:
-            raise InputError(f"{where(self.source)}[OPTIONS] {key} {value!r} is not a time "
-                             "(expected hh:mm:ss or seconds)") from None
+            raise InputError(
+                f"{where(self.source)}[OPTIONS] {key} {value!r} is not a time "
+                "(expected hh:mm:ss or seconds)"
+            ) from None
 
-    def _datetime(self, date_key: str, time_key: str,
-                  default: _dt.datetime | None) -> _dt.datetime:
+    def _datetime(self, date_key: str, time_key: str, default: _dt.datetime | None) -> _dt.datetime:
         opts = self.options
         if date_key not in opts:
             if default is not None and time_key not in opts:
@@ -399,8 +505,10 @@ class SwmmInput:
             try:
                 date = parse_date(opts[date_key])
             except ValueError:
-                raise InputError(f"{where(self.source)}[OPTIONS] {date_key} {opts[date_key]!r} "
-                                 "is not a date (expected mm/dd/yyyy)") from None
+                raise InputError(
+                    f"{where(self.source)}[OPTIONS] {date_key} {opts[date_key]!r} "
+                    "is not a date (expected mm/dd/yyyy)"
+                ) from None
         seconds = self._clock(time_key, 0.0)
         return _dt.datetime.combine(date, _dt.time()) + _dt.timedelta(seconds=seconds)
 
@@ -423,12 +531,19 @@ class SwmmInput:
             stage = rest.pop(0) if kind in ("FIXED", "TIDAL", "TIMESERIES") and rest else ""
             gated = rest.pop(0).upper() == "YES" if rest else False
             route_to = rest.pop(0) if rest else ""
-            records.append({"name": tokens[0],
-                            "invert_elevation": _number(tokens, 1, self, "OUTFALLS"),
-                            "outfall_type": kind, "stage_data": stage, "gated": gated,
-                            "route_to": route_to})
-        return _frame(records, ["invert_elevation", "outfall_type", "stage_data", "gated",
-                                "route_to"])
+            records.append(
+                {
+                    "name": tokens[0],
+                    "invert_elevation": _number(tokens, 1, self, "OUTFALLS"),
+                    "outfall_type": kind,
+                    "stage_data": stage,
+                    "gated": gated,
+                    "route_to": route_to,
+                }
+            )
+        return _frame(
+            records, ["invert_elevation", "outfall_type", "stage_data", "gated", "route_to"]
+        )
 
     def storage(self) -> pd.DataFrame:
         """[STORAGE]: invert_elevation, max_depth, initial_depth, shape, curve, coefficients
@@ -440,19 +555,43 @@ class SwmmInput:
                 curve, coeffs, rest = (tokens[5] if len(tokens) > 5 else ""), [], tokens[6:]
             else:
                 curve, coeffs, rest = "", tokens[5:8], tokens[8:]
-            a1, a2, a0 = (_to_float(c, self, "STORAGE", tokens[0]) for c in
-                          (coeffs + ["nan"] * 3)[:3])
-            records.append({
-                "name": tokens[0], "invert_elevation": _number(tokens, 1, self, "STORAGE"),
-                "max_depth": _number(tokens, 2, self, "STORAGE"),
-                "initial_depth": _number(tokens, 3, self, "STORAGE"),
-                "shape": shape, "curve": curve, "a1": a1, "a2": a2, "a0": a0,
-                "surcharge_depth": _to_float(rest[0], self, "STORAGE", tokens[0]) if rest else 0.0,
-                "evaporation_fraction":
-                    _to_float(rest[1], self, "STORAGE", tokens[0]) if len(rest) > 1 else 0.0,
-            })
-        return _frame(records, ["invert_elevation", "max_depth", "initial_depth", "shape", "curve",
-                                "a1", "a2", "a0", "surcharge_depth", "evaporation_fraction"])
+            a1, a2, a0 = (
+                _to_float(c, self, "STORAGE", tokens[0]) for c in (coeffs + ["nan"] * 3)[:3]
+            )
+            records.append(
+                {
+                    "name": tokens[0],
+                    "invert_elevation": _number(tokens, 1, self, "STORAGE"),
+                    "max_depth": _number(tokens, 2, self, "STORAGE"),
+                    "initial_depth": _number(tokens, 3, self, "STORAGE"),
+                    "shape": shape,
+                    "curve": curve,
+                    "a1": a1,
+                    "a2": a2,
+                    "a0": a0,
+                    "surcharge_depth": _to_float(rest[0], self, "STORAGE", tokens[0])
+                    if rest
+                    else 0.0,
+                    "evaporation_fraction": _to_float(rest[1], self, "STORAGE", tokens[0])
+                    if len(rest) > 1
+                    else 0.0,
+                }
+            )
+        return _frame(
+            records,
+            [
+                "invert_elevation",
+                "max_depth",
+                "initial_depth",
+                "shape",
+                "curve",
+                "a1",
+                "a2",
+                "a0",
+                "surcharge_depth",
+                "evaporation_fraction",
+            ],
+        )
 
     def subcatchments(self) -> pd.DataFrame:
         """[SUBCATCHMENTS]: rain_gage, outlet, area (acres or ha), imperviousness (%), width,
@@ -462,12 +601,22 @@ class SwmmInput:
             name = tokens[0]
             values = [_to_float(t, self, "SUBCATCHMENTS", name) for t in tokens[3:8]]
             values += [0.0] * (5 - len(values))
-            records.append({"name": name, "rain_gage": tokens[1] if len(tokens) > 1 else "",
-                            "outlet": tokens[2] if len(tokens) > 2 else "",
-                            "area": values[0], "imperviousness": values[1], "width": values[2],
-                            "slope": values[3], "curb_length": values[4]})
-        return _frame(records, ["rain_gage", "outlet", "area", "imperviousness", "width", "slope",
-                                "curb_length"])
+            records.append(
+                {
+                    "name": name,
+                    "rain_gage": tokens[1] if len(tokens) > 1 else "",
+                    "outlet": tokens[2] if len(tokens) > 2 else "",
+                    "area": values[0],
+                    "imperviousness": values[1],
+                    "width": values[2],
+                    "slope": values[3],
+                    "curb_length": values[4],
+                }
+            )
+        return _frame(
+            records,
+            ["rain_gage", "outlet", "area", "imperviousness", "width", "slope", "curb_length"],
+        )
 
     def coordinates(self) -> pd.DataFrame:
         """[COORDINATES]: x, y of each node, by name (map units)."""
@@ -477,9 +626,11 @@ class SwmmInput:
         records = []
         for tokens in self.rows(section):
             if len(tokens) < n_required:
-                raise InputError(f"{where(self.source)}[{section}] row {' '.join(tokens)!r} has "
-                                 f"too few values (expected at least {n_required})")
-            values = [_to_float(t, self, section, tokens[0]) for t in tokens[1:1 + len(cols)]]
+                raise InputError(
+                    f"{where(self.source)}[{section}] row {' '.join(tokens)!r} has "
+                    f"too few values (expected at least {n_required})"
+                )
+            values = [_to_float(t, self, section, tokens[0]) for t in tokens[1 : 1 + len(cols)]]
             values += [0.0] * (len(cols) - len(values))
             records.append({"name": tokens[0], **dict(zip(cols, values, strict=True))})
         return _frame(records, cols)
@@ -494,8 +645,9 @@ def _to_float(token: str, inp: SwmmInput, section: str, element: str) -> float:
     try:
         return float(token)
     except ValueError:
-        raise InputError(f"{where(inp.source)}[{section}] {element}: {token!r} is not a "
-                         "number") from None
+        raise InputError(
+            f"{where(inp.source)}[{section}] {element}: {token!r} is not a number"
+        ) from None
 
 
 def _number(tokens: list[str], i: int, inp: SwmmInput, section: str) -> float:
@@ -514,8 +666,12 @@ def parse_clock(text: str) -> float:
     return hours * 3600.0 + minutes * 60.0 + seconds
 
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1
+    )
+}
 
 
 def parse_date(text: str) -> _dt.date:
@@ -552,10 +708,13 @@ def check_is_swmm(inp: SwmmInput) -> None:
         return
     epanet = sorted(names & (EPANET_SECTIONS - SWMM_SECTIONS))
     if epanet:
-        raise InputError(f"{where(inp.source)}this is an EPANET model (it has "
-                         + ", ".join(f"[{n}]" for n in epanet)
-                         + "), not a SWMM model; run it as a water supply model")
+        raise InputError(
+            f"{where(inp.source)}this is an EPANET model (it has "
+            + ", ".join(f"[{n}]" for n in epanet)
+            + "), not a SWMM model; run it as a water supply model"
+        )
     shown = ", ".join(f"[{n}]" for n in sorted(names)[:6])
-    raise InputError(f"{where(inp.source)}not a SWMM INP file: none of its sections ({shown}) "
-                     "is a SWMM section such as [CONDUITS], [OUTFALLS] or [SUBCATCHMENTS]")
-
+    raise InputError(
+        f"{where(inp.source)}not a SWMM INP file: none of its sections ({shown}) "
+        "is a SWMM section such as [CONDUITS], [OUTFALLS] or [SUBCATCHMENTS]"
+    )

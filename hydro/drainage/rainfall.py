@@ -28,8 +28,15 @@ NEW_GAUGE = "RAIN"  # the gauge created when a model has none
 GaugeChoice = str | Sequence[str] | Mapping[str, str] | None
 
 
-def apply_rainfall(inp: SwmmInput, rain: Hyetograph | RainSeries, *, gauge: GaugeChoice = None,
-                   start=None, end=None, recession=DEFAULT_RECESSION) -> SwmmInput:
+def apply_rainfall(
+    inp: SwmmInput,
+    rain: Hyetograph | RainSeries,
+    *,
+    gauge: GaugeChoice = None,
+    start=None,
+    end=None,
+    recession=DEFAULT_RECESSION,
+) -> SwmmInput:
     """``inp`` with ``rain`` on its rain gauges and the simulation spanning the rain.
 
     ``rain``: a :class:`Hyetograph` (design storm; starts at ``start``, default the model's
@@ -59,8 +66,10 @@ def apply_rainfall(inp: SwmmInput, rain: Hyetograph | RainSeries, *, gauge: Gaug
         raise ScenarioError(f"the simulation ends ({_text(t1)}) before it starts ({_text(t0)})")
     if design:
         if t1 is not None and t1 < series.end:
-            raise ScenarioError(f"the simulation ends ({_text(t1)}) before the design storm does "
-                                f"({_text(series.end)}); expected an end after the storm")
+            raise ScenarioError(
+                f"the simulation ends ({_text(t1)}) before the design storm does "
+                f"({_text(series.end)}); expected an end after the storm"
+            )
     else:
         series.check_covers(t0, t1 if t1 is not None else t0)
         series = series.between(t0, t1 if t1 is not None else series.end)
@@ -81,9 +90,11 @@ def apply_rainfall(inp: SwmmInput, rain: Hyetograph | RainSeries, *, gauge: Gaug
 def _recession(value) -> int:
     try:
         return parse_duration(value)
-    except (ValueError, OverflowError):   # int() of NaN or infinity
-        raise ScenarioError(f"recession = {value!r}; expected a duration >= 0 in whole seconds, "
-                            "such as 3600 or '6h'") from None
+    except (ValueError, OverflowError):  # int() of NaN or infinity
+        raise ScenarioError(
+            f"recession = {value!r}; expected a duration >= 0 in whole seconds, "
+            "such as 3600 or '6h'"
+        ) from None
 
 
 def _instant(value) -> np.datetime64:
@@ -92,8 +103,9 @@ def _instant(value) -> np.datetime64:
             value = value.astimezone(_dt.UTC).replace(tzinfo=None)
         t = np.datetime64(value, "ns")
     except (TypeError, ValueError):
-        raise ScenarioError(f"{value!r} is not a date and time; expected e.g. "
-                            "'2024-07-01 08:00'") from None
+        raise ScenarioError(
+            f"{value!r} is not a date and time; expected e.g. '2024-07-01 08:00'"
+        ) from None
     if np.isnat(t):
         raise ScenarioError(f"{value!r} is not a date and time")
     return t
@@ -108,14 +120,18 @@ def _check_values(series: RainSeries) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         k, j = np.argwhere(bad)[0]
-        raise ScenarioError(f"{where(series.source)}rain at gauge {series.gauges[j]!r}, "
-                            f"{_text(series.times[k])}, is missing; expected a number >= 0")
+        raise ScenarioError(
+            f"{where(series.source)}rain at gauge {series.gauges[j]!r}, "
+            f"{_text(series.times[k])}, is missing; expected a number >= 0"
+        )
     negative = values < 0
     if negative.any():
         k, j = np.argwhere(negative)[0]
-        raise ScenarioError(f"{where(series.source)}rain at gauge {series.gauges[j]!r}, "
-                            f"{_text(series.times[k])}, is negative "
-                            f"({values[k, j] * 3.6e6:g} mm/h); expected >= 0")
+        raise ScenarioError(
+            f"{where(series.source)}rain at gauge {series.gauges[j]!r}, "
+            f"{_text(series.times[k])}, is negative "
+            f"({values[k, j] * 3.6e6:g} mm/h); expected >= 0"
+        )
 
 
 def _gauges(inp: SwmmInput, series: RainSeries, gauge: GaugeChoice) -> dict[str, str]:
@@ -126,18 +142,24 @@ def _gauges(inp: SwmmInput, series: RainSeries, gauge: GaugeChoice) -> dict[str,
         if not chosen:
             raise ScenarioError("gauges: the mapping is empty; name at least one model gauge")
     else:
-        chosen = (known or [NEW_GAUGE]) if gauge is None else \
-            ([gauge] if isinstance(gauge, str) else list(gauge))
+        chosen = (
+            (known or [NEW_GAUGE])
+            if gauge is None
+            else ([gauge] if isinstance(gauge, str) else list(gauge))
+        )
     if known or gauge is not None:
         for model_gauge in chosen:
             check_name("rain gauge", model_gauge, known, where=where(inp.label))
-    pairs = dict(gauge) if isinstance(gauge, Mapping) else \
-        {g: _column_for(g, series) for g in chosen}
+    pairs = (
+        dict(gauge) if isinstance(gauge, Mapping) else {g: _column_for(g, series) for g in chosen}
+    )
     for model_gauge, column in pairs.items():
         if column not in series.gauges:
-            raise ScenarioError(f"{where(series.source)}no rain gauge {column!r} in the series "
-                                f"(for model gauge {model_gauge!r}); "
-                                f"{suggest(column, series.gauges)}")
+            raise ScenarioError(
+                f"{where(series.source)}no rain gauge {column!r} in the series "
+                f"(for model gauge {model_gauge!r}); "
+                f"{suggest(column, series.gauges)}"
+            )
     return pairs
 
 
@@ -146,22 +168,26 @@ def _column_for(model_gauge: str, series: RainSeries) -> str:
         return series.gauges[0]
     if model_gauge in series.gauges:
         return model_gauge
-    raise ScenarioError(f"{where(series.source)}the series has gauges "
-                        f"{', '.join(series.gauges)}; say which one feeds model gauge "
-                        f"{model_gauge!r} (a mapping such as {{ {model_gauge} = "
-                        f"\"{series.gauges[0]}\" }})")
+    raise ScenarioError(
+        f"{where(series.source)}the series has gauges "
+        f"{', '.join(series.gauges)}; say which one feeds model gauge "
+        f"{model_gauge!r} (a mapping such as {{ {model_gauge} = "
+        f'"{series.gauges[0]}" }})'
+    )
 
 
 def _add_gauge(inp: SwmmInput) -> SwmmInput:
     """A model without gauges gets one, and every subcatchment uses it."""
     rows = {t[0]: [t[0], NEW_GAUGE, *t[2:]] for t in inp.rows("SUBCATCHMENTS") if len(t) > 2}
-    inp = inp.append_rows("RAINGAGES", [[NEW_GAUGE, "INTENSITY", "0:05:00", "1.0", "TIMESERIES",
-                                         "*"]])
+    inp = inp.append_rows(
+        "RAINGAGES", [[NEW_GAUGE, "INTENSITY", "0:05:00", "1.0", "TIMESERIES", "*"]]
+    )
     return inp.replace_rows("SUBCATCHMENTS", rows) if rows else inp
 
 
-def _write_series(inp: SwmmInput, series: RainSeries, targets: dict[str, str],
-                  label: str) -> SwmmInput:
+def _write_series(
+    inp: SwmmInput, series: RainSeries, targets: dict[str, str], label: str
+) -> SwmmInput:
     """One dated [TIMESERIES] per series gauge used, and the target gauges pointed at them;
     ``label`` says in a comment what the rain is."""
     to_model = 1.0 / si_factors(inp.flow_units).rain  # m/s -> mm/h or in/h
@@ -177,26 +203,38 @@ def _write_series(inp: SwmmInput, series: RainSeries, targets: dict[str, str],
         taken.append(name)
         names[column] = name
         values = series.gauge(column) * to_model
-        lines += [f"{name}  {d}  {t}  {v:.6g}" for d, t, v in zip(dates, times, values,
-                                                                   strict=True)]
+        lines += [
+            f"{name}  {d}  {t}  {v:.6g}" for d, t, v in zip(dates, times, values, strict=True)
+        ]
         lines.append(f"{name}  {end:%m/%d/%Y}  {end:%H:%M:%S}  0")  # the rain stops here
     gauges = {t[0]: t for t in inp.rows("RAINGAGES")}
     rows = {}
     for model_gauge, column in targets.items():
         old = gauges[model_gauge]
         scf = old[3] if len(old) > 3 else "1.0"
-        rows[model_gauge] = [model_gauge, "INTENSITY", clock(int(round(series.step))), scf,
-                             "TIMESERIES", names[column]]
+        rows[model_gauge] = [
+            model_gauge,
+            "INTENSITY",
+            clock(int(round(series.step))),
+            scf,
+            "TIMESERIES",
+            names[column],
+        ]
     return inp.append_rows("TIMESERIES", lines).replace_rows("RAINGAGES", rows)
 
 
 def _set_period(inp: SwmmInput, t0: np.datetime64, t1: np.datetime64) -> SwmmInput:
     start, end = pd.Timestamp(t0), pd.Timestamp(t1)
-    return inp.with_options({
-        "START_DATE": f"{start:%m/%d/%Y}", "START_TIME": f"{start:%H:%M:%S}",
-        "REPORT_START_DATE": f"{start:%m/%d/%Y}", "REPORT_START_TIME": f"{start:%H:%M:%S}",
-        "END_DATE": f"{end:%m/%d/%Y}", "END_TIME": f"{end:%H:%M:%S}",
-    })
+    return inp.with_options(
+        {
+            "START_DATE": f"{start:%m/%d/%Y}",
+            "START_TIME": f"{start:%H:%M:%S}",
+            "REPORT_START_DATE": f"{start:%m/%d/%Y}",
+            "REPORT_START_TIME": f"{start:%H:%M:%S}",
+            "END_DATE": f"{end:%m/%d/%Y}",
+            "END_TIME": f"{end:%H:%M:%S}",
+        }
+    )
 
 
 def set_period(inp: SwmmInput, *, start=None, end=None, duration=None) -> SwmmInput:
@@ -208,9 +246,7 @@ def set_period(inp: SwmmInput, *, start=None, end=None, duration=None) -> SwmmIn
     elif duration is not None:
         t1 = t0 + np.timedelta64(parse_duration(duration), "s")
     else:
-        t1 = t0 + np.timedelta64(int((inp.end_datetime - inp.start_datetime).total_seconds()),
-                                 "s")
+        t1 = t0 + np.timedelta64(int((inp.end_datetime - inp.start_datetime).total_seconds()), "s")
     if t1 <= t0:
         raise ScenarioError(f"the simulation ends ({_text(t1)}) before it starts ({_text(t0)})")
     return _set_period(inp, t0, t1)
-

@@ -89,8 +89,9 @@ class DesignStorm(Strict):
     pattern: Literal["chicago", "alternating_block", "huff"] | None = None
     peak_position: float | None = Field(default=None, ge=0, le=1)
     quartile: Literal[1, 2, 3, 4] | None = None
-    gauges: list[str] | None = Field(default=None, min_length=1,
-                                     description="model gauges that get it (default: all)")
+    gauges: list[str] | None = Field(
+        default=None, min_length=1, description="model gauges that get it (default: all)"
+    )
 
 
 class RainFile(Strict):
@@ -100,8 +101,11 @@ class RainFile(Strict):
     units: Literal["mm", "mm/h"] = "mm"
     label: Literal["start", "end"] = "start"
     gauges: dict[str, str] | None = Field(
-        default=None, min_length=1, description="model gauge -> CSV column (default: all gauges "
-        "get the only column, or the column of the same name)")
+        default=None,
+        min_length=1,
+        description="model gauge -> CSV column (default: all gauges "
+        "get the only column, or the column of the same name)",
+    )
 
 
 class Rainfall(Strict):
@@ -120,8 +124,9 @@ class Rainfall(Strict):
         return self
 
 
-Operation = Annotated[functools.reduce(operator.or_, OPERATIONS["drainage"].values()),
-                      Field(discriminator="type")]
+Operation = Annotated[
+    functools.reduce(operator.or_, OPERATIONS["drainage"].values()), Field(discriminator="type")
+]
 
 
 class DrainageScenario(Strict):
@@ -160,8 +165,9 @@ def load_scenario(path: str | Path) -> DrainageScenario:
     network file).
     """
     file = read_scenario(path)
-    scenario = validate(DrainageScenario, file.table, file.path,
-                        context={"folder": file.path.parent.resolve()})
+    scenario = validate(
+        DrainageScenario, file.table, file.path, context={"folder": file.path.parent.resolve()}
+    )
     if not scenario.network.is_file():
         raise ScenarioError(f"{file.path}: network: no such model file {scenario.network}")
     scenario._file = file
@@ -188,8 +194,9 @@ def _build(scenario: DrainageScenario) -> tuple[SwmmInput, Hyetograph | RainSeri
         rain = rainfall_input(scenario)
         inp = _with_time_and_rain(inp, scenario, rain)
     except ScenarioError as err:
-        raise ScenarioError(f"{prefix}{'rainfall' if scenario.rainfall else 'time'}: "
-                            f"{err}") from None
+        raise ScenarioError(
+            f"{prefix}{'rainfall' if scenario.rainfall else 'time'}: {err}"
+        ) from None
     for k, op in enumerate(scenario.operations):
         try:
             inp = op.apply(inp, assets=assets)
@@ -219,21 +226,27 @@ def _design_storm(scenario: DrainageScenario) -> Hyetograph:
     if scenario.rainfall.formula is not None:
         formula = scenario.rainfall.formula.build()
     if formula is None:
-        raise ScenarioError(f"design: no storm intensity formula; add a [rainfall.formula] table "
-                            f"or a {RAINFALL_CONFIG} beside {scenario.network.name}")
+        raise ScenarioError(
+            f"design: no storm intensity formula; add a [rainfall.formula] table "
+            f"or a {RAINFALL_CONFIG} beside {scenario.network.name}"
+        )
     pattern = spec.pattern or defaults.pattern
-    common = {"return_period": spec.return_period,
-              "duration": spec.duration or defaults.duration_minutes * 60.0,
-              "step": spec.step or defaults.step_minutes * 60.0}
+    common = {
+        "return_period": spec.return_period,
+        "duration": spec.duration or defaults.duration_minutes * 60.0,
+        "step": spec.step or defaults.step_minutes * 60.0,
+    }
     if pattern == "huff":
-        return PATTERNS[pattern](formula, quartile=spec.quartile or defaults.huff_quartile,
-                                 **common)
+        return PATTERNS[pattern](
+            formula, quartile=spec.quartile or defaults.huff_quartile, **common
+        )
     r = defaults.peak_position if spec.peak_position is None else spec.peak_position
     return PATTERNS[pattern](formula, peak_position=r, **common)
 
 
-def _with_time_and_rain(inp: SwmmInput, scenario: DrainageScenario,
-                        rain: Hyetograph | RainSeries | None) -> SwmmInput:
+def _with_time_and_rain(
+    inp: SwmmInput, scenario: DrainageScenario, rain: Hyetograph | RainSeries | None
+) -> SwmmInput:
     time = scenario.time
     if rain is None:
         if time.start is not None or time.duration is not None:
@@ -242,13 +255,17 @@ def _with_time_and_rain(inp: SwmmInput, scenario: DrainageScenario,
         start = time.start
         end = None
         if time.duration is not None:
-            t0 = start or (inp.start_datetime if isinstance(rain, Hyetograph)
-                           else rain.start.astype("datetime64[s]").item())
+            t0 = start or (
+                inp.start_datetime
+                if isinstance(rain, Hyetograph)
+                else rain.start.astype("datetime64[s]").item()
+            )
             end = t0 + _dt.timedelta(seconds=time.duration)
         spec = scenario.rainfall
         gauges = spec.design.gauges if spec.design is not None else spec.series.gauges
-        inp = apply_rainfall(inp, rain, gauge=gauges, start=start, end=end,
-                             recession=time.recession)
+        inp = apply_rainfall(
+            inp, rain, gauge=gauges, start=start, end=end, recession=time.recession
+        )
     if time.report_step is not None:
         inp = inp.with_options({"REPORT_STEP": clock(time.report_step)})
     return inp
@@ -258,8 +275,9 @@ def _with_time_and_rain(inp: SwmmInput, scenario: DrainageScenario,
 # Running
 
 
-def run_scenario(scenario: str | Path | DrainageScenario, *,
-                 progress: Progress | None = None) -> xr.Dataset:
+def run_scenario(
+    scenario: str | Path | DrainageScenario, *, progress: Progress | None = None
+) -> xr.Dataset:
     """Run a drainage scenario (a file or a loaded scenario) to one Dataset in SI units.
 
     The Dataset is the engine adapter's (dims scenario, time, node, link, subcatchment, gauge;
@@ -275,21 +293,28 @@ def run_scenario(scenario: str | Path | DrainageScenario, *,
     return ds
 
 
-def _scenario_attrs(scenario: DrainageScenario, ds: xr.Dataset,
-                    rain: Hyetograph | RainSeries | None) -> dict:
+def _scenario_attrs(
+    scenario: DrainageScenario, ds: xr.Dataset, rain: Hyetograph | RainSeries | None
+) -> dict:
     run_hash = ds.attrs.get("network_sha256")
-    attrs = provenance(engine=engine.ENGINE, engine_version=engine.ENGINE_VERSION,
-                       network=scenario.network, scenario=scenario.file)
+    attrs = provenance(
+        engine=engine.ENGINE,
+        engine_version=engine.ENGINE_VERSION,
+        network=scenario.network,
+        scenario=scenario.file,
+    )
     attrs["created"] = ds.attrs.get("created", attrs["created"])
-    attrs.update({
-        "run_network_sha256": run_hash,  # the edited model SWMM ran
-        "scenario_name": scenario.label,
-        "scenario_description": scenario.description or None,
-        "rainfall": describe_rainfall(rain),
-        "rain_depth": _rain_depth(rain, ds),
-        "rain_depth_units": "m",
-        "operations": [op.describe() for op in scenario.operations] or None,
-    })
+    attrs.update(
+        {
+            "run_network_sha256": run_hash,  # the edited model SWMM ran
+            "scenario_name": scenario.label,
+            "scenario_description": scenario.description or None,
+            "rainfall": describe_rainfall(rain),
+            "rain_depth": _rain_depth(rain, ds),
+            "rain_depth_units": "m",
+            "operations": [op.describe() for op in scenario.operations] or None,
+        }
+    )
     if scenario.file is not None:
         attrs["scenario_source"] = str(scenario.file.path)
     return clean_attrs(attrs)
@@ -301,11 +326,12 @@ def describe_rainfall(rain: Hyetograph | RainSeries | None) -> str:
         return "the model's own rainfall"
     if isinstance(rain, Hyetograph):
         return repr(rain)
-    depth = ", ".join(f"{g} {d * 1e3:.1f} mm" for g, d in zip(rain.gauges, rain.depth,
-                                                               strict=True))
-    return (f"rain series {Path(rain.source).name if rain.source else ''}: "
-            f"{rain.start.astype('datetime64[m]')} to {rain.end.astype('datetime64[m]')}, "
-            f"step {rain.step / 60:g} min, {depth}")
+    depth = ", ".join(f"{g} {d * 1e3:.1f} mm" for g, d in zip(rain.gauges, rain.depth, strict=True))
+    return (
+        f"rain series {Path(rain.source).name if rain.source else ''}: "
+        f"{rain.start.astype('datetime64[m]')} to {rain.end.astype('datetime64[m]')}, "
+        f"step {rain.step / 60:g} min, {depth}"
+    )
 
 
 def _rain_depth(rain: Hyetograph | RainSeries | None, ds: xr.Dataset) -> float | None:

@@ -9,5 +9,12 @@ summaries.
 from hydro.ensemble.plan import EnsemblePlan, load_plan, run_plan
 from hydro.ensemble.workers import combine, dask_client, map_jobs, run_ensemble
 
-__all__ = ["EnsemblePlan", "combine", "dask_client", "load_plan", "map_jobs", "run_ensemble",
-           "run_plan"]
+__all__ = [
+    "EnsemblePlan",
+    "combine",
+    "dask_client",
+    "load_plan",
+    "map_jobs",
+    "run_ensemble",
+    "run_plan",
+]

@@ -69,26 +69,33 @@ def _expand(path: Path, kind: str, patterns: list[str]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def run_plan(study: EnsemblePlan | str | Path, output: str | Path, *, workers: int | None = None,
-              progress: Progress | None = None) -> dict[str, xr.Dataset]:
+def run_plan(
+    study: EnsemblePlan | str | Path,
+    output: str | Path,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, xr.Dataset]:
     """Run every scenario of the study; returns {'supply': answers, 'drainage': scores}."""
     study = study if isinstance(study, EnsemblePlan) else load_plan(study)
     output = Path(output)
     for kind in ("supply", "drainage"):
         if getattr(study, kind):
             (output / kind).mkdir(parents=True, exist_ok=True)
-    jobs = [functools.partial(_supply_job, p, output / "supply") for p in study.supply] + \
-        [functools.partial(_drainage_job, p, output / "drainage") for p in study.drainage]
-    results = map_jobs(jobs, workers=workers or study.workers, address=study.address,
-                       progress=progress)
+    jobs = [functools.partial(_supply_job, p, output / "supply") for p in study.supply] + [
+        functools.partial(_drainage_job, p, output / "drainage") for p in study.drainage
+    ]
+    results = map_jobs(
+        jobs, workers=workers or study.workers, address=study.address, progress=progress
+    )
     summaries = {}
     if study.supply:
-        summaries["supply"] = combine(results[:len(study.supply)])
+        summaries["supply"] = combine(results[: len(study.supply)])
         write_netcdf(summaries["supply"], output / "supply_answers.nc")
     if study.drainage:
         from hydro.scoring import write_tables
 
-        summaries["drainage"] = combine(results[len(study.supply):])
+        summaries["drainage"] = combine(results[len(study.supply) :])
         write_netcdf(summaries["drainage"], output / "drainage_scores.nc")
         write_tables(summaries["drainage"], output / "drainage_tables")
     return summaries

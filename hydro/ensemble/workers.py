@@ -27,8 +27,13 @@ Progress = Callable[[int, int], None]
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
-def run_ensemble(jobs: Sequence[Job], *, workers: int | None = None, address: str | None = None,
-                 progress: Progress | None = None) -> xr.Dataset:
+def run_ensemble(
+    jobs: Sequence[Job],
+    *,
+    workers: int | None = None,
+    address: str | None = None,
+    progress: Progress | None = None,
+) -> xr.Dataset:
     """Run every job and join the results along ``scenario``.
 
     ``workers=1`` runs the jobs one after the other in this process (no Dask); otherwise a local
@@ -39,8 +44,13 @@ def run_ensemble(jobs: Sequence[Job], *, workers: int | None = None, address: st
     return combine(map_jobs(jobs, workers=workers, address=address, progress=progress))
 
 
-def map_jobs(jobs: Sequence[Job], *, workers: int | None = None, address: str | None = None,
-             progress: Progress | None = None) -> list[xr.Dataset]:
+def map_jobs(
+    jobs: Sequence[Job],
+    *,
+    workers: int | None = None,
+    address: str | None = None,
+    progress: Progress | None = None,
+) -> list[xr.Dataset]:
     """Run every job (as :func:`run_ensemble` does) and return the results in job order."""
     if not jobs:
         raise HydroError("an ensemble needs at least one scenario")
@@ -89,12 +99,26 @@ def dask_client(*, workers: int | None = None, address: str | None = None) -> It
         return
     n = workers or os.cpu_count() or 1
     saved = dict(os.environ)  # the nanny sets the workers' environment in this process too
-    with _restored_environ(saved), dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENV,
-                          "distributed.worker.multiprocessing-method": "spawn",
-                          "distributed.logging.distributed": "error"}):
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=40) as cluster, \
-                Client(cluster) as client:
+    with (
+        _restored_environ(saved),
+        dask.config.set(
+            {
+                "distributed.nanny.pre-spawn-environ": WORKER_ENV,
+                "distributed.worker.multiprocessing-method": "spawn",
+                "distributed.logging.distributed": "error",
+            }
+        ),
+    ):
+        with (
+            LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=40,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             yield client
 
 
@@ -112,10 +136,19 @@ def combine(results: Sequence[xr.Dataset]) -> xr.Dataset:
     names = [str(v) for ds in results for v in ds["scenario"].values]
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
-        raise HydroError(f"scenario names must be unique in an ensemble: {', '.join(dupes)} "
-                         "appear more than once")
-    combined = xr.concat(results, dim="scenario", join="outer", combine_attrs="drop_conflicts",
-                         data_vars="all", coords="different", compat="equals")
+        raise HydroError(
+            f"scenario names must be unique in an ensemble: {', '.join(dupes)} "
+            "appear more than once"
+        )
+    combined = xr.concat(
+        results,
+        dim="scenario",
+        join="outer",
+        combine_attrs="drop_conflicts",
+        data_vars="all",
+        coords="different",
+        compat="equals",
+    )
     # What differs between members (provenance, convergence, engine options) becomes a
     # coordinate along `scenario` instead of being dropped.
     for key in sorted({k for ds in results for k in ds.attrs}):

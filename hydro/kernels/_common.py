@@ -65,12 +65,15 @@ def sample_times(dt, n_times: int) -> np.ndarray:
     if arr.ndim == 0:
         step = float(arr)
         if not np.isfinite(step) or step <= 0:
-            raise ScenarioError(f"the time step dt must be a positive number of seconds, got {step}")
+            raise ScenarioError(
+                f"the time step dt must be a positive number of seconds, got {step}"
+            )
         return step * np.arange(1, n_times + 1, dtype=np.float64)
     if arr.shape != (n_times,):
         raise ValueError(
             f"dt must be a scalar or an array of {n_times} interval lengths (one per time step), "
-            f"got shape {arr.shape}")
+            f"got shape {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ScenarioError("dt must hold finite, non-negative interval lengths in seconds")
     return np.cumsum(arr)
@@ -78,7 +81,9 @@ def sample_times(dt, n_times: int) -> np.ndarray:
 
 def is_trapezoid(rule: str) -> bool:
     if rule not in RULES:
-        raise ScenarioError(f"unknown integration rule {rule!r}: expected one of {', '.join(RULES)}")
+        raise ScenarioError(
+            f"unknown integration rule {rule!r}: expected one of {', '.join(RULES)}"
+        )
     return rule == "trapezoid"
 
 
@@ -108,11 +113,18 @@ def output(out, shape: tuple[int, ...], dtype, name: str) -> np.ndarray:
     """``out`` checked for shape, dtype and contiguity, or a new empty array."""
     if out is None:
         return np.empty(shape, dtype=dtype)
-    if not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != np.dtype(dtype) \
-            or not out.flags.c_contiguous or not out.flags.writeable:
+    if (
+        not isinstance(out, np.ndarray)
+        or out.shape != shape
+        or out.dtype != np.dtype(dtype)
+        or not out.flags.c_contiguous
+        or not out.flags.writeable
+    ):
         got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
-        raise ValueError(f"out {name} must be a writeable C-contiguous {np.dtype(dtype)} array "
-                         f"of shape {shape}, got {got}")
+        raise ValueError(
+            f"out {name} must be a writeable C-contiguous {np.dtype(dtype)} array "
+            f"of shape {shape}, got {got}"
+        )
     return out
 
 

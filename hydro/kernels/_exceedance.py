@@ -21,8 +21,9 @@ CHUNK = 32
 STATS = ("peak", "time_of_peak", "integral", "duration", "longest", "onset", "end", "recede")
 
 
-def exceedance(x, t, threshold: float, trapezoid: bool, fields: Mapping[str, str],
-               out) -> list[np.ndarray]:
+def exceedance(
+    x, t, threshold: float, trapezoid: bool, fields: Mapping[str, str], out
+) -> list[np.ndarray]:
     """Run :func:`exceedance_kernel` and return the statistics a caller wants.
 
     ``fields`` maps the caller's output names to names in STATS, in the caller's order; ``out``
@@ -38,8 +39,21 @@ def exceedance(x, t, threshold: float, trapezoid: bool, fields: Mapping[str, str
 
 
 @numba.njit(parallel=True, cache=True)
-def exceedance_kernel(x, t, threshold, trapezoid, block,
-                      peak, time_of_peak, integral, duration, longest, onset, end, recede):
+def exceedance_kernel(
+    x,
+    t,
+    threshold,
+    trapezoid,
+    block,
+    peak,
+    time_of_peak,
+    integral,
+    duration,
+    longest,
+    onset,
+    end,
+    recede,
+):
     """Sweep time rows of ``x`` once and fill eight per-element statistics in place.
 
     x : (S, T, N) float32/float64, any units U; NaN = missing.
@@ -66,12 +80,12 @@ def exceedance_kernel(x, t, threshold, trapezoid, block,
     n_scen, n_time, n_elem = x.shape
     n_blocks = (n_elem + block - 1) // block
     thr = threshold
-    can_skip = thr >= 0.0          # zeros are "not above" only for a non-negative threshold
+    can_skip = thr >= 0.0  # zeros are "not above" only for a non-negative threshold
     for work in numba.prange(n_scen * n_blocks):
         s = work // n_blocks
         lo = (work - s * n_blocks) * block
         m = min(block, n_elem - lo)
-        prev = np.full(m, np.nan)      # last valid value; NaN until the first one
+        prev = np.full(m, np.nan)  # last valid value; NaN until the first one
         # After a missing sample the last valid time is kept in tprev and gap is set; otherwise the
         # last valid sample is the previous row, so the common path touches no time state at all.
         # Before the first valid sample the "gap" runs from the start of the run (t = 0).
@@ -81,11 +95,11 @@ def exceedance_kernel(x, t, threshold, trapezoid, block,
         tpk = np.full(m, np.nan)
         acc = np.zeros(m)
         dur = np.zeros(m)
-        spell = np.zeros(m)            # length of the spell in progress
+        spell = np.zeros(m)  # length of the spell in progress
         lng = np.zeros(m)
         first_up = np.full(m, np.nan)
         last_down = np.full(m, np.nan)
-        rec = np.full(m, np.nan)       # end of the spell holding the peak, once known
+        rec = np.full(m, np.nan)  # end of the spell holding the peak, once known
         # A chunk is quiet when every element in it was exactly 0 at its last sample (no gap):
         # then a row of exact zeros changes nothing and is skipped after one vectorised test.
         # Most drainage nodes are dry most of the time, and SWMM writes dry as exact zeros.
@@ -95,14 +109,14 @@ def exceedance_kernel(x, t, threshold, trapezoid, block,
             ti = t[i]
             t_last = t[i - 1] if i > 0 else 0.0
             half = 0.5 * (ti - t_last)
-            row = x[s, i, lo:lo + m]
+            row = x[s, i, lo : lo + m]
             for c in range(n_chunk):
                 c0 = c * CHUNK
                 c1 = min(c0 + CHUNK, m)
                 if quiet[c]:
                     busy = False
                     for j in range(c0, c1):
-                        busy |= row[j] != 0       # NaN too
+                        busy |= row[j] != 0  # NaN too
                     if not busy:
                         continue
                 for j in range(c0, c1):
@@ -111,7 +125,7 @@ def exceedance_kernel(x, t, threshold, trapezoid, block,
                     # Fast path: valid and not above threshold now and at the previous row (dry).
                     # NaN in v or a fails the comparisons and takes the full path.
                     if v <= thr and a <= thr and not gap[j]:
-                        if v == 0.0 and a == 0.0:   # dry and was dry: nothing changes
+                        if v == 0.0 and a == 0.0:  # dry and was dry: nothing changes
                             continue
                         if trapezoid:
                             acc[j] += half * (a + v)
@@ -190,8 +204,8 @@ def exceedance_kernel(x, t, threshold, trapezoid, block,
                 end[s, e] = np.nan
                 recede[s, e] = np.nan
                 continue
-            t_valid = tprev[j] if gap[j] else t_end     # time of the last valid sample
-            if prev[j] > thr:          # still above at the last valid sample
+            t_valid = tprev[j] if gap[j] else t_end  # time of the last valid sample
+            if prev[j] > thr:  # still above at the last valid sample
                 if spell[j] > lng[j]:
                     lng[j] = spell[j]
                 last_down[j] = t_valid

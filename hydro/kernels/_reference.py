@@ -22,21 +22,24 @@ NAN = float("nan")
 
 # --- flooding and ponding ---------------------------------------------------------------------
 
+
 def series_stats(x: np.ndarray, t: np.ndarray, threshold: float, trapezoid: bool) -> dict:
     """Peak, integral and spells of one series x (T,) at times t (T,), NaN samples dropped."""
     keep = ~np.isnan(x)
     x = x[keep].astype(np.float64)
     t = t[keep]
     if x.size == 0:
-        return dict.fromkeys(("peak", "time_of_peak", "integral", "duration", "longest",
-                              "onset", "end", "recede"), NAN)
-    starts = np.concatenate(([0.0], t[:-1]))      # interval each sample closes (rectangle)
+        return dict.fromkeys(
+            ("peak", "time_of_peak", "integral", "duration", "longest", "onset", "end", "recede"),
+            NAN,
+        )
+    starts = np.concatenate(([0.0], t[:-1]))  # interval each sample closes (rectangle)
     if trapezoid:
         integral = float(np.sum(np.diff(t) * (x[:-1] + x[1:]) / 2))
     else:
         integral = float(np.sum((t - starts) * x))
     above = x > threshold
-    spells = []                                    # (first index, last index, start, end)
+    spells = []  # (first index, last index, start, end)
     k = 0
     while k < x.size:
         if not above[k]:
@@ -47,10 +50,16 @@ def series_stats(x: np.ndarray, t: np.ndarray, threshold: float, trapezoid: bool
             k += 1
         last = k
         if trapezoid:
-            start = t[first] if first == 0 else _crossing(t[first - 1], t[first], x[first - 1],
-                                                           x[first], threshold)
-            end = t[last] if last == x.size - 1 else _crossing(t[last], t[last + 1], x[last],
-                                                              x[last + 1], threshold)
+            start = (
+                t[first]
+                if first == 0
+                else _crossing(t[first - 1], t[first], x[first - 1], x[first], threshold)
+            )
+            end = (
+                t[last]
+                if last == x.size - 1
+                else _crossing(t[last], t[last + 1], x[last], x[last + 1], threshold)
+            )
         else:
             start, end = starts[first], t[last]
         spells.append((first, last, start, end))
@@ -61,7 +70,9 @@ def series_stats(x: np.ndarray, t: np.ndarray, threshold: float, trapezoid: bool
         if first <= p <= last:
             recede = end - t[p]
     return {
-        "peak": float(x[p]), "time_of_peak": float(t[p]), "integral": integral,
+        "peak": float(x[p]),
+        "time_of_peak": float(t[p]),
+        "integral": integral,
         "duration": float(sum(e - s for _, _, s, e in spells)),
         "longest": float(max((e - s for _, _, s, e in spells), default=0.0)),
         "onset": float(spells[0][2]) if spells else NAN,
@@ -109,7 +120,7 @@ def volume_to_depth(volume, table_volume, table_depth) -> np.ndarray:
         if tv.size < 2:
             continue
         v = vol[:, :, n]
-        depth = np.interp(v, tv, td)              # clamps at both ends
+        depth = np.interp(v, tv, td)  # clamps at both ends
         slope = (td[-1] - td[-2]) / (tv[-1] - tv[-2])
         beyond = v > tv[-1]
         depth[beyond] = td[-1] + (v[beyond] - tv[-1]) * slope
@@ -118,6 +129,7 @@ def volume_to_depth(volume, table_volume, table_depth) -> np.ndarray:
 
 
 # --- hazard -----------------------------------------------------------------------------------
+
 
 def hazard_class(max_depth, duration, *, depth_edges, duration_edges, classes) -> np.ndarray:
     depth = np.asarray(max_depth, dtype=np.float64)
@@ -149,12 +161,13 @@ def rank_order(score, *, descending=True) -> np.ndarray:
     for r, row in enumerate(flat):
         valid = [e for e in range(row.size) if not np.isnan(row[e])]
         missing = [e for e in range(row.size) if np.isnan(row[e])]
-        valid.sort(key=lambda e: -row[e] if descending else row[e])   # sort() is stable
+        valid.sort(key=lambda e: -row[e] if descending else row[e])  # sort() is stable
         out[r] = valid + missing
     return out.reshape(values.shape)
 
 
 # --- pumps and supply -------------------------------------------------------------------------
+
 
 def sample_weights(t: np.ndarray, trapezoid: bool) -> np.ndarray:
     """Weight of each sample: half of each neighbouring interval, or the interval it closes."""
@@ -173,8 +186,9 @@ def _weighted_mean(values, weights):
     return float(values[-1])
 
 
-def pump_stats(flow, capacity, dt, *, eps=RUNNING_FLOW, fraction=AT_CAPACITY,
-               rule="trapezoid") -> PumpStats:
+def pump_stats(
+    flow, capacity, dt, *, eps=RUNNING_FLOW, fraction=AT_CAPACITY, rule="trapezoid"
+) -> PumpStats:
     q_all = np.asarray(flow)
     n_scen, n_time, n_link = q_all.shape
     t_all = sample_times(dt, n_time)
@@ -191,21 +205,29 @@ def pump_stats(flow, capacity, dt, *, eps=RUNNING_FLOW, fraction=AT_CAPACITY,
             running = np.abs(q) > eps
             at_cap = np.abs(q) >= fraction * capacity[e]
             out[0][s, e] = _weighted_mean(running.astype(float), w)
-            out[1][s, e] = _weighted_mean(at_cap.astype(float), w) if capacity[e] == capacity[e] \
-                else NAN
-            out[2][s, e] = float(np.sum(w * q)) if not trap else \
-                float(np.sum(np.diff(t) * (q[:-1] + q[1:]) / 2))
+            out[1][s, e] = (
+                _weighted_mean(at_cap.astype(float), w) if capacity[e] == capacity[e] else NAN
+            )
+            out[2][s, e] = (
+                float(np.sum(w * q))
+                if not trap
+                else float(np.sum(np.diff(t) * (q[:-1] + q[1:]) / 2))
+            )
             out[3][s, e] = float(np.max(np.abs(q)))
             if w.sum() > 0:
-                out[4][s, e] = (np.sum(w[running] * np.abs(q[running])) / w[running].sum()
-                                if w[running].sum() > 0 else NAN)
+                out[4][s, e] = (
+                    np.sum(w[running] * np.abs(q[running])) / w[running].sum()
+                    if w[running].sum() > 0
+                    else NAN
+                )
             else:
                 out[4][s, e] = float(np.abs(q[-1])) if running[-1] else NAN
     return PumpStats(*out)
 
 
-def pressure_compliance(pressure_head, dt, *, threshold=SERVICE_HEAD, demand=None,
-                        rule="trapezoid") -> np.ndarray:
+def pressure_compliance(
+    pressure_head, dt, *, threshold=SERVICE_HEAD, demand=None, rule="trapezoid"
+) -> np.ndarray:
     p_all = np.asarray(pressure_head, dtype=np.float64)
     n_scen, n_time, n_node = p_all.shape
     d_all = np.ones_like(p_all) if demand is None else np.asarray(demand, dtype=np.float64)
@@ -220,15 +242,16 @@ def pressure_compliance(pressure_head, dt, *, threshold=SERVICE_HEAD, demand=Non
             if p.size == 0:
                 continue
             w = sample_weights(t, trap)
-            if w.sum() == 0:                # no time elapsed: the last sample decides
+            if w.sum() == 0:  # no time elapsed: the last sample decides
                 w[-1] = 1.0
             if np.sum(w * d) > 0:
                 out[s, n] = np.sum(w * d * (p >= threshold)) / np.sum(w * d)
     return out
 
 
-def zone_compliance(pressure_head, zone, *, n_zones=None, threshold=SERVICE_HEAD,
-                    demand=None) -> ZoneCompliance:
+def zone_compliance(
+    pressure_head, zone, *, n_zones=None, threshold=SERVICE_HEAD, demand=None
+) -> ZoneCompliance:
     p_all = np.asarray(pressure_head, dtype=np.float64)
     n_scen, n_time, n_node = p_all.shape
     d_all = np.ones_like(p_all) if demand is None else np.asarray(demand, dtype=np.float64)
@@ -239,8 +262,13 @@ def zone_compliance(pressure_head, zone, *, n_zones=None, threshold=SERVICE_HEAD
     for s in range(n_scen):
         for i in range(n_time):
             for z in range(n_z):
-                nodes = [n for n in range(n_node) if labels[n] == z
-                         and not np.isnan(p_all[s, i, n]) and not np.isnan(d_all[s, i, n])]
+                nodes = [
+                    n
+                    for n in range(n_node)
+                    if labels[n] == z
+                    and not np.isnan(p_all[s, i, n])
+                    and not np.isnan(d_all[s, i, n])
+                ]
                 d = np.array([max(d_all[s, i, n], 0.0) for n in nodes])
                 ok = np.array([p_all[s, i, n] >= threshold for n in nodes])
                 weight[s, i, z] = d.sum() if nodes else 0.0
@@ -269,6 +297,7 @@ def dominant_source(source_share, dt, *, rule="trapezoid") -> DominantSource:
 
 # --- graph ------------------------------------------------------------------------------------
 
+
 def _reversed_graph(indptr, indices) -> nx.DiGraph:
     graph = nx.DiGraph()
     graph.add_nodes_from(range(len(indptr) - 1))
@@ -289,7 +318,7 @@ def service_areas(indptr, indices, targets) -> np.ndarray:
     out = np.full(n, -1, dtype=np.int64)
     for node in range(n):
         if len(targets) and np.isfinite(dist[:, node].min()):
-            out[node] = int(np.argmin(dist[:, node]))      # argmin: first of the nearest
+            out[node] = int(np.argmin(dist[:, node]))  # argmin: first of the nearest
     return out
 
 
@@ -299,7 +328,10 @@ def service_membership(indptr, indices, targets, *, through_targets=False) -> np
     member = np.zeros((len(targets), n), dtype=bool)
     stations = {int(target) for target in targets}
     for k, target in enumerate(targets):
-        sub = graph if through_targets else graph.subgraph(
-            [v for v in graph if v == target or v not in stations])
+        sub = (
+            graph
+            if through_targets
+            else graph.subgraph([v for v in graph if v == target or v not in stations])
+        )
         member[k, [int(target), *nx.descendants(sub, int(target))]] = True
     return member

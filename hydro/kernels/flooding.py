@@ -19,17 +19,23 @@ from hydro.kernels._exceedance import exceedance
 class FloodingStats(NamedTuple):
     """Per (scenario, node) float64 arrays."""
 
-    peak_rate: np.ndarray       # [m3/s] largest flooding rate
-    time_of_peak: np.ndarray    # [s] since the start of the run, first time the peak is reached
-    volume: np.ndarray          # [m3] integral of the rate
-    duration: np.ndarray        # [s] total time flooded (rate > threshold), "hours flooded"
-    onset: np.ndarray           # [s] first time the rate rises above threshold; NaN if never
+    peak_rate: np.ndarray  # [m3/s] largest flooding rate
+    time_of_peak: np.ndarray  # [s] since the start of the run, first time the peak is reached
+    volume: np.ndarray  # [m3] integral of the rate
+    duration: np.ndarray  # [s] total time flooded (rate > threshold), "hours flooded"
+    onset: np.ndarray  # [s] first time the rate rises above threshold; NaN if never
     time_to_recede: np.ndarray  # [s] from the peak until the rate is back to <= threshold (or the
     #                              end of the run); NaN when the node never floods
 
 
-def flooding_stats(flooding_rate, dt, *, threshold: float = 0.0, rule: str = "trapezoid",
-                   out: FloodingStats | None = None) -> FloodingStats:
+def flooding_stats(
+    flooding_rate,
+    dt,
+    *,
+    threshold: float = 0.0,
+    rule: str = "trapezoid",
+    out: FloodingStats | None = None,
+) -> FloodingStats:
     """Flooding statistics per (scenario, node).
 
     flooding_rate : (S, T, N) float32/float64 [m3/s], NaN = missing sample.
@@ -54,7 +60,11 @@ def flooding_stats(flooding_rate, dt, *, threshold: float = 0.0, rule: str = "tr
     t = sample_times(dt, n_time)
     thr = finite_number(threshold, "flooding threshold", minimum=0.0)
     trap = is_trapezoid(rule)
-    fields = dict(zip(FloodingStats._fields,
-                      ("peak", "time_of_peak", "integral", "duration", "onset", "recede"),
-                      strict=True))
+    fields = dict(
+        zip(
+            FloodingStats._fields,
+            ("peak", "time_of_peak", "integral", "duration", "onset", "recede"),
+            strict=True,
+        )
+    )
     return FloodingStats(*exceedance(rate, t, thr, trap, fields, out))

@@ -28,11 +28,14 @@ def edges_to_csr(upstream, downstream, n_nodes: int, *, reverse: bool = False):
     u = np.asarray(upstream)
     v = np.asarray(downstream)
     if u.shape != v.shape or u.ndim != 1:
-        raise ValueError(f"edge lists must be two 1-D arrays of one length, got {u.shape}, {v.shape}")
+        raise ValueError(
+            f"edge lists must be two 1-D arrays of one length, got {u.shape}, {v.shape}"
+        )
     n = int(n_nodes)
     for name, arr in (("upstream", u), ("downstream", v)):
-        if arr.size and (not np.issubdtype(arr.dtype, np.integer)
-                         or arr.min() < 0 or arr.max() >= n):
+        if arr.size and (
+            not np.issubdtype(arr.dtype, np.integer) or arr.min() < 0 or arr.max() >= n
+        ):
             raise InputError(f"{name} node indices must be integers from 0 to {n - 1}")
     src, dst = (v, u) if reverse else (u, v)
     order = np.argsort(src, kind="stable")
@@ -89,13 +92,17 @@ def _check_graph(indptr, indices, targets):
     if tgt.ndim != 1 or not (np.issubdtype(tgt.dtype, np.integer) or tgt.size == 0):
         raise InputError("station targets must be a 1-D list of node indices")
     if tgt.size and (tgt.min() < 0 or tgt.max() >= n):
-        raise InputError(f"station node indices must lie in 0 .. {n - 1}, got {tgt.min()} .. "
-                         f"{tgt.max()}")
+        raise InputError(
+            f"station node indices must lie in 0 .. {n - 1}, got {tgt.min()} .. {tgt.max()}"
+        )
     uniq, counts = np.unique(tgt, return_counts=True)
     if np.any(counts > 1):
         raise InputError(f"station node index {uniq[counts > 1][0]} is listed more than once")
-    return (np.ascontiguousarray(ptr, dtype=np.int64), np.ascontiguousarray(idx),
-            np.ascontiguousarray(tgt, dtype=np.int64))
+    return (
+        np.ascontiguousarray(ptr, dtype=np.int64),
+        np.ascontiguousarray(idx),
+        np.ascontiguousarray(tgt, dtype=np.int64),
+    )
 
 
 def _output(out, shape, dtype):

@@ -23,18 +23,22 @@ import numpy as np
 from hydro.errors import ScenarioError
 from hydro.kernels._common import output
 
-DEPTH_EDGES = (0.15, 0.30, 0.50)             # m
-DURATION_EDGES = (1800.0, 3600.0, 7200.0)    # s: 30, 60, 120 minutes
-CLASSES = ((0, 0, 0, 0),
-           (0, 1, 2, 3),
-           (0, 2, 3, 4),
-           (0, 3, 4, 4))
+DEPTH_EDGES = (0.15, 0.30, 0.50)  # m
+DURATION_EDGES = (1800.0, 3600.0, 7200.0)  # s: 30, 60, 120 minutes
+CLASSES = ((0, 0, 0, 0), (0, 1, 2, 3), (0, 2, 3, 4), (0, 3, 4, 4))
 CLASS_NAMES = ("none", "low", "moderate", "high", "severe")
 CLASS_WEIGHTS = (0.0, 1.0, 2.0, 4.0, 8.0)
 
 
-def hazard_class(max_depth, duration, *, depth_edges=DEPTH_EDGES, duration_edges=DURATION_EDGES,
-                 classes=CLASSES, out=None) -> np.ndarray:
+def hazard_class(
+    max_depth,
+    duration,
+    *,
+    depth_edges=DEPTH_EDGES,
+    duration_edges=DURATION_EDGES,
+    classes=CLASSES,
+    out=None,
+) -> np.ndarray:
     """Hazard class per element from its maximum depth and its time above the depth threshold.
 
     max_depth : (...) [m]; duration : same shape [s] (e.g. PondingStats.max_depth, .duration).
@@ -52,14 +56,21 @@ def hazard_class(max_depth, duration, *, depth_edges=DEPTH_EDGES, duration_edges
     t_edges = _edges(duration_edges, "duration_edges")
     matrix = np.asarray(classes)
     if matrix.shape != (d_edges.size + 1, t_edges.size + 1):
-        raise ScenarioError(f"the hazard class matrix must be {d_edges.size + 1} x "
-                            f"{t_edges.size + 1} (depth bins x duration bins), got {matrix.shape}")
+        raise ScenarioError(
+            f"the hazard class matrix must be {d_edges.size + 1} x "
+            f"{t_edges.size + 1} (depth bins x duration bins), got {matrix.shape}"
+        )
     if not np.issubdtype(matrix.dtype, np.integer) or matrix.min() < 0 or matrix.max() > 127:
         raise ScenarioError("hazard classes must be integers from 0 to 127")
     result = output(out, depth.shape, np.int8, "hazard class")
-    _hazard_class_kernel(np.ascontiguousarray(depth).reshape(-1),
-                         np.ascontiguousarray(dur).reshape(-1), d_edges, t_edges,
-                         matrix.astype(np.int8), result.reshape(-1))
+    _hazard_class_kernel(
+        np.ascontiguousarray(depth).reshape(-1),
+        np.ascontiguousarray(dur).reshape(-1),
+        d_edges,
+        t_edges,
+        matrix.astype(np.int8),
+        result.reshape(-1),
+    )
     return result
 
 
@@ -75,12 +86,18 @@ def hazard_score(classes, volume, *, weights=CLASS_WEIGHTS, out=None) -> np.ndar
         raise ValueError(f"classes {cls.shape} and volume {vol.shape} must have one shape")
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ScenarioError(f"class weights must be a list of non-negative numbers, got {weights!r}")
+        raise ScenarioError(
+            f"class weights must be a list of non-negative numbers, got {weights!r}"
+        )
     if cls.size and cls.max() >= w.size:
         raise ScenarioError(f"class {cls.max()} has no weight: {w.size} weights given")
     result = output(out, vol.shape, np.float64, "hazard score")
-    _hazard_score_kernel(np.ascontiguousarray(cls, dtype=np.int64).reshape(-1),
-                         np.ascontiguousarray(vol).reshape(-1), w, result.reshape(-1))
+    _hazard_score_kernel(
+        np.ascontiguousarray(cls, dtype=np.int64).reshape(-1),
+        np.ascontiguousarray(vol).reshape(-1),
+        w,
+        result.reshape(-1),
+    )
     return result
 
 

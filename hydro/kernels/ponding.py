@@ -23,16 +23,22 @@ LANE_DEPTH = 0.15  # m, GB 50014: deeper than this in one lane is waterlogging
 class PondingStats(NamedTuple):
     """Per (scenario, node) float64 arrays; spells are stretches with depth > threshold."""
 
-    max_depth: np.ndarray      # [m]
-    time_of_max: np.ndarray    # [s] since the start of the run, first time max_depth is reached
-    duration: np.ndarray       # [s] total time above threshold
+    max_depth: np.ndarray  # [m]
+    time_of_max: np.ndarray  # [s] since the start of the run, first time max_depth is reached
+    duration: np.ndarray  # [s] total time above threshold
     longest_spell: np.ndarray  # [s] longest continuous time above threshold
-    onset: np.ndarray          # [s] start of the first spell; NaN if never above
-    end: np.ndarray            # [s] end of the last spell (the last sample if still above); NaN if never
+    onset: np.ndarray  # [s] start of the first spell; NaN if never above
+    end: np.ndarray  # [s] end of the last spell (the last sample if still above); NaN if never
 
 
-def ponding_stats(ponded_depth, dt, *, threshold: float = LANE_DEPTH, rule: str = "trapezoid",
-                  out: PondingStats | None = None) -> PondingStats:
+def ponding_stats(
+    ponded_depth,
+    dt,
+    *,
+    threshold: float = LANE_DEPTH,
+    rule: str = "trapezoid",
+    out: PondingStats | None = None,
+) -> PondingStats:
     """Ponding statistics per (scenario, node).
 
     ponded_depth : (S, T, N) float32/float64 [m], NaN = missing sample.
@@ -50,9 +56,13 @@ def ponding_stats(ponded_depth, dt, *, threshold: float = LANE_DEPTH, rule: str 
     t = sample_times(dt, depth.shape[1])
     thr = finite_number(threshold, "ponding depth threshold", minimum=0.0)
     trap = is_trapezoid(rule)
-    fields = dict(zip(PondingStats._fields,
-                      ("peak", "time_of_peak", "duration", "longest", "onset", "end"),
-                      strict=True))
+    fields = dict(
+        zip(
+            PondingStats._fields,
+            ("peak", "time_of_peak", "duration", "longest", "onset", "end"),
+            strict=True,
+        )
+    )
     return PondingStats(*exceedance(depth, t, thr, trap, fields, out))
 
 
@@ -97,23 +107,28 @@ def _check_table(table_volume, table_depth, n_node: int):
     tv = np.ascontiguousarray(table_volume, dtype=np.float64)
     td = np.ascontiguousarray(table_depth, dtype=np.float64)
     if tv.ndim != 2 or tv.shape != td.shape or tv.shape[0] != n_node:
-        raise ValueError(f"depth-volume tables must both be ({n_node}, K), "
-                         f"got {tv.shape} and {td.shape}")
+        raise ValueError(
+            f"depth-volume tables must both be ({n_node}, K), got {tv.shape} and {td.shape}"
+        )
     valid = np.isfinite(tv) & np.isfinite(td)
     n_pts = valid.sum(axis=1)
     # Valid points must be the leading ones of a row: NaN only as trailing padding.
     leading = np.arange(tv.shape[1])[None, :] < n_pts[:, None]
     bad = np.flatnonzero((valid != leading).any(axis=1))
     if bad.size:
-        raise InputError(f"depth-volume table of node index {bad[0]}: missing values are only "
-                         "allowed as trailing padding")
+        raise InputError(
+            f"depth-volume table of node index {bad[0]}: missing values are only "
+            "allowed as trailing padding"
+        )
     with np.errstate(invalid="ignore"):
         rising = (np.diff(tv, axis=1) > 0) | ~leading[:, 1:]
         deeper = (np.diff(td, axis=1) >= 0) | ~leading[:, 1:]
     bad = np.flatnonzero(~(rising.all(axis=1) & deeper.all(axis=1)) & (n_pts >= 2))
     if bad.size:
-        raise InputError(f"depth-volume table of node index {bad[0]}: volumes must increase "
-                         "strictly and depths must not decrease")
+        raise InputError(
+            f"depth-volume table of node index {bad[0]}: volumes must increase "
+            "strictly and depths must not decrease"
+        )
     n_pts = np.where(n_pts >= 2, n_pts, 0).astype(np.int64)
     return tv, td, n_pts
 

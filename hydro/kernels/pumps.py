@@ -25,22 +25,30 @@ from hydro.kernels._common import (
     series,
 )
 
-RUNNING_FLOW = 1e-5      # m3/s (0.01 L/s): below this a pump counts as stopped
-AT_CAPACITY = 0.98       # share of capacity from which a pump counts as running flat out
+RUNNING_FLOW = 1e-5  # m3/s (0.01 L/s): below this a pump counts as stopped
+AT_CAPACITY = 0.98  # share of capacity from which a pump counts as running flat out
 
 
 class PumpStats(NamedTuple):
     """Per (scenario, link) float64 arrays."""
 
-    running_share: np.ndarray    # [1] share of time with |flow| > eps
-    capacity_share: np.ndarray   # [1] share of time with |flow| >= fraction * capacity
-    volume: np.ndarray           # [m3] integral of flow (signed: start node to end node)
-    peak_flow: np.ndarray        # [m3/s] largest |flow|
+    running_share: np.ndarray  # [1] share of time with |flow| > eps
+    capacity_share: np.ndarray  # [1] share of time with |flow| >= fraction * capacity
+    volume: np.ndarray  # [m3] integral of flow (signed: start node to end node)
+    peak_flow: np.ndarray  # [m3/s] largest |flow|
     mean_running_flow: np.ndarray  # [m3/s] time-weighted mean |flow| while running; NaN if never
 
 
-def pump_stats(flow, capacity, dt, *, eps: float = RUNNING_FLOW, fraction: float = AT_CAPACITY,
-               rule: str = "trapezoid", out: PumpStats | None = None) -> PumpStats:
+def pump_stats(
+    flow,
+    capacity,
+    dt,
+    *,
+    eps: float = RUNNING_FLOW,
+    fraction: float = AT_CAPACITY,
+    rule: str = "trapezoid",
+    out: PumpStats | None = None,
+) -> PumpStats:
     """Running and capacity statistics per (scenario, link).
 
     flow : (S, T, L) float32/float64 [m3/s], NaN = missing sample.
@@ -60,8 +68,10 @@ def pump_stats(flow, capacity, dt, *, eps: float = RUNNING_FLOW, fraction: float
         raise ValueError(f"capacity must have one value per link ({n_link},), got {cap.shape}")
     if np.any(cap <= 0):
         bad = int(np.flatnonzero(cap <= 0)[0])
-        raise InputError(f"pump capacity of link index {bad} is {cap[bad]}: capacities must be "
-                         "positive m3/s (NaN where unknown)")
+        raise InputError(
+            f"pump capacity of link index {bad} is {cap[bad]}: capacities must be "
+            "positive m3/s (NaN where unknown)"
+        )
     t = sample_times(dt, n_time)
     running = finite_number(eps, "running flow eps", minimum=0.0)
     frac = finite_number(fraction, "capacity fraction", minimum=0.0)
@@ -71,8 +81,20 @@ def pump_stats(flow, capacity, dt, *, eps: float = RUNNING_FLOW, fraction: float
 
 
 @numba.njit(parallel=True, cache=True)
-def _pump_kernel(flow, capacity, t, eps, fraction, trapezoid, block,
-                 running_share, capacity_share, volume, peak_flow, mean_running_flow):
+def _pump_kernel(
+    flow,
+    capacity,
+    t,
+    eps,
+    fraction,
+    trapezoid,
+    block,
+    running_share,
+    capacity_share,
+    volume,
+    peak_flow,
+    mean_running_flow,
+):
     """One sweep over time rows; parallel over (scenario, block of links). Shapes as pump_stats."""
     n_scen, n_time, n_link = flow.shape
     n_blocks = (n_link + block - 1) // block
@@ -80,20 +102,20 @@ def _pump_kernel(flow, capacity, t, eps, fraction, trapezoid, block,
         s = work // n_blocks
         lo = (work - s * n_blocks) * block
         m = min(block, n_link - lo)
-        cap = capacity[lo:lo + m] * fraction
+        cap = capacity[lo : lo + m] * fraction
         prev = np.full(m, np.nan)
-        gap = np.ones(m, dtype=np.bool_)   # missing samples: see _common.note_missing
+        gap = np.ones(m, dtype=np.bool_)  # missing samples: see _common.note_missing
         tprev = np.zeros(m)
-        total_w = np.zeros(m)      # sum of weights
-        run_w = np.zeros(m)        # sum of weights while running
-        cap_w = np.zeros(m)        # sum of weights at capacity
-        run_q = np.zeros(m)        # sum of weight * |q| while running
+        total_w = np.zeros(m)  # sum of weights
+        run_w = np.zeros(m)  # sum of weights while running
+        cap_w = np.zeros(m)  # sum of weights at capacity
+        run_q = np.zeros(m)  # sum of weight * |q| while running
         vol = np.zeros(m)
         peak = np.full(m, np.nan)
         for i in range(n_time):
             ti = t[i]
             t_last = t[i - 1] if i > 0 else 0.0
-            row = flow[s, i, lo:lo + m]
+            row = flow[s, i, lo : lo + m]
             for j in range(m):
                 v = np.float64(row[j])
                 if v != v:
@@ -126,7 +148,7 @@ def _pump_kernel(flow, capacity, t, eps, fraction, trapezoid, block,
                 prev[j] = v
         for j in range(m):
             e = lo + j
-            last = abs(prev[j])        # the last valid |flow| decides when all weights are zero
+            last = abs(prev[j])  # the last valid |flow| decides when all weights are zero
             if last != last:
                 running_share[s, e] = np.nan
                 capacity_share[s, e] = np.nan

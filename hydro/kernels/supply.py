@@ -33,18 +33,25 @@ class ZoneCompliance(NamedTuple):
     """Per (scenario, time, zone) float64 arrays."""
 
     fraction: np.ndarray  # [1] share of the zone's demand (or nodes) at or above the threshold
-    weight: np.ndarray    # [m3/s] the zone's total demand (or [1] its number of valid nodes)
+    weight: np.ndarray  # [m3/s] the zone's total demand (or [1] its number of valid nodes)
 
 
 class DominantSource(NamedTuple):
     """Which source feeds each node, on average over the run."""
 
     mean_share: np.ndarray  # (S, N, K) [1] time-averaged share of each source
-    dominant: np.ndarray    # (S, N) int64 index of the largest mean share; -1 if all NaN
+    dominant: np.ndarray  # (S, N) int64 index of the largest mean share; -1 if all NaN
 
 
-def pressure_compliance(pressure_head, dt, *, threshold: float = SERVICE_HEAD, demand=None,
-                        rule: str = "trapezoid", out=None) -> np.ndarray:
+def pressure_compliance(
+    pressure_head,
+    dt,
+    *,
+    threshold: float = SERVICE_HEAD,
+    demand=None,
+    rule: str = "trapezoid",
+    out=None,
+) -> np.ndarray:
     """Fraction of time (or of demand) served at or above a pressure head, per (scenario, node).
 
     pressure_head : (S, T, N) float32/float64 [m], NaN = missing.
@@ -69,9 +76,15 @@ def pressure_compliance(pressure_head, dt, *, threshold: float = SERVICE_HEAD, d
     return result
 
 
-def zone_compliance(pressure_head, zone, *, n_zones: int | None = None,
-                    threshold: float = SERVICE_HEAD, demand=None,
-                    out: ZoneCompliance | None = None) -> ZoneCompliance:
+def zone_compliance(
+    pressure_head,
+    zone,
+    *,
+    n_zones: int | None = None,
+    threshold: float = SERVICE_HEAD,
+    demand=None,
+    out: ZoneCompliance | None = None,
+) -> ZoneCompliance:
     """Per time step and zone: the share of demand served at or above a pressure head.
 
     pressure_head : (S, T, N) [m]; demand : optional (S, T, N) [m3/s] (None: every node weighs 1).
@@ -90,12 +103,16 @@ def zone_compliance(pressure_head, zone, *, n_zones: int | None = None,
         raise ValueError(f"demand {d.shape} must have the shape of pressure_head {p.shape}")
     labels = np.asarray(zone)
     if labels.shape != (n_node,) or not np.issubdtype(labels.dtype, np.integer):
-        raise InputError(f"zone labels must be {n_node} integers (one per node), "
-                         f"got {labels.dtype} {labels.shape}")
+        raise InputError(
+            f"zone labels must be {n_node} integers (one per node), "
+            f"got {labels.dtype} {labels.shape}"
+        )
     top = int(labels.max()) + 1 if labels.size else 0
     n_z = top if n_zones is None else int(n_zones)
     if labels.size and (labels.min() < -1 or top > n_z):
-        raise InputError(f"zone labels must lie in -1 .. {n_z - 1}, got {labels.min()} .. {top - 1}")
+        raise InputError(
+            f"zone labels must lie in -1 .. {n_z - 1}, got {labels.min()} .. {top - 1}"
+        )
     thr = finite_number(threshold, "pressure head threshold")
     shape = (n_scen, n_time, n_z)
     if out is None:
@@ -103,13 +120,15 @@ def zone_compliance(pressure_head, zone, *, n_zones: int | None = None,
     else:
         fraction = output(out[0], shape, np.float64, "fraction")
         weight = output(out[1], shape, np.float64, "weight")
-    _zone_kernel(p, d, weighted, np.ascontiguousarray(labels, dtype=np.int64), thr,
-                 fraction, weight)
+    _zone_kernel(
+        p, d, weighted, np.ascontiguousarray(labels, dtype=np.int64), thr, fraction, weight
+    )
     return ZoneCompliance(fraction, weight)
 
 
-def dominant_source(source_share, dt, *, rule: str = "trapezoid",
-                    out: DominantSource | None = None) -> DominantSource:
+def dominant_source(
+    source_share, dt, *, rule: str = "trapezoid", out: DominantSource | None = None
+) -> DominantSource:
     """Time-averaged share of each source per node, and the source that dominates.
 
     source_share : (S, T, N, K) float32/float64 [1], NaN = missing.
@@ -144,8 +163,8 @@ def _compliance_kernel(pressure, demand, weighted, threshold, t, trapezoid, bloc
         lo = (work - s * n_blocks) * block
         m = min(block, n_node - lo)
         prev_d = np.full(m, np.nan)  # weight of the last valid sample (demand or 1); NaN: none yet
-        prev_good = np.zeros(m)    # its compliant weight (prev_d or 0)
-        gap = np.ones(m, dtype=np.bool_)   # missing samples: see _common.note_missing
+        prev_good = np.zeros(m)  # its compliant weight (prev_d or 0)
+        gap = np.ones(m, dtype=np.bool_)  # missing samples: see _common.note_missing
         tprev = np.zeros(m)
         t_first = np.full(m, np.nan)
         num = np.zeros(m)
@@ -153,8 +172,8 @@ def _compliance_kernel(pressure, demand, weighted, threshold, t, trapezoid, bloc
         for i in range(n_time):
             ti = t[i]
             t_last = t[i - 1] if i > 0 else 0.0
-            p_row = pressure[s, i, lo:lo + m]
-            d_row = demand[s, i, lo:lo + m] if weighted else demand[0, 0, :0]
+            p_row = pressure[s, i, lo : lo + m]
+            d_row = demand[s, i, lo : lo + m] if weighted else demand[0, 0, :0]
             for j in range(m):
                 p = np.float64(p_row[j])
                 d = 1.0
@@ -181,7 +200,7 @@ def _compliance_kernel(pressure, demand, weighted, threshold, t, trapezoid, bloc
             span = t_valid - t_first[j] if trapezoid else t_valid
             if den[j] > 0:
                 out[s, lo + j] = num[j] / den[j]
-            elif span == 0 and prev_d[j] > 0:      # no time elapsed: the last sample decides
+            elif span == 0 and prev_d[j] > 0:  # no time elapsed: the last sample decides
                 out[s, lo + j] = prev_good[j] / prev_d[j]
             else:
                 out[s, lo + j] = np.nan
@@ -227,14 +246,14 @@ def _time_mean_kernel(x, t, trapezoid, block, out):
         lo = (work - s * n_blocks) * block
         m = min(block, n_elem - lo)
         prev = np.full(m, np.nan)
-        gap = np.ones(m, dtype=np.bool_)   # missing samples: see _common.note_missing
+        gap = np.ones(m, dtype=np.bool_)  # missing samples: see _common.note_missing
         tprev = np.zeros(m)
         t_first = np.full(m, np.nan)
         integral = np.zeros(m)
         for i in range(n_time):
             ti = t[i]
             t_last = t[i - 1] if i > 0 else 0.0
-            row = x[s, i, lo:lo + m]
+            row = x[s, i, lo : lo + m]
             for j in range(m):
                 v = np.float64(row[j])
                 if v != v:
@@ -255,7 +274,7 @@ def _time_mean_kernel(x, t, trapezoid, block, out):
             span = t_valid - t_first[j] if trapezoid else t_valid
             if span > 0:
                 out[s, lo + j] = integral[j] / span
-            else:                               # no time elapsed: the last sample (or NaN)
+            else:  # no time elapsed: the last sample (or NaN)
                 out[s, lo + j] = prev[j]
 
 

@@ -70,8 +70,9 @@ class TabulatedFormulaSpec(_BuildsFormula):
     placeholder: bool = False
 
     def build(self) -> StormFormula:
-        return TabulatedFormula({row.return_period: (row.a, row.b, row.n) for row in self.rows},
-                                name=self.name)
+        return TabulatedFormula(
+            {row.return_period: (row.a, row.b, row.n) for row in self.rows}, name=self.name
+        )
 
 
 FormulaSpec = Annotated[ChineseFormulaSpec | TabulatedFormulaSpec, Field(discriminator="kind")]
@@ -92,8 +93,10 @@ class DesignStormSpec(BaseModel):
     def _whole_steps(self):
         count = round(self.duration_minutes / self.step_minutes)
         if count < 1 or abs(count * self.step_minutes - self.duration_minutes) > 1e-9:
-            raise ValueError(f"duration_minutes = {self.duration_minutes:g} is not a whole "
-                             f"multiple of step_minutes = {self.step_minutes:g}")
+            raise ValueError(
+                f"duration_minutes = {self.duration_minutes:g} is not a whole "
+                f"multiple of step_minutes = {self.step_minutes:g}"
+            )
         return self
 
 
@@ -118,10 +121,16 @@ class RainfallConfig(BaseModel):
         """True when the file marks its formula as a placeholder, not the city's official one."""
         return self.formula_spec.placeholder
 
-    def design_storm(self, *, return_period: float | None = None, duration: float | None = None,
-                     step: float | None = None, pattern: str | None = None,
-                     peak_position: float | None = None,
-                     quartile: int | None = None) -> Hyetograph:
+    def design_storm(
+        self,
+        *,
+        return_period: float | None = None,
+        duration: float | None = None,
+        step: float | None = None,
+        pattern: str | None = None,
+        peak_position: float | None = None,
+        quartile: int | None = None,
+    ) -> Hyetograph:
         """A design storm from this city's formula; unset arguments take the file's defaults.
 
         ``return_period`` in years, ``duration`` and ``step`` in seconds, ``pattern`` one of
@@ -131,19 +140,20 @@ class RainfallConfig(BaseModel):
         d = self.design
         pattern = d.pattern if pattern is None else pattern
         if pattern not in PATTERNS:
-            raise ScenarioError(f"design storm: pattern {pattern!r} is unknown; "
-                                f"{suggest(pattern, PATTERNS)}")
+            raise ScenarioError(
+                f"design storm: pattern {pattern!r} is unknown; {suggest(pattern, PATTERNS)}"
+            )
         p = d.return_period_years if return_period is None else return_period
         duration = d.duration_minutes * 60.0 if duration is None else duration
         step = d.step_minutes * 60.0 if step is None else step
         if pattern == "huff":
             quartile = d.huff_quartile if quartile is None else quartile
-            return huff(self.formula, return_period=p, duration=duration, step=step,
-                        quartile=quartile)
+            return huff(
+                self.formula, return_period=p, duration=duration, step=step, quartile=quartile
+            )
         r = d.peak_position if peak_position is None else peak_position
         build = chicago if pattern == "chicago" else alternating_block
-        return build(self.formula, return_period=p, duration=duration, step=step,
-                     peak_position=r)
+        return build(self.formula, return_period=p, duration=duration, step=step, peak_position=r)
 
 
 def _known_keys(loc: tuple) -> list[str]:

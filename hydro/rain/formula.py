@@ -62,6 +62,7 @@ class StormFormula(Protocol):
 
 # --- validation helpers -------------------------------------------------------------------------
 
+
 def _label(name: str) -> str:
     return f"storm formula {name!r}" if name else "storm formula"
 
@@ -84,14 +85,17 @@ def _check_power_law(a: float, b: float, n: float, name: str, what: str = "") ->
     if a <= 0:
         raise ScenarioError(f"{_label(name)}: {what}A = {a} must be > 0 L/(s·ha)")
     if b < 0:
-        raise ScenarioError(f"{_label(name)}: {what}b = {b} must be >= 0 minutes "
-                            "(typically 5-20)")
+        raise ScenarioError(f"{_label(name)}: {what}b = {b} must be >= 0 minutes (typically 5-20)")
     if not N_RANGE[0] < n < N_RANGE[1]:
-        raise ScenarioError(f"{_label(name)}: {what}n = {n} is outside the expected range "
-                            f"{N_RANGE[0]} < n < {N_RANGE[1]} (typically 0.5-1.0)")
+        raise ScenarioError(
+            f"{_label(name)}: {what}n = {n} is outside the expected range "
+            f"{N_RANGE[0]} < n < {N_RANGE[1]} (typically 0.5-1.0)"
+        )
     if n >= 1 and b == 0:
-        raise ScenarioError(f"{_label(name)}: {what}n = {n} with b = 0 gives a depth that never "
-                            "grows with duration; expected n < 1 or b > 0")
+        raise ScenarioError(
+            f"{_label(name)}: {what}n = {n} with b = 0 gives a depth that never "
+            "grows with duration; expected n < 1 or b > 0"
+        )
     return a, b, n
 
 
@@ -99,8 +103,9 @@ def _return_periods(return_period, name: str) -> np.ndarray:
     p = np.asarray(return_period, dtype=float)
     if not np.all(np.isfinite(p)) or np.any(p <= 0):
         bad = p[~(np.isfinite(p) & (p > 0))].ravel()[0]
-        raise ScenarioError(f"{_label(name)}: return period P = {bad} years; expected a finite "
-                            "number > 0 years")
+        raise ScenarioError(
+            f"{_label(name)}: return period P = {bad} years; expected a finite number > 0 years"
+        )
     return p
 
 
@@ -108,8 +113,9 @@ def _durations(duration, name: str, units: str) -> np.ndarray:
     t = np.asarray(duration, dtype=float)
     if not np.all(np.isfinite(t)) or np.any(t <= 0):
         bad = t[~(np.isfinite(t) & (t > 0))].ravel()[0]
-        raise ScenarioError(f"{_label(name)}: duration t = {bad} {units}; expected a finite "
-                            f"number > 0 {units}")
+        raise ScenarioError(
+            f"{_label(name)}: duration t = {bad} {units}; expected a finite number > 0 {units}"
+        )
     return t
 
 
@@ -142,6 +148,7 @@ class _FormulaInSI:
 
 # --- the general form ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ChineseFormula(_FormulaInSI):
     """q = a·(1 + c·lg P) / (t + b)^n in L/(s·ha), with ``a`` = 167·A1.
@@ -161,8 +168,10 @@ class ChineseFormula(_FormulaInSI):
         a, b, n = _check_power_law(self.a, self.b, self.n, self.name)
         c = _finite(self.c, "C", self.name)
         if c < 0:
-            raise ScenarioError(f"{_label(self.name)}: C = {c} must be >= 0 (typically 0.4-1.2); "
-                                "a negative C makes rarer storms weaker")
+            raise ScenarioError(
+                f"{_label(self.name)}: C = {c} must be >= 0 (typically 0.4-1.2); "
+                "a negative C makes rarer storms weaker"
+            )
         for key, value in (("a", a), ("b", b), ("n", n), ("c", c)):
             object.__setattr__(self, key, value)
 
@@ -182,8 +191,10 @@ class ChineseFormula(_FormulaInSI):
         if np.any(factor <= 0):
             bad = p[factor <= 0].ravel()[0] if p.ndim else float(p)
             lowest = 10 ** (-1.0 / self.c)
-            raise ScenarioError(f"{_label(self.name)}: return period P = {bad} years gives "
-                                f"1 + C·lg P <= 0 (C = {self.c}); expected P > {lowest:.3g} years")
+            raise ScenarioError(
+                f"{_label(self.name)}: return period P = {bad} years gives "
+                f"1 + C·lg P <= 0 (C = {self.c}); expected P > {lowest:.3g} years"
+            )
         return factor
 
     def q(self, t_minutes, return_period) -> np.ndarray:
@@ -197,11 +208,11 @@ class ChineseFormula(_FormulaInSI):
 
     def __str__(self) -> str:
         label = f"{self.name}: " if self.name else ""
-        return (f"{label}q = {self.a:g}(1 + {self.c:g} lg P)/(t + {self.b:g})^{self.n:g} "
-                "L/(s·ha)")
+        return f"{label}q = {self.a:g}(1 + {self.c:g} lg P)/(t + {self.b:g})^{self.n:g} L/(s·ha)"
 
 
 # --- the tabulated form -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TabulatedFormula(_FormulaInSI):
@@ -223,17 +234,21 @@ class TabulatedFormula(_FormulaInSI):
             try:
                 period, (a, b, n) = item
             except (TypeError, ValueError):
-                raise ScenarioError(f"{_label(name)}: each row must be P: (A, b, n), "
-                                    f"got {item!r}") from None
+                raise ScenarioError(
+                    f"{_label(name)}: each row must be P: (A, b, n), got {item!r}"
+                ) from None
             period = _finite(period, "return period P", name)
             if period <= 0:
-                raise ScenarioError(f"{_label(name)}: return period P = {period} years; "
-                                    "expected > 0 years")
+                raise ScenarioError(
+                    f"{_label(name)}: return period P = {period} years; expected > 0 years"
+                )
             a, b, n = _check_power_law(a, b, n, name, f"P = {period:g} years: ")
             table.append((period, a, b, n))
         if not table:
-            raise ScenarioError(f"{_label(name)}: no return periods tabulated; expected at "
-                                "least one row P: (A, b, n)")
+            raise ScenarioError(
+                f"{_label(name)}: no return periods tabulated; expected at "
+                "least one row P: (A, b, n)"
+            )
         table.sort()
         periods = [row[0] for row in table]
         if len(set(periods)) != len(periods):
@@ -255,7 +270,8 @@ class TabulatedFormula(_FormulaInSI):
                 raise ScenarioError(
                     f"{_label(self.name)}: P = {self.rows[k + 1][0]:g} years gives no more "
                     f"intensity than P = {self.rows[k][0]:g} years at t = {t[worse[0]]:.3g} min; "
-                    "expected intensities that grow with the return period")
+                    "expected intensities that grow with the return period"
+                )
 
     def _bracket(self, return_period):
         """Indices of the lower tabulated period and weights of the upper one, in lg P."""
@@ -269,7 +285,8 @@ class TabulatedFormula(_FormulaInSI):
             raise ScenarioError(
                 f"{_label(self.name)}: return period P = {bad:g} years is outside the tabulated "
                 f"periods {lo:g}-{hi:g} years ({', '.join(f'{x:g}' for x in periods)}); "
-                "add a row for it or choose a period in range")
+                "add a row for it or choose a period in range"
+            )
         p = np.clip(p, lo, hi)
         if len(periods) == 1:
             return np.zeros(p.shape, dtype=int), np.zeros(p.shape)
@@ -313,7 +330,8 @@ def _check_growing(formula: StormFormula, duration_s: np.ndarray, return_period)
         raise ScenarioError(
             f"{_label(formula.name)}: its depth falls with duration beyond "
             f"t = {limit / 60:.4g} min (n > 1), asked for {longest / 60:.4g} min; expected "
-            "durations up to that limit or a formula with n < 1")
+            "durations up to that limit or a formula with n < 1"
+        )
 
 
 # --- IDF tables ---------------------------------------------------------------------------------
@@ -324,8 +342,12 @@ DEFAULT_DURATIONS = np.array([5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 360, 720,
 DEFAULT_RETURN_PERIODS = np.array([1, 2, 3, 5, 10, 20, 30, 50, 100], dtype=float)
 
 
-def idf_table(formula: StormFormula, *, durations: Iterable[float] | None = None,
-              return_periods: Iterable[float] | None = None):
+def idf_table(
+    formula: StormFormula,
+    *,
+    durations: Iterable[float] | None = None,
+    return_periods: Iterable[float] | None = None,
+):
     """IDF intensities and depths over a grid of durations and return periods.
 
     Returns an ``xarray.Dataset`` with variables ``idf_intensity`` (m/s) and ``idf_depth`` (m),
@@ -335,13 +357,17 @@ def idf_table(formula: StormFormula, *, durations: Iterable[float] | None = None
     from hydro.results import build_dataset
 
     t = _durations(DEFAULT_DURATIONS if durations is None else list(durations), formula.name, "s")
-    p = _return_periods(DEFAULT_RETURN_PERIODS if return_periods is None
-                        else list(return_periods), formula.name)
+    p = _return_periods(
+        DEFAULT_RETURN_PERIODS if return_periods is None else list(return_periods), formula.name
+    )
     t, p = np.atleast_1d(t), np.atleast_1d(p)
     depth = formula.depth(t[:, None], p[None, :])
     coords = {
         "duration": ("duration", t, {"units": "s", "long_name": "storm duration"}),
         "return_period": ("return_period", p, {"units": "year", "long_name": "return period"}),
     }
-    return build_dataset({"idf_intensity": depth / t[:, None], "idf_depth": depth},
-                         coords=coords, attrs={"formula": str(formula)})
+    return build_dataset(
+        {"idf_intensity": depth / t[:, None], "idf_depth": depth},
+        coords=coords,
+        attrs={"formula": str(formula)},
+    )

@@ -74,16 +74,24 @@ class Hyetograph:
 
         t0 = np.datetime64(start, "ns")
         times = t0 + (self.times * 1e9).astype("timedelta64[ns]")
-        return RainSeries(times=times, gauges=(gauge,), intensity=self.intensity[:, None],
-                          step=self.step, source=f"{self.pattern} design storm")
+        return RainSeries(
+            times=times,
+            gauges=(gauge,),
+            intensity=self.intensity[:, None],
+            step=self.step,
+            source=f"{self.pattern} design storm",
+        )
 
     def __repr__(self) -> str:
-        return (f"Hyetograph({self.pattern}, P={self.return_period:g} a, "
-                f"duration={self.duration / 60:g} min, step={self.step / 60:g} min, "
-                f"depth={self.depth * 1e3:.1f} mm, peak={self.peak_intensity * 3.6e6:.1f} mm/h)")
+        return (
+            f"Hyetograph({self.pattern}, P={self.return_period:g} a, "
+            f"duration={self.duration / 60:g} min, step={self.step / 60:g} min, "
+            f"depth={self.depth * 1e3:.1f} mm, peak={self.peak_intensity * 3.6e6:.1f} mm/h)"
+        )
 
 
 # --- argument checks ----------------------------------------------------------------------------
+
 
 def _seconds(value, what: str) -> float:
     """A duration in seconds from a number, datetime.timedelta or numpy timedelta64."""
@@ -94,8 +102,9 @@ def _seconds(value, what: str) -> float:
     try:
         value = float(value)
     except (TypeError, ValueError):
-        raise ScenarioError(f"design storm: {what} must be a number of seconds, "
-                            f"got {value!r}") from None
+        raise ScenarioError(
+            f"design storm: {what} must be a number of seconds, got {value!r}"
+        ) from None
     if not math.isfinite(value) or value <= 0:
         raise ScenarioError(f"design storm: {what} = {value} s; expected a finite number > 0 s")
     return value
@@ -107,16 +116,21 @@ def _grid(duration, step) -> tuple[float, float, int]:
     step = _seconds(step, "step")
     lo, hi = DURATION_RANGE
     if not lo <= duration <= hi:
-        raise ScenarioError(f"design storm: duration = {duration / 60:g} min; expected "
-                            f"{lo / 60:g} min to {hi / 3600:g} h")
+        raise ScenarioError(
+            f"design storm: duration = {duration / 60:g} min; expected "
+            f"{lo / 60:g} min to {hi / 3600:g} h"
+        )
     lo, hi = STEP_RANGE
     if not lo <= step <= hi:
-        raise ScenarioError(f"design storm: step = {step:g} s; expected {lo:g} s to "
-                            f"{hi / 60:g} min")
+        raise ScenarioError(
+            f"design storm: step = {step:g} s; expected {lo:g} s to {hi / 60:g} min"
+        )
     count = round(duration / step)
     if count < 1 or abs(count * step - duration) > 1e-9 * duration:
-        raise ScenarioError(f"design storm: duration = {duration:g} s is not a whole multiple "
-                            f"of step = {step:g} s; expected e.g. {max(count, 1) * step:g} s")
+        raise ScenarioError(
+            f"design storm: duration = {duration:g} s is not a whole multiple "
+            f"of step = {step:g} s; expected e.g. {max(count, 1) * step:g} s"
+        )
     return duration, step, count
 
 
@@ -126,8 +140,10 @@ def _peak_position(r) -> float:
     except (TypeError, ValueError):
         raise ScenarioError(f"design storm: peak_position must be a number, got {r!r}") from None
     if not 0.0 <= r <= 1.0:
-        raise ScenarioError(f"design storm: peak_position r = {r}; expected 0 <= r <= 1 "
-                            "(0.35-0.40 in Chinese practice)")
+        raise ScenarioError(
+            f"design storm: peak_position r = {r}; expected 0 <= r <= 1 "
+            "(0.35-0.40 in Chinese practice)"
+        )
     return r
 
 
@@ -135,8 +151,9 @@ def _return_period(formula: StormFormula, return_period) -> float:
     try:
         p = float(return_period)
     except (TypeError, ValueError):
-        raise ScenarioError(f"design storm: return_period must be a number of years, "
-                            f"got {return_period!r}") from None
+        raise ScenarioError(
+            f"design storm: return_period must be a number of years, got {return_period!r}"
+        ) from None
     formula.q(1.0, p)  # lets the formula refuse periods it cannot handle, with its own message
     return p
 
@@ -152,8 +169,10 @@ def _depth_curve(formula: StormFormula, t: np.ndarray, return_period: float) -> 
 
 # --- Chicago ------------------------------------------------------------------------------------
 
-def chicago_mass_curve(formula: StormFormula, s, *, return_period: float, duration: float,
-                       peak_position: float = 0.375) -> np.ndarray:
+
+def chicago_mass_curve(
+    formula: StormFormula, s, *, return_period: float, duration: float, peak_position: float = 0.375
+) -> np.ndarray:
     """Cumulative depth (m) of the Chicago storm at times ``s`` (seconds from the storm start).
 
     With the peak at s_p = r·T_d and D(t) the IDF depth, the mass curve is::
@@ -167,8 +186,9 @@ def chicago_mass_curve(formula: StormFormula, s, *, return_period: float, durati
     r = _peak_position(peak_position)
     s_peak = r * duration
     before = s < s_peak
-    mass = np.full(s.shape, r * float(_depth_curve(formula, np.array([duration]),
-                                                    return_period)[0]))
+    mass = np.full(
+        s.shape, r * float(_depth_curve(formula, np.array([duration]), return_period)[0])
+    )
     if r > 0:
         t_before = np.where(before, (s_peak - s) / r, 0.0)
         mass -= np.where(before, r * _depth_curve(formula, t_before, return_period), 0.0)
@@ -178,8 +198,9 @@ def chicago_mass_curve(formula: StormFormula, s, *, return_period: float, durati
     return mass
 
 
-def chicago(formula: StormFormula, *, return_period: float, duration, step,
-            peak_position: float = 0.375) -> Hyetograph:
+def chicago(
+    formula: StormFormula, *, return_period: float, duration, step, peak_position: float = 0.375
+) -> Hyetograph:
     """Chicago design storm (芝加哥雨型, Keifer & Chu 1957).
 
     Interval depths are differences of the analytic mass curve (:func:`chicago_mass_curve`) at
@@ -195,14 +216,21 @@ def chicago(formula: StormFormula, *, return_period: float, duration, step,
     r = _peak_position(peak_position)
     bounds = np.arange(count + 1) * step
     bounds[-1] = duration  # exact end, whatever rounding the products did
-    mass = chicago_mass_curve(formula, bounds, return_period=p, duration=duration,
-                              peak_position=r)
+    mass = chicago_mass_curve(formula, bounds, return_period=p, duration=duration, peak_position=r)
     depths = np.maximum(np.diff(mass), 0.0)  # clip round-off at flat ends, never real rain
-    return Hyetograph(step=step, intensity=depths / step, pattern="chicago", return_period=p,
-                      duration=duration, formula=formula.name, peak_position=r)
+    return Hyetograph(
+        step=step,
+        intensity=depths / step,
+        pattern="chicago",
+        return_period=p,
+        duration=duration,
+        formula=formula.name,
+        peak_position=r,
+    )
 
 
 # --- alternating block --------------------------------------------------------------------------
+
 
 def _block_order(count: int, r: float) -> np.ndarray:
     """Position of the k-th largest block, k = 0..count-1: peak first, then growing outwards.
@@ -216,8 +244,8 @@ def _block_order(count: int, r: float) -> np.ndarray:
     for k in range(1, count):
         room_left, room_right = peak - left, count - 1 - peak - right
         go_left = room_right == 0 or (
-            room_left > 0
-            and abs((left + 1.5) / (k + 1) - r) < abs((left + 0.5) / (k + 1) - r))
+            room_left > 0 and abs((left + 1.5) / (k + 1) - r) < abs((left + 0.5) / (k + 1) - r)
+        )
         if go_left:
             left += 1
             order.append(peak - left)
@@ -227,8 +255,9 @@ def _block_order(count: int, r: float) -> np.ndarray:
     return np.array(order)
 
 
-def alternating_block(formula: StormFormula, *, return_period: float, duration, step,
-                      peak_position: float = 0.5) -> Hyetograph:
+def alternating_block(
+    formula: StormFormula, *, return_period: float, duration, step, peak_position: float = 0.5
+) -> Hyetograph:
     """Alternating block design storm (Chow, Maidment & Mays 1988, §14.4).
 
     Block k holds D(k·step) - D((k-1)·step); the largest sits at r·duration and the others are
@@ -242,8 +271,15 @@ def alternating_block(formula: StormFormula, *, return_period: float, duration, 
     blocks = np.sort(np.maximum(np.diff(cumulative), 0.0))[::-1]
     depths = np.empty(count)
     depths[_block_order(count, r)] = blocks
-    return Hyetograph(step=step, intensity=depths / step, pattern="alternating_block",
-                      return_period=p, duration=duration, formula=formula.name, peak_position=r)
+    return Hyetograph(
+        step=step,
+        intensity=depths / step,
+        pattern="alternating_block",
+        return_period=p,
+        duration=duration,
+        formula=formula.name,
+        peak_position=r,
+    )
 
 
 # --- Huff ---------------------------------------------------------------------------------------
@@ -258,14 +294,16 @@ def alternating_block(formula: StormFormula, *, return_period: float, duration, 
 # against the original tables: do so before relying on them for design.
 HUFF_TIME = np.linspace(0.0, 1.0, 21)
 HUFF_MEDIAN = {
-    1: np.array([0, 16, 33, 43, 52, 60, 66, 71, 75, 79, 82, 85, 88, 90, 92, 94, 95, 97, 98, 99,
-                 100]) / 100.0,
-    2: np.array([0, 3, 8, 12, 16, 22, 29, 39, 51, 62, 70, 76, 81, 85, 88, 91, 93, 95, 97, 98,
-                 100]) / 100.0,
-    3: np.array([0, 2, 5, 8, 11, 14, 18, 22, 27, 32, 39, 48, 58, 68, 76, 82, 87, 91, 95, 98,
-                 100]) / 100.0,
-    4: np.array([0, 2, 4, 6, 9, 11, 14, 17, 20, 24, 28, 33, 38, 44, 51, 59, 69, 79, 88, 95,
-                 100]) / 100.0,
+    1: np.array(
+        [0, 16, 33, 43, 52, 60, 66, 71, 75, 79, 82, 85, 88, 90, 92, 94, 95, 97, 98, 99, 100]
+    )
+    / 100.0,
+    2: np.array([0, 3, 8, 12, 16, 22, 29, 39, 51, 62, 70, 76, 81, 85, 88, 91, 93, 95, 97, 98, 100])
+    / 100.0,
+    3: np.array([0, 2, 5, 8, 11, 14, 18, 22, 27, 32, 39, 48, 58, 68, 76, 82, 87, 91, 95, 98, 100])
+    / 100.0,
+    4: np.array([0, 2, 4, 6, 9, 11, 14, 17, 20, 24, 28, 33, 38, 44, 51, 59, 69, 79, 88, 95, 100])
+    / 100.0,
 }
 
 
@@ -277,8 +315,9 @@ def huff_mass_curve(quartile: int, fraction_of_time) -> np.ndarray:
     return np.interp(np.asarray(fraction_of_time, dtype=float), HUFF_TIME, HUFF_MEDIAN[quartile])
 
 
-def huff(formula: StormFormula, *, return_period: float, duration, step,
-         quartile: int = 1) -> Hyetograph:
+def huff(
+    formula: StormFormula, *, return_period: float, duration, step, quartile: int = 1
+) -> Hyetograph:
     """Huff design storm: the IDF depth D(duration) spread along Huff's median mass curve.
 
     Interval k holds D(duration)·(F((k+1)/N) - F(k/N)), F the quartile's median curve
@@ -291,8 +330,15 @@ def huff(formula: StormFormula, *, return_period: float, duration, step,
     fractions = huff_mass_curve(int(quartile), np.arange(count + 1) / count)
     total = float(formula.depth(duration, p))
     depths = total * np.diff(fractions)
-    return Hyetograph(step=step, intensity=depths / step, pattern="huff", return_period=p,
-                      duration=duration, formula=formula.name, quartile=int(quartile))
+    return Hyetograph(
+        step=step,
+        intensity=depths / step,
+        pattern="huff",
+        return_period=p,
+        duration=duration,
+        formula=formula.name,
+        quartile=int(quartile),
+    )
 
 
 #: Builders by pattern name, for configuration files and scenarios.

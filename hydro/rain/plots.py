@@ -10,8 +10,13 @@ from hydro.rain.formula import StormFormula, idf_table
 from hydro.rain.hyetograph import Hyetograph
 
 
-def plot_idf(formula: StormFormula, ax=None, *, return_periods: Iterable[float] | None = None,
-             durations: Iterable[float] | None = None):
+def plot_idf(
+    formula: StormFormula,
+    ax=None,
+    *,
+    return_periods: Iterable[float] | None = None,
+    durations: Iterable[float] | None = None,
+):
     """IDF curves: mean intensity (mm/h) against duration (min, log scale), one line per return
     period. ``durations`` in seconds (default 5 min to 24 h), ``return_periods`` in years.
     Returns the matplotlib Axes."""
@@ -42,10 +47,16 @@ def plot_hyetograph(hyetograph: Hyetograph, ax=None):
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
-    ax.bar(hyetograph.times / 60.0, hyetograph.to_mm_per_hour(), width=hyetograph.step / 60.0,
-           align="edge", edgecolor="none")
+    ax.bar(
+        hyetograph.times / 60.0,
+        hyetograph.to_mm_per_hour(),
+        width=hyetograph.step / 60.0,
+        align="edge",
+        edgecolor="none",
+    )
     ax.set_xlabel("time from storm start (min)")
     ax.set_ylabel("intensity (mm/h)")
-    ax.set_title(f"{hyetograph.pattern}, P = {hyetograph.return_period:g} a, "
-                 f"{hyetograph.depth * 1e3:.1f} mm")
+    ax.set_title(
+        f"{hyetograph.pattern}, P = {hyetograph.return_period:g} a, {hyetograph.depth * 1e3:.1f} mm"
+    )
     return ax

@@ -47,8 +47,10 @@ class RainSeries:
         if values.ndim == 1:
             values = values[:, None]
         if values.shape != (times.size, len(self.gauges)):
-            raise ValueError(f"intensity of shape {values.shape} does not match "
-                             f"{times.size} times x {len(self.gauges)} gauges")
+            raise ValueError(
+                f"intensity of shape {values.shape} does not match "
+                f"{times.size} times x {len(self.gauges)} gauges"
+            )
         times.setflags(write=False)
         values.setflags(write=False)
         object.__setattr__(self, "times", times)
@@ -80,8 +82,9 @@ class RainSeries:
         from hydro.errors import suggest
 
         if name not in self.gauges:
-            raise ScenarioError(f"{where(self.source)}no rain gauge {name!r}; "
-                                f"{suggest(name, self.gauges)}")
+            raise ScenarioError(
+                f"{where(self.source)}no rain gauge {name!r}; {suggest(name, self.gauges)}"
+            )
         return self.intensity[:, self.gauges.index(name)]
 
     def covers(self, start, end) -> bool:
@@ -93,21 +96,24 @@ class RainSeries:
         """Raise :class:`ScenarioError` unless the series covers [start, end]."""
         t0, t1 = _instant(start, "start"), _instant(end, "end")
         if t1 < t0:
-            raise ScenarioError(f"simulation period ends ({_fmt(t1)}) before it starts "
-                                f"({_fmt(t0)})")
+            raise ScenarioError(
+                f"simulation period ends ({_fmt(t1)}) before it starts ({_fmt(t0)})"
+            )
         if not self.covers(t0, t1):
             raise ScenarioError(
                 f"{where(self.source)}rainfall covers {_fmt(self.start)} to {_fmt(self.end)}, "
                 f"the simulation runs {_fmt(t0)} to {_fmt(t1)}; expected rainfall for the whole "
-                "simulation period")
+                "simulation period"
+            )
 
     def between(self, start, end) -> RainSeries:
         """The intervals that overlap [start, end)."""
         t0, t1 = _instant(start, "start"), _instant(end, "end")
         step = np.timedelta64(round(self.step * 1e9), "ns")
         keep = (self.times + step > t0) & (self.times < t1)
-        return RainSeries(self.times[keep], self.gauges, self.intensity[keep], self.step,
-                          self.source)
+        return RainSeries(
+            self.times[keep], self.gauges, self.intensity[keep], self.step, self.source
+        )
 
     def to_dataset(self, *, start=None, scenario: str = "observed"):
         """A Dataset with ``rain_intensity`` (scenario, time, gauge), time elapsed since
@@ -126,8 +132,9 @@ def _instant(value, what: str) -> np.datetime64:
             value = value.astimezone(_dt.UTC).replace(tzinfo=None)
         return np.datetime64(value, "ns")
     except (TypeError, ValueError):
-        raise ScenarioError(f"simulation {what}: {value!r} is not a date and time; expected e.g. "
-                            "'2024-06-20 08:00'") from None
+        raise ScenarioError(
+            f"simulation {what}: {value!r} is not a date and time; expected e.g. '2024-06-20 08:00'"
+        ) from None
 
 
 def _fmt(t: np.datetime64) -> str:
@@ -142,12 +149,15 @@ def _rows_text(lines: list[int]) -> str:
 
 # --- reading ------------------------------------------------------------------------------------
 
+
 def _parse_time(text: str, path: Path, line: int) -> _dt.datetime:
     try:
         stamp = _dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise InputError(f"{path}: line {line}: time {text!r} is not a date and time; expected "
-                         "ISO 8601 such as '2024-06-20T08:05' or '2024-06-20 08:05'") from None
+        raise InputError(
+            f"{path}: line {line}: time {text!r} is not a date and time; expected "
+            "ISO 8601 such as '2024-06-20T08:05' or '2024-06-20 08:05'"
+        ) from None
     return stamp
 
 
@@ -159,17 +169,23 @@ def _parse_value(text: str, path: Path, line: int, gauge: str, missing: list) ->
     try:
         value = float(cleaned)
     except ValueError:
-        raise InputError(f"{path}: line {line}, gauge {gauge!r}: {text!r} is not a number; "
-                         "expected a rainfall value such as 0.4") from None
+        raise InputError(
+            f"{path}: line {line}, gauge {gauge!r}: {text!r} is not a number; "
+            "expected a rainfall value such as 0.4"
+        ) from None
     if math.isnan(value):
         missing.append((line, gauge))
         return math.nan
     if not math.isfinite(value):
-        raise InputError(f"{path}: line {line}, gauge {gauge!r}: {text!r} is not a finite "
-                         "number; expected a rainfall value such as 0.4")
+        raise InputError(
+            f"{path}: line {line}, gauge {gauge!r}: {text!r} is not a finite "
+            "number; expected a rainfall value such as 0.4"
+        )
     if value < 0:
-        raise InputError(f"{path}: line {line}, gauge {gauge!r}: rainfall {value:g} is negative; "
-                         "expected a value >= 0")
+        raise InputError(
+            f"{path}: line {line}, gauge {gauge!r}: rainfall {value:g} is negative; "
+            "expected a value >= 0"
+        )
     return value
 
 
@@ -181,30 +197,40 @@ def _read_rows(path: Path, delimiter: str):
         with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = [(n, cells) for n, cells in enumerate(csv.reader(fh, delimiter=delimiter), 1)]
     except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not a UTF-8 text file ({err.reason}); expected a CSV file") \
-            from None
+        raise InputError(
+            f"{path}: not a UTF-8 text file ({err.reason}); expected a CSV file"
+        ) from None
     except csv.Error as err:
         raise InputError(f"{path}: not a readable CSV file ({err})") from None
-    rows = [(n, cells) for n, cells in rows
-            if cells and any(c.strip() for c in cells) and not cells[0].lstrip().startswith("#")]
+    rows = [
+        (n, cells)
+        for n, cells in rows
+        if cells and any(c.strip() for c in cells) and not cells[0].lstrip().startswith("#")
+    ]
     if not rows:
-        raise InputError(f"{path}: the file is empty; expected a header row 'time,<gauge>,...' "
-                         "and one row per interval")
+        raise InputError(
+            f"{path}: the file is empty; expected a header row 'time,<gauge>,...' "
+            "and one row per interval"
+        )
     return rows[0], rows[1:]
 
 
 def _check_header(path: Path, line: int, header: list[str]) -> tuple[str, ...]:
     gauges = tuple(cell.strip() for cell in header[1:])
     if not gauges:
-        raise InputError(f"{path}: line {line}: header {header!r} names no rain gauge; expected "
-                         "'time,<gauge>,...'")
+        raise InputError(
+            f"{path}: line {line}: header {header!r} names no rain gauge; expected "
+            "'time,<gauge>,...'"
+        )
     for k, name in enumerate(gauges, 2):
         if not name:
             raise InputError(f"{path}: line {line}: column {k} of the header has no gauge name")
     dupes = sorted(name for name, count in Counter(gauges).items() if count > 1)
     if dupes:
-        raise InputError(f"{path}: line {line}: gauge {dupes[0]!r} appears more than once in "
-                         "the header; expected one column per gauge")
+        raise InputError(
+            f"{path}: line {line}: gauge {dupes[0]!r} appears more than once in "
+            "the header; expected one column per gauge"
+        )
     return gauges
 
 
@@ -215,28 +241,33 @@ def _to_naive(stamps: list[_dt.datetime], lines: list[int], path: Path) -> list[
         return [s.astimezone(_dt.UTC).replace(tzinfo=None) for s in stamps]
     if any(aware):
         bad = lines[aware.index(not aware[0])]
-        raise InputError(f"{path}: line {bad}: some times carry a UTC offset and others do not; "
-                         "expected the same form on every row")
+        raise InputError(
+            f"{path}: line {bad}: some times carry a UTC offset and others do not; "
+            "expected the same form on every row"
+        )
     return stamps
 
 
 def _check_times(times: np.ndarray, lines: list[int], path: Path, step: float | None) -> float:
     """Sorted, unique and regular times; returns the step in seconds."""
     if times.size == 0:
-        raise InputError(f"{path}: the header has no data rows after it; expected one row per "
-                         "interval")
+        raise InputError(
+            f"{path}: the header has no data rows after it; expected one row per interval"
+        )
     diffs = np.diff(times).astype("timedelta64[ns]").astype(np.int64)
     dup = [lines[k + 1] for k in np.nonzero(diffs == 0)[0]]
     if dup:
         raise InputError(f"{path}: duplicate times at {_rows_text(dup)}; expected each time once")
     back = [lines[k + 1] for k in np.nonzero(diffs < 0)[0]]
     if back:
-        raise InputError(f"{path}: times go backwards at {_rows_text(back)}; expected rows "
-                         "sorted by time")
+        raise InputError(
+            f"{path}: times go backwards at {_rows_text(back)}; expected rows sorted by time"
+        )
     if step is None:
         if times.size == 1:
-            raise InputError(f"{path}: a single row cannot tell the time step; pass step= "
-                             "(seconds)")
+            raise InputError(
+                f"{path}: a single row cannot tell the time step; pass step= (seconds)"
+            )
         step_ns = Counter(diffs.tolist()).most_common(1)[0][0]
     else:
         step_ns = round(step * 1e9)
@@ -244,9 +275,11 @@ def _check_times(times: np.ndarray, lines: list[int], path: Path, step: float | 
     if odd:
         listed = [f"{lines[k]}-{lines[k + 1]} ({diffs[k] / 6e10:g} min)" for k in odd[:_SHOWN]]
         more = f" and {len(odd) - _SHOWN} more" if len(odd) > _SHOWN else ""
-        raise InputError(f"{path}: irregular time step between lines {', '.join(listed)}{more}; "
-                         f"expected every row {step_ns / 6e10:g} min after the one before "
-                         "(fill gaps with 0 if no rain fell)")
+        raise InputError(
+            f"{path}: irregular time step between lines {', '.join(listed)}{more}; "
+            f"expected every row {step_ns / 6e10:g} min after the one before "
+            "(fill gaps with 0 if no rain fell)"
+        )
     return step_ns / 1e9
 
 
@@ -280,16 +313,25 @@ def _parse_values(rows, gauges: tuple[str, ...], path: Path) -> np.ndarray:
     lines = [line for line, _ in rows]
     missing: list[tuple[int, str]] = []
     if data is None:
-        data = np.array([[_parse_value(cell, path, line, gauge, missing)
-                          for cell, gauge in zip(cells[1:], gauges, strict=True)]
-                         for line, cells in rows], dtype=float)
+        data = np.array(
+            [
+                [
+                    _parse_value(cell, path, line, gauge, missing)
+                    for cell, gauge in zip(cells[1:], gauges, strict=True)
+                ]
+                for line, cells in rows
+            ],
+            dtype=float,
+        )
     else:
         infinite = np.argwhere(np.isinf(data))
         if infinite.size:
             k, j = infinite[0]
-            raise InputError(f"{path}: line {lines[k]}, gauge {gauges[j]!r}: "
-                             f"{rows[k][1][j + 1]!r} is not a finite number; expected a "
-                             "rainfall value such as 0.4")
+            raise InputError(
+                f"{path}: line {lines[k]}, gauge {gauges[j]!r}: "
+                f"{rows[k][1][j + 1]!r} is not a finite number; expected a "
+                "rainfall value such as 0.4"
+            )
         missing = [(lines[k], gauges[j]) for k, j in zip(*np.nonzero(np.isnan(data)), strict=True)]
     if missing:
         by_gauge: dict[str, list[int]] = {}
@@ -297,20 +339,29 @@ def _parse_values(rows, gauges: tuple[str, ...], path: Path) -> np.ndarray:
             by_gauge.setdefault(gauge, []).append(line)
         gauge, where_lines = next(iter(by_gauge.items()))
         others = f" (and gaps at {len(by_gauge) - 1} other gauge(s))" if len(by_gauge) > 1 else ""
-        raise InputError(f"{path}: gauge {gauge!r} has missing values at "
-                         f"{_rows_text(where_lines)}{others}; expected a number on every "
-                         "row (0 where no rain fell)")
+        raise InputError(
+            f"{path}: gauge {gauge!r} has missing values at "
+            f"{_rows_text(where_lines)}{others}; expected a number on every "
+            "row (0 where no rain fell)"
+        )
     negative = np.argwhere(data < 0)
     if negative.size:
         k, j = negative[0]
-        raise InputError(f"{path}: line {lines[k]}, gauge {gauges[j]!r}: rainfall "
-                         f"{data[k, j]:g} is negative; expected a value >= 0")
+        raise InputError(
+            f"{path}: line {lines[k]}, gauge {gauges[j]!r}: rainfall "
+            f"{data[k, j]:g} is negative; expected a value >= 0"
+        )
     return data
 
 
-def read_rain_csv(path: str | Path, *, units: Literal["mm", "mm/h"] = "mm",
-                  label: Literal["start", "end"] = "start", step: float | None = None,
-                  delimiter: str = ",") -> RainSeries:
+def read_rain_csv(
+    path: str | Path,
+    *,
+    units: Literal["mm", "mm/h"] = "mm",
+    label: Literal["start", "end"] = "start",
+    step: float | None = None,
+    delimiter: str = ",",
+) -> RainSeries:
     """Read a rain gauge CSV file into a :class:`RainSeries` (intensity in m/s).
 
     ``units``: "mm" for depth per interval, "mm/h" for intensity. ``label``: whether a row's time
@@ -321,8 +372,9 @@ def read_rain_csv(path: str | Path, *, units: Literal["mm", "mm/h"] = "mm",
     """
     path = Path(path)
     if units not in ("mm", "mm/h"):
-        raise InputError(f"{path}: units = {units!r}; expected 'mm' (depth per interval) or "
-                         "'mm/h' (intensity)")
+        raise InputError(
+            f"{path}: units = {units!r}; expected 'mm' (depth per interval) or 'mm/h' (intensity)"
+        )
     if label not in ("start", "end"):
         raise InputError(f"{path}: label = {label!r}; expected 'start' or 'end' of the interval")
     if step is not None and not (math.isfinite(step) and step > 0):
@@ -332,8 +384,10 @@ def read_rain_csv(path: str | Path, *, units: Literal["mm", "mm/h"] = "mm",
 
     for line, cells in rows:
         if len(cells) != len(gauges) + 1:
-            raise InputError(f"{path}: line {line}: {len(cells)} columns; expected "
-                             f"{len(gauges) + 1} (time and {len(gauges)} gauge(s))")
+            raise InputError(
+                f"{path}: line {line}: {len(cells)} columns; expected "
+                f"{len(gauges) + 1} (time and {len(gauges)} gauge(s))"
+            )
     lines = [line for line, _ in rows]
     times = _parse_times(rows, path)
     data = _parse_values(rows, gauges, path)
@@ -341,5 +395,4 @@ def read_rain_csv(path: str | Path, *, units: Literal["mm", "mm/h"] = "mm",
     if label == "end":
         times = times - np.timedelta64(round(step * 1e9), "ns")
     intensity = data / 1e3 / step if units == "mm" else data / 1e3 / 3600.0
-    return RainSeries(times=times, gauges=gauges, intensity=intensity, step=step,
-                      source=str(path))
+    return RainSeries(times=times, gauges=gauges, intensity=intensity, step=step, source=str(path))

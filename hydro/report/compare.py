@@ -25,21 +25,25 @@ def compare(a: xr.Dataset, b: xr.Dataset) -> list[dict[str, str]]:
         x, y = xr.align(a[name], b[name], join="inner")
         if x.size == 0:
             continue
-        diff = (y.astype(np.float64) - x.astype(np.float64))
+        diff = y.astype(np.float64) - x.astype(np.float64)
         values = np.abs(np.nan_to_num(diff.values, nan=0.0))
         where = np.unravel_index(int(np.argmax(values)), values.shape) if values.size else ()
-        rows.append({
-            "variable": name,
-            "units": str(a[name].attrs.get("units", "")),
-            "mean A": _fmt(float(np.nanmean(x.values))),
-            "mean B": _fmt(float(np.nanmean(y.values))),
-            "mean change": _fmt(float(np.nanmean(diff.values))),
-            "largest change": _fmt(float(diff.values[where])) if values.size else "-",
-            "where": _where(diff, where),
-        })
+        rows.append(
+            {
+                "variable": name,
+                "units": str(a[name].attrs.get("units", "")),
+                "mean A": _fmt(float(np.nanmean(x.values))),
+                "mean B": _fmt(float(np.nanmean(y.values))),
+                "mean change": _fmt(float(np.nanmean(diff.values))),
+                "largest change": _fmt(float(diff.values[where])) if values.size else "-",
+                "where": _where(diff, where),
+            }
+        )
     if not rows:
-        raise InputError("the two files have no variable and element in common to compare "
-                         "(results of different networks?)")
+        raise InputError(
+            "the two files have no variable and element in common to compare "
+            "(results of different networks?)"
+        )
     return rows
 
 
@@ -49,8 +53,9 @@ def _same_scenarios(a: xr.Dataset, b: xr.Dataset) -> tuple[xr.Dataset, xr.Datase
     shared = [s for s in a["scenario"].values if s in set(b["scenario"].values)]
     if shared:
         return a.sel(scenario=shared), b.sel(scenario=shared)
-    return a.isel(scenario=[0]).assign_coords(scenario=["A/B"]), \
-        b.isel(scenario=[0]).assign_coords(scenario=["A/B"])
+    return a.isel(scenario=[0]).assign_coords(scenario=["A/B"]), b.isel(scenario=[0]).assign_coords(
+        scenario=["A/B"]
+    )
 
 
 def _where(diff: xr.DataArray, index: tuple) -> str:

@@ -10,10 +10,17 @@ import xarray as xr
 def run_summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     """(label, value) rows describing one run: size, time span, the headline numbers."""
     rows = [
-        ("model", f"{ds.attrs.get('network_file', '?')} ({ds.attrs.get('engine', '?')} "
-                  f"{ds.attrs.get('engine_version', '')})"),
-        ("elements", ", ".join(f"{n:,} {dim}s" for dim, n in ds.sizes.items()
-                               if dim not in ("scenario", "time"))),
+        (
+            "model",
+            f"{ds.attrs.get('network_file', '?')} ({ds.attrs.get('engine', '?')} "
+            f"{ds.attrs.get('engine_version', '')})",
+        ),
+        (
+            "elements",
+            ", ".join(
+                f"{n:,} {dim}s" for dim, n in ds.sizes.items() if dim not in ("scenario", "time")
+            ),
+        ),
         ("simulated", _span(ds)),
     ]
     if ds.attrs.get("engine") == "EPANET":
@@ -38,28 +45,39 @@ def _supply_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
     rows = []
     if pressure.size:
         finite = pressure[np.isfinite(pressure)]
-        rows.append(("junction pressure head", f"min {finite.min():.1f} m, median "
-                     f"{np.median(finite):.1f} m, max {finite.max():.1f} m"))
+        rows.append(
+            (
+                "junction pressure head",
+                f"min {finite.min():.1f} m, median "
+                f"{np.median(finite):.1f} m, max {finite.max():.1f} m",
+            )
+        )
         rows.append(("junction-periods below 0 m", f"{np.mean(pressure < 0):.1%}"))
         rows.append(("mean junction demand", f"{demand.sum(axis=-1).mean() * 86400:,.0f} m³/d"))
     rows.append(("demand model", str(ds.attrs.get("demand_model", "DDA"))))
-    rows.append(("hydraulics converged", "yes" if ds.attrs.get("converged", 1) else
-                 "NO: see warnings"))
+    rows.append(
+        ("hydraulics converged", "yes" if ds.attrs.get("converged", 1) else "NO: see warnings")
+    )
     return rows
 
 
 def _drainage_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
     rows = []
-    for key, label in (("runoff_continuity_error", "runoff continuity error"),
-                       ("flow_routing_continuity_error", "flow routing continuity error")):
+    for key, label in (
+        ("runoff_continuity_error", "runoff continuity error"),
+        ("flow_routing_continuity_error", "flow routing continuity error"),
+    ):
         if key in ds.attrs:
             rows.append((label, f"{float(ds.attrs[key]):.2f} %"))
     if "flooding_rate" in ds:
         rate = ds["flooding_rate"].values
         flooded = int(np.sum(np.nanmax(rate, axis=(0, 1)) > 0)) if rate.size else 0
         seconds = ds["time"].values.astype("timedelta64[s]").astype(float)
-        total = float(np.trapezoid(np.nansum(rate, axis=-1), seconds, axis=-1).sum()) \
-            if len(seconds) > 1 else 0.0
+        total = (
+            float(np.trapezoid(np.nansum(rate, axis=-1), seconds, axis=-1).sum())
+            if len(seconds) > 1
+            else 0.0
+        )
         rows.append(("nodes flooding", f"{flooded:,}"))
         rows.append(("flood volume (report steps)", f"{total:,.0f} m³"))
     if "flow" in ds and "link_type" in ds.coords:
@@ -72,31 +90,46 @@ def _drainage_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
 
 def supply_answer_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
     """The planners' headline answers of one supply scenario run."""
-    rows = [("question", str(ds.attrs.get("question", "")) or "-"),
-            ("simulated", _span(ds)),
-            ("demand model", str(ds.attrs.get("demand_model", "")))]
+    rows = [
+        ("question", str(ds.attrs.get("question", "")) or "-"),
+        ("simulated", _span(ds)),
+        ("demand model", str(ds.attrs.get("demand_model", ""))),
+    ]
     head = ds.attrs.get("service_head_m", 28)
     for zone in ds["zone"].values:
         pc = ds["pressure_compliance"].sel(zone=zone).values[0]
         unserved = float(ds["unserved_fraction"].sel(zone=zone).values[0])
-        rows.append((f"{zone}: nodes >= {head:g} m", f"mean {np.nanmean(pc):.1%}, worst hour "
-                     f"{np.nanmin(pc):.1%}; unserved {unserved:.1%}"))
+        rows.append(
+            (
+                f"{zone}: nodes >= {head:g} m",
+                f"mean {np.nanmean(pc):.1%}, worst hour "
+                f"{np.nanmin(pc):.1%}; unserved {unserved:.1%}",
+            )
+        )
     if "zone_source_share" in ds:
         # The last day: by then the water present at the start has mostly been drawn off.
         city = ds["zone_source_share"].sel(zone="city").values[0][_last_day(ds)]
         mean = np.nanmean(city, axis=0)
-        shares = ", ".join(f"{s} {v:.0%}" for s, v in zip(ds["source"].values, mean, strict=True)
-                           if v >= 0.005)
+        shares = ", ".join(
+            f"{s} {v:.0%}" for s, v in zip(ds["source"].values, mean, strict=True) if v >= 0.005
+        )
         rows.append(("city source shares (last 24 h)", shares))
     if "mean_water_age" in ds:
         age = float(ds["mean_water_age"].sel(zone="city").values[0])
         rows.append(("mean water age (last 24 h)", f"{age / 3600:.1f} h"))
     if "plant" in ds.coords:
         out = ds["plant_output"].values[0].mean(axis=0) * 86400
-        rows.append(("plant output (run mean)", ", ".join(
-            f"{p} {v:,.0f} m³/d" for p, v in zip(ds["plant"].values, out, strict=True))))
-    rows.append(("hydraulics converged", "yes" if ds.attrs.get("converged", 1) else
-                 "NO: see warnings"))
+        rows.append(
+            (
+                "plant output (run mean)",
+                ", ".join(
+                    f"{p} {v:,.0f} m³/d" for p, v in zip(ds["plant"].values, out, strict=True)
+                ),
+            )
+        )
+    rows.append(
+        ("hydraulics converged", "yes" if ds.attrs.get("converged", 1) else "NO: see warnings")
+    )
     return rows
 
 
@@ -111,16 +144,19 @@ def supply_table(answers: xr.Dataset) -> pd.DataFrame:
     for name in answers["scenario"].values:
         one = answers.sel(scenario=name)
         city = one.sel(zone="city")
-        row = {"scenario": str(name),
-               "nodes at service head (mean)": float(np.nanmean(city["pressure_compliance"])),
-               "worst hour": float(np.nanmin(city["pressure_compliance"])),
-               "unserved": float(city["unserved_fraction"])}
+        row = {
+            "scenario": str(name),
+            "nodes at service head (mean)": float(np.nanmean(city["pressure_compliance"])),
+            "worst hour": float(np.nanmin(city["pressure_compliance"])),
+            "unserved": float(city["unserved_fraction"]),
+        }
         if "mean_water_age" in one:
             row["water age h"] = float(city["mean_water_age"]) / 3600
         if "plant" in one.coords:
             for plant in one["plant"].values:
-                row[f"{plant} m³/d"] = float(np.nanmean(one["plant_output"].sel(plant=plant))) \
-                    * 86400
+                row[f"{plant} m³/d"] = (
+                    float(np.nanmean(one["plant_output"].sel(plant=plant))) * 86400
+                )
         rows.append(row)
     frame = pd.DataFrame(rows)
     for column in ("nodes at service head (mean)", "worst hour", "unserved"):

@@ -30,8 +30,9 @@ def read_scenario(path: str | Path) -> ScenarioFile:
     path = Path(path)
     raw = _read_bytes(path)
     text = _decode(raw, path)
-    return ScenarioFile(path, _table(text, path, ()), first_comment(text),
-                        hashlib.sha256(raw).hexdigest())
+    return ScenarioFile(
+        path, _table(text, path, ()), first_comment(text), hashlib.sha256(raw).hexdigest()
+    )
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -85,8 +86,11 @@ def _table(text: str, path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for name in includes:
         fragment_path = path.parent / name
-        fragment = _table(_decode(_read_bytes(fragment_path), fragment_path), fragment_path,
-                          (*seen, path.resolve()))
+        fragment = _table(
+            _decode(_read_bytes(fragment_path), fragment_path),
+            fragment_path,
+            (*seen, path.resolve()),
+        )
         merged = _merge(merged, _rebase(fragment, path.parent / name, path.parent))
     return _merge(merged, table)
 
@@ -111,8 +115,13 @@ def _rebase(fragment: dict[str, Any], fragment_path: Path, folder: Path) -> dict
     return fragment
 
 
-def validate(model: type[Model], table: dict[str, Any], path: str | Path, *,
-             context: dict[str, Any] | None = None) -> Model:
+def validate(
+    model: type[Model],
+    table: dict[str, Any],
+    path: str | Path,
+    *,
+    context: dict[str, Any] | None = None,
+) -> Model:
     """Validate a TOML table against a scenario model; errors name the file, the key, the fix.
 
     ``context`` reaches validators that take ``info`` (e.g. the scenario's folder, to resolve
@@ -139,8 +148,10 @@ def describe(error: dict[str, Any], model: type[BaseModel]) -> str:
     if kind == "union_tag_invalid":
         ctx = error.get("ctx", {})
         known = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-        return (f"{key}.type: unknown operation {ctx.get('tag')!r}; "
-                f"{suggest(str(ctx.get('tag')), known)}")
+        return (
+            f"{key}.type: unknown operation {ctx.get('tag')!r}; "
+            f"{suggest(str(ctx.get('tag')), known)}"
+        )
     if kind == "union_tag_not_found":
         return f"{key}: every operation needs a 'type' key"
     message = error["msg"].removeprefix("Value error, ")

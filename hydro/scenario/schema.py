@@ -57,8 +57,10 @@ def _duration_text(text: str) -> float:
     compact = text.replace(" ", "")
     matches = list(_PART.finditer(compact))
     if not matches or "".join(m.group(0) for m in matches) != compact:
-        raise ValueError(f"cannot read {text!r} as a duration; expected e.g. 3600, '1h', "
-                         "'30min', '1h30min' or '06:00'")
+        raise ValueError(
+            f"cannot read {text!r} as a duration; expected e.g. 3600, '1h', "
+            "'30min', '1h30min' or '06:00'"
+        )
     return sum(float(m.group(1)) * _UNITS[m.group(2)] for m in matches)
 
 
@@ -80,12 +82,17 @@ def _quantity(units: dict[str, float], si: str, example: str) -> Callable[[Any],
         if isinstance(value, int | float):
             return float(value)
         if isinstance(value, str):
-            m = re.fullmatch(r"\s*([-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*([a-z0-9/]+)\s*",
-                             value.lower().replace("³", "3").replace(",", ""))
+            m = re.fullmatch(
+                r"\s*([-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*([a-z0-9/]+)\s*",
+                value.lower().replace("³", "3").replace(",", ""),
+            )
             if m and m.group(2) in units:
                 return float(m.group(1)) * units[m.group(2)]
-        raise ValueError(f"cannot read {value!r}; expected a number in {si} or a text such as "
-                         f"{example!r} (units: {', '.join(units)})")
+        raise ValueError(
+            f"cannot read {value!r}; expected a number in {si} or a text such as "
+            f"{example!r} (units: {', '.join(units)})"
+        )
+
     return parse
 
 
@@ -119,8 +126,9 @@ def operation(domain: str) -> Callable[[type[Strict]], type[Strict]]:
     return register
 
 
-def check_name(kind: str, name: str, known: list[str] | set[str] | dict, *,
-               where: str = "") -> None:
+def check_name(
+    kind: str, name: str, known: list[str] | set[str] | dict, *, where: str = ""
+) -> None:
     """Refuse a name the model does not have, saying which exist and which is closest."""
     if name not in known:
         raise ScenarioError(f"{where}unknown {kind} {name!r}: {suggest(name, known)}")

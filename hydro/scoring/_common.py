@@ -15,9 +15,22 @@ from hydro.errors import InputError
 from hydro.kernels import intervals
 
 # Global attrs of a run Dataset that say where its numbers came from; copied onto its scores.
-PROVENANCE = ("hydro_version", "engine", "engine_version", "network_file", "network_sha256",
-              "network_source", "scenario_file", "scenario_sha256", "created", "title",
-              "flow_routing", "allow_ponding", "report_step", "routing_step")
+PROVENANCE = (
+    "hydro_version",
+    "engine",
+    "engine_version",
+    "network_file",
+    "network_sha256",
+    "network_source",
+    "scenario_file",
+    "scenario_sha256",
+    "created",
+    "title",
+    "flow_routing",
+    "allow_ponding",
+    "report_step",
+    "routing_step",
+)
 # Per-scenario provenance an ensemble keeps as coordinates along `scenario`.
 SCENARIO_COORDS = ("scenario_file", "scenario_sha256")
 
@@ -32,8 +45,10 @@ def require(ds: xr.Dataset, names: Iterable[str], what: str) -> None:
     """InputError naming every variable or coordinate ``what`` needs and ``ds`` lacks."""
     missing = [n for n in names if n not in ds.variables]
     if missing:
-        raise InputError(f"{label(ds)}: {what} needs {', '.join(missing)}, which the Dataset "
-                         "does not hold (was it written by `hydro run`?)")
+        raise InputError(
+            f"{label(ds)}: {what} needs {', '.join(missing)}, which the Dataset "
+            "does not hold (was it written by `hydro run`?)"
+        )
 
 
 def time_steps(ds: xr.Dataset) -> np.ndarray:
@@ -57,8 +72,10 @@ def static(ds: xr.Dataset, name: str) -> np.ndarray:
     arr = ds[name]
     if "scenario" in arr.dims:
         if ds.sizes["scenario"] > 1 and not _all_rows_equal(arr):
-            raise InputError(f"{label(ds)}: {name} differs between scenarios; score the "
-                             "scenarios of each network separately (hydro.scoring.score does)")
+            raise InputError(
+                f"{label(ds)}: {name} differs between scenarios; score the "
+                "scenarios of each network separately (hydro.scoring.score does)"
+            )
         arr = arr.isel(scenario=0)
     return arr.values
 
@@ -74,8 +91,11 @@ def split_by_network(ds: xr.Dataset) -> list[xr.Dataset]:
     A coordinate along an element dimension that also varies along ``scenario`` (a member that
     edited the network) splits the scenarios into groups of identical values, in first-seen order.
     """
-    varying = [name for name, c in ds.coords.items()
-               if "scenario" in c.dims and len(c.dims) > 1 and "time" not in c.dims]
+    varying = [
+        name
+        for name, c in ds.coords.items()
+        if "scenario" in c.dims and len(c.dims) > 1 and "time" not in c.dims
+    ]
     if not varying or ds.sizes.get("scenario", 1) <= 1:
         return [ds]
     keys: dict[bytes, list[int]] = {}
@@ -106,11 +126,13 @@ def score_attrs(ds: xr.Dataset, what: str, extra: Mapping[str, Any] | None = Non
         attrs["results_created"] = attrs.pop("created")
     if "hydro_version" in attrs:
         attrs["results_hydro_version"] = attrs.pop("hydro_version")
-    attrs.update({
-        "hydro_version": __version__,
-        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "scores": what,
-    })
+    attrs.update(
+        {
+            "hydro_version": __version__,
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "scores": what,
+        }
+    )
     if extra:
         attrs.update(extra)
     return attrs

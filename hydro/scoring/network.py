@@ -35,9 +35,15 @@ class Csr:
         return self.indptr.size - 1
 
 
-def build_graph(nodes: Sequence[str], from_node: Sequence[str], to_node: Sequence[str],
-                links: Sequence[str], *, skip: Collection[str] = (),
-                where: str = "") -> nx.MultiDiGraph:
+def build_graph(
+    nodes: Sequence[str],
+    from_node: Sequence[str],
+    to_node: Sequence[str],
+    links: Sequence[str],
+    *,
+    skip: Collection[str] = (),
+    where: str = "",
+) -> nx.MultiDiGraph:
     """A directed multigraph with one edge per link (key = link name), nodes in model order.
 
     ``skip`` names links to leave out. A link whose end is not a node of the model is an
@@ -51,8 +57,9 @@ def build_graph(nodes: Sequence[str], from_node: Sequence[str], to_node: Sequenc
             continue
         for end in (a, b):
             if end not in graph:
-                raise InputError(f"{where}link {link!r} joins node {end!r}, which the model "
-                                 "does not have")
+                raise InputError(
+                    f"{where}link {link!r} joins node {end!r}, which the model does not have"
+                )
         graph.add_edge(a, b, key=link)
     return graph
 
@@ -62,8 +69,9 @@ def to_csr(graph: nx.MultiDiGraph, *, reverse: bool = False) -> Csr:
     index = nx.get_node_attributes(graph, "index")
     edges = np.array([(index[a], index[b]) for a, b in graph.edges()], dtype=np.int64)
     edges = edges.reshape(-1, 2)
-    indptr, indices = edges_to_csr(edges[:, 0], edges[:, 1], graph.number_of_nodes(),
-                                   reverse=reverse)
+    indptr, indices = edges_to_csr(
+        edges[:, 0], edges[:, 1], graph.number_of_nodes(), reverse=reverse
+    )
     return Csr(indptr, indices)
 
 
@@ -72,8 +80,9 @@ def dead_ends(graph: nx.MultiDiGraph, targets: Sequence[str]) -> list[str]:
     return [t for t in targets if graph.in_degree(t) == 0]
 
 
-def subcatchment_nodes(subcatchments: Sequence[str], outlets: Sequence[str],
-                       nodes: Sequence[str], *, where: str = "") -> np.ndarray:
+def subcatchment_nodes(
+    subcatchments: Sequence[str], outlets: Sequence[str], nodes: Sequence[str], *, where: str = ""
+) -> np.ndarray:
     """The node each subcatchment's runoff ends up at (index into ``nodes``), -1 if none.
 
     An outlet may be another subcatchment; chains are followed to a node. A cycle of
@@ -87,13 +96,17 @@ def subcatchment_nodes(subcatchments: Sequence[str], outlets: Sequence[str],
         target = outlet_of[sub]
         while target in outlet_of and target not in node_index:
             if target in chain:
-                raise InputError(f"{where}subcatchment {sub!r}: its outlets run in a circle "
-                                 f"({' -> '.join([*chain, target])})")
+                raise InputError(
+                    f"{where}subcatchment {sub!r}: its outlets run in a circle "
+                    f"({' -> '.join([*chain, target])})"
+                )
             chain.append(target)
             target = outlet_of[target]
         if target in node_index:
             result[k] = node_index[target]
         elif target:
-            raise InputError(f"{where}subcatchment {sub!r} drains to {target!r}, which is "
-                             "neither a node nor a subcatchment of the model")
+            raise InputError(
+                f"{where}subcatchment {sub!r} drains to {target!r}, which is "
+                "neither a node nor a subcatchment of the model"
+            )
     return result

@@ -82,17 +82,24 @@ class WaterloggingRules:
         if self.rule not in ("rectangle", "trapezoid"):
             raise ScenarioError(f"rule must be 'rectangle' or 'trapezoid', got {self.rule!r}")
         if self.ponded_depth not in PONDED_DEPTHS:
-            raise ScenarioError(f"ponded_depth must be one of {', '.join(PONDED_DEPTHS)}, got "
-                                f"{self.ponded_depth!r}")
+            raise ScenarioError(
+                f"ponded_depth must be one of {', '.join(PONDED_DEPTHS)}, got {self.ponded_depth!r}"
+            )
         # The kernels check the matrix, edges and weights; try them once on a dummy point so that a
         # bad rule fails here, when it is made, not in the middle of scoring an ensemble.
-        hazard_class(np.zeros(1), np.zeros(1), depth_edges=self.depth_edges,
-                     duration_edges=self.duration_edges, classes=self.classes)
+        hazard_class(
+            np.zeros(1),
+            np.zeros(1),
+            depth_edges=self.depth_edges,
+            duration_edges=self.duration_edges,
+            classes=self.classes,
+        )
         top = int(np.max(self.classes))
         hazard_score(np.array([top], dtype=np.int8), np.ones(1), weights=self.weights)
         if len(self.class_names) <= top:
-            raise ScenarioError(f"class_names must name every class 0..{top}, got "
-                                f"{len(self.class_names)} names")
+            raise ScenarioError(
+                f"class_names must name every class 0..{top}, got {len(self.class_names)} names"
+            )
 
     def class_name(self, value: int) -> str:
         """The label of a class; 'unknown' for -1 (no surface depth to judge)."""
@@ -109,8 +116,9 @@ class SupplyRules:
 
     def __post_init__(self) -> None:
         if not np.isfinite(self.service_head):
-            raise ScenarioError(f"service_head must be a number of metres, got "
-                                f"{self.service_head!r}")
+            raise ScenarioError(
+                f"service_head must be a number of metres, got {self.service_head!r}"
+            )
         if self.rule not in ("rectangle", "trapezoid"):
             raise ScenarioError(f"rule must be 'rectangle' or 'trapezoid', got {self.rule!r}")
 
@@ -132,8 +140,9 @@ DEFAULT_RULES = ScoringRules()
 class _WaterloggingTable(Strict):
     lane_depth: Length = LANE_DEPTH
     depth_edges: list[Length] = Field(default_factory=lambda: list(DEPTH_EDGES), min_length=1)
-    duration_edges: list[Duration] = Field(default_factory=lambda: list(DURATION_EDGES),
-                                           min_length=1)
+    duration_edges: list[Duration] = Field(
+        default_factory=lambda: list(DURATION_EDGES), min_length=1
+    )
     classes: list[list[int]] = Field(default_factory=lambda: [list(r) for r in CLASSES])
     weights: list[float] = Field(default_factory=lambda: list(CLASS_WEIGHTS))
     class_names: list[str] = Field(default_factory=lambda: list(CLASS_NAMES))
@@ -158,10 +167,16 @@ def load_rules(path: str | Path) -> ScoringRules:
     try:
         return ScoringRules(
             WaterloggingRules(
-                lane_depth=w.lane_depth, depth_edges=tuple(w.depth_edges),
+                lane_depth=w.lane_depth,
+                depth_edges=tuple(w.depth_edges),
                 duration_edges=tuple(float(d) for d in w.duration_edges),
-                classes=tuple(tuple(row) for row in w.classes), weights=tuple(w.weights),
-                class_names=tuple(w.class_names), rule=w.rule, ponded_depth=w.ponded_depth),
-            SupplyRules(service_head=s.service_head, rule=s.rule))
+                classes=tuple(tuple(row) for row in w.classes),
+                weights=tuple(w.weights),
+                class_names=tuple(w.class_names),
+                rule=w.rule,
+                ponded_depth=w.ponded_depth,
+            ),
+            SupplyRules(service_head=s.service_head, rule=s.rule),
+        )
     except ScenarioError as err:
         raise ScenarioError(f"{path}: {err}") from None

@@ -29,9 +29,14 @@ from hydro.scoring.waterlogging import city_summary, score_waterlogging
 from hydro.supply.assets import SupplyAssets
 
 
-def score(ds: xr.Dataset, *, network: str | Path | None = None,
-          rules: ScoringRules = DEFAULT_RULES, surface: SurfaceTables | None = None,
-          assets: DrainageAssets | SupplyAssets | None = None) -> xr.Dataset:
+def score(
+    ds: xr.Dataset,
+    *,
+    network: str | Path | None = None,
+    rules: ScoringRules = DEFAULT_RULES,
+    surface: SurfaceTables | None = None,
+    assets: DrainageAssets | SupplyAssets | None = None,
+) -> xr.Dataset:
     """Scores of every scenario in ``ds`` (a Dataset of hydro.drainage.run, hydro.supply.run,
     source_shares or an ensemble of them), as one Dataset.
 
@@ -44,27 +49,42 @@ def score(ds: xr.Dataset, *, network: str | Path | None = None,
     if engine not in ("SWMM", "EPANET"):
         engine = "SWMM" if "flooding_rate" in ds else "EPANET" if "pressure_head" in ds else ""
     if not engine:
-        raise InputError(f"{label(ds)}: neither SWMM nor EPANET results (no flooding_rate or "
-                         "pressure_head); nothing to score")
+        raise InputError(
+            f"{label(ds)}: neither SWMM nor EPANET results (no flooding_rate or "
+            "pressure_head); nothing to score"
+        )
     groups = split_by_network(ds)
     if engine == "SWMM":
         found = assets if isinstance(assets, DrainageAssets) else _drainage_assets(ds, network)
         parts = [_score_drainage(g, found, rules, surface) for g in groups]
     else:
-        layout = (layout_of(assets) if isinstance(assets, SupplyAssets)
-                  else _supply_layout(ds, network))
+        layout = (
+            layout_of(assets) if isinstance(assets, SupplyAssets) else _supply_layout(ds, network)
+        )
         parts = [score_supply(g, layout, rules=rules.supply) for g in groups]
     if len(parts) == 1:
         return parts[0]
-    joined = xr.concat(parts, dim="scenario", data_vars="all", coords="different",
-                       compat="equals", join="outer", combine_attrs="drop_conflicts")
+    joined = xr.concat(
+        parts,
+        dim="scenario",
+        data_vars="all",
+        coords="different",
+        compat="equals",
+        join="outer",
+        combine_attrs="drop_conflicts",
+    )
     return joined.sel(scenario=ds["scenario"].values)
 
 
-def score_file(results: str | Path, *, output: str | Path | None = None,
-               csv: str | Path | None = None, network: str | Path | None = None,
-               rules: ScoringRules = DEFAULT_RULES,
-               surface: SurfaceTables | None = None) -> xr.Dataset:
+def score_file(
+    results: str | Path,
+    *,
+    output: str | Path | None = None,
+    csv: str | Path | None = None,
+    network: str | Path | None = None,
+    rules: ScoringRules = DEFAULT_RULES,
+    surface: SurfaceTables | None = None,
+) -> xr.Dataset:
     """Score a netCDF file of `hydro run`; write the scores as netCDF (``output``) and as CSV
     tables (one file per table in the folder ``csv``). Returns the scores."""
     scores = score(read_netcdf(results), network=network, rules=rules, surface=surface)
@@ -72,12 +92,18 @@ def score_file(results: str | Path, *, output: str | Path | None = None,
     return scores
 
 
-def write_scores(scores: xr.Dataset, *, output: str | Path | None = None,
-                 csv: str | Path | None = None, rules: ScoringRules = DEFAULT_RULES) -> None:
+def write_scores(
+    scores: xr.Dataset,
+    *,
+    output: str | Path | None = None,
+    csv: str | Path | None = None,
+    rules: ScoringRules = DEFAULT_RULES,
+) -> None:
     """Write scores as netCDF (``output``) and CSV tables (folder ``csv``), each atomically."""
-    if output is not None and not Path(output).parent.is_dir():   # fail before writing anything
-        raise InputError(f"{output}: cannot write here, folder {Path(output).parent} does not "
-                         "exist")
+    if output is not None and not Path(output).parent.is_dir():  # fail before writing anything
+        raise InputError(
+            f"{output}: cannot write here, folder {Path(output).parent} does not exist"
+        )
     if csv is not None:
         write_tables(scores, csv, rules=rules)
     if output is not None:
@@ -88,17 +114,26 @@ def write_scores(scores: xr.Dataset, *, output: str | Path | None = None,
 # Drainage
 
 
-def _score_drainage(ds: xr.Dataset, assets: DrainageAssets, rules: ScoringRules,
-                    surface: SurfaceTables | None) -> xr.Dataset:
-    wl = score_waterlogging(ds, rules=rules.waterlogging, points=assets.waterlogging_points,
-                            surface=surface)
+def _score_drainage(
+    ds: xr.Dataset, assets: DrainageAssets, rules: ScoringRules, surface: SurfaceTables | None
+) -> xr.Dataset:
+    wl = score_waterlogging(
+        ds, rules=rules.waterlogging, points=assets.waterlogging_points, surface=surface
+    )
     summary = city_summary(wl)
-    stations = score_stations(ds, assets.pump_stations, waterlogging=wl,
-                              polders=polder_areas(assets), rule=rules.waterlogging.rule)
-    merged = xr.merge([wl, summary, stations], compat="equals", join="exact",
-                      combine_attrs="drop_conflicts")
-    merged.attrs.update({**wl.attrs, **{k: v for k, v in stations.attrs.items()
-                                         if k not in wl.attrs}})
+    stations = score_stations(
+        ds,
+        assets.pump_stations,
+        waterlogging=wl,
+        polders=polder_areas(assets),
+        rule=rules.waterlogging.rule,
+    )
+    merged = xr.merge(
+        [wl, summary, stations], compat="equals", join="exact", combine_attrs="drop_conflicts"
+    )
+    merged.attrs.update(
+        {**wl.attrs, **{k: v for k, v in stations.attrs.items() if k not in wl.attrs}}
+    )
     merged.attrs["scores"] = "waterlogging, pump stations"
     merged.attrs["assets"] = _describe(assets)
     return merged
@@ -117,15 +152,19 @@ def drainage_assets_from_dataset(ds: xr.Dataset) -> DrainageAssets:
     junctions when none has one)."""
     groups: dict[str, list[str]] = {}
     if "link_type" in ds.coords:
-        for link, kind, a in zip(static(ds, "link"), static(ds, "link_type"),
-                                 static(ds, "from_node"), strict=True):
+        for link, kind, a in zip(
+            static(ds, "link"), static(ds, "link_type"), static(ds, "from_node"), strict=True
+        ):
             if str(kind) == "pump":
                 groups.setdefault(str(a), []).append(str(link))
     stations = tuple(PumpStation(well, tuple(pumps), well) for well, pumps in groups.items())
     kinds = static(ds, "node_type").astype(str)
     nodes = static(ds, "node")
-    area = (np.nan_to_num(static(ds, "ponded_area").astype(np.float64))
-            if "ponded_area" in ds.coords else np.zeros(nodes.size))
+    area = (
+        np.nan_to_num(static(ds, "ponded_area").astype(np.float64))
+        if "ponded_area" in ds.coords
+        else np.zeros(nodes.size)
+    )
     junction = kinds == "junction"
     chosen = junction & (area > 0) if (junction & (area > 0)).any() else junction
     points = tuple(WaterloggingPoint(str(n), "junction", str(n)) for n in nodes[chosen])

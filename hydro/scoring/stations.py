@@ -51,10 +51,10 @@ class ServiceAreas:
     """Which station each node and subcatchment drains to (-1: none)."""
 
     stations: tuple[str, ...]
-    wet_wells: np.ndarray             # (K,) node index of each station's wet well
-    node_station: np.ndarray          # (N,) station index per node
+    wet_wells: np.ndarray  # (K,) node index of each station's wet well
+    node_station: np.ndarray  # (N,) station index per node
     subcatchment_station: np.ndarray  # (M,) station index per subcatchment
-    dead_ends: tuple[str, ...]        # stations no link flows into
+    dead_ends: tuple[str, ...]  # stations no link flows into
 
 
 def station_service_areas(ds: xr.Dataset, stations: Sequence[PumpStation]) -> ServiceAreas:
@@ -66,41 +66,62 @@ def station_service_areas(ds: xr.Dataset, stations: Sequence[PumpStation]) -> Se
     wells = []
     for st in stations:
         if st.wet_well not in node_index:
-            raise InputError(f"{where}pump station {st.name!r}: wet well {st.wet_well!r} is not "
-                             "a node of the model")
+            raise InputError(
+                f"{where}pump station {st.name!r}: wet well {st.wet_well!r} is not "
+                "a node of the model"
+            )
         wells.append(node_index[st.wet_well])
     _no_shared_wells(stations, where)
     own_pumps = {p for st in stations for p in st.pumps}
-    graph = build_graph(nodes, static(ds, "from_node"), static(ds, "to_node"), static(ds, "link"),
-                        skip=own_pumps, where=where)
+    graph = build_graph(
+        nodes,
+        static(ds, "from_node"),
+        static(ds, "to_node"),
+        static(ds, "link"),
+        skip=own_pumps,
+        where=where,
+    )
     csr = to_csr(graph, reverse=True)
     targets = np.array(wells, dtype=np.int64)
     node_station = service_areas(csr.indptr, csr.indices, targets)
     if "subcatchment" in ds.dims and ds.sizes["subcatchment"]:
-        sub_node = subcatchment_nodes(static(ds, "subcatchment"), static(ds, "outlet"), nodes,
-                                      where=where)
+        sub_node = subcatchment_nodes(
+            static(ds, "subcatchment"), static(ds, "outlet"), nodes, where=where
+        )
         sub_station = np.where(sub_node >= 0, node_station[np.maximum(sub_node, 0)], -1)
     else:
         sub_station = np.empty(0, dtype=np.int64)
     dry = set(dead_ends(graph, [st.wet_well for st in stations]))
-    return ServiceAreas(tuple(st.name for st in stations), targets, node_station, sub_station,
-                        tuple(st.name for st in stations if st.wet_well in dry))
+    return ServiceAreas(
+        tuple(st.name for st in stations),
+        targets,
+        node_station,
+        sub_station,
+        tuple(st.name for st in stations if st.wet_well in dry),
+    )
 
 
 def _no_shared_wells(stations: Sequence[PumpStation], where: str) -> None:
     owner: dict[str, str] = {}
     for st in stations:
         if st.wet_well in owner:
-            raise InputError(f"{where}pump stations {owner[st.wet_well]!r} and {st.name!r} draw "
-                             f"from one wet well {st.wet_well!r}; make them one station")
+            raise InputError(
+                f"{where}pump stations {owner[st.wet_well]!r} and {st.name!r} draw "
+                f"from one wet well {st.wet_well!r}; make them one station"
+            )
         owner[st.wet_well] = st.name
 
 
-def score_stations(ds: xr.Dataset, stations: Sequence[PumpStation], *,
-                   waterlogging: xr.Dataset | None = None,
-                   polders: Mapping[str, float] | None = None,
-                   on_flow: float = PUMP_ON_FLOW, fraction: float = AT_CAPACITY,
-                   rule: str = "rectangle") -> xr.Dataset:
+def score_stations(
+    ds: xr.Dataset,
+    stations: Sequence[PumpStation],
+    *,
+    waterlogging: xr.Dataset | None = None,
+    polders: Mapping[str, float] | None = None,
+    on_flow: float = PUMP_ON_FLOW,
+    fraction: float = AT_CAPACITY,
+    rule: str = "rectangle",
+) -> xr.Dataset:
     """Station, pump and polder scores of a SWMM run Dataset (any ensemble).
 
     stations : the pump stations (hydro.drainage.assets: from the sidecar, or pumps grouped by
@@ -119,12 +140,13 @@ def score_stations(ds: xr.Dataset, stations: Sequence[PumpStation], *,
     dt = time_steps(ds)
     links = index_of(static(ds, "link"))
     pumps = [p for st in stations for p in st.pumps]
-    pump_station = np.array([k for k, st in enumerate(stations) for _ in st.pumps],
-                            dtype=np.int64)
+    pump_station = np.array([k for k, st in enumerate(stations) for _ in st.pumps], dtype=np.int64)
     missing = [p for p in pumps if p not in links]
     if missing:
-        raise InputError(f"{label(ds)}: pump(s) {', '.join(missing[:5])} of the pump stations "
-                         "are not links of the model")
+        raise InputError(
+            f"{label(ds)}: pump(s) {', '.join(missing[:5])} of the pump stations "
+            "are not links of the model"
+        )
     n_scen = ds.sizes["scenario"]
     flow = values(ds, "flow", STL)[..., [links[p] for p in pumps]]
 
@@ -133,21 +155,26 @@ def score_stations(ds: xr.Dataset, stations: Sequence[PumpStation], *,
     data.update(_station_flows(flow, pump_station, stations, dt, on_flow, fraction, rule))
     data.update(_wet_well_scores(ds, areas, data["station_design_capacity"]))
     data.update(_area_scores(ds, areas, waterlogging, n_scen))
-    polder_data, polder_names = _polder_scores(stations, data["station_contributing_area"],
-                                               polders or {})
+    polder_data, polder_names = _polder_scores(
+        stations, data["station_contributing_area"], polders or {}
+    )
     data.update(polder_data)
     data.update(_uncovered(areas, waterlogging))
 
     coords = _coords(ds, stations, areas, pumps, pump_station, polder_names)
-    extra = {"pump_on_flow_m3s": on_flow, "full_capacity_fraction": fraction,
-             "integration_rule": rule,
-             "service_area_graph": "conduits, orifices, weirs, outlets and pumps of no station, "
-                                   "in the direction the INP writes them"}
+    extra = {
+        "pump_on_flow_m3s": on_flow,
+        "full_capacity_fraction": fraction,
+        "integration_rule": rule,
+        "service_area_graph": "conduits, orifices, weirs, outlets and pumps of no station, "
+        "in the direction the INP writes them",
+    }
     if areas.dead_ends:
         extra["stations_without_inflow"] = ", ".join(areas.dead_ends)
     out = build_dataset(data, coords=coords, attrs=score_attrs(ds, "pump stations", extra))
     out["polder_coverage"].attrs["comment"] = (
-        "above 1 when the stations' modelled catchments reach beyond the declared polder area")
+        "above 1 when the stations' modelled catchments reach beyond the declared polder area"
+    )
     return out
 
 
@@ -162,14 +189,19 @@ def _coords(ds, stations, areas: ServiceAreas, pumps, pump_station, polder_names
         "pump_station": ("pump", object_strings(stations[k].name for k in pump_station)),
         "polder": ("polder", object_strings(polder_names)),
         "node": ("node", static(ds, "node")),
-        "service_station": ("node", _names_of(areas.node_station, stations),
-                            {"long_name": "pump station the node drains to ('' if none)"}),
+        "service_station": (
+            "node",
+            _names_of(areas.node_station, stations),
+            {"long_name": "pump station the node drains to ('' if none)"},
+        ),
     }
     if areas.subcatchment_station.size:
         coords["subcatchment"] = ("subcatchment", static(ds, "subcatchment"))
         coords["subcatchment_station"] = (
-            "subcatchment", _names_of(areas.subcatchment_station, stations),
-            {"long_name": "pump station the subcatchment drains to ('' if none)"})
+            "subcatchment",
+            _names_of(areas.subcatchment_station, stations),
+            {"long_name": "pump station the subcatchment drains to ('' if none)"},
+        )
     return coords
 
 
@@ -186,8 +218,12 @@ def _names_of(index: np.ndarray, stations: Sequence[PumpStation]) -> np.ndarray:
 def _pump_scores(flow, dt, on_flow, rule) -> dict[str, np.ndarray]:
     """SWMM's Pumping Summary per pump: on = flow > on_flow; volume and peak of the flow."""
     stats = pump_stats(flow, np.full(flow.shape[2], np.nan), dt, eps=on_flow, rule=rule)
-    return {"pump_utilization": stats.running_share, "pump_volume": stats.volume,
-            "pump_peak_flow": stats.peak_flow, "pump_mean_flow": stats.mean_running_flow}
+    return {
+        "pump_utilization": stats.running_share,
+        "pump_volume": stats.volume,
+        "pump_peak_flow": stats.peak_flow,
+        "pump_mean_flow": stats.mean_running_flow,
+    }
 
 
 def _station_flows(flow, pump_station, stations, dt, on_flow, fraction, rule):
@@ -196,8 +232,9 @@ def _station_flows(flow, pump_station, stations, dt, on_flow, fraction, rule):
     member = np.zeros((flow.shape[2], n_station))
     member[np.arange(flow.shape[2]), pump_station] = 1.0
     total = np.ascontiguousarray(flow.astype(np.float64) @ member)
-    capacity = np.array([st.design_capacity if st.design_capacity else np.nan
-                         for st in stations], dtype=np.float64)
+    capacity = np.array(
+        [st.design_capacity if st.design_capacity else np.nan for st in stations], dtype=np.float64
+    )
     stats = pump_stats(total, capacity, dt, eps=on_flow, fraction=fraction, rule=rule)
     n_scen = flow.shape[0]
     return {
@@ -220,8 +257,11 @@ def _wet_well_scores(ds, areas: ServiceAreas, capacity) -> dict[str, np.ndarray]
         peak_depth = _nanmax_time(values(ds, "water_depth", STN)[..., wells])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(peak_inflow > 0, capacity / peak_inflow, np.nan)
-    return {"station_peak_inflow": peak_inflow, "station_capacity_ratio": ratio,
-            "station_peak_wet_well_depth": peak_depth}
+    return {
+        "station_peak_inflow": peak_inflow,
+        "station_capacity_ratio": ratio,
+        "station_peak_wet_well_depth": peak_depth,
+    }
 
 
 def _nanmax_time(x: np.ndarray) -> np.ndarray:
@@ -239,8 +279,11 @@ def _area_scores(ds, areas: ServiceAreas, wl: xr.Dataset, n_scen: int) -> dict[s
     impervious = np.zeros(n_station)
     if sub.size:
         a = np.nan_to_num(static(ds, "area").astype(np.float64))
-        imp = np.nan_to_num(static(ds, "imperviousness").astype(np.float64)) \
-            if "imperviousness" in ds.coords else np.zeros_like(a)
+        imp = (
+            np.nan_to_num(static(ds, "imperviousness").astype(np.float64))
+            if "imperviousness" in ds.coords
+            else np.zeros_like(a)
+        )
         inside = sub >= 0
         area = np.bincount(sub[inside], weights=a[inside], minlength=n_station)
         impervious = np.bincount(sub[inside], weights=(a * imp)[inside], minlength=n_station)
@@ -256,7 +299,8 @@ def _area_scores(ds, areas: ServiceAreas, wl: xr.Dataset, n_scen: int) -> dict[s
         "station_impervious_area": _per_scenario(impervious, shape),
         "station_nodes": _per_scenario(one_hot.sum(axis=0).astype(np.int32), shape),
         "station_subcatchments": _per_scenario(
-            np.bincount(sub[sub >= 0], minlength=n_station).astype(np.int32), shape),
+            np.bincount(sub[sub >= 0], minlength=n_station).astype(np.int32), shape
+        ),
         "station_flood_volume": np.nan_to_num(volume) @ one_hot,
         "station_flooded_nodes": ((volume > 0) @ one_hot).astype(np.int32),
         "station_waterlogged_points": (((classes >= 1) & points) @ one_hot).astype(np.int32),
@@ -269,8 +313,9 @@ def _points(wl: xr.Dataset) -> np.ndarray:
     return named if named.any() else np.ones_like(named)
 
 
-def _polder_scores(stations: Sequence[PumpStation], contributing: np.ndarray,
-                   polders: Mapping[str, float]):
+def _polder_scores(
+    stations: Sequence[PumpStation], contributing: np.ndarray, polders: Mapping[str, float]
+):
     names = list(polders)
     n_scen = contributing.shape[0]
     area = np.array([polders[p] for p in names], dtype=np.float64)
@@ -280,8 +325,11 @@ def _polder_scores(stations: Sequence[PumpStation], contributing: np.ndarray,
             covered[:, names.index(st.polder)] += contributing[:, k]
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(area > 0, covered / area, np.nan)
-    return {"polder_area": _per_scenario(area, covered.shape), "polder_covered_area": covered,
-            "polder_coverage": share}, names
+    return {
+        "polder_area": _per_scenario(area, covered.shape),
+        "polder_covered_area": covered,
+        "polder_coverage": share,
+    }, names
 
 
 def _uncovered(areas: ServiceAreas, wl: xr.Dataset) -> dict[str, np.ndarray]:
@@ -289,5 +337,7 @@ def _uncovered(areas: ServiceAreas, wl: xr.Dataset) -> dict[str, np.ndarray]:
     alone = points & (areas.node_station < 0)
     classes = wl["hazard_class"].transpose("scenario", "node").values
     n_scen = classes.shape[0]
-    return {"uncovered_points": np.full(n_scen, int(alone.sum()), dtype=np.int32),
-            "uncovered_waterlogged_points": np.sum((classes >= 1) & alone, axis=1)}
+    return {
+        "uncovered_points": np.full(n_scen, int(alone.sum()), dtype=np.int32),
+        "uncovered_waterlogged_points": np.sum((classes >= 1) & alone, axis=1),
+    }

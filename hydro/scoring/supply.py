@@ -64,27 +64,31 @@ class Booster:
 class SupplyLayout:
     """The parts of a supply model the scores speak of, by name."""
 
-    zones: dict[str, tuple[str, ...]]      # zone -> nodes
+    zones: dict[str, tuple[str, ...]]  # zone -> nodes
     boosters: tuple[Booster, ...]
-    population: dict[str, float]           # node -> people (empty when unknown)
-    source_names: dict[str, str]           # traced node ID -> source name
-    origin: str = ""                       # where the names came from (for the scores' attrs)
+    population: dict[str, float]  # node -> people (empty when unknown)
+    source_names: dict[str, str]  # traced node ID -> source name
+    origin: str = ""  # where the names came from (for the scores' attrs)
 
 
 def layout_of(assets: SupplyAssets) -> SupplyLayout:
     """The scoring layout of a model's named assets (:func:`hydro.supply.assets.load_assets`)."""
     zones = {z.name: tuple(z.nodes) for z in assets.zones}
-    boosters = tuple(Booster(b.name, tuple(b.pumps), tuple(b.served_nodes), b.population)
-                     for b in assets.boosters)
-    population = {n: float(i.population) for n, i in assets.nodes.items()
-                  if i.population is not None}
+    boosters = tuple(
+        Booster(b.name, tuple(b.pumps), tuple(b.served_nodes), b.population)
+        for b in assets.boosters
+    )
+    population = {
+        n: float(i.population) for n, i in assets.nodes.items() if i.population is not None
+    }
     names = {}
     for src in assets.sources:
         names[src.reservoir] = src.name
         if src.clear_well:
             names.setdefault(src.clear_well, src.name)
-    origin = ("sidecars of " if "assets" not in assets.inferred else "inferred from ") \
-        + Path(assets.inp_path).name
+    origin = ("sidecars of " if "assets" not in assets.inferred else "inferred from ") + Path(
+        assets.inp_path
+    ).name
     return SupplyLayout(zones, boosters, population, names, origin)
 
 
@@ -97,16 +101,22 @@ def inferred_layout(ds: xr.Dataset) -> SupplyLayout:
     kind_of = dict(zip(map(str, nodes), kinds, strict=True))
     groups: dict[tuple[str, str], list[str]] = {}
     if "link_type" in ds.coords:
-        for link, kind, a, b in zip(static(ds, "link"), static(ds, "link_type"),
-                                    static(ds, "from_node"), static(ds, "to_node"), strict=True):
+        for link, kind, a, b in zip(
+            static(ds, "link"),
+            static(ds, "link_type"),
+            static(ds, "from_node"),
+            static(ds, "to_node"),
+            strict=True,
+        ):
             if str(kind) == "pump" and kind_of.get(str(a)) in ("junction", "tank"):
                 groups.setdefault((str(a), str(b)), []).append(str(link))
     boosters = tuple(Booster(pumps[0], tuple(pumps)) for pumps in groups.values())
     return SupplyLayout({ALL_ZONE: junctions}, boosters, {}, {}, "inferred from the results")
 
 
-def score_supply(ds: xr.Dataset, layout: SupplyLayout | None = None, *,
-                 rules: SupplyRules = DEFAULT_RULES.supply) -> xr.Dataset:
+def score_supply(
+    ds: xr.Dataset, layout: SupplyLayout | None = None, *, rules: SupplyRules = DEFAULT_RULES.supply
+) -> xr.Dataset:
     """Supply coverage scores: a Dataset on (scenario, source|booster|zone|node)."""
     require(ds, ("pressure_head", "demand", "node_type"), "supply coverage")
     layout = layout or inferred_layout(ds)
@@ -123,8 +133,9 @@ def score_supply(ds: xr.Dataset, layout: SupplyLayout | None = None, *,
     data = {"node_service_compliance": compliance}
     zone_names, zone_data = _zones(ds, layout, pressure, demand, junction, where, weights, rules)
     data.update(zone_data)
-    boosters, served, booster_data = _boosters(ds, layout, pressure, compliance, junction, where,
-                                               rules)
+    boosters, served, booster_data = _boosters(
+        ds, layout, pressure, compliance, junction, where, rules
+    )
     data.update(booster_data)
     coords = {
         **scenario_coords(ds),
@@ -133,24 +144,34 @@ def score_supply(ds: xr.Dataset, layout: SupplyLayout | None = None, *,
         "node_type": ("node", static(ds, "node_type")),
         "zone": ("zone", object_strings(zone_names)),
         "booster": ("booster", object_strings(b.name for b in boosters)),
-        "booster_nodes": ("booster", object_strings(" ".join(s) for s in served),
-                          {"long_name": "the nodes the booster serves, space-separated"}),
+        "booster_nodes": (
+            "booster",
+            object_strings(" ".join(s) for s in served),
+            {"long_name": "the nodes the booster serves, space-separated"},
+        ),
     }
     for name in ("x", "y", "elevation"):
         if name in ds.coords:
             coords[name] = ("node", static(ds, name))
-    extra = {"service_head_m": rules.service_head, "integration_rule": rules.rule,
-             "assets": layout.origin}
+    extra = {
+        "service_head_m": rules.service_head,
+        "integration_rule": rules.rule,
+        "assets": layout.origin,
+    }
     if "source_share" in ds:
         data.update(_sources(ds, layout, demand, junction, dt, weights, rules))
         labels = ds["source"].values
         coords["source"] = ("source", labels)
-        coords["source_name"] = ("source", object_strings(layout.source_names.get(str(s), str(s))
-                                                          for s in labels))
+        coords["source_name"] = (
+            "source",
+            object_strings(layout.source_names.get(str(s), str(s)) for s in labels),
+        )
         extra["supply_coverage"] = "sources, boosters and zones"
     else:
-        extra["supply_coverage"] = ("boosters and zones only: the Dataset has no source_share "
-                                    "(run hydro.supply.tracing.source_shares for source coverage)")
+        extra["supply_coverage"] = (
+            "boosters and zones only: the Dataset has no source_share "
+            "(run hydro.supply.tracing.source_shares for source coverage)"
+        )
     return build_dataset(data, coords=coords, attrs=score_attrs(ds, "supply coverage", extra))
 
 
@@ -197,17 +218,19 @@ def _last_valid(x: np.ndarray, axis: int) -> np.ndarray:
 # Zones
 
 
-def _zones(ds, layout: SupplyLayout, pressure, demand, junction, where, weights,
-           rules: SupplyRules):
+def _zones(
+    ds, layout: SupplyLayout, pressure, demand, junction, where, weights, rules: SupplyRules
+):
     names = list(layout.zones)
     labels = np.full(pressure.shape[2], -1, dtype=np.int64)
     for z, name in enumerate(names):
         for node in layout.zones[name]:
             if node in where:
                 labels[where[node]] = z
-    labels[~junction] = -1                   # tanks and reservoirs ask for no pressure
-    series = zone_compliance(pressure, labels, n_zones=len(names), threshold=rules.service_head,
-                             demand=demand)
+    labels[~junction] = -1  # tanks and reservoirs ask for no pressure
+    series = zone_compliance(
+        pressure, labels, n_zones=len(names), threshold=rules.service_head, demand=demand
+    )
     served = series.fraction * series.weight
     with np.errstate(invalid="ignore", divide="ignore"):
         total = _weighted_mean(np.where(series.weight > 0, series.weight, np.nan), weights)
@@ -219,16 +242,18 @@ def _zones(ds, layout: SupplyLayout, pressure, demand, junction, where, weights,
         cols = np.flatnonzero((labels == z) & asks)
         if cols.size:
             low[:, z] = np.nanmin(pressure[..., cols], axis=(1, 2))
-    return names, {"zone_demand_compliance": series.fraction, "zone_compliance": mean,
-                   "zone_min_pressure_head": low}
+    return names, {
+        "zone_demand_compliance": series.fraction,
+        "zone_compliance": mean,
+        "zone_min_pressure_head": low,
+    }
 
 
 # ------------------------------------------------------------------------------------------------
 # Boosters
 
 
-def _boosters(ds, layout: SupplyLayout, pressure, compliance, junction, where,
-              rules: SupplyRules):
+def _boosters(ds, layout: SupplyLayout, pressure, compliance, junction, where, rules: SupplyRules):
     boosters = layout.boosters
     served = _served_nodes(ds, boosters, where, junction)
     n_scen = pressure.shape[0]
@@ -242,8 +267,16 @@ def _boosters(ds, layout: SupplyLayout, pressure, compliance, junction, where,
             low[:, k] = np.nanmin(pressure[..., cols], axis=(1, 2))
             share[:, k] = np.nanmean(compliance[:, cols], axis=1)
     meets = np.where(np.isnan(low), 0, low >= rules.service_head).astype(np.int8)
-    return boosters, served, {"booster_served_nodes": count, "booster_min_pressure_head": low,
-                              "booster_compliance": share, "booster_meets_service_head": meets}
+    return (
+        boosters,
+        served,
+        {
+            "booster_served_nodes": count,
+            "booster_min_pressure_head": low,
+            "booster_compliance": share,
+            "booster_meets_service_head": meets,
+        },
+    )
 
 
 def _served_nodes(ds, boosters: Sequence[Booster], where, junction) -> list[tuple[str, ...]]:
@@ -253,20 +286,25 @@ def _served_nodes(ds, boosters: Sequence[Booster], where, junction) -> list[tupl
     for b in boosters:
         for node in b.served_nodes:
             if node not in where:
-                raise InputError(f"{label(ds)}: booster {b.name!r} serves node {node!r}, which "
-                                 "the model does not have")
+                raise InputError(
+                    f"{label(ds)}: booster {b.name!r} serves node {node!r}, which "
+                    "the model does not have"
+                )
         for pump in b.pumps:
             if pump not in links:
-                raise InputError(f"{label(ds)}: booster {b.name!r}: pump {pump!r} is not a link "
-                                 "of the model")
+                raise InputError(
+                    f"{label(ds)}: booster {b.name!r}: pump {pump!r} is not a link of the model"
+                )
         declared.append(tuple(b.served_nodes))
     todo = [k for k, b in enumerate(boosters) if not b.served_nodes]
     if not todo:
         return declared
     require(ds, ("flow", "from_node", "to_node"), "booster service areas")
     nodes = static(ds, "node")
-    starts = [sorted({where[str(static(ds, "to_node")[links[p]])] for p in boosters[k].pumps})
-              for k in todo]
+    starts = [
+        sorted({where[str(static(ds, "to_node")[links[p]])] for p in boosters[k].pumps})
+        for k in todo
+    ]
     indptr, indices = _flow_graph(ds, where, skip={p for b in boosters for p in b.pumps})
     # One search per discharge node; a booster serves what any of its discharge nodes reaches.
     targets = sorted({s for group in starts for s in group})
@@ -282,8 +320,11 @@ def _served_nodes(ds, boosters: Sequence[Booster], where, junction) -> list[tupl
 
 def _flow_graph(ds, where, skip) -> tuple[np.ndarray, np.ndarray]:
     """CSR of links oriented by their mean flow over every scenario and time (closed: none)."""
-    flow = ds["flow"].mean(dim=[d for d in ("scenario", "time") if d in ds["flow"].dims],
-                           skipna=True).values
+    flow = (
+        ds["flow"]
+        .mean(dim=[d for d in ("scenario", "time") if d in ds["flow"].dims], skipna=True)
+        .values
+    )
     a = np.array([where[str(n)] for n in static(ds, "from_node")], dtype=np.int64)
     b = np.array([where[str(n)] for n in static(ds, "to_node")], dtype=np.int64)
     keep = np.array([str(link) not in skip for link in static(ds, "link")])
@@ -300,13 +341,15 @@ def _flow_graph(ds, where, skip) -> tuple[np.ndarray, np.ndarray]:
 
 def _sources(ds, layout: SupplyLayout, demand, junction, dt, weights, rules: SupplyRules):
     share = np.ascontiguousarray(
-        ds["source_share"].transpose("scenario", "time", "node", "source").values)
+        ds["source_share"].transpose("scenario", "time", "node", "source").values
+    )
     result = dominant_source(share, dt, rule=rules.rule)
     n_scen, n_src = share.shape[0], share.shape[3]
     asked = np.maximum(np.nan_to_num(demand), 0.0)
     mean_demand = _weighted_mean(np.where(np.isnan(demand), np.nan, asked), weights)
-    population = np.array([layout.population.get(str(n), np.nan)
-                           for n in static(ds, "node")], dtype=np.float64)
+    population = np.array(
+        [layout.population.get(str(n), np.nan) for n in static(ds, "node")], dtype=np.float64
+    )
     known_population = bool(layout.population)
     main_nodes = np.zeros((n_scen, n_src), dtype=np.int32)
     main_population = np.full((n_scen, n_src), np.nan)
@@ -327,7 +370,11 @@ def _sources(ds, layout: SupplyLayout, demand, junction, dt, weights, rules: Sup
         total = (weights * d.sum(axis=1)).sum()
         if total > 0:
             delivered[s] = (weights[:, None] * by_time).sum(axis=0) / total
-    return {"mean_source_share": result.mean_share,
-            "main_source": result.dominant.astype(np.int16),
-            "source_main_nodes": main_nodes, "source_main_population": main_population,
-            "source_main_demand": main_demand, "source_delivery_share": delivered}
+    return {
+        "mean_source_share": result.mean_share,
+        "main_source": result.dominant.astype(np.int16),
+        "source_main_nodes": main_nodes,
+        "source_main_population": main_population,
+        "source_main_demand": main_demand,
+        "source_delivery_share": delivered,
+    }

@@ -43,8 +43,10 @@ def read_surface_tables(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndar
             header = [h.strip().lower() for h in (reader.fieldnames or [])]
             missing = [c for c in COLUMNS if c not in header]
             if missing:
-                raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected "
-                                 "node,volume,depth (m3, m)")
+                raise InputError(
+                    f"{path}: missing column(s) {', '.join(missing)}; expected "
+                    "node,volume,depth (m3, m)"
+                )
             for row in reader:
                 row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
                 node = row["node"]
@@ -78,13 +80,16 @@ def _number(text: str, where: str, column: str) -> float:
 def check_table(node: str, volume: np.ndarray, depth: np.ndarray, *, where: str = "") -> None:
     prefix = f"{where}: " if where else ""
     if volume.shape != depth.shape or volume.ndim != 1 or volume.size < 2:
-        raise InputError(f"{prefix}surface table of node {node!r} needs at least two "
-                         "(volume, depth) points")
+        raise InputError(
+            f"{prefix}surface table of node {node!r} needs at least two (volume, depth) points"
+        )
     if not (np.all(np.isfinite(volume)) and np.all(np.isfinite(depth))):
         raise InputError(f"{prefix}surface table of node {node!r} holds a missing value")
     if np.any(np.diff(volume) <= 0) or np.any(np.diff(depth) < 0):
-        raise InputError(f"{prefix}surface table of node {node!r}: volumes must rise strictly "
-                         "and depths must not fall")
+        raise InputError(
+            f"{prefix}surface table of node {node!r}: volumes must rise strictly "
+            "and depths must not fall"
+        )
 
 
 def table_arrays(tables: SurfaceTables, nodes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +101,6 @@ def table_arrays(tables: SurfaceTables, nodes: Sequence[str]) -> tuple[np.ndarra
         v = np.asarray(tables[node][0], dtype=np.float64)
         d = np.asarray(tables[node][1], dtype=np.float64)
         check_table(node, v, d)
-        vol[i, :v.size] = v
-        depth[i, :d.size] = d
+        vol[i, : v.size] = v
+        depth[i, : d.size] = d
     return vol, depth

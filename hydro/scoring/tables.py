@@ -21,28 +21,55 @@ from hydro.errors import InputError, ScenarioError, suggest
 from hydro.results import atomic_path
 from hydro.scoring.rules import DEFAULT_RULES, ScoringRules
 
-POINT_COLUMNS = ("point_name", "point_kind", "hazard_class", "hazard_level", "hazard_score",
-                 "hazard_rank", "max_ponded_depth", "waterlogged_duration",
-                 "longest_waterlogged_spell", "waterlogging_onset", "waterlogging_recession",
-                 "flood_volume", "peak_flooding_rate", "flooded_duration", "flooding_onset",
-                 "flooding_recession", "time_of_peak_flooding", "service_station")
+POINT_COLUMNS = (
+    "point_name",
+    "point_kind",
+    "hazard_class",
+    "hazard_level",
+    "hazard_score",
+    "hazard_rank",
+    "max_ponded_depth",
+    "waterlogged_duration",
+    "longest_waterlogged_spell",
+    "waterlogging_onset",
+    "waterlogging_recession",
+    "flood_volume",
+    "peak_flooding_rate",
+    "flooded_duration",
+    "flooding_onset",
+    "flooding_recession",
+    "time_of_peak_flooding",
+    "service_station",
+)
 
 
-def score_tables(scores: xr.Dataset, *,
-                 rules: ScoringRules = DEFAULT_RULES) -> dict[str, pd.DataFrame]:
+def score_tables(
+    scores: xr.Dataset, *, rules: ScoringRules = DEFAULT_RULES
+) -> dict[str, pd.DataFrame]:
     """The tables of a score Dataset (see the module docstring), keyed by table name."""
     tables: dict[str, pd.DataFrame] = {}
     if "hazard_class" in scores:
         tables["points"] = _points(scores, rules)
-        tables["city"] = _frame(scores, ("scenario",), ("waterlogged_points", "waterlogged_nodes",
-                                                        "flooded_nodes", "total_flood_volume"))
+        tables["city"] = _frame(
+            scores,
+            ("scenario",),
+            ("waterlogged_points", "waterlogged_nodes", "flooded_nodes", "total_flood_volume"),
+        )
         tables["worst"] = _worst(scores, rules)
-    for name, dim in (("stations", "station"), ("pumps", "pump"), ("polders", "polder"),
-                      ("sources", "source"), ("boosters", "booster"), ("zones", "zone")):
+    for name, dim in (
+        ("stations", "station"),
+        ("pumps", "pump"),
+        ("polders", "polder"),
+        ("sources", "source"),
+        ("boosters", "booster"),
+        ("zones", "zone"),
+    ):
         if dim in scores.dims:
-            tables[name] = _frame(scores, ("scenario", dim),
-                                  [v for v, a in scores.data_vars.items()
-                                   if a.dims == ("scenario", dim)])
+            tables[name] = _frame(
+                scores,
+                ("scenario", dim),
+                [v for v, a in scores.data_vars.items() if a.dims == ("scenario", dim)],
+            )
     if "zone_demand_compliance" in scores:
         series = _frame(scores, ("scenario", "time", "zone"), ("zone_demand_compliance",))
         series["time"] = series["time"].dt.total_seconds()
@@ -50,8 +77,9 @@ def score_tables(scores: xr.Dataset, *,
     return tables
 
 
-def write_tables(scores: xr.Dataset, folder: str | Path, *,
-                 rules: ScoringRules = DEFAULT_RULES) -> list[Path]:
+def write_tables(
+    scores: xr.Dataset, folder: str | Path, *, rules: ScoringRules = DEFAULT_RULES
+) -> list[Path]:
     """Write every table as ``<folder>/<table>.csv`` (each file atomically); returns the paths."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
@@ -70,8 +98,9 @@ def _frame(scores: xr.Dataset, dims: Sequence[str], names: Sequence[str]) -> pd.
     """Variables on exactly ``dims`` with their coordinates, one row per element combination."""
     names = [n for n in names if n in scores]
     sub = scores[names] if names else xr.Dataset(coords={d: scores[d] for d in dims})
-    keep = [c for c, coord in scores.coords.items()
-            if set(coord.dims) <= set(dims) and c not in dims]
+    keep = [
+        c for c, coord in scores.coords.items() if set(coord.dims) <= set(dims) and c not in dims
+    ]
     sub = sub.assign_coords({c: scores[c] for c in keep})
     sub = sub.drop_vars([c for c in sub.coords if not set(sub[c].dims) <= set(dims)])
     df = sub.to_dataframe() if sub.data_vars else _coords_frame(sub, dims)
@@ -90,8 +119,11 @@ def _points(scores: xr.Dataset, rules: ScoringRules) -> pd.DataFrame:
     df = _frame(scores, ("scenario", "node"), names)
     named = df["point_name"].astype(str) != "" if "point_name" in df else False
     df = df[(df["flood_volume"] > 0) | named].copy()
-    df.insert(df.columns.get_loc("hazard_class") + 1, "hazard_level",
-              [rules.waterlogging.class_name(int(c)) for c in df["hazard_class"]])
+    df.insert(
+        df.columns.get_loc("hazard_class") + 1,
+        "hazard_level",
+        [rules.waterlogging.class_name(int(c)) for c in df["hazard_class"]],
+    )
     order = np.where(df["hazard_rank"] > 0, df["hazard_rank"], np.iinfo(np.int32).max)
     df = df.assign(_order=order).sort_values(["scenario", "_order"], kind="stable")
     columns = ["scenario", "node", *[c for c in POINT_COLUMNS if c in df.columns]]
@@ -102,12 +134,17 @@ def _points(scores: xr.Dataset, rules: ScoringRules) -> pd.DataFrame:
 def _worst(scores: xr.Dataset, rules: ScoringRules) -> pd.DataFrame:
     df = _frame(scores, ("scenario", "worst"), ("worst_node", "worst_score", "worst_class"))
     df = df[df["worst_node"].astype(str) != ""].copy()
-    df = df.rename(columns={"worst": "rank", "worst_node": "node", "worst_score": "hazard_score",
-                            "worst_class": "hazard_class"})
+    df = df.rename(
+        columns={
+            "worst": "rank",
+            "worst_node": "node",
+            "worst_score": "hazard_score",
+            "worst_class": "hazard_class",
+        }
+    )
     df["hazard_level"] = [rules.waterlogging.class_name(int(c)) for c in df["hazard_class"]]
     if "point_name" in scores.coords:
-        names = dict(zip(map(str, scores["node"].values), scores["point_name"].values,
-                         strict=True))
+        names = dict(zip(map(str, scores["node"].values), scores["point_name"].values, strict=True))
         df["point_name"] = [names.get(str(n), "") for n in df["node"]]
     return df.reset_index(drop=True)
 
@@ -131,8 +168,13 @@ def worst_scenario(scores: xr.Dataset) -> str:
     return names[0]
 
 
-def display_tables(scores: xr.Dataset, *, scenario: str | None = None, top: int = 10,
-                   rules: ScoringRules = DEFAULT_RULES) -> dict[str, pd.DataFrame]:
+def display_tables(
+    scores: xr.Dataset,
+    *,
+    scenario: str | None = None,
+    top: int = 10,
+    rules: ScoringRules = DEFAULT_RULES,
+) -> dict[str, pd.DataFrame]:
     """Titled, ranked tables for the screen: the scenario summary, then the ``top`` rows of each
     ranked table of ``scenario`` (default: :func:`worst_scenario`)."""
     names = [str(s) for s in scores["scenario"].values]
@@ -141,60 +183,114 @@ def display_tables(scores: xr.Dataset, *, scenario: str | None = None, top: int 
         raise ScenarioError(f"no scenario {chosen!r} in the scores; {suggest(chosen, names)}")
     tables = score_tables(scores, rules=rules)
     out: dict[str, pd.DataFrame] = {}
-    mine = {k: df[df["scenario"].astype(str) == chosen] for k, df in tables.items()
-            if "scenario" in df}
+    mine = {
+        k: df[df["scenario"].astype(str) == chosen] for k, df in tables.items() if "scenario" in df
+    }
     label = f" (scenario {chosen})" if len(names) > 1 else ""
     if "city" in tables:
         city = tables["city"].sort_values("total_flood_volume", ascending=False).head(max(top, 20))
-        out["Waterlogging by scenario"] = _show(city, {
-            "scenario": "scenario", "waterlogged_points": "points waterlogged",
-            "waterlogged_nodes": "nodes waterlogged", "flooded_nodes": "nodes flooded",
-            "total_flood_volume": "flood volume m³"})
+        out["Waterlogging by scenario"] = _show(
+            city,
+            {
+                "scenario": "scenario",
+                "waterlogged_points": "points waterlogged",
+                "waterlogged_nodes": "nodes waterlogged",
+                "flooded_nodes": "nodes flooded",
+                "total_flood_volume": "flood volume m³",
+            },
+        )
         ranked = mine["points"][mine["points"]["hazard_rank"] > 0].head(top)
-        out[f"Worst places{label}"] = _show(ranked, {
-            "hazard_rank": "rank", "node": "node", "point_name": "point",
-            "hazard_level": "hazard", "max_ponded_depth": "max depth m",
-            "waterlogged_duration": "time > lane depth min", "flood_volume": "flood volume m³",
-            "peak_flooding_rate": "peak m³/s", "flooded_duration": "flooded min",
-            "service_station": "station"})
+        out[f"Worst places{label}"] = _show(
+            ranked,
+            {
+                "hazard_rank": "rank",
+                "node": "node",
+                "point_name": "point",
+                "hazard_level": "hazard",
+                "max_ponded_depth": "max depth m",
+                "waterlogged_duration": "time > lane depth min",
+                "flood_volume": "flood volume m³",
+                "peak_flooding_rate": "peak m³/s",
+                "flooded_duration": "flooded min",
+                "service_station": "station",
+            },
+        )
     if "stations" in tables and len(mine["stations"]):
-        out[f"Pump stations{label}"] = _show(mine["stations"], {
-            "station": "station", "station_design_capacity": "capacity m³/s",
-            "station_peak_inflow": "peak inflow m³/s", "station_capacity_ratio": "capacity/peak",
-            "station_running_share": "running %", "station_full_capacity_share": "at capacity %",
-            "station_pumped_volume": "pumped m³", "station_peak_wet_well_depth": "wet well max m",
-            "station_contributing_area": "area km²", "station_flooded_nodes": "flooded nodes"})
+        out[f"Pump stations{label}"] = _show(
+            mine["stations"],
+            {
+                "station": "station",
+                "station_design_capacity": "capacity m³/s",
+                "station_peak_inflow": "peak inflow m³/s",
+                "station_capacity_ratio": "capacity/peak",
+                "station_running_share": "running %",
+                "station_full_capacity_share": "at capacity %",
+                "station_pumped_volume": "pumped m³",
+                "station_peak_wet_well_depth": "wet well max m",
+                "station_contributing_area": "area km²",
+                "station_flooded_nodes": "flooded nodes",
+            },
+        )
     if "polders" in tables and len(mine["polders"]):
-        out[f"Polders{label}"] = _show(mine["polders"], {
-            "polder": "polder", "polder_area": "area km²", "polder_covered_area": "covered km²",
-            "polder_coverage": "covered %"})
+        out[f"Polders{label}"] = _show(
+            mine["polders"],
+            {
+                "polder": "polder",
+                "polder_area": "area km²",
+                "polder_covered_area": "covered km²",
+                "polder_coverage": "covered %",
+            },
+        )
     if "zones" in tables:
-        out[f"Zones{label}"] = _show(mine["zones"], {
-            "zone": "zone", "zone_compliance": "demand at service head %",
-            "zone_min_pressure_head": "lowest head m"})
+        out[f"Zones{label}"] = _show(
+            mine["zones"],
+            {
+                "zone": "zone",
+                "zone_compliance": "demand at service head %",
+                "zone_min_pressure_head": "lowest head m",
+            },
+        )
     if "sources" in tables:
-        out[f"Sources{label}"] = _show(mine["sources"], {
-            "source_name": "source", "source_delivery_share": "share of water %",
-            "source_main_nodes": "main source of nodes", "source_main_population": "people",
-            "source_main_demand": "demand m³/s"})
+        out[f"Sources{label}"] = _show(
+            mine["sources"],
+            {
+                "source_name": "source",
+                "source_delivery_share": "share of water %",
+                "source_main_nodes": "main source of nodes",
+                "source_main_population": "people",
+                "source_main_demand": "demand m³/s",
+            },
+        )
     if "boosters" in tables and len(mine["boosters"]):
         worst = mine["boosters"].sort_values("booster_min_pressure_head").head(top)
-        out[f"Boosters, lowest head first{label}"] = _show(worst, {
-            "booster": "booster", "booster_served_nodes": "nodes",
-            "booster_min_pressure_head": "lowest head m", "booster_compliance": "time served %",
-            "booster_meets_service_head": "meets head"})
+        out[f"Boosters, lowest head first{label}"] = _show(
+            worst,
+            {
+                "booster": "booster",
+                "booster_served_nodes": "nodes",
+                "booster_min_pressure_head": "lowest head m",
+                "booster_compliance": "time served %",
+                "booster_meets_service_head": "meets head",
+            },
+        )
     return out
 
 
 def summary_rows(scores: xr.Dataset) -> list[tuple[str, str]]:
     """(label, value) lines under the tables: where the names came from, what is not covered."""
-    rows = [("scenarios", f"{scores.sizes['scenario']:,}"),
-            ("assets", str(scores.attrs.get("assets", "-")))]
+    rows = [
+        ("scenarios", f"{scores.sizes['scenario']:,}"),
+        ("assets", str(scores.attrs.get("assets", "-"))),
+    ]
     if "uncovered_points" in scores and "point_name" in scores.coords:
         named = int((scores["point_name"].values != "").sum())
         total = named or scores.sizes["node"]
-        rows.append(("waterlogging points no pump station covers",
-                     f"{int(scores['uncovered_points'].values[0]):,} of {total:,}"))
+        rows.append(
+            (
+                "waterlogging points no pump station covers",
+                f"{int(scores['uncovered_points'].values[0]):,} of {total:,}",
+            )
+        )
     if "supply_coverage" in scores.attrs:
         rows.append(("supply coverage", str(scores.attrs["supply_coverage"])))
     return rows

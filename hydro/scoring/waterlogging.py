@@ -56,9 +56,13 @@ WORST = 10  # points listed in the city summary
 NODE_COORDS = ("node_type", "x", "y", "invert_elevation", "full_depth", "ponded_area")
 
 
-def score_waterlogging(ds: xr.Dataset, *, rules: WaterloggingRules = DEFAULT_RULES.waterlogging,
-                       points: tuple[WaterloggingPoint, ...] = (),
-                       surface: SurfaceTables | None = None) -> xr.Dataset:
+def score_waterlogging(
+    ds: xr.Dataset,
+    *,
+    rules: WaterloggingRules = DEFAULT_RULES.waterlogging,
+    points: tuple[WaterloggingPoint, ...] = (),
+    surface: SurfaceTables | None = None,
+) -> xr.Dataset:
     """Waterlogging scores of every node of every scenario: a Dataset on (scenario, node).
 
     ds : a SWMM run Dataset (hydro.drainage.run or an ensemble of them) with flooding_rate and,
@@ -77,9 +81,13 @@ def score_waterlogging(ds: xr.Dataset, *, rules: WaterloggingRules = DEFAULT_RUL
     known, cols, depth = _surface_depth(ds, rate, dt, can_pond, surface or {}, rules)
     ponding = _ponding(known, cols, depth, dt, rules, rate.shape)
 
-    classes = hazard_class(ponding["max_ponded_depth"], ponding["waterlogged_duration"],
-                           depth_edges=rules.depth_edges, duration_edges=rules.duration_edges,
-                           classes=rules.classes)
+    classes = hazard_class(
+        ponding["max_ponded_depth"],
+        ponding["waterlogged_duration"],
+        depth_edges=rules.depth_edges,
+        duration_edges=rules.duration_edges,
+        classes=rules.classes,
+    )
     score = hazard_score(classes, flood.volume, weights=rules.weights)
     data = {
         "peak_flooding_rate": flood.peak_rate,
@@ -103,41 +111,54 @@ def _named_points(ds: xr.Dataset, points) -> dict[str, WaterloggingPoint]:
     named = {p.node: p for p in points}
     unknown = sorted(set(named) - set(map(str, static(ds, "node"))))
     if unknown:
-        raise InputError(f"{label(ds)}: waterlogging point(s) {', '.join(unknown[:5])} are not "
-                         "nodes of the model")
+        raise InputError(
+            f"{label(ds)}: waterlogging point(s) {', '.join(unknown[:5])} are not "
+            "nodes of the model"
+        )
     return named
 
 
-def _node_coords(ds: xr.Dataset, can_pond: np.ndarray,
-                 named: dict[str, WaterloggingPoint]) -> dict:
+def _node_coords(ds: xr.Dataset, can_pond: np.ndarray, named: dict[str, WaterloggingPoint]) -> dict:
     nodes = static(ds, "node")
     return {
         **scenario_coords(ds),
         "node": ("node", nodes),
         **{name: ("node", static(ds, name)) for name in NODE_COORDS if name in ds.coords},
-        "can_pond": ("node", can_pond.astype(np.int8), {"long_name": "1 where SWMM ponds water "
-                                                        "above the node (ALLOW_PONDING, area > 0)"}),
-        "point_name": ("node", object_strings(named[n].name if n in named else ""
-                                              for n in map(str, nodes)),
-                       {"long_name": "name of the waterlogging point at the node ('' if none)"}),
-        "point_kind": ("node", object_strings(named[n].kind if n in named else ""
-                                              for n in map(str, nodes)),
-                       {"long_name": "kind of waterlogging point ('' if none)"}),
+        "can_pond": (
+            "node",
+            can_pond.astype(np.int8),
+            {"long_name": "1 where SWMM ponds water above the node (ALLOW_PONDING, area > 0)"},
+        ),
+        "point_name": (
+            "node",
+            object_strings(named[n].name if n in named else "" for n in map(str, nodes)),
+            {"long_name": "name of the waterlogging point at the node ('' if none)"},
+        ),
+        "point_kind": (
+            "node",
+            object_strings(named[n].kind if n in named else "" for n in map(str, nodes)),
+            {"long_name": "kind of waterlogging point ('' if none)"},
+        ),
     }
 
 
 def _describe(out: xr.Dataset, rules: WaterloggingRules) -> None:
     """What the class, rank and duration mean, in the variables' attrs."""
-    out["hazard_class"].attrs.update({
-        "flag_values": np.arange(-1, len(rules.class_names), dtype=np.int8),
-        "flag_meanings": " ".join(["unknown", *rules.class_names]),
-        "comment": "from max_ponded_depth and waterlogged_duration; -1: no surface depth (the "
-                   "model does not pond there and no surface table was given)"})
+    out["hazard_class"].attrs.update(
+        {
+            "flag_values": np.arange(-1, len(rules.class_names), dtype=np.int8),
+            "flag_meanings": " ".join(["unknown", *rules.class_names]),
+            "comment": "from max_ponded_depth and waterlogged_duration; -1: no surface depth (the "
+            "model does not pond there and no surface table was given)",
+        }
+    )
     out["hazard_rank"].attrs["comment"] = (
         "1 = worst; 0 = did not flood. Ranked by hazard_score; a node of unknown class counts "
-        f"its flood volume with the weight of class 1 ({rules.class_name(1)})")
+        f"its flood volume with the weight of class 1 ({rules.class_name(1)})"
+    )
     out["flooded_duration"].attrs["comment"] = (
-        "time with overflow > 0 or water ponded above the node, as SWMM's Hours Flooded")
+        "time with overflow > 0 or water ponded above the node, as SWMM's Hours Flooded"
+    )
 
 
 def city_summary(points: xr.Dataset, *, worst: int = WORST) -> xr.Dataset:
@@ -179,7 +200,8 @@ def city_summary(points: xr.Dataset, *, worst: int = WORST) -> xr.Dataset:
     attrs = {**points.attrs, "scores": "waterlogging city summary"}
     out = build_dataset(data, coords=coords, attrs=attrs)
     out["waterlogged_points"].attrs["comment"] = (
-        "named waterlogging points" if named.any() else "no named points: every node counts")
+        "named waterlogging points" if named.any() else "no named points: every node counts"
+    )
     return out
 
 
@@ -209,8 +231,14 @@ def _can_pond(ds: xr.Dataset) -> np.ndarray:
     return seen
 
 
-def _flooded_duration(ds: xr.Dataset, rate: np.ndarray, dt: np.ndarray, can_pond: np.ndarray,
-                      duration: np.ndarray, rule: str) -> np.ndarray:
+def _flooded_duration(
+    ds: xr.Dataset,
+    rate: np.ndarray,
+    dt: np.ndarray,
+    can_pond: np.ndarray,
+    duration: np.ndarray,
+    rule: str,
+) -> np.ndarray:
     """Time flooded as SWMM counts it: overflow > 0, or (where it ponds) water ponded above.
 
     Both series are >= 0, so their sum is > 0 exactly when either is: one sweep of the sum over
@@ -235,16 +263,24 @@ def _subset(idx: np.ndarray, n: int) -> np.ndarray | None:
     return idx if idx.size <= n // 2 else None
 
 
-def _surface_depth(ds: xr.Dataset, rate: np.ndarray, dt: np.ndarray, can_pond: np.ndarray,
-                   surface: SurfaceTables, rules: WaterloggingRules):
+def _surface_depth(
+    ds: xr.Dataset,
+    rate: np.ndarray,
+    dt: np.ndarray,
+    can_pond: np.ndarray,
+    surface: SurfaceTables,
+    rules: WaterloggingRules,
+):
     """Surface depth [m] where it is known: (known (N,) bool, columns (M,) or None for all,
     depth (S, T, M or N)); columns not known hold 0 (the kernels' fast path) and are masked
     afterwards."""
     where = index_of(static(ds, "node"))
     unknown = sorted(set(surface) - set(where))
     if unknown:
-        raise InputError(f"{label(ds)}: surface tables name node(s) {', '.join(unknown[:5])} "
-                         "that the model does not have")
+        raise InputError(
+            f"{label(ds)}: surface tables name node(s) {', '.join(unknown[:5])} "
+            "that the model does not have"
+        )
     n_node = rate.shape[2]
     tabled = np.array(sorted(where[n] for n in surface), dtype=np.int64)
     known = can_pond.copy()
@@ -256,7 +292,7 @@ def _surface_depth(ds: xr.Dataset, rate: np.ndarray, dt: np.ndarray, can_pond: n
     ponds = np.flatnonzero(can_pond & ~np.isin(np.arange(n_node), tabled))
     width = idx.size if cols is not None else n_node
     depth = np.zeros((rate.shape[0], rate.shape[1], width), dtype=np.float32)
-    position = np.full(n_node, -1, dtype=np.int64)        # node -> column of `depth`
+    position = np.full(n_node, -1, dtype=np.int64)  # node -> column of `depth`
     position[idx if cols is not None else np.arange(n_node)] = np.arange(width)
     if ponds.size:
         if cols is None:
@@ -313,20 +349,28 @@ def _ponded_depth_all(ds: xr.Dataset, how: str, out: np.ndarray) -> None:
 def _ponding(known, cols, depth, dt, rules: WaterloggingRules, shape) -> dict[str, np.ndarray]:
     """Ponding statistics of every node (NaN where the depth is unknown)."""
     n_scen, _, n_node = shape
-    names = ("max_ponded_depth", "time_of_max_ponded_depth", "waterlogged_duration",
-             "longest_waterlogged_spell", "waterlogging_onset", "waterlogging_recession")
+    names = (
+        "max_ponded_depth",
+        "time_of_max_ponded_depth",
+        "waterlogged_duration",
+        "longest_waterlogged_spell",
+        "waterlogging_onset",
+        "waterlogging_recession",
+    )
     out = {name: np.full((n_scen, n_node), np.nan) for name in names}
     if depth is None:
         return out
     stats = ponding_stats(depth, dt, threshold=rules.lane_depth, rule=rules.rule)
     # From the deepest moment until the water is last back at or below the lane depth.
-    recession = np.where(stats.max_depth > rules.lane_depth, stats.end - stats.time_of_max,
-                         np.nan)
-    found = {"max_ponded_depth": stats.max_depth,
-             "time_of_max_ponded_depth": _where_flooded(stats.time_of_max, stats.max_depth),
-             "waterlogged_duration": stats.duration,
-             "longest_waterlogged_spell": stats.longest_spell,
-             "waterlogging_onset": stats.onset, "waterlogging_recession": recession}
+    recession = np.where(stats.max_depth > rules.lane_depth, stats.end - stats.time_of_max, np.nan)
+    found = {
+        "max_ponded_depth": stats.max_depth,
+        "time_of_max_ponded_depth": _where_flooded(stats.time_of_max, stats.max_depth),
+        "waterlogged_duration": stats.duration,
+        "longest_waterlogged_spell": stats.longest_spell,
+        "waterlogging_onset": stats.onset,
+        "waterlogging_recession": recession,
+    }
     target = cols if cols is not None else slice(None)
     for name, value in found.items():
         out[name][:, target] = value
@@ -339,8 +383,9 @@ def _where_flooded(time: np.ndarray, peak: np.ndarray) -> np.ndarray:
     return np.where(peak > 0, time, np.nan)
 
 
-def _rank(classes: np.ndarray, score: np.ndarray, volume: np.ndarray,
-          rules: WaterloggingRules) -> np.ndarray:
+def _rank(
+    classes: np.ndarray, score: np.ndarray, volume: np.ndarray, rules: WaterloggingRules
+) -> np.ndarray:
     """1 = worst per scenario by score (unknown class: volume x weight of class 1); 0 = dry."""
     fallback = rules.weights[1] if len(rules.weights) > 1 else 1.0
     key = np.where(classes >= 0, score, volume * fallback)

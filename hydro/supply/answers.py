@@ -23,8 +23,9 @@ CITY = "city"
 DAY = 86400
 
 
-def supply_answers(ds: xr.Dataset, assets: SupplyAssets, *, service_head: float = 28.0
-                   ) -> xr.Dataset:
+def supply_answers(
+    ds: xr.Dataset, assets: SupplyAssets, *, service_head: float = 28.0
+) -> xr.Dataset:
     """Answers for every scenario in ``ds`` (a supply run or ensemble Dataset)."""
     zones = [z.name for z in assets.zones]
     labels = zone_labels(ds, assets, zones)
@@ -36,45 +37,61 @@ def supply_answers(ds: xr.Dataset, assets: SupplyAssets, *, service_head: float 
     node_labels = np.where(demand_node, labels, -1)
     data["pressure_compliance"] = _with_city(
         zone_compliance(pressure, node_labels, n_zones=len(zones), threshold=service_head),
-        node_labels, pressure, service_head, None)
+        node_labels,
+        pressure,
+        service_head,
+        None,
+    )
     population = node_population(ds, assets)
     if population is not None:
         weight = np.broadcast_to(population, pressure.shape)
         data["population_compliance"] = _with_city(
-            zone_compliance(pressure, node_labels, n_zones=len(zones), threshold=service_head,
-                            demand=weight), node_labels, pressure, service_head, weight)
+            zone_compliance(
+                pressure, node_labels, n_zones=len(zones), threshold=service_head, demand=weight
+            ),
+            node_labels,
+            pressure,
+            service_head,
+            weight,
+        )
     data["required_volume"] = _zone_sum(required * hold, labels, len(zones))
     unserved = _zone_sum((required - consumer) * hold, labels, len(zones))
     data["unserved_volume"] = unserved
-    data["unserved_fraction"] = np.divide(unserved, data["required_volume"],
-                                          out=np.zeros_like(unserved),
-                                          where=data["required_volume"] > 0)
+    data["unserved_fraction"] = np.divide(
+        unserved,
+        data["required_volume"],
+        out=np.zeros_like(unserved),
+        where=data["required_volume"] > 0,
+    )
     if "leakage" in ds:
         data["leakage_volume"] = _zone_sum(ds["leakage"].values * hold, labels, len(zones))
-    coords = {"scenario": ds["scenario"].values, "time": ds["time"].values,
-              "zone": [*zones, CITY]}
+    coords = {"scenario": ds["scenario"].values, "time": ds["time"].values, "zone": [*zones, CITY]}
     if "source_share" in ds:
         data["zone_source_share"] = zone_shares(ds, consumer, labels, len(zones))
         coords["source"] = ds["source"].values
     if "water_age" in ds:
-        data["mean_water_age"], data["max_water_age"] = water_age(ds, consumer, demand_node,
-                                                                  labels, len(zones))
+        data["mean_water_age"], data["max_water_age"] = water_age(
+            ds, consumer, demand_node, labels, len(zones)
+        )
     data.update(_equipment(ds, hold))
     coords.update({"tank": ds["tank"].values, "pump": ds["pump"].values})
     plant = _plants(ds, assets)
     if plant:
         data.update(plant.pop("data"))
         coords["plant"] = plant["names"]
-    return build_dataset(data, coords=coords,
-                         attrs={"service_head_m": service_head, "zones": ", ".join(zones)})
+    return build_dataset(
+        data, coords=coords, attrs={"service_head_m": service_head, "zones": ", ".join(zones)}
+    )
 
 
 def zone_labels(ds: xr.Dataset, assets: SupplyAssets, zones: list[str]) -> np.ndarray:
     """Zone index per node of ``ds`` (-1: in no zone)."""
     index = {name: k for k, name in enumerate(zones)}
     info = assets.nodes
-    return np.array([index.get(info[n].zone, -1) if n in info else -1
-                     for n in ds["node"].values], dtype=np.int64)
+    return np.array(
+        [index.get(info[n].zone, -1) if n in info else -1 for n in ds["node"].values],
+        dtype=np.int64,
+    )
 
 
 def node_population(ds: xr.Dataset, assets: SupplyAssets) -> np.ndarray | None:
@@ -115,13 +132,15 @@ def _zone_sum(values: np.ndarray, labels: np.ndarray, n_zones: int) -> np.ndarra
 
 def _with_city(result, labels, pressure, threshold, weight) -> np.ndarray:
     """Append the city as one more zone: every labelled node together."""
-    city = zone_compliance(pressure, np.where(labels >= 0, 0, -1), n_zones=1, threshold=threshold,
-                           demand=weight)
+    city = zone_compliance(
+        pressure, np.where(labels >= 0, 0, -1), n_zones=1, threshold=threshold, demand=weight
+    )
     return np.concatenate([result.fraction, city.fraction], axis=2)
 
 
-def zone_shares(ds: xr.Dataset, consumer: np.ndarray, labels: np.ndarray, n_zones: int
-                ) -> np.ndarray:
+def zone_shares(
+    ds: xr.Dataset, consumer: np.ndarray, labels: np.ndarray, n_zones: int
+) -> np.ndarray:
     """(S, T, Z+1, K) demand-weighted source shares per zone and city."""
     share = ds["source_share"].transpose("scenario", "time", "node", "source").values
     s, t, _, k = share.shape
@@ -131,8 +150,9 @@ def zone_shares(ds: xr.Dataset, consumer: np.ndarray, labels: np.ndarray, n_zone
         w = consumer[:, :, members]
         total = w.sum(axis=2)
         mix = np.einsum("stn,stnk->stk", w, np.nan_to_num(share[:, :, members]))
-        out[:, :, z] = np.divide(mix, total[..., None], out=np.full_like(mix, np.nan),
-                                 where=total[..., None] > 0)
+        out[:, :, z] = np.divide(
+            mix, total[..., None], out=np.full_like(mix, np.nan), where=total[..., None] > 0
+        )
     return out
 
 
@@ -149,8 +169,9 @@ def water_age(ds, consumer, demand_node, labels, n_zones) -> tuple[np.ndarray, n
             continue
         a, w = age[:, last][:, :, members], consumer[:, last][:, :, members]
         total = w.sum(axis=(1, 2))
-        mean[:, z] = np.divide((a * w).sum(axis=(1, 2)), total, out=np.full_like(total, np.nan),
-                               where=total > 0)
+        mean[:, z] = np.divide(
+            (a * w).sum(axis=(1, 2)), total, out=np.full_like(total, np.nan), where=total > 0
+        )
         peak[:, z] = np.nanmax(a, axis=(1, 2))
     return mean, peak
 
@@ -169,14 +190,18 @@ def _plants(ds: xr.Dataset, assets: SupplyAssets) -> dict:
     links = {name: i for i, name in enumerate(ds["link"].values)}
     names, output, flow, velocity, headloss = [], [], [], [], []
     for source in assets.sources:
-        outlets = [links[p] for p in source.high_lift_pumps if p in links] or \
-            [links[p] for p in source.transmission_mains if p in links]
+        outlets = [links[p] for p in source.high_lift_pumps if p in links] or [
+            links[p] for p in source.transmission_mains if p in links
+        ]
         main = [links[p] for p in source.raw_main if p in links]
         if not outlets and not main:
             continue
         names.append(source.name)
-        output.append(ds["flow"].values[:, :, outlets].sum(axis=2) if outlets else
-                      np.full(ds["flow"].shape[:2], np.nan))
+        output.append(
+            ds["flow"].values[:, :, outlets].sum(axis=2)
+            if outlets
+            else np.full(ds["flow"].shape[:2], np.nan)
+        )
         if main:
             flow.append(ds["flow"].values[:, :, main[0]])
             velocity.append(ds["velocity"].values[:, :, main].max(axis=2))
@@ -188,7 +213,13 @@ def _plants(ds: xr.Dataset, assets: SupplyAssets) -> dict:
             headloss.append(blank)
     if not names:
         return {}
-    columns = {"plant_output": output, "raw_main_flow": flow, "raw_main_velocity": velocity,
-               "raw_main_headloss": headloss}
-    return {"names": names,
-            "data": {name: np.stack(items, axis=2) for name, items in columns.items()}}
+    columns = {
+        "plant_output": output,
+        "raw_main_flow": flow,
+        "raw_main_velocity": velocity,
+        "raw_main_headloss": headloss,
+    }
+    return {
+        "names": names,
+        "data": {name: np.stack(items, axis=2) for name, items in columns.items()},
+    }

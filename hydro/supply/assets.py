@@ -58,20 +58,20 @@ class Source:
 
     name: str
     name_zh: str
-    reservoir: str                      # the raw-water body (EPANET reservoir)
-    clear_well: str | None              # the plant's clear-water well (tank)
-    intake_pumps: tuple[str, ...]       # intake or raw-water lift pumps
+    reservoir: str  # the raw-water body (EPANET reservoir)
+    clear_well: str | None  # the plant's clear-water well (tank)
+    intake_pumps: tuple[str, ...]  # intake or raw-water lift pumps
     raw_booster_pumps: tuple[str, ...]  # booster pumps along the raw-water main
-    high_lift_pumps: tuple[str, ...]    # plant pumps into the network (duty and standby)
-    standby_pumps: tuple[str, ...]      # the high-lift pumps closed in normal operation
-    raw_main: tuple[str, ...]           # raw-water main pipes
+    high_lift_pumps: tuple[str, ...]  # plant pumps into the network (duty and standby)
+    standby_pumps: tuple[str, ...]  # the high-lift pumps closed in normal operation
+    raw_main: tuple[str, ...]  # raw-water main pipes
     transmission_mains: tuple[str, ...]
-    isolation_links: tuple[str, ...]    # closed while the source is out of service
-    flow_control_valve: str | None      # FCV whose setting caps the source's flow
+    isolation_links: tuple[str, ...]  # closed while the source is out of service
+    flow_control_valve: str | None  # FCV whose setting caps the source's flow
     default_open: bool
-    capacity: float | None              # m3/s, plant design output
-    zones: tuple[str, ...]              # zones its transmission mains enter
-    flow_cap: float | None = None       # m3/s, the flow-control valve's setting in the INP
+    capacity: float | None  # m3/s, plant design output
+    zones: tuple[str, ...]  # zones its transmission mains enter
+    flow_cap: float | None = None  # m3/s, the flow-control valve's setting in the INP
     level_range: tuple[float, float] | None = None  # m, reservoir operating levels
 
     @property
@@ -108,18 +108,18 @@ class BoosterStation:
 
     name: str
     zone: str | None
-    pumps: tuple[str, ...]              # duty and standby
+    pumps: tuple[str, ...]  # duty and standby
     standby_pumps: tuple[str, ...]
     tank: str | None
-    inlet: tuple[str, ...]              # links filling the tank from the network
-    supply_node: str | None             # network junction the station draws from
+    inlet: tuple[str, ...]  # links filling the tank from the network
+    supply_node: str | None  # network junction the station draws from
     served_nodes: tuple[str, ...]
     population: int | None
 
 
 @dataclass(frozen=True)
 class NodeInfo:
-    zone: str                 # "" when the node belongs to no zone (raw-water works)
+    zone: str  # "" when the node belongs to no zone (raw-water works)
     land_use: str | None
     population: int | None
 
@@ -128,8 +128,8 @@ class NodeInfo:
 class PipeInfo:
     material: str | None
     install_year: int | None
-    c_factor: float | None    # Hazen-Williams C
-    renewal_class: str        # backward_material | aged | none
+    c_factor: float | None  # Hazen-Williams C
+    renewal_class: str  # backward_material | aged | none
 
 
 @dataclass(frozen=True)
@@ -151,8 +151,8 @@ class SupplyAssets:
     zones: tuple[Zone, ...]
     interconnections: tuple[Interconnection, ...]
     boosters: tuple[BoosterStation, ...]
-    patterns: Mapping[str, str]            # land use -> demand pattern id
-    demand_growth: Mapping[int, float]     # year -> demand multiplier relative to the base year
+    patterns: Mapping[str, str]  # land use -> demand pattern id
+    demand_growth: Mapping[int, float]  # year -> demand multiplier relative to the base year
     population: int | None
     nodes: Mapping[str, NodeInfo]
     pipes: Mapping[str, PipeInfo]
@@ -174,16 +174,20 @@ class SupplyAssets:
     def renewal_pipes(self, renewal_class: str) -> tuple[str, ...]:
         """The pipes of one renewal class, in the pipe table's order."""
         if renewal_class not in RENEWAL_CLASSES:
-            raise ScenarioError(f"unknown renewal class {renewal_class!r}; "
-                                f"{suggest(renewal_class, RENEWAL_CLASSES)}")
+            raise ScenarioError(
+                f"unknown renewal class {renewal_class!r}; "
+                f"{suggest(renewal_class, RENEWAL_CLASSES)}"
+            )
         return tuple(p for p, info in self.pipes.items() if info.renewal_class == renewal_class)
 
     def _find(self, what: str, name: str, items):
         for item in items:
             if item.name == name:
                 return item
-        raise ScenarioError(f"{self.inp_path}: no {what} named {name!r} in this model; "
-                            f"{suggest(name, [i.name for i in items])}")
+        raise ScenarioError(
+            f"{self.inp_path}: no {what} named {name!r} in this model; "
+            f"{suggest(name, [i.name for i in items])}"
+        )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -197,9 +201,9 @@ class InpIndex:
     junctions: tuple[str, ...]
     reservoirs: tuple[str, ...]
     tanks: tuple[str, ...]
-    pipes: Mapping[str, tuple[str, str, float]]   # id -> (start, end, roughness)
-    pumps: Mapping[str, tuple[str, str]]          # id -> (start, end)
-    valves: Mapping[str, tuple[str, str]]         # id -> (start, end)
+    pipes: Mapping[str, tuple[str, str, float]]  # id -> (start, end, roughness)
+    pumps: Mapping[str, tuple[str, str]]  # id -> (start, end)
+    valves: Mapping[str, tuple[str, str]]  # id -> (start, end)
     node_tags: Mapping[str, str]
     link_tags: Mapping[str, str]
     headloss: str
@@ -213,7 +217,7 @@ class InpIndex:
         return frozenset({*self.pipes, *self.pumps, *self.valves})
 
 
-_NODE_SECTIONS = ("JUNCTIONS", "RESERVOIRS", "TANKS")   # by EPANET node type code
+_NODE_SECTIONS = ("JUNCTIONS", "RESERVOIRS", "TANKS")  # by EPANET node type code
 _LINK_SECTIONS = {LinkType.CVPIPE: "PIPES", LinkType.PIPE: "PIPES", LinkType.PUMP: "PUMPS"}
 
 
@@ -227,8 +231,9 @@ def read_inp_index(path: str | Path) -> InpIndex:
     path = doc.path
     e = read_elements(doc.text)
     if not e.node_ids:
-        raise InputError(f"{path}: not an EPANET input file (no [JUNCTIONS], [RESERVOIRS] "
-                         "or [TANKS] rows)")
+        raise InputError(
+            f"{path}: not an EPANET input file (no [JUNCTIONS], [RESERVOIRS] or [TANKS] rows)"
+        )
     node_sections = [_NODE_SECTIONS[t] for t in e.node_types.tolist()]
     link_sections = [_LINK_SECTIONS.get(t, "VALVES") for t in e.link_types.tolist()]
     _check_unique(path, e.node_ids, node_sections, "node")
@@ -236,41 +241,63 @@ def read_inp_index(path: str | Path) -> InpIndex:
     undefined = (e.link_start < 0) | (e.link_end < 0)
     if undefined.any():
         link = e.link_ids[int(undefined.argmax())]
-        raise InputError(f"{path}: link {link!r} joins a node that no [JUNCTIONS], [RESERVOIRS] "
-                         "or [TANKS] row defines")
-    ends = {link: (e.node_ids[a], e.node_ids[b]) for link, a, b
-            in zip(e.link_ids, e.link_start.tolist(), e.link_end.tolist(), strict=True)}
+        raise InputError(
+            f"{path}: link {link!r} joins a node that no [JUNCTIONS], [RESERVOIRS] "
+            "or [TANKS] row defines"
+        )
+    ends = {
+        link: (e.node_ids[a], e.node_ids[b])
+        for link, a, b in zip(e.link_ids, e.link_start.tolist(), e.link_end.tolist(), strict=True)
+    }
     rows = read_sections(doc.text, ("PIPES", "OPTIONS"))
     pipes = {}
     for row in rows["PIPES"]:
         if len(row) < 6:
-            raise InputError(f"{path}: [PIPES] line for {row[0]!r} has {len(row)} fields, "
-                             "expected at least 6")
+            raise InputError(
+                f"{path}: [PIPES] line for {row[0]!r} has {len(row)} fields, expected at least 6"
+            )
         pipes[row[0]] = (*ends[row[0]], _to_float(row[5], path, "PIPES", row[0]))
     by_section: dict[str, dict[str, tuple[str, str]]] = {"PUMPS": {}, "VALVES": {}}
     for link, section in zip(e.link_ids, link_sections, strict=True):
         if section in by_section:
             by_section[section][link] = ends[link]
-    headloss = next((row[1].upper() for row in rows["OPTIONS"]
-                     if row[0].upper() == "HEADLOSS" and len(row) > 1), "H-W")
+    headloss = next(
+        (
+            row[1].upper()
+            for row in rows["OPTIONS"]
+            if row[0].upper() == "HEADLOSS" and len(row) > 1
+        ),
+        "H-W",
+    )
 
     def ids(section: str) -> tuple[str, ...]:
         return tuple(n for n, s in zip(e.node_ids, node_sections, strict=True) if s == section)
 
-    return InpIndex(ids("JUNCTIONS"), ids("RESERVOIRS"), ids("TANKS"), pipes,
-                    by_section["PUMPS"], by_section["VALVES"],
-                    {n: tag for (kind, n), tag in e.tags.items() if kind == "NODE"},
-                    {n: tag for (kind, n), tag in e.tags.items() if kind != "NODE"}, headloss)
+    return InpIndex(
+        ids("JUNCTIONS"),
+        ids("RESERVOIRS"),
+        ids("TANKS"),
+        pipes,
+        by_section["PUMPS"],
+        by_section["VALVES"],
+        {n: tag for (kind, n), tag in e.tags.items() if kind == "NODE"},
+        {n: tag for (kind, n), tag in e.tags.items() if kind != "NODE"},
+        headloss,
+    )
 
 
 def _check_unique(path: Path, ids: list[str], sections: list[str], kind: str) -> None:
     seen: dict[str, str] = {}
     for name, section in zip(ids, sections, strict=True):
         if name in seen:
-            where_ = (f"twice in [{section}]" if seen[name] == section
-                      else f"in both [{seen[name]}] and [{section}]")
-            raise InputError(f"{path}: {kind} id {name!r} appears {where_}; every {kind} "
-                             "needs its own id")
+            where_ = (
+                f"twice in [{section}]"
+                if seen[name] == section
+                else f"in both [{seen[name]}] and [{section}]"
+            )
+            raise InputError(
+                f"{path}: {kind} id {name!r} appears {where_}; every {kind} needs its own id"
+            )
         seen[name] = section
 
 
@@ -308,11 +335,17 @@ def load_assets(inp_path: str | Path) -> SupplyAssets:
         inferred.insert(0, "assets")
     declared = assets["declared_zones"]
     for node, info in nodes.items():
-        if declared is not None and info.zone and info.zone not in declared and (
-                "nodes" not in inferred):
-            raise InputError(f"{paths['nodes']}: node {node!r} is in zone {info.zone!r}, which "
-                             f"{paths['assets'].name} does not declare; "
-                             f"{suggest(info.zone, declared)}")
+        if (
+            declared is not None
+            and info.zone
+            and info.zone not in declared
+            and ("nodes" not in inferred)
+        ):
+            raise InputError(
+                f"{paths['nodes']}: node {node!r} is in zone {info.zone!r}, which "
+                f"{paths['assets'].name} does not declare; "
+                f"{suggest(info.zone, declared)}"
+            )
     population = assets["population"]
     if population is None and any(i.population is not None for i in nodes.values()):
         population = sum(i.population or 0 for i in nodes.values())
@@ -350,19 +383,33 @@ def _infer_pipes(inp: InpIndex) -> dict[str, PipeInfo]:
     out = {}
     for pipe, (_, _, roughness) in inp.pipes.items():
         tag = inp.link_tags.get(pipe, "none")
-        out[pipe] = PipeInfo(None, None, roughness if hw else None,
-                             tag if tag in RENEWAL_CLASSES else "none")
+        out[pipe] = PipeInfo(
+            None, None, roughness if hw else None, tag if tag in RENEWAL_CLASSES else "none"
+        )
     return out
 
 
 def _infer_assets(inp: InpIndex, nodes: dict[str, NodeInfo]) -> dict[str, Any]:
     sources = tuple(
-        Source(name=r, name_zh="", reservoir=r, clear_well=None,
-               intake_pumps=tuple(p for p, (a, _) in inp.pumps.items() if a == r),
-               raw_booster_pumps=(), high_lift_pumps=(), standby_pumps=(), raw_main=(),
-               transmission_mains=(), isolation_links=(), flow_control_valve=None,
-               default_open=True, capacity=None, zones=())
-        for r in inp.reservoirs)
+        Source(
+            name=r,
+            name_zh="",
+            reservoir=r,
+            clear_well=None,
+            intake_pumps=tuple(p for p, (a, _) in inp.pumps.items() if a == r),
+            raw_booster_pumps=(),
+            high_lift_pumps=(),
+            standby_pumps=(),
+            raw_main=(),
+            transmission_mains=(),
+            isolation_links=(),
+            flow_control_valve=None,
+            default_open=True,
+            capacity=None,
+            zones=(),
+        )
+        for r in inp.reservoirs
+    )
     zones = _zones_from_nodes(nodes, {})
     # Parallel pumps between the same two nodes form one station.
     groups: dict[tuple[str, str], list[str]] = {}
@@ -371,18 +418,35 @@ def _infer_assets(inp: InpIndex, nodes: dict[str, NodeInfo]) -> dict[str, Any]:
         if a in suction_sides:
             groups.setdefault((a, b), []).append(pump)
     boosters = tuple(
-        BoosterStation(name=pumps[0], zone=nodes[a].zone or None if a in nodes else None,
-                       pumps=tuple(pumps), standby_pumps=(),
-                       tank=a if a in inp.tanks else None, inlet=(), supply_node=None,
-                       served_nodes=(), population=None)
-        for (a, _), pumps in groups.items())
-    return {"sources": sources, "zones": zones, "interconnections": (), "boosters": boosters,
-            "patterns": {}, "growth": {}, "population": None, "renewal": None,
-            "declared_zones": None}
+        BoosterStation(
+            name=pumps[0],
+            zone=nodes[a].zone or None if a in nodes else None,
+            pumps=tuple(pumps),
+            standby_pumps=(),
+            tank=a if a in inp.tanks else None,
+            inlet=(),
+            supply_node=None,
+            served_nodes=(),
+            population=None,
+        )
+        for (a, _), pumps in groups.items()
+    )
+    return {
+        "sources": sources,
+        "zones": zones,
+        "interconnections": (),
+        "boosters": boosters,
+        "patterns": {},
+        "growth": {},
+        "population": None,
+        "renewal": None,
+        "declared_zones": None,
+    }
 
 
-def _zones_from_nodes(nodes: Mapping[str, NodeInfo],
-                      names_zh: Mapping[str, str]) -> tuple[Zone, ...]:
+def _zones_from_nodes(
+    nodes: Mapping[str, NodeInfo], names_zh: Mapping[str, str]
+) -> tuple[Zone, ...]:
     members: dict[str, list[str]] = {name: [] for name in names_zh}
     for node, info in nodes.items():
         if info.zone:
@@ -404,8 +468,10 @@ def _csv_rows(path: Path, required: tuple[str, ...]):
     header = reader.fieldnames or []
     missing = [c for c in required if c not in header]
     if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected a header "
-                         f"with {', '.join(required)}")
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected a header "
+            f"with {', '.join(required)}"
+        )
     for row in reader:
         yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k is not None}
 
@@ -416,29 +482,39 @@ def _read_nodes(path: Path, inp: InpIndex) -> dict[str, NodeInfo]:
     for line, row in _csv_rows(path, ("node", "zone", "land_use", "population")):
         node = row["node"]
         if node not in known:
-            raise InputError(f"{path}: line {line}: node {node!r} is not in {_inp_name(path)}; "
-                             f"{suggest(node, known)}")
+            raise InputError(
+                f"{path}: line {line}: node {node!r} is not in {_inp_name(path)}; "
+                f"{suggest(node, known)}"
+            )
         land_use = row["land_use"] or None
         if land_use is not None and land_use not in LAND_USES:
-            raise InputError(f"{path}: line {line}: node {node!r} has land use {land_use!r}; "
-                             f"expected one of {', '.join(LAND_USES)} or empty")
-        out[node] = NodeInfo(row["zone"], land_use,
-                             _int_or_none(row["population"], path, line, "population", low=0))
+            raise InputError(
+                f"{path}: line {line}: node {node!r} has land use {land_use!r}; "
+                f"expected one of {', '.join(LAND_USES)} or empty"
+            )
+        out[node] = NodeInfo(
+            row["zone"], land_use, _int_or_none(row["population"], path, line, "population", low=0)
+        )
     return out
 
 
 def _read_pipes(path: Path, inp: InpIndex) -> dict[str, PipeInfo]:
     out = {}
-    for line, row in _csv_rows(path, ("pipe", "material", "install_year", "c_factor",
-                                      "renewal_class")):
+    for line, row in _csv_rows(
+        path, ("pipe", "material", "install_year", "c_factor", "renewal_class")
+    ):
         pipe = row["pipe"]
         if pipe not in inp.pipes:
-            raise InputError(f"{path}: line {line}: pipe {pipe!r} is not a pipe of "
-                             f"{_inp_name(path)}; {suggest(pipe, inp.pipes)}")
+            raise InputError(
+                f"{path}: line {line}: pipe {pipe!r} is not a pipe of "
+                f"{_inp_name(path)}; {suggest(pipe, inp.pipes)}"
+            )
         renewal = row["renewal_class"] or "none"
         if renewal not in RENEWAL_CLASSES:
-            raise InputError(f"{path}: line {line}: pipe {pipe!r} has renewal class "
-                             f"{renewal!r}; expected one of {', '.join(RENEWAL_CLASSES)}")
+            raise InputError(
+                f"{path}: line {line}: pipe {pipe!r} has renewal class "
+                f"{renewal!r}; expected one of {', '.join(RENEWAL_CLASSES)}"
+            )
         year = _int_or_none(row["install_year"], path, line, "install_year", low=1800, high=2200)
         c = row["c_factor"]
         try:
@@ -446,14 +522,17 @@ def _read_pipes(path: Path, inp: InpIndex) -> dict[str, PipeInfo]:
         except ValueError:
             c_factor = -1.0
         if c_factor is not None and not c_factor > 0:
-            raise InputError(f"{path}: line {line}: pipe {pipe!r} has c_factor {c!r}; expected "
-                             "a positive number (Hazen-Williams C) or empty")
+            raise InputError(
+                f"{path}: line {line}: pipe {pipe!r} has c_factor {c!r}; expected "
+                "a positive number (Hazen-Williams C) or empty"
+            )
         out[pipe] = PipeInfo(row["material"] or None, year, c_factor, renewal)
     return out
 
 
-def _int_or_none(text: str, path: Path, line: int, column: str, *, low: int,
-                 high: int | None = None) -> int | None:
+def _int_or_none(
+    text: str, path: Path, line: int, column: str, *, low: int, high: int | None = None
+) -> int | None:
     if not text:
         return None
     try:
@@ -473,18 +552,44 @@ def _inp_name(sidecar: Path) -> str:
 # --- TOML sidecar -------------------------------------------------------------------------------
 
 _SOURCE_KEYS = {
-    "name": "str", "name_zh": "str?", "reservoir": "node", "clear_well": "tank?",
-    "intake_pumps": "pumps", "raw_booster_pumps": "pumps", "high_lift_pumps": "pumps",
-    "standby_pumps": "pumps", "raw_main": "links", "transmission_mains": "links",
-    "isolation_links": "links", "flow_control_valve": "valve?", "default_open": "bool",
-    "capacity": "float?", "zones": "zones", "flow_cap": "float?", "level_range": "range?",
+    "name": "str",
+    "name_zh": "str?",
+    "reservoir": "node",
+    "clear_well": "tank?",
+    "intake_pumps": "pumps",
+    "raw_booster_pumps": "pumps",
+    "high_lift_pumps": "pumps",
+    "standby_pumps": "pumps",
+    "raw_main": "links",
+    "transmission_mains": "links",
+    "isolation_links": "links",
+    "flow_control_valve": "valve?",
+    "default_open": "bool",
+    "capacity": "float?",
+    "zones": "zones",
+    "flow_cap": "float?",
+    "level_range": "range?",
 }
 _ZONE_KEYS = {"name": "str", "name_zh": "str?"}
-_INTERCONNECTION_KEYS = {"name": "str", "name_zh": "str?", "valves": "links", "pipes": "links",
-                         "zones": "zones", "default_open": "bool"}
-_BOOSTER_KEYS = {"name": "str", "zone": "zone?", "pumps": "pumps", "standby_pumps": "pumps",
-                 "tank": "tank?", "inlet": "links", "supply_node": "node?",
-                 "served_nodes": "nodes", "population": "int?"}
+_INTERCONNECTION_KEYS = {
+    "name": "str",
+    "name_zh": "str?",
+    "valves": "links",
+    "pipes": "links",
+    "zones": "zones",
+    "default_open": "bool",
+}
+_BOOSTER_KEYS = {
+    "name": "str",
+    "zone": "zone?",
+    "pumps": "pumps",
+    "standby_pumps": "pumps",
+    "tank": "tank?",
+    "inlet": "links",
+    "supply_node": "node?",
+    "served_nodes": "nodes",
+    "population": "int?",
+}
 _TOP_KEYS = {"model", "demand", "sources", "zones", "interconnections", "boosters", "renewal"}
 
 
@@ -503,8 +608,9 @@ class _Checker:
         for key in table:
             if key not in keys:
                 self.fail(where, f"unknown key {key!r}; {suggest(key, keys)}")
-        return {key: self.value(f"{where}.{key}", table.get(key), kind)
-                for key, kind in keys.items()}
+        return {
+            key: self.value(f"{where}.{key}", table.get(key), kind) for key, kind in keys.items()
+        }
 
     def value(self, where: str, value: Any, kind: str) -> Any:
         optional = kind.endswith("?")
@@ -530,9 +636,12 @@ class _Checker:
                 self.fail(where, f"expected a number >= 0, got {value!r}")
             return float(value)
         if kind == "range":
-            if (not isinstance(value, list) or len(value) != 2
-                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                               for v in value) or value[0] > value[1]):
+            if (
+                not isinstance(value, list)
+                or len(value) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+                or value[0] > value[1]
+            ):
                 self.fail(where, f"expected [low, high] in metres, got {value!r}")
             return (float(value[0]), float(value[1]))
         if kind in ("pumps", "links", "nodes", "zones"):
@@ -545,19 +654,37 @@ class _Checker:
     def element(self, where: str, value: Any, kind: str) -> str:
         if not isinstance(value, str):
             self.fail(where, f"expected {_EXPECT[kind]}, got {value!r}")
-        known = {"node": self.inp.nodes, "tank": self.inp.tanks, "pump": self.inp.pumps,
-                 "link": self.inp.links, "valve": self.inp.valves, "zone": self.zones}[kind]
+        known = {
+            "node": self.inp.nodes,
+            "tank": self.inp.tanks,
+            "pump": self.inp.pumps,
+            "link": self.inp.links,
+            "valve": self.inp.valves,
+            "zone": self.zones,
+        }[kind]
         if value not in known:
             place = "declared in [[zones]]" if kind == "zone" else f"in {_inp_name(self.path)}"
             self.fail(where, f"{value!r} is not a {kind} {place}; {suggest(value, known)}")
         return value
 
 
-_EXPECT = {"str": "a string", "bool": "true or false", "int": "a whole number",
-           "float": "a number", "range": "[low, high]", "node": "a node id",
-           "tank": "a tank id", "pump": "a pump id", "link": "a link id", "valve": "a valve id",
-           "zone": "a zone name", "pumps": "a list of pump ids", "links": "a list of link ids",
-           "nodes": "a list of node ids", "zones": "a list of zone names"}
+_EXPECT = {
+    "str": "a string",
+    "bool": "true or false",
+    "int": "a whole number",
+    "float": "a number",
+    "range": "[low, high]",
+    "node": "a node id",
+    "tank": "a tank id",
+    "pump": "a pump id",
+    "link": "a link id",
+    "valve": "a valve id",
+    "zone": "a zone name",
+    "pumps": "a list of pump ids",
+    "links": "a list of link ids",
+    "nodes": "a list of node ids",
+    "zones": "a list of zone names",
+}
 
 
 def _read_assets(path: Path, inp: InpIndex, nodes: dict[str, NodeInfo]) -> dict[str, Any]:
@@ -596,8 +723,11 @@ def _read_assets(path: Path, inp: InpIndex, nodes: dict[str, NodeInfo]) -> dict[
     for k, table in enumerate(_array(path, doc, "boosters")):
         bs = check.table(f"boosters[{k}]", table, _BOOSTER_KEYS)
         boosters.append(BoosterStation(**bs))
-    for what, items in (("sources", sources), ("interconnections", interconnections),
-                        ("boosters", boosters)):
+    for what, items in (
+        ("sources", sources),
+        ("interconnections", interconnections),
+        ("boosters", boosters),
+    ):
         names = [i.name for i in items]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -608,24 +738,40 @@ def _read_assets(path: Path, inp: InpIndex, nodes: dict[str, NodeInfo]) -> dict[
         raise InputError(f"{path}: [demand] must be a table")
     patterns = demand.get("patterns", {})
     if not isinstance(patterns, dict) or not all(
-            k in LAND_USES and isinstance(v, str) for k, v in patterns.items()):
-        raise InputError(f"{path}: [demand.patterns] must map land uses "
-                         f"({', '.join(LAND_USES)}) to pattern ids")
+        k in LAND_USES and isinstance(v, str) for k, v in patterns.items()
+    ):
+        raise InputError(
+            f"{path}: [demand.patterns] must map land uses ({', '.join(LAND_USES)}) to pattern ids"
+        )
     growth = {}
     for year, factor in demand.get("growth", {}).items():
-        if (not str(year).isdigit() or isinstance(factor, bool)
-                or not isinstance(factor, (int, float)) or factor <= 0):
-            raise InputError(f"{path}: [demand.growth]: {year} = {factor!r}; expected "
-                             '"year" = positive multiplier')
+        if (
+            not str(year).isdigit()
+            or isinstance(factor, bool)
+            or not isinstance(factor, (int, float))
+            or factor <= 0
+        ):
+            raise InputError(
+                f"{path}: [demand.growth]: {year} = {factor!r}; expected "
+                '"year" = positive multiplier'
+            )
         growth[int(year)] = float(factor)
     population = demand.get("population")
-    if population is not None and (isinstance(population, bool) or not isinstance(population, int)
-                                   or population < 0):
+    if population is not None and (
+        isinstance(population, bool) or not isinstance(population, int) or population < 0
+    ):
         raise InputError(f"{path}: [demand].population must be a whole number >= 0")
-    return {"sources": tuple(sources), "zones": _zones_from_nodes(nodes, zones_zh),
-            "interconnections": tuple(interconnections), "boosters": tuple(boosters),
-            "patterns": dict(patterns), "growth": growth, "population": population,
-            "renewal": _renewal(path, doc.get("renewal")), "declared_zones": set(zones_zh)}
+    return {
+        "sources": tuple(sources),
+        "zones": _zones_from_nodes(nodes, zones_zh),
+        "interconnections": tuple(interconnections),
+        "boosters": tuple(boosters),
+        "patterns": dict(patterns),
+        "growth": growth,
+        "population": population,
+        "renewal": _renewal(path, doc.get("renewal")),
+        "declared_zones": set(zones_zh),
+    }
 
 
 def _array(path: Path, doc: dict, key: str) -> list:
@@ -640,13 +786,21 @@ def _renewal(path: Path, table: Any) -> Renewal | None:
         return None
     try:
         lengths = {str(k): float(v) for k, v in table.get("length_km", {}).items()}
-        renewal = Renewal(int(table["year"]), str(table["material"]), float(table["c_factor"]),
-                          MappingProxyType(lengths))
+        renewal = Renewal(
+            int(table["year"]),
+            str(table["material"]),
+            float(table["c_factor"]),
+            MappingProxyType(lengths),
+        )
     except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise InputError(f"{path}: [renewal] needs year, material, c_factor and a length_km "
-                         f"table of numbers ({err!r})") from None
+        raise InputError(
+            f"{path}: [renewal] needs year, material, c_factor and a length_km "
+            f"table of numbers ({err!r})"
+        ) from None
     unknown = [k for k in lengths if k not in RENEWAL_CLASSES]
     if unknown:
-        raise InputError(f"{path}: [renewal.length_km]: unknown class {unknown[0]!r}; "
-                         f"{suggest(unknown[0], RENEWAL_CLASSES)}")
+        raise InputError(
+            f"{path}: [renewal.length_km]: unknown class {unknown[0]!r}; "
+            f"{suggest(unknown[0], RENEWAL_CLASSES)}"
+        )
     return renewal

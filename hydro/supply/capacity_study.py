@@ -32,10 +32,18 @@ DAY = 86400
 STRESSED_TRIALS = 100
 
 
-def capacity_study(base: str | Path | Loaded, *, source: str = "gangkouwan",
-                   diameters: Sequence[float] = (), flow_caps: Sequence[float] = (),
-                   levels: Sequence[float] = (), outages: Sequence[Sequence[str]] = ((),),
-                   window: int = DAY, workers: int | None = None, progress=None) -> xr.Dataset:
+def capacity_study(
+    base: str | Path | Loaded,
+    *,
+    source: str = "gangkouwan",
+    diameters: Sequence[float] = (),
+    flow_caps: Sequence[float] = (),
+    levels: Sequence[float] = (),
+    outages: Sequence[Sequence[str]] = ((),),
+    window: int = DAY,
+    workers: int | None = None,
+    progress=None,
+) -> xr.Dataset:
     """Run every (outage, size, level) case and tabulate its answers.
 
     ``diameters`` (m) sweep the raw main with no flow cap; or ``flow_caps`` (m3/s) sweep the
@@ -55,9 +63,20 @@ def capacity_study(base: str | Path | Loaded, *, source: str = "gangkouwan",
             if name not in known:
                 raise ScenarioError(f"unknown source {name!r} in outages; {suggest(name, known)}")
     cases = list(itertools.product(outages, sizes, levels))
-    jobs = [functools.partial(_run_case, loaded, source, kind, size, level, out, window,
-                              _case_name(out, kind, size, level))
-            for out, size, level in cases]
+    jobs = [
+        functools.partial(
+            _run_case,
+            loaded,
+            source,
+            kind,
+            size,
+            level,
+            out,
+            window,
+            _case_name(out, kind, size, level),
+        )
+        for out, size, level in cases
+    ]
     results = run_ensemble(jobs, workers=workers, progress=progress)
     return _table(results, cases, outages, sizes, levels, kind, source, loaded)
 
@@ -69,21 +88,37 @@ def _case_name(out: tuple[str, ...], kind: str, size: float, level: float) -> st
     return f"{lost}, {size_text}{level_text}"
 
 
-def _run_case(loaded: Loaded, source: str, kind: str, size: float, level: float,
-              out: tuple[str, ...], window: int, name: str) -> xr.Dataset:
+def _run_case(
+    loaded: Loaded,
+    source: str,
+    kind: str,
+    size: float,
+    level: float,
+    out: tuple[str, ...],
+    window: int,
+    name: str,
+) -> xr.Dataset:
     """One case: the base scenario plus the pipeline settings and the outages (whole run)."""
-    pipe = SourcePipeline(source=source, open=True,
-                          diameter=size if kind == "diameter" else None,
-                          flow_cap=size if kind == "flow_cap" else "none",
-                          reservoir_level=None if np.isnan(level) else level)
+    pipe = SourcePipeline(
+        source=source,
+        open=True,
+        diameter=size if kind == "diameter" else None,
+        flow_cap=size if kind == "flow_cap" else "none",
+        reservoir_level=None if np.isnan(level) else level,
+    )
     extra = [pipe, *(SourceOutage(source=s) for s in out)]
     hydraulics = loaded.scenario.hydraulics
     trials = STRESSED_TRIALS if hydraulics.extra_trials is None else hydraulics.extra_trials
-    scenario = loaded.scenario.model_copy(update={
-        "name": name, "operations": [*loaded.scenario.operations, *extra],
-        "answers": loaded.scenario.answers.model_copy(update={"shares": False}),
-        "hydraulics": hydraulics.model_copy(update={"demand_model": "pda",
-                                                     "extra_trials": trials})})
+    scenario = loaded.scenario.model_copy(
+        update={
+            "name": name,
+            "operations": [*loaded.scenario.operations, *extra],
+            "answers": loaded.scenario.answers.model_copy(update={"shares": False}),
+            "hydraulics": hydraulics.model_copy(
+                update={"demand_model": "pda", "extra_trials": trials}
+            ),
+        }
+    )
     ds = run_scenario(resolve(scenario, loaded.file))
     return _summarise(ds, source, window)
 
@@ -100,8 +135,10 @@ def _summarise(ds: xr.Dataset, source: str, window: int) -> xr.Dataset:
         "unserved": float(city["unserved_fraction"].values[0]),
         "converged": bool(ds.attrs.get("converged", 1)),
     }
-    return xr.Dataset({k: ("scenario", [v]) for k, v in values.items()},
-                      coords={"scenario": ds["scenario"].values})
+    return xr.Dataset(
+        {k: ("scenario", [v]) for k, v in values.items()},
+        coords={"scenario": ds["scenario"].values},
+    )
 
 
 def _delivered(ds: xr.Dataset, source: str, window: np.ndarray) -> float:
@@ -126,39 +163,59 @@ def _table(results, cases, outages, sizes, levels, kind, source, loaded) -> xr.D
     def grid(name: str) -> np.ndarray:
         return np.asarray(results[name].values, dtype=float).reshape(shape)
 
-    data = {"study_delivered_flow": grid("delivered"),
-            "study_compliance": grid("compliance"),
-            "study_worst_compliance": grid("worst_compliance"),
-            "study_unserved_fraction": grid("unserved"),
-            "study_converged": grid("converged").astype(np.int8)}
-    size_attrs = ({"units": "m", "long_name": "raw-water main diameter"} if kind == "diameter"
-                  else {"units": "m3 s-1", "long_name": "flow cap of the flow-control valve"})
-    coords = {"outage": ["+".join(o) if o else "none" for o in outages],
-              "size": ("size", np.asarray(sizes, dtype=float), size_attrs),
-              "level": ("level", np.asarray(levels, dtype=float),
-                        {"units": "m", "long_name": "reservoir level (NaN: the model's)"})}
-    return build_dataset(data, coords=coords, attrs={
-        "source": source, "swept": kind, "base_scenario": str(loaded.path or ""),
-        "hydro_version": __version__})
+    data = {
+        "study_delivered_flow": grid("delivered"),
+        "study_compliance": grid("compliance"),
+        "study_worst_compliance": grid("worst_compliance"),
+        "study_unserved_fraction": grid("unserved"),
+        "study_converged": grid("converged").astype(np.int8),
+    }
+    size_attrs = (
+        {"units": "m", "long_name": "raw-water main diameter"}
+        if kind == "diameter"
+        else {"units": "m3 s-1", "long_name": "flow cap of the flow-control valve"}
+    )
+    coords = {
+        "outage": ["+".join(o) if o else "none" for o in outages],
+        "size": ("size", np.asarray(sizes, dtype=float), size_attrs),
+        "level": (
+            "level",
+            np.asarray(levels, dtype=float),
+            {"units": "m", "long_name": "reservoir level (NaN: the model's)"},
+        ),
+    }
+    return build_dataset(
+        data,
+        coords=coords,
+        attrs={
+            "source": source,
+            "swept": kind,
+            "base_scenario": str(loaded.path or ""),
+            "hydro_version": __version__,
+        },
+    )
 
 
 def study_table(study: xr.Dataset) -> list[dict]:
     """One row per case, in plain units (m3/d, %), for printing or CSV."""
     kind = study.attrs["swept"]
     rows = []
-    for out, size, level in itertools.product(*(study[d].values for d in ("outage", "size",
-                                                                            "level"))):
+    for out, size, level in itertools.product(
+        *(study[d].values for d in ("outage", "size", "level"))
+    ):
         case = study.sel(outage=out, size=size, level=level)
-        rows.append({
-            "rivers out": out,
-            kind: f"DN{size * 1000:.0f}" if kind == "diameter" else f"{size * 86400:,.0f} m3/d",
-            "level (m)": "model" if np.isnan(level) else f"{level:g}",
-            "delivered (m3/d)": f"{float(case['study_delivered_flow']) * 86400:,.0f}",
-            "compliance": f"{float(case['study_compliance']):.1%}",
-            "worst hour": f"{float(case['study_worst_compliance']):.1%}",
-            "unserved": f"{float(case['study_unserved_fraction']):.1%}",
-            "converged": "yes" if int(case["study_converged"]) else "NO",
-        })
+        rows.append(
+            {
+                "rivers out": out,
+                kind: f"DN{size * 1000:.0f}" if kind == "diameter" else f"{size * 86400:,.0f} m3/d",
+                "level (m)": "model" if np.isnan(level) else f"{level:g}",
+                "delivered (m3/d)": f"{float(case['study_delivered_flow']) * 86400:,.0f}",
+                "compliance": f"{float(case['study_compliance']):.1%}",
+                "worst hour": f"{float(case['study_worst_compliance']):.1%}",
+                "unserved": f"{float(case['study_unserved_fraction']):.1%}",
+                "converged": "yes" if int(case["study_converged"]) else "NO",
+            }
+        )
     return rows
 
 
@@ -173,15 +230,17 @@ def plot_study(study: xr.Dataset, path: str | Path | None = None):
 
     kind = study.attrs["swept"]
     outages = list(study["outage"].values)
-    fig, axes = plt.subplots(2, len(outages), figsize=(4 * len(outages), 6.5), squeeze=False,
-                             sharex=True)
+    fig, axes = plt.subplots(
+        2, len(outages), figsize=(4 * len(outages), 6.5), squeeze=False, sharex=True
+    )
     x = study["size"].values * (1000 if kind == "diameter" else 86400)
     for col, out in enumerate(outages):
         for level in study["level"].values:
             case = study.sel(outage=out, level=level)
             label = "model level" if np.isnan(level) else f"level {level:g} m"
-            axes[0, col].plot(x, case["study_delivered_flow"].values * 86400, marker="o",
-                              label=label)
+            axes[0, col].plot(
+                x, case["study_delivered_flow"].values * 86400, marker="o", label=label
+            )
             axes[1, col].plot(x, case["study_compliance"].values * 100, marker="o", label=label)
         axes[0, col].set_title("rivers out: " + out)
         axes[1, col].set_ylim(0, 102)

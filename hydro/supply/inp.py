@@ -26,12 +26,12 @@ class Elements:
     """Nodes and links as EPANET indexes them (0-based here), with types and map coordinates."""
 
     node_ids: list[str]
-    node_types: np.ndarray   # int8, EPANET node type codes
+    node_types: np.ndarray  # int8, EPANET node type codes
     link_ids: list[str]
-    link_types: np.ndarray   # int8, EPANET link type codes
-    link_start: np.ndarray   # int64 node index
-    link_end: np.ndarray     # int64 node index
-    x: np.ndarray            # float64, NaN where the file gives no coordinates
+    link_types: np.ndarray  # int8, EPANET link type codes
+    link_start: np.ndarray  # int64 node index
+    link_end: np.ndarray  # int64 node index
+    x: np.ndarray  # float64, NaN where the file gives no coordinates
     y: np.ndarray
     tags: dict[tuple[str, str], str]  # ("NODE"|"LINK", id) -> tag
 
@@ -56,9 +56,12 @@ def _read_elements(text: str) -> Elements:
     blocks = _blocks(text)
     junctions = _first_tokens(blocks, "JUNCTIONS")
     # Reservoirs and tanks share one numbering after the junctions, in file order.
-    others = sorted((pos, k, name, _NODE_SECTIONS[sec]) for sec in ("RESERVOIRS", "TANKS")
-                    for pos, block in blocks.get(sec, [])
-                    for k, name in enumerate(row[0] for row in _split(block, 1)))
+    others = sorted(
+        (pos, k, name, _NODE_SECTIONS[sec])
+        for sec in ("RESERVOIRS", "TANKS")
+        for pos, block in blocks.get(sec, [])
+        for k, name in enumerate(row[0] for row in _split(block, 1))
+    )
     node_ids = [*junctions, *(name for _, _, name, _ in others)]
     node_types = np.array([0] * len(junctions) + [kind for *_, kind in others], dtype=np.int8)
     index = {name: i for i, name in enumerate(node_ids)}  # EPANET 2.3 IDs are case-sensitive
@@ -66,15 +69,22 @@ def _read_elements(text: str) -> Elements:
     link_ids: list[str] = []
     link_types: list[np.ndarray] = []
     ends: list[list[int]] = []
-    in_file_order = sorted(((name, pos, block) for name in _LINK_SECTIONS
-                            for pos, block in blocks.get(name, [])), key=lambda r: r[1])
+    in_file_order = sorted(
+        ((name, pos, block) for name in _LINK_SECTIONS for pos, block in blocks.get(name, [])),
+        key=lambda r: r[1],
+    )
     for sec, _, block in in_file_order:
         rows = _split(block, 3)
         link_ids += [r[0] for r in rows]
         rest = [r[3] if len(r) > 3 else "" for r in rows]
-        link_types.append(np.array([_link_type(sec, x) for x in rest] if sec != "PIPES" else
-                                   [_link_type(sec, x) if "cv" in x.lower() else 1 for x in rest],
-                                   dtype=np.int8))
+        link_types.append(
+            np.array(
+                [_link_type(sec, x) for x in rest]
+                if sec != "PIPES"
+                else [_link_type(sec, x) if "cv" in x.lower() else 1 for x in rest],
+                dtype=np.int8,
+            )
+        )
         ends += [[index.get(r[1], -1), index.get(r[2], -1)] for r in rows]
     ends_array = np.array(ends, dtype=np.int64).reshape(-1, 2)
 
@@ -91,8 +101,9 @@ def _read_elements(text: str) -> Elements:
         for kind, name, tag, *_ in _split(block, 3):
             tags[(kind.upper(), name)] = tag
     types = np.concatenate(link_types) if link_types else np.empty(0, dtype=np.int8)
-    return Elements(node_ids, node_types, link_ids, types,
-                    ends_array[:, 0], ends_array[:, 1], x, y, tags)
+    return Elements(
+        node_ids, node_types, link_ids, types, ends_array[:, 0], ends_array[:, 1], x, y, tags
+    )
 
 
 def read_sections(text: str, names: Iterable[str]) -> dict[str, list[list[str]]]:
@@ -103,9 +114,15 @@ def read_sections(text: str, names: Iterable[str]) -> dict[str, list[list[str]]]
     """
     wanted = {name.upper() for name in names}
     blocks = _blocks(text, wanted)
-    return {name: [row for _, block in blocks.get(name, []) for line in block.splitlines()
-                   if (row := line.partition(";")[0].split())]
-            for name in wanted}
+    return {
+        name: [
+            row
+            for _, block in blocks.get(name, [])
+            for line in block.splitlines()
+            if (row := line.partition(";")[0].split())
+        ]
+        for name in wanted
+    }
 
 
 def _blocks(text: str, wanted: Set[str] = _WANTED) -> dict[str, list[tuple[int, str]]]:
@@ -116,7 +133,7 @@ def _blocks(text: str, wanted: Set[str] = _WANTED) -> dict[str, list[tuple[int, 
         line_start = text.rfind("\n", 0, at) + 1
         close = text.find("]", at)
         if close > at and not text[line_start:at].strip():
-            heads.append((at, close + 1, text[at + 1:close].strip().upper()))
+            heads.append((at, close + 1, text[at + 1 : close].strip().upper()))
         at = text.find("[", at + 1)
     blocks: dict[str, list[tuple[int, str]]] = {}
     for k, (at, body, name) in enumerate(heads):

@@ -59,14 +59,19 @@ class Window(Strict):
 
     def check_window(self, ctx: Context) -> None:
         if self.start >= ctx.duration and ctx.duration > 0:
-            raise ctx.fail(f"the window starts at {clock(self.start)}, after the simulation ends "
-                           f"({clock(ctx.duration)})")
+            raise ctx.fail(
+                f"the window starts at {clock(self.start)}, after the simulation ends "
+                f"({clock(ctx.duration)})"
+            )
         if self.end is not None and self.end <= self.start:
-            raise ctx.fail(f"the window ends ({clock(self.end)}) before it starts "
-                           f"({clock(self.start)})")
+            raise ctx.fail(
+                f"the window ends ({clock(self.end)}) before it starts ({clock(self.start)})"
+            )
         if self.end is not None and self.end > ctx.duration:
-            raise ctx.fail(f"the window ends at {clock(self.end)}, after the simulation ends "
-                           f"({clock(ctx.duration)}); shorten it or lengthen [time] duration")
+            raise ctx.fail(
+                f"the window ends at {clock(self.end)}, after the simulation ends "
+                f"({clock(ctx.duration)}); shorten it or lengthen [time] duration"
+            )
 
     @property
     def whole_run(self) -> bool:
@@ -97,8 +102,12 @@ def source_of(ctx: Context, name: str) -> Source:
 
 def outage_links(ctx: Context, source: Source, scope: str) -> list[str]:
     """The links that stop a source: its raw water (intake, raw main) or its whole plant."""
-    raw = [*source.intake_pumps, *source.raw_booster_pumps, *source.raw_main[:1],
-           *source.isolation_links]
+    raw = [
+        *source.intake_pumps,
+        *source.raw_booster_pumps,
+        *source.raw_main[:1],
+        *source.isolation_links,
+    ]
     if not raw:  # a bare reservoir (inferred assets): every link touching it
         node = ctx.nodes[source.reservoir]
         e = ctx.elements
@@ -197,8 +206,10 @@ class DemandGrowth(Strict):
             raise ctx.fail("this model has no demand-growth table; give a factor instead of a year")
         years = list(table)
         if not years[0] <= self.year <= years[-1]:
-            raise ctx.fail(f"no demand growth known for {self.year}: the model's table covers "
-                           f"{years[0]}-{years[-1]} ({', '.join(map(str, years))})")
+            raise ctx.fail(
+                f"no demand growth known for {self.year}: the model's table covers "
+                f"{years[0]}-{years[-1]} ({', '.join(map(str, years))})"
+            )
         return float(np.interp(self.year, years, list(table.values())))
 
     def edits(self, ctx: Context) -> list[Edit]:
@@ -223,8 +234,11 @@ class InterconnectionOp(Window):
         known = [c.name for c in ctx.assets.interconnections]
         if not known:
             raise ctx.fail("this model has no interconnections (none in its assets sidecar)")
-        names = known if self.name == "all" else ([self.name] if isinstance(self.name, str)
-                                                    else self.name)
+        names = (
+            known
+            if self.name == "all"
+            else ([self.name] if isinstance(self.name, str) else self.name)
+        )
         links = []
         for name in names:
             check_name("interconnection", name, known, where=ctx.where)
@@ -248,8 +262,11 @@ class PipeRenewal(Strict):
             for name in self.pipes:
                 ctx.link(name, "pipe")
             return list(self.pipes)
-        classes = [c for c in RENEWAL_CLASSES if c != "none"] if self.renewal_class == "all" \
+        classes = (
+            [c for c in RENEWAL_CLASSES if c != "none"]
+            if self.renewal_class == "all"
             else [self.renewal_class]
+        )
         names = [p for c in classes for p in ctx.assets.renewal_pipes(c)]
         if not names:
             raise ctx.fail("no pipes are tagged for renewal in this model; list them in `pipes`")
@@ -274,17 +291,20 @@ def _reduce_leakage(project: EpanetProject, renewed: np.ndarray, reduction: floa
     """Scale each node's emitter by 1 - reduction x (renewed share of its adjacent pipe length)."""
     length = project.link_values(LinkProperty.LENGTH)
     start, end = project.link_nodes()
-    total = np.bincount(start, length, len(project.node_ids)) + \
-        np.bincount(end, length, len(project.node_ids))
+    total = np.bincount(start, length, len(project.node_ids)) + np.bincount(
+        end, length, len(project.node_ids)
+    )
     new = np.zeros_like(length)
     new[renewed] = length[renewed]
-    part = np.bincount(start, new, len(project.node_ids)) + \
-        np.bincount(end, new, len(project.node_ids))
+    part = np.bincount(start, new, len(project.node_ids)) + np.bincount(
+        end, new, len(project.node_ids)
+    )
     share = np.divide(part, total, out=np.zeros_like(part), where=total > 0)
     emitter = project.node_values(NodeProperty.EMITTER)
     for node in np.flatnonzero((share > 0) & (emitter > 0)):
-        project.set_node_value(int(node), NodeProperty.EMITTER,
-                               emitter[node] * (1 - reduction * share[node]))
+        project.set_node_value(
+            int(node), NodeProperty.EMITTER, emitter[node] * (1 - reduction * share[node])
+        )
 
 
 @operation("supply")
@@ -324,8 +344,9 @@ class BoosterOutage(Window):
 
     def edits(self, ctx: Context) -> list[Edit]:
         self.check_window(ctx)
-        check_name("booster station", self.station, [b.name for b in ctx.assets.boosters],
-                   where=ctx.where)
+        check_name(
+            "booster station", self.station, [b.name for b in ctx.assets.boosters], where=ctx.where
+        )
         pumps = [ctx.link(p, "pump") for p in ctx.assets.booster(self.station).pumps]
         return [hold(pumps, closed=True, window=self)]
 
@@ -342,8 +363,10 @@ class PipeBreak(Window):
         self.check_window(ctx)
         link = ctx.link(self.pipe, "pipe")
         if ctx.elements.link_types[link] not in (LinkType.PIPE, LinkType.CVPIPE):
-            raise ctx.fail(f"{self.pipe!r} is a {LinkType(ctx.elements.link_types[link]).name} "
-                           "link, not a pipe")
+            raise ctx.fail(
+                f"{self.pipe!r} is a {LinkType(ctx.elements.link_types[link]).name} "
+                "link, not a pipe"
+            )
         links = segment(ctx.elements, link) if self.isolate == "segment" else [link]
         return [hold(links, closed=True, window=self)]
 
@@ -371,4 +394,3 @@ def segment(elements: Elements, link: int) -> list[int]:
                     seen.add(nxt)
                     stack.append(nxt)
     return sorted(seen)
-

@@ -28,14 +28,20 @@ Edit = Callable[[EpanetProject], None]
 Progress = Callable[[float], None]
 
 _QUALITY_VARIABLE = {
-    QualityType.AGE: ("water_age", 3600.0),       # hours -> s
+    QualityType.AGE: ("water_age", 3600.0),  # hours -> s
     QualityType.TRACE: ("trace_fraction", 0.01),  # percent -> fraction
     QualityType.CHEM: ("chemical_concentration", 1.0),
 }
 
 
-def run(model: str | Path | InputText, *, scenario: str = "base", edits: Sequence[Edit] = (),
-        scenario_file: str | Path | None = None, progress: Progress | None = None) -> xr.Dataset:
+def run(
+    model: str | Path | InputText,
+    *,
+    scenario: str = "base",
+    edits: Sequence[Edit] = (),
+    scenario_file: str | Path | None = None,
+    progress: Progress | None = None,
+) -> xr.Dataset:
     """Run an EPANET model to a Dataset with dims (scenario, time, node/link/tank/pump).
 
     ``edits`` are applied, in order, to the open project before the run: this is how scenario
@@ -44,15 +50,19 @@ def run(model: str | Path | InputText, *, scenario: str = "base", edits: Sequenc
     """
     source = model if isinstance(model, InputText) else read_text(model)
     if detect_engine(source) != "epanet":
-        raise InputError(f"{source.path}: is a SWMM model, not an EPANET one; "
-                         "run it with hydro.drainage.run or `hydro run`")
+        raise InputError(
+            f"{source.path}: is a SWMM model, not an EPANET one; "
+            "run it with hydro.drainage.run or `hydro run`"
+        )
     with EpanetProject.open(source) as project:
         for edit in edits:
             edit(project)
         arrays, times = _simulate(project, progress)
         static = read_static(project)
     # The project is closed here: its report (and the warnings in it) is complete.
-    return build_run_dataset(project, static, arrays, times, scenario=scenario, scenario_file=scenario_file)
+    return build_run_dataset(
+        project, static, arrays, times, scenario=scenario, scenario_file=scenario_file
+    )
 
 
 def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, np.ndarray]:
@@ -71,9 +81,11 @@ def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, 
         "status": np.empty(shape_l, np.int8),
         "energy": np.empty(shape_l, np.float32),
     }
-    optional = {"quality": (qtype is not QualityType.NONE, NodeProperty.QUALITY),
-                "demand_deficit": (project.demand_model()[0], NodeProperty.DEMANDDEFICIT),
-                "leakage": (has_leakage(project), NodeProperty.EMITTERFLOW)}
+    optional = {
+        "quality": (qtype is not QualityType.NONE, NodeProperty.QUALITY),
+        "demand_deficit": (project.demand_model()[0], NodeProperty.DEMANDDEFICIT),
+        "leakage": (has_leakage(project), NodeProperty.EMITTERFLOW),
+    }
     extra = {name: prop for name, (wanted, prop) in optional.items() if wanted}
     for name in extra:
         arrays[name] = np.empty(shape_n, np.float32)
@@ -97,8 +109,9 @@ def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, 
     return arrays, times[:k]
 
 
-def mean_velocity(flow: np.ndarray, status: np.ndarray, diameter: np.ndarray,
-                  link_types: np.ndarray) -> np.ndarray:
+def mean_velocity(
+    flow: np.ndarray, status: np.ndarray, diameter: np.ndarray, link_types: np.ndarray
+) -> np.ndarray:
     """|Q| / (pi D^2 / 4) as EPANET defines it: 0 for pumps and closed links (m/s)."""
     area = np.pi * diameter.astype(np.float32) ** 2 / 4
     moving = (status > 0) & (link_types != LinkType.PUMP) & (area > 0)
@@ -116,7 +129,10 @@ def read_static(project: EpanetProject) -> dict:
     x, y = project.coordinates()
     return {
         "elevation": project.node_values(NodeProperty.ELEVATION),
-        "start": start, "end": end, "x": x, "y": y,
+        "start": start,
+        "end": end,
+        "x": x,
+        "y": y,
         "length": project.link_values(LinkProperty.LENGTH),
         "diameter": project.link_values(LinkProperty.DIAMETER),
         "quality": project.quality(),
@@ -125,8 +141,15 @@ def read_static(project: EpanetProject) -> dict:
     }
 
 
-def build_run_dataset(project: EpanetProject, static: dict, arrays: dict, times: np.ndarray, *,
-             scenario: str, scenario_file: str | Path | None) -> xr.Dataset:
+def build_run_dataset(
+    project: EpanetProject,
+    static: dict,
+    arrays: dict,
+    times: np.ndarray,
+    *,
+    scenario: str,
+    scenario_file: str | Path | None,
+) -> xr.Dataset:
     elevation, start, end = static["elevation"], static["start"], static["end"]
     head = arrays["head"]
     tanks = np.flatnonzero(project.node_types == NodeType.TANK)
@@ -137,8 +160,9 @@ def build_run_dataset(project: EpanetProject, static: dict, arrays: dict, times:
         "demand": arrays["demand"],
         "tank_level": head[:, tanks] - elevation[tanks].astype(np.float32),
         "flow": arrays["flow"],
-        "velocity": mean_velocity(arrays["flow"], arrays["status"], static["diameter"],
-                                  project.link_types),
+        "velocity": mean_velocity(
+            arrays["flow"], arrays["status"], static["diameter"], project.link_types
+        ),
         "headloss": head[:, start] - head[:, end],
         "status": arrays["status"],
         "pump_power": arrays["pump_power"],
@@ -175,18 +199,29 @@ def build_run_dataset(project: EpanetProject, static: dict, arrays: dict, times:
     }
     pressure_driven, pmin, preq, pexp = static["demand_model"]
     unbalanced = any("WARNING 1:" in w for w in project.warnings)
-    attrs = provenance(engine="EPANET", engine_version=engine_version(),
-                       network=project.source.path, scenario=scenario_file)
-    attrs.update({
-        "network_source": str(project.source.path.resolve()),
-        "flow_units_in_model": project.units.flow_units,
-        "demand_model": (f"PDA (minimum {pmin:g} m, required {preq:g} m, exponent {pexp:g})"
-                         if pressure_driven else "DDA"),
-        "quality": qtype.name.lower() + (f" {trace_node}" if trace_node else ""),
-        "converged": not unbalanced and project.halted_at is None,
-        "engine_warnings": summarise_warnings(_halt_note(project, static["duration"])
-                                      + (project.report_warnings or project.warnings)),
-    })
+    attrs = provenance(
+        engine="EPANET",
+        engine_version=engine_version(),
+        network=project.source.path,
+        scenario=scenario_file,
+    )
+    attrs.update(
+        {
+            "network_source": str(project.source.path.resolve()),
+            "flow_units_in_model": project.units.flow_units,
+            "demand_model": (
+                f"PDA (minimum {pmin:g} m, required {preq:g} m, exponent {pexp:g})"
+                if pressure_driven
+                else "DDA"
+            ),
+            "quality": qtype.name.lower() + (f" {trace_node}" if trace_node else ""),
+            "converged": not unbalanced and project.halted_at is None,
+            "engine_warnings": summarise_warnings(
+                _halt_note(project, static["duration"])
+                + (project.report_warnings or project.warnings)
+            ),
+        }
+    )
     return build_dataset(data, coords=coords, attrs=attrs)
 
 
@@ -194,8 +229,10 @@ def _halt_note(project: EpanetProject, duration: int) -> list[str]:
     if project.halted_at is None:
         return []
     t = project.halted_at
-    return [f"EPANET halted the run at {t // 3600}:{t % 3600 // 60:02d}:{t % 60:02d} of "
-            f"{duration / 3600:g} h (UNBALANCED STOP): results end there"]
+    return [
+        f"EPANET halted the run at {t // 3600}:{t % 3600 // 60:02d}:{t % 60:02d} of "
+        f"{duration / 3600:g} h (UNBALANCED STOP): results end there"
+    ]
 
 
 def _names(kind: type[enum.IntEnum]) -> np.ndarray:
@@ -207,8 +244,14 @@ def _names(kind: type[enum.IntEnum]) -> np.ndarray:
 
 
 # EPANET's warnings that say the solution is not to be trusted, shown before the others.
-_SERIOUS = ("unbalanced", "halted", "trials", "ill-conditioning", "disconnected",
-            "negative pressures")
+_SERIOUS = (
+    "unbalanced",
+    "halted",
+    "trials",
+    "ill-conditioning",
+    "disconnected",
+    "negative pressures",
+)
 _AT_TIME = re.compile(r" at (\d+:\d\d:\d\d) hrs")
 
 
@@ -226,7 +269,7 @@ def summarise_warnings(warnings: list[str], limit: int = 20) -> list[str]:
         if found is None:
             times.setdefault((line, ""), [])
         else:
-            kind = (line[:found.start()], line[found.end():])
+            kind = (line[: found.start()], line[found.end() :])
             times.setdefault(kind, []).append(found.group(1))
     lines = []
     for (before, after), at in times.items():

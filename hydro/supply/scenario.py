@@ -43,8 +43,9 @@ from hydro.supply.run import run
 from hydro.supply.tracing import source_shares
 
 # Every registered supply operation, told apart by its `type` key.
-SupplyOperation = Annotated[functools.reduce(operator.or_, OPERATIONS["supply"].values()),
-                            Field(discriminator="type")]
+SupplyOperation = Annotated[
+    functools.reduce(operator.or_, OPERATIONS["supply"].values()), Field(discriminator="type")
+]
 
 
 class SupplyTime(Strict):
@@ -129,23 +130,29 @@ def build_edits(loaded: Loaded) -> list[Callable[[EpanetProject], None]]:
     scenario = loaded.scenario
     text = read_text(loaded.network).text
     elements = read_elements(text)
-    duration = scenario.time.duration if scenario.time.duration is not None else \
-        model_duration(text)
+    duration = (
+        scenario.time.duration if scenario.time.duration is not None else model_duration(text)
+    )
     where = f"{loaded.path}: " if loaded.path else ""
     edits = [_time_edit(scenario.time), _hydraulics_edit(scenario)]
     for k, op in enumerate(scenario.operations):
-        ctx = ops.Context(loaded.assets, elements, duration, f"{where}operations[{k}] ({op.type}): ")
+        ctx = ops.Context(
+            loaded.assets, elements, duration, f"{where}operations[{k}] ({op.type}): "
+        )
         edits += op.edits(ctx)
     return edits
 
 
 def _time_edit(time: SupplyTime) -> Callable[[EpanetProject], None]:
     def edit(project: EpanetProject) -> None:
-        for value, param in ((time.duration, TimeParameter.DURATION),
-                             (time.hydraulic_step, TimeParameter.HYDSTEP),
-                             (time.report_step, TimeParameter.REPORTSTEP)):
+        for value, param in (
+            (time.duration, TimeParameter.DURATION),
+            (time.hydraulic_step, TimeParameter.HYDSTEP),
+            (time.report_step, TimeParameter.REPORTSTEP),
+        ):
             if value is not None:
                 project.set_time(param, value)
+
     return edit
 
 
@@ -160,22 +167,36 @@ def _hydraulics_edit(scenario: SupplyScenario) -> Callable[[EpanetProject], None
 
     def edit(project: EpanetProject) -> None:
         if pda:
-            project.set_demand_model(pressure_driven=True, minimum_pressure=h.minimum_pressure,
-                                     required_pressure=h.required_pressure,
-                                     exponent=h.pressure_exponent)
+            project.set_demand_model(
+                pressure_driven=True,
+                minimum_pressure=h.minimum_pressure,
+                required_pressure=h.required_pressure,
+                exponent=h.pressure_exponent,
+            )
         if h.extra_trials is not None:
             project.set_extra_trials(h.extra_trials)
+
     return edit
 
 
 _TIME = re.compile(r"^\s*duration\s+(\S+)(?:\s+(\S+))?", re.IGNORECASE | re.MULTILINE)
-_TIME_UNITS = {"SEC": 1, "SECONDS": 1, "MIN": 60, "MINUTES": 60, "HOUR": 3600, "HOURS": 3600,
-               "DAY": 86400, "DAYS": 86400}
+_TIME_UNITS = {
+    "SEC": 1,
+    "SECONDS": 1,
+    "MIN": 60,
+    "MINUTES": 60,
+    "HOUR": 3600,
+    "HOURS": 3600,
+    "DAY": 86400,
+    "DAYS": 86400,
+}
 
 
 def model_duration(text: str) -> int:
     """The DURATION of an EPANET INP's [TIMES] section, in seconds (0 when absent)."""
-    times = re.search(r"^\s*\[TIMES\](.*?)(?=^\s*\[)", text, re.IGNORECASE | re.MULTILINE | re.DOTALL)
+    times = re.search(
+        r"^\s*\[TIMES\](.*?)(?=^\s*\[)", text, re.IGNORECASE | re.MULTILINE | re.DOTALL
+    )
     m = _TIME.search(times.group(1)) if times else None
     if not m:
         return 0
@@ -194,16 +215,19 @@ def run_scenario(source: str | Path | Loaded, *, progress=None) -> xr.Dataset:
     name = scenario.name or (loaded.path.stem if loaded.path else "scenario")
     if scenario.answers.shares:
         nodes = share_nodes(loaded)
-        ds = source_shares(loaded.network, list(nodes.values()), edits=edits, scenario=name,
-                           progress=progress)
+        ds = source_shares(
+            loaded.network, list(nodes.values()), edits=edits, scenario=name, progress=progress
+        )
         ds = ds.assign_coords(source=[_label(s, nodes) for s in ds["source"].values])
     else:
         ds = run(loaded.network, edits=edits, scenario=name, progress=progress)
     if loaded.file is not None:
-        ds.attrs.update({"scenario_file": loaded.file.path.name,
-                         "scenario_sha256": loaded.file.sha256})
-    ds.attrs.update({"question": scenario.question,
-                     "demand_model": ds.attrs.get("demand_model", "")})
+        ds.attrs.update(
+            {"scenario_file": loaded.file.path.name, "scenario_sha256": loaded.file.sha256}
+        )
+    ds.attrs.update(
+        {"question": scenario.question, "demand_model": ds.attrs.get("demand_model", "")}
+    )
     answers = supply_answers(ds, loaded.assets, service_head=scenario.answers.service_head)
     return xr.merge([ds, answers], combine_attrs="override")
 
@@ -214,8 +238,9 @@ def share_nodes(loaded: Loaded) -> dict[str, str]:
     wanted = loaded.scenario.answers.sources or list(sources)
     for name in wanted:
         if name not in sources:
-            raise ScenarioError(f"{loaded.path}: answers.sources: unknown source {name!r}; "
-                                f"{suggest(name, sources)}")
+            raise ScenarioError(
+                f"{loaded.path}: answers.sources: unknown source {name!r}; {suggest(name, sources)}"
+            )
     return {name: sources[name] for name in wanted}
 
 

@@ -65,11 +65,18 @@ CLOSED_CONDUCTANCE = 1e-8 * 0.028316846592 / 0.3048
 _MIX_MODELS = {0: "mixed", 1: "2comp", 2: "fifo", 3: "lifo"}
 
 
-def source_shares(model: str | Path | InputText, sources: Sequence[str] | str | None = None, *,
-                  edits: Sequence[Edit] = (), scenario: str = "base",
-                  quality_step: int | None = None, hydraulics: bool = True,
-                  overlap: bool = True, scenario_file: str | Path | None = None,
-                  progress: Progress | None = None) -> xr.Dataset:
+def source_shares(
+    model: str | Path | InputText,
+    sources: Sequence[str] | str | None = None,
+    *,
+    edits: Sequence[Edit] = (),
+    scenario: str = "base",
+    quality_step: int | None = None,
+    hydraulics: bool = True,
+    overlap: bool = True,
+    scenario_file: str | Path | None = None,
+    progress: Progress | None = None,
+) -> xr.Dataset:
     """Shares of every source at every node and reporting time, from one hydraulic run.
 
     sources : node IDs whose water is traced (reservoirs, tanks, or any node as in EPANET's
@@ -92,8 +99,10 @@ def source_shares(model: str | Path | InputText, sources: Sequence[str] | str | 
     """
     text = model if isinstance(model, InputText) else read_text(model)
     if detect_engine(text) != "epanet":
-        raise InputError(f"{text.path}: is a SWMM model, not an EPANET one; source shares need "
-                         "an EPANET water-supply model")
+        raise InputError(
+            f"{text.path}: is a SWMM model, not an EPANET one; source shares need "
+            "an EPANET water-supply model"
+        )
     with ExitStack() as transporting:
         with EpanetProject.open(text) as project:
             for edit in edits:
@@ -105,18 +114,34 @@ def source_shares(model: str | Path | InputText, sources: Sequence[str] | str | 
             labels = [*names, INITIAL, OTHER]
             source_of_node = np.full(network.n_nodes, -1, np.int64)
             source_of_node[[project.node_index[name] for name in names]] = np.arange(len(names))
-            flow = Transport(network, source_of_node=source_of_node, initial=len(names),
-                             other=len(names) + 1, n_components=len(labels), quality_step=qstep,
-                             tolerance=tolerance, n_reports=len(project.report_times()))
+            flow = Transport(
+                network,
+                source_of_node=source_of_node,
+                initial=len(names),
+                other=len(names) + 1,
+                n_components=len(labels),
+                quality_step=qstep,
+                tolerance=tolerance,
+                n_reports=len(project.report_times()),
+            )
             recording = _Recording(project, network, hydraulics=hydraulics)
             feed = transporting.enter_context(_Feeder(flow, background=overlap))
             recording.run(feed, progress)
             static = read_static(project) if hydraulics else None
         # The project is closed here: its report (and the warnings in it) is complete. The
         # hydraulic part of the Dataset is built while the transport may still be finishing.
-        ds = _dataset(project, network, static, recording, labels, qstep=qstep,
-                      tolerance=tolerance, scenario=scenario, scenario_file=scenario_file)
-    shares = flow.shares[:len(recording.report_times)]  # a halted run reports less
+        ds = _dataset(
+            project,
+            network,
+            static,
+            recording,
+            labels,
+            qstep=qstep,
+            tolerance=tolerance,
+            scenario=scenario,
+            scenario_file=scenario_file,
+        )
+    shares = flow.shares[: len(recording.report_times)]  # a halted run reports less
     ds["source_share"] = _share_variable(shares)
     if progress is not None:
         progress(1.0)
@@ -134,8 +159,10 @@ def _sources(project: EpanetProject, sources: Sequence[str] | str | None) -> lis
     if sources is None:
         names = [project.node_ids[i] for i in np.flatnonzero(kinds == int(NodeType.RESERVOIR))]
         if not names:
-            raise ScenarioError(f"{path}: the model has no reservoir; name its source nodes "
-                                "(e.g. the clear-water tanks) in 'sources'")
+            raise ScenarioError(
+                f"{path}: the model has no reservoir; name its source nodes "
+                "(e.g. the clear-water tanks) in 'sources'"
+            )
     else:
         names = [sources] if isinstance(sources, str) else list(sources)
         if not names:
@@ -144,14 +171,18 @@ def _sources(project: EpanetProject, sources: Sequence[str] | str | None) -> lis
     seen: set[str] = set()
     for name in names:
         if name not in project.node_index:
-            raise ScenarioError(f"{path}: source {name!r} is not a node of the model; "
-                                f"{suggest(name, storage or project.node_ids)}")
+            raise ScenarioError(
+                f"{path}: source {name!r} is not a node of the model; "
+                f"{suggest(name, storage or project.node_ids)}"
+            )
         if name in seen:
             raise ScenarioError(f"{path}: source {name!r} is named twice in 'sources'")
         if name in (INITIAL, OTHER):
-            raise ScenarioError(f"{path}: node {name!r} cannot be a source: the label is taken "
-                                f"by the share of {name} water; name the sources explicitly "
-                                "without it")
+            raise ScenarioError(
+                f"{path}: node {name!r} cannot be a source: the label is taken "
+                f"by the share of {name} water; name the sources explicitly "
+                "without it"
+            )
         seen.add(name)
     return names
 
@@ -164,14 +195,16 @@ def _network(project: EpanetProject) -> Network:
     return Network(
         link_start=np.asarray(start, np.int64),
         link_end=np.asarray(end, np.int64),
-        link_volume=link_volumes(project.link_types, project.link_values(LinkProperty.LENGTH),
-                                 project.link_values(LinkProperty.DIAMETER)),
+        link_volume=link_volumes(
+            project.link_types,
+            project.link_values(LinkProperty.LENGTH),
+            project.link_values(LinkProperty.DIAMETER),
+        ),
         node_kind=np.asarray(project.node_types, np.int8),
         tank_node=tanks.astype(np.int64),
         tank_volume=np.array([project.node_value(i, NodeProperty.INITVOLUME) for i in tanks]),
         tank_model=np.array(models, np.int8),
-        tank_mix_volume=np.array([project.node_value(i, NodeProperty.MIXZONEVOL)
-                                  for i in tanks]),
+        tank_mix_volume=np.array([project.node_value(i, NodeProperty.MIXZONEVOL) for i in tanks]),
         tank_max_volume=np.array([project.node_value(i, NodeProperty.MAXVOLUME) for i in tanks]),
     )
 
@@ -181,8 +214,10 @@ def _quality_step(project: EpanetProject, quality_step: int | None) -> int:
     hydraulic = max(project.time(TimeParameter.HYDSTEP), 1)
     if quality_step is not None:
         if not isinstance(quality_step, (int, np.integer)) or quality_step < 1:
-            raise ScenarioError(f"{project.source.path}: quality_step must be a whole number of "
-                                f"seconds >= 1, got {quality_step!r}")
+            raise ScenarioError(
+                f"{project.source.path}: quality_step must be a whole number of "
+                f"seconds >= 1, got {quality_step!r}"
+            )
         return int(quality_step)
     step = project.time(TimeParameter.QUALSTEP) or hydraulic // 10
     return max(1, min(step, hydraulic))
@@ -191,12 +226,12 @@ def _quality_step(project: EpanetProject, quality_step: int | None) -> int:
 class _Step(NamedTuple):
     """One hydraulic step as the transport takes it (see :class:`Transport`)."""
 
-    q: np.ndarray        # (L,) [m3/s] link flows at the step's start
-    move: np.ndarray     # (L,) [m3/s] flows that move water over the step (see _Recording)
-    demand: np.ndarray   # (N,) [m3/s] node outflows
-    full: np.ndarray     # (T,) tanks full at the step's end
-    seconds: int         # until the next hydraulic time (0: the end)
-    row: int             # report row of the step's start, -1 if none
+    q: np.ndarray  # (L,) [m3/s] link flows at the step's start
+    move: np.ndarray  # (L,) [m3/s] flows that move water over the step (see _Recording)
+    demand: np.ndarray  # (N,) [m3/s] node outflows
+    full: np.ndarray  # (T,) tanks full at the step's end
+    seconds: int  # until the next hydraulic time (0: the end)
+    row: int  # report row of the step's start, -1 if none
 
 
 class _Recording:
@@ -259,8 +294,10 @@ class _Recording:
         if last is not None:  # the end: reported, nothing more to move
             consume(_Step(last[1], last[1], last[2], no_tank, 0, last[3]))
         self.report_times = np.array(reports, np.int64)
-        self.arrays = {name: np.array(values, np.float32 if name != "status" else np.int8)
-                       for name, values in columns.items()}
+        self.arrays = {
+            name: np.array(values, np.float32 if name != "status" else np.int8)
+            for name, values in columns.items()
+        }
 
     def _moves(self, q: np.ndarray, status: np.ndarray) -> np.ndarray:
         """The step's flows as EPANET's quality moves them (statuses after the advance)."""
@@ -283,8 +320,9 @@ class _Recording:
             "demand": demand,
             "flow": now["q"],
             "status": now["status"],
-            "pump_power": np.array([project.link_value(p, LinkProperty.ENERGY)
-                                    for p in self.pumps]),
+            "pump_power": np.array(
+                [project.link_value(p, LinkProperty.ENERGY) for p in self.pumps]
+            ),
         }
         if self.pressure_driven:
             values["demand_deficit"] = project.node_values(NodeProperty.DEMANDDEFICIT)
@@ -310,8 +348,7 @@ class _Feeder:
 
     def __enter__(self) -> _Feeder:
         if self.background:
-            self.worker = threading.Thread(target=self._work, name="hydro-transport",
-                                           daemon=True)
+            self.worker = threading.Thread(target=self._work, name="hydro-transport", daemon=True)
             self.worker.start()
         return self
 
@@ -340,58 +377,95 @@ class _Feeder:
                     self.error = error
 
     def _advance(self, step: _Step) -> None:
-        self.flow.advance(step.q, step.move, step.demand, step.full, step=step.seconds,
-                          row=step.row)
+        self.flow.advance(
+            step.q, step.move, step.demand, step.full, step=step.seconds, row=step.row
+        )
 
 
 # ------------------------------------------------------------------------------------------------
 # The Dataset
 
 
-def _dataset(project: EpanetProject, network: Network, static: dict | None,
-             recording: _Recording, labels: list[str], *, qstep: int, tolerance: float,
-             scenario: str, scenario_file: str | Path | None) -> xr.Dataset:
+def _dataset(
+    project: EpanetProject,
+    network: Network,
+    static: dict | None,
+    recording: _Recording,
+    labels: list[str],
+    *,
+    qstep: int,
+    tolerance: float,
+    scenario: str,
+    scenario_file: str | Path | None,
+) -> xr.Dataset:
     """Everything but the shares themselves (see _share_variable)."""
     times = recording.report_times
     kinds = [_source_kind(project, name) for name in labels]
     if static is not None:
-        ds = build_run_dataset(project, static, recording.arrays, times, scenario=scenario,
-                                 scenario_file=scenario_file)
+        ds = build_run_dataset(
+            project, static, recording.arrays, times, scenario=scenario, scenario_file=scenario_file
+        )
     else:
-        attrs = provenance(engine="EPANET", engine_version=engine_version(),
-                           network=project.source.path, scenario=scenario_file)
-        halted = [] if project.halted_at is None else [
-            f"EPANET halted the run at {project.halted_at} s (UNBALANCED STOP): results end there"]
-        attrs["engine_warnings"] = summarise_warnings(halted + (project.report_warnings
-                                                        or project.warnings))
+        attrs = provenance(
+            engine="EPANET",
+            engine_version=engine_version(),
+            network=project.source.path,
+            scenario=scenario_file,
+        )
+        halted = (
+            []
+            if project.halted_at is None
+            else [
+                f"EPANET halted the run at {project.halted_at} s (UNBALANCED STOP): results end there"
+            ]
+        )
+        attrs["engine_warnings"] = summarise_warnings(
+            halted + (project.report_warnings or project.warnings)
+        )
         coords = {
             "scenario": [scenario],
             "time": times.astype("timedelta64[s]").astype("timedelta64[ns]"),
             "node": np.array(project.node_ids, dtype=object),
         }
         ds = build_dataset({}, coords=coords, attrs=attrs)
-    ds = ds.assign_coords(source=("source", np.array(labels, dtype=object)),
-                          source_kind=("source", np.array(kinds, dtype=object)))
-    ds.attrs.update({
-        "quality": "source shares: " + ", ".join(labels[:-2]),
-        "source_share_method": ("hydro one-pass Lagrangian transport of all sources (EPANET "
-                                "2.2/2.3 scheme) over the recorded hydraulic steps"),
-        "source_share_quality_step_s": int(qstep),
-        "source_share_tolerance": float(tolerance),
-        "tank_mixing": ", ".join(
-            f"{project.node_ids[i]} {_MIX_MODELS[int(m)]}"
-            for i, m in zip(network.tank_node, network.tank_model, strict=True)) or "no tanks",
-    })
+    ds = ds.assign_coords(
+        source=("source", np.array(labels, dtype=object)),
+        source_kind=("source", np.array(kinds, dtype=object)),
+    )
+    ds.attrs.update(
+        {
+            "quality": "source shares: " + ", ".join(labels[:-2]),
+            "source_share_method": (
+                "hydro one-pass Lagrangian transport of all sources (EPANET "
+                "2.2/2.3 scheme) over the recorded hydraulic steps"
+            ),
+            "source_share_quality_step_s": int(qstep),
+            "source_share_tolerance": float(tolerance),
+            "tank_mixing": ", ".join(
+                f"{project.node_ids[i]} {_MIX_MODELS[int(m)]}"
+                for i, m in zip(network.tank_node, network.tank_model, strict=True)
+            )
+            or "no tanks",
+        }
+    )
     return ds
 
 
 def _share_variable(shares: np.ndarray) -> xr.Variable:
     """source_share of one scenario from the transport's (time, node, source) shares."""
     var = get_variable("source_share")
-    return xr.Variable(var.dims, shares[np.newaxis].astype(var.dtype, copy=False), {
-        **var.attrs(), "comment": (f"'{INITIAL}': water in the network at the start; '{OTHER}': "
-                                   "water from reservoirs that are not sources and from negative "
-                                   "demands")})
+    return xr.Variable(
+        var.dims,
+        shares[np.newaxis].astype(var.dtype, copy=False),
+        {
+            **var.attrs(),
+            "comment": (
+                f"'{INITIAL}': water in the network at the start; '{OTHER}': "
+                "water from reservoirs that are not sources and from negative "
+                "demands"
+            ),
+        },
+    )
 
 
 def _source_kind(project: EpanetProject, label: str) -> str:

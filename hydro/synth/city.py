@@ -38,14 +38,20 @@ def transverse_mercator(lon: float, lat: float) -> tuple[float, float]:
     c = ep2 * math.cos(phi) ** 2
     a = lam * math.cos(phi)
     e4, e6 = e2 * e2, e2 * e2 * e2
-    m = _A * ((1 - e2 / 4 - 3 * e4 / 64 - 5 * e6 / 256) * phi
-              - (3 * e2 / 8 + 3 * e4 / 32 + 45 * e6 / 1024) * math.sin(2 * phi)
-              + (15 * e4 / 256 + 45 * e6 / 1024) * math.sin(4 * phi)
-              - (35 * e6 / 3072) * math.sin(6 * phi))
-    x = _FALSE_EASTING + n * (a + (1 - t + c) * a**3 / 6
-                              + (5 - 18 * t + t * t + 72 * c - 58 * ep2) * a**5 / 120)
-    y = m + n * math.tan(phi) * (a * a / 2 + (5 - t + 9 * c + 4 * c * c) * a**4 / 24
-                                 + (61 - 58 * t + t * t + 600 * c - 330 * ep2) * a**6 / 720)
+    m = _A * (
+        (1 - e2 / 4 - 3 * e4 / 64 - 5 * e6 / 256) * phi
+        - (3 * e2 / 8 + 3 * e4 / 32 + 45 * e6 / 1024) * math.sin(2 * phi)
+        + (15 * e4 / 256 + 45 * e6 / 1024) * math.sin(4 * phi)
+        - (35 * e6 / 3072) * math.sin(6 * phi)
+    )
+    x = _FALSE_EASTING + n * (
+        a + (1 - t + c) * a**3 / 6 + (5 - 18 * t + t * t + 72 * c - 58 * ep2) * a**5 / 120
+    )
+    y = m + n * math.tan(phi) * (
+        a * a / 2
+        + (5 - t + 9 * c + 4 * c * c) * a**4 / 24
+        + (61 - 58 * t + t * t + 600 * c - 330 * ep2) * a**6 / 720
+    )
     return x, y
 
 
@@ -122,8 +128,8 @@ ZONES = (
 # (F) Dyked polders: 城东联圩 20.89 km² between the Shuiyang and the Wanxi; 敬亭圩 3.8 km².
 # (A) Their placement and rectangular outline.
 POLDERS = (
-    Box("chengdong", "城东联圩", 1500.0, 6725.0, 2500.0, 6500.0),   # 5.225 km x 4.0 km = 20.9 km²
-    Box("jingting", "敬亭圩", -3500.0, -1500.0, 3600.0, 5500.0),      # 2.0 km x 1.9 km = 3.8 km²
+    Box("chengdong", "城东联圩", 1500.0, 6725.0, 2500.0, 6500.0),  # 5.225 km x 4.0 km = 20.9 km²
+    Box("jingting", "敬亭圩", -3500.0, -1500.0, 3600.0, 5500.0),  # 2.0 km x 1.9 km = 3.8 km²
 )
 
 
@@ -136,8 +142,8 @@ class River:
     name: str
     name_zh: str
     points: tuple[tuple[float, float], ...]
-    normal_stage: float   # m, water level in an ordinary flood season
-    flood_stage: float    # m, high stage scenarios use
+    normal_stage: float  # m, water level in an ordinary flood season
+    flood_stage: float  # m, high stage scenarios use
 
     def xy(self) -> np.ndarray:
         return np.asarray(self.points, dtype=float)
@@ -148,11 +154,28 @@ class River:
 # flood-season levels 12-13 m.
 CONFLUENCE = (1000.0, 6800.0)  # 北门三汊河 (A: position)
 RIVERS = (
-    River("wanxi", "宛溪河", ((-4500.0, -6500.0), (-2200.0, -3000.0), (-400.0, 0.0),
-                              (600.0, 3500.0), CONFLUENCE), 12.0, 16.5),
-    River("shuiyang", "水阳江", ((8000.0, -7000.0), (7200.0, -1000.0), (7000.0, 3000.0),
-                                 (6900.0, 6900.0), CONFLUENCE, (-3000.0, 8500.0),
-                                 (-9000.0, 9500.0)), 12.0, 16.5),
+    River(
+        "wanxi",
+        "宛溪河",
+        ((-4500.0, -6500.0), (-2200.0, -3000.0), (-400.0, 0.0), (600.0, 3500.0), CONFLUENCE),
+        12.0,
+        16.5,
+    ),
+    River(
+        "shuiyang",
+        "水阳江",
+        (
+            (8000.0, -7000.0),
+            (7200.0, -1000.0),
+            (7000.0, 3000.0),
+            (6900.0, 6900.0),
+            CONFLUENCE,
+            (-3000.0, 8500.0),
+            (-9000.0, 9500.0),
+        ),
+        12.0,
+        16.5,
+    ),
 )
 
 

@@ -56,7 +56,23 @@ from hydro.drainage.operations.pumps import PumpCapacity, PumpOutage
 from hydro.drainage.operations.river import RiverStage, set_river_stage
 from hydro.drainage.operations.surface import Imperviousness, land_uses
 
-__all__ = ["RESTORE_PRIORITY", "RULE_PRIORITY", "Area", "Blockage", "DrainageOperation",
-           "Imperviousness", "InitialState", "PumpCapacity", "PumpOutage", "RiverStage",
-           "ScenarioPath", "Window", "circle_fill_area", "circle_fill_depth", "land_uses",
-           "set_river_stage", "silted_section", "unique_name"]
+__all__ = [
+    "RESTORE_PRIORITY",
+    "RULE_PRIORITY",
+    "Area",
+    "Blockage",
+    "DrainageOperation",
+    "Imperviousness",
+    "InitialState",
+    "PumpCapacity",
+    "PumpOutage",
+    "RiverStage",
+    "ScenarioPath",
+    "Window",
+    "circle_fill_area",
+    "circle_fill_depth",
+    "land_uses",
+    "set_river_stage",
+    "silted_section",
+    "unique_name",
+]

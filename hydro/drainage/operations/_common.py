@@ -92,8 +92,7 @@ class Window:
     def check(self) -> None:
         """Raise ValueError (for pydantic) unless the window is ordered."""
         if self.end is not None and self.end <= self.start:
-            raise ValueError(f"end ({clock(self.end)}) must come after start "
-                             f"({clock(self.start)})")
+            raise ValueError(f"end ({clock(self.end)}) must come after start ({clock(self.start)})")
 
     @property
     def whole_run(self) -> bool:
@@ -102,8 +101,10 @@ class Window:
     def check_inside(self, inp: SwmmInput, what: str) -> None:
         total = _duration_of(inp)
         if self.start >= total:
-            raise ScenarioError(f"{what} starts at {clock(self.start)}, when the simulation has "
-                                f"already ended ({clock(int(total))}); expected a start before it")
+            raise ScenarioError(
+                f"{what} starts at {clock(self.start)}, when the simulation has "
+                f"already ended ({clock(int(total))}); expected a start before it"
+            )
 
     def premises(self) -> list[str]:
         lines = [f"IF SIMULATION TIME >= {_hours(self.start)}"]
@@ -120,15 +121,18 @@ class Area(Strict):
     """A part of the map, in the INP's map coordinates: a box or a polygon."""
 
     box: tuple[float, float, float, float] | None = Field(
-        default=None, description="xmin, ymin, xmax, ymax")
+        default=None, description="xmin, ymin, xmax, ymax"
+    )
     polygon: list[tuple[float, float]] | None = None
 
     @model_validator(mode="after")
     def _shape(self):
         _one_of(self, ("box", "polygon"))
         if self.box is not None and not (self.box[0] < self.box[2] and self.box[1] < self.box[3]):
-            raise ValueError(f"box {list(self.box)} must be [xmin, ymin, xmax, ymax] with "
-                             "xmin < xmax and ymin < ymax")
+            raise ValueError(
+                f"box {list(self.box)} must be [xmin, ymin, xmax, ymax] with "
+                "xmin < xmax and ymin < ymax"
+            )
         if self.polygon is not None and len(self.polygon) < 3:
             raise ValueError("a polygon needs at least 3 points [x, y]")
         return self
@@ -157,8 +161,10 @@ class Area(Strict):
 def _nothing_in(kind: str, area: Area, x: np.ndarray, y: np.ndarray) -> ScenarioError:
     if x.size == 0:
         return ScenarioError(f"{area.text()}: the model has no {kind} with map coordinates")
-    return ScenarioError(f"{area.text()} holds no {kind}; the model's {kind} lie within x "
-                         f"{x.min():.1f} to {x.max():.1f}, y {y.min():.1f} to {y.max():.1f}")
+    return ScenarioError(
+        f"{area.text()} holds no {kind}; the model's {kind} lie within x "
+        f"{x.min():.1f} to {x.max():.1f}, y {y.min():.1f} to {y.max():.1f}"
+    )
 
 
 def _is_number(text: str) -> bool:

@@ -26,14 +26,32 @@ from hydro.scenario.schema import check_name, operation
 
 # Closed shapes whose listed geometry values are lengths: they shrink uniformly.
 _SHRINK_GEOMS = {
-    "FORCE_MAIN": (0,), "EGG": (0,), "HORSESHOE": (0,), "GOTHIC": (0,), "CATENARY": (0,),
-    "SEMIELLIPTICAL": (0,), "BASKETHANDLE": (0,), "SEMICIRCULAR": (0,), "CUSTOM": (0,),
-    "HORIZ_ELLIPSE": (0, 1), "VERT_ELLIPSE": (0, 1), "ARCH": (0, 1), "PARABOLIC": (0, 1),
-    "POWER": (0, 1), "RECT_TRIANGULAR": (0, 1, 2), "RECT_ROUND": (0, 1, 2),
+    "FORCE_MAIN": (0,),
+    "EGG": (0,),
+    "HORSESHOE": (0,),
+    "GOTHIC": (0,),
+    "CATENARY": (0,),
+    "SEMIELLIPTICAL": (0,),
+    "BASKETHANDLE": (0,),
+    "SEMICIRCULAR": (0,),
+    "CUSTOM": (0,),
+    "HORIZ_ELLIPSE": (0, 1),
+    "VERT_ELLIPSE": (0, 1),
+    "ARCH": (0, 1),
+    "PARABOLIC": (0, 1),
+    "POWER": (0, 1),
+    "RECT_TRIANGULAR": (0, 1, 2),
+    "RECT_ROUND": (0, 1, 2),
     "MODBASKETHANDLE": (0, 1, 2),
 }
-_SILT_SHAPES = ("CIRCULAR", "FILLED_CIRCULAR", "RECT_CLOSED", "RECT_OPEN", "TRAPEZOIDAL",
-                "TRIANGULAR")
+_SILT_SHAPES = (
+    "CIRCULAR",
+    "FILLED_CIRCULAR",
+    "RECT_CLOSED",
+    "RECT_OPEN",
+    "TRAPEZOIDAL",
+    "TRIANGULAR",
+)
 
 
 def circle_fill_area(diameter: float, fill: float) -> float:
@@ -58,8 +76,9 @@ def circle_fill_depth(diameter: float, area: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def silted_section(shape: str, geoms: list[float], fraction: float) -> tuple[str, list[float],
-                                                                             float]:
+def silted_section(
+    shape: str, geoms: list[float], fraction: float
+) -> tuple[str, list[float], float]:
     """The open section left when silt takes ``fraction`` of a section's area.
 
     Returns (shape, geom1..geom4, fill depth to add to both offsets). Circular sections become
@@ -77,8 +96,11 @@ def silted_section(shape: str, geoms: list[float], fraction: float) -> tuple[str
         d, s0 = g[0], g[1]
         silt = circle_fill_area(d, s0)
         open_area = math.pi * d * d / 4.0 - silt
-        return "FILLED_CIRCULAR", [d, circle_fill_depth(d, silt + fraction * open_area),
-                                   g[2], g[3]], 0.0
+        return (
+            "FILLED_CIRCULAR",
+            [d, circle_fill_depth(d, silt + fraction * open_area), g[2], g[3]],
+            0.0,
+        )
     if shape in ("RECT_CLOSED", "RECT_OPEN"):
         fill = fraction * g[0]
         return shape, [g[0] - fill, g[1], g[2], g[3]], fill
@@ -95,11 +117,12 @@ def silted_section(shape: str, geoms: list[float], fraction: float) -> tuple[str
         return "TRAPEZOIDAL", [h - fill, w * fill / h, z, z], fill
     if shape in _SHRINK_GEOMS:
         scale = math.sqrt(keep)
-        return shape, [v * scale if k in _SHRINK_GEOMS[shape] else v
-                       for k, v in enumerate(g)], 0.0
-    raise ScenarioError(f"cannot block a {shape} section; blockage handles "
-                        f"{', '.join(_SILT_SHAPES)} and the closed shapes "
-                        f"{', '.join(sorted(_SHRINK_GEOMS))}")
+        return shape, [v * scale if k in _SHRINK_GEOMS[shape] else v for k, v in enumerate(g)], 0.0
+    raise ScenarioError(
+        f"cannot block a {shape} section; blockage handles "
+        f"{', '.join(_SILT_SHAPES)} and the closed shapes "
+        f"{', '.join(sorted(_SHRINK_GEOMS))}"
+    )
 
 
 @operation("drainage")
@@ -120,8 +143,11 @@ class Blockage(DrainageOperation):
         return self
 
     def describe(self) -> str:
-        where = (f"conduits {', '.join(self.conduits)}" if self.conduits is not None
-                 else f"conduits in {self.area.text()}")
+        where = (
+            f"conduits {', '.join(self.conduits)}"
+            if self.conduits is not None
+            else f"conduits in {self.area.text()}"
+        )
         return f"blockage of {where}: {self.fraction:.0%} of the section lost"
 
     def apply(self, inp: SwmmInput, *, assets: DrainageAssets | None = None) -> SwmmInput:
@@ -137,13 +163,15 @@ class Blockage(DrainageOperation):
             tokens = xsects[name]
             shape = tokens[1].upper() if len(tokens) > 1 else ""
             if shape in ("IRREGULAR", "STREET"):
-                raise ScenarioError(f"conduit {name!r} has an {shape} section, which blockage "
-                                    f"cannot edit; it handles {', '.join(_SILT_SHAPES)} and "
-                                    "closed shapes")
+                raise ScenarioError(
+                    f"conduit {name!r} has an {shape} section, which blockage "
+                    f"cannot edit; it handles {', '.join(_SILT_SHAPES)} and "
+                    "closed shapes"
+                )
             n_geom = 1 if shape == "CUSTOM" else 4
-            geoms = [_float(v, inp, name) for v in tokens[2:2 + n_geom]]
+            geoms = [_float(v, inp, name) for v in tokens[2 : 2 + n_geom]]
             new_shape, new_geoms, fill = silted_section(shape, geoms, self.fraction)
-            rest = tokens[2 + n_geom:]
+            rest = tokens[2 + n_geom :]
             xs_rows[name] = [name, new_shape, *(_num(v) for v in new_geoms[:n_geom]), *rest]
             if fill > 0:
                 cd_rows[name] = _raise_offsets(conduits[name], fill, by_elevation, inverts, inp)
@@ -156,8 +184,9 @@ class Blockage(DrainageOperation):
                 check_name("conduit", name, conduits)
             return list(dict.fromkeys(self.conduits))
         xy = inp.coordinates()
-        ends = [(n, t[1], t[2]) for n, t in conduits.items()
-                if t[1] in xy.index and t[2] in xy.index]
+        ends = [
+            (n, t[1], t[2]) for n, t in conduits.items() if t[1] in xy.index and t[2] in xy.index
+        ]
         if not ends:
             return self._none_found(np.array([]), np.array([]))
         x = np.array([(xy.at[a, "x"] + xy.at[b, "x"]) / 2 for _, a, b in ends])
@@ -180,8 +209,9 @@ def _node_inverts(inp: SwmmInput) -> dict[str, float]:
     return inverts
 
 
-def _raise_offsets(tokens: list[str], fill: float, by_elevation: bool,
-                   inverts: dict[str, float], inp: SwmmInput) -> list[str]:
+def _raise_offsets(
+    tokens: list[str], fill: float, by_elevation: bool, inverts: dict[str, float], inp: SwmmInput
+) -> list[str]:
     """A [CONDUITS] row with both offsets raised by ``fill`` (model units)."""
     row = list(tokens) + ["0"] * (7 - len(tokens))
     for k, node in ((5, row[1]), (6, row[2])):

@@ -59,12 +59,15 @@ class InitialState(DrainageOperation):
             if node not in table:
                 raise ScenarioError(
                     f"unknown storage unit or junction {name!r}: "
-                    + suggest(name, [*storage, *stations, *junctions]))
+                    + suggest(name, [*storage, *stations, *junctions])
+                )
             row = list(table[node]) + ["0"] * (4 - len(table[node]))
             full = _float(row[2], inp, node) * f.length
             if depth > full > 0:
-                raise ScenarioError(f"initial depth {depth:g} m at {node!r} is more than its "
-                                    f"full depth ({full:.3f} m)")
+                raise ScenarioError(
+                    f"initial depth {depth:g} m at {node!r} is more than its "
+                    f"full depth ({full:.3f} m)"
+                )
             row[3] = _num(depth / f.length)
             new[section][node] = row
         for section, rows in new.items():
@@ -75,7 +78,11 @@ class InitialState(DrainageOperation):
     def _hotstart(self, inp: SwmmInput) -> SwmmInput:
         if not self.hotstart.is_file():
             raise InputError(f"{self.hotstart}: no such hotstart file")
-        kept = [line for line in inp.section("FILES")
-                if [t.upper() for t in (line.split(";")[0].split()[:2])] != ["USE", "HOTSTART"]]
-        return inp.with_section("FILES", [*kept, format_row(["USE", "HOTSTART",
-                                                             str(self.hotstart)])])
+        kept = [
+            line
+            for line in inp.section("FILES")
+            if [t.upper() for t in (line.split(";")[0].split()[:2])] != ["USE", "HOTSTART"]
+        ]
+        return inp.with_section(
+            "FILES", [*kept, format_row(["USE", "HOTSTART", str(self.hotstart)])]
+        )

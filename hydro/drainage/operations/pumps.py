@@ -46,13 +46,15 @@ def _pumps(inp: SwmmInput) -> dict[str, _Pump]:
     out = {}
     for t in inp.rows("PUMPS"):
         t = t + [""] * (7 - len(t))
-        out[t[0]] = _Pump(t[0], t[1], t[3] or "*", (t[4] or "ON").upper() != "OFF",
-                          t[5] or "0", t[6] or "0")
+        out[t[0]] = _Pump(
+            t[0], t[1], t[3] or "*", (t[4] or "ON").upper() != "OFF", t[5] or "0", t[6] or "0"
+        )
     return out
 
 
-def _resolve_pumps(names: str | Sequence[str], inp: SwmmInput,
-                   assets: DrainageAssets | None) -> list[_Pump]:
+def _resolve_pumps(
+    names: str | Sequence[str], inp: SwmmInput, assets: DrainageAssets | None
+) -> list[_Pump]:
     """Pumps from station names (sidecar) or pump names, in order, each once."""
     pumps = _pumps(inp)
     stations = {s.name: s for s in assets.pump_stations} if assets is not None else {}
@@ -64,12 +66,13 @@ def _resolve_pumps(names: str | Sequence[str], inp: SwmmInput,
             chosen.append(name)
         else:
             kinds = "pump station or pump" if stations else "pump"
-            raise ScenarioError(f"unknown {kinds} {name!r}: "
-                                f"{suggest(name, [*stations, *pumps])}")
+            raise ScenarioError(f"unknown {kinds} {name!r}: {suggest(name, [*stations, *pumps])}")
     for name in chosen:
         if name not in pumps:
-            raise ScenarioError(f"the sidecar puts pump {name!r} in a station, but the model has "
-                                f"no such pump; {suggest(name, pumps)}")
+            raise ScenarioError(
+                f"the sidecar puts pump {name!r} in a station, but the model has "
+                f"no such pump; {suggest(name, pumps)}"
+            )
     return [pumps[n] for n in dict.fromkeys(chosen)]
 
 
@@ -111,8 +114,9 @@ class _PumpsInWindow(DrainageOperation):
     def window(self) -> Window:
         return Window(start=self.start, end=self.end)
 
-    def _chosen_pumps(self, inp: SwmmInput, assets: DrainageAssets | None,
-                      what: str) -> list[_Pump]:
+    def _chosen_pumps(
+        self, inp: SwmmInput, assets: DrainageAssets | None, what: str
+    ) -> list[_Pump]:
         """The pumps named, once the window is known to start before the run ends."""
         pumps = _resolve_pumps(self.station, inp, assets)
         self.window.check_inside(inp, f"the {what} of {', '.join(_as_list(self.station))}")
@@ -130,16 +134,31 @@ class PumpOutage(_PumpsInWindow):
         in_rules = _referenced_in_rules(inp)
         rules = []
         for p in pumps:
-            rules.append((f"HYDRO_OUTAGE_{p.name}",
-                          [*self.window.premises(), f"THEN PUMP {_token(p.name)} STATUS = OFF"],
-                          RULE_PRIORITY))
+            rules.append(
+                (
+                    f"HYDRO_OUTAGE_{p.name}",
+                    [*self.window.premises(), f"THEN PUMP {_token(p.name)} STATUS = OFF"],
+                    RULE_PRIORITY,
+                )
+            )
             # A pump with start/stop depths restarts by itself; one without them (always on)
             # must be switched back on, unless the model's own rules already drive it.
-            if self.end is not None and p.status_on and not p.depth_controlled \
-                    and p.name not in in_rules:
-                rules.append((f"HYDRO_RESTORE_{p.name}",
-                              [f"IF SIMULATION TIME >= {_hours(self.end)}",
-                               f"THEN PUMP {_token(p.name)} STATUS = ON"], RESTORE_PRIORITY))
+            if (
+                self.end is not None
+                and p.status_on
+                and not p.depth_controlled
+                and p.name not in in_rules
+            ):
+                rules.append(
+                    (
+                        f"HYDRO_RESTORE_{p.name}",
+                        [
+                            f"IF SIMULATION TIME >= {_hours(self.end)}",
+                            f"THEN PUMP {_token(p.name)} STATUS = ON",
+                        ],
+                        RESTORE_PRIORITY,
+                    )
+                )
         return _add_rules(inp, rules, self.describe())
 
     def describe(self) -> str:
@@ -164,35 +183,48 @@ class PumpCapacity(_PumpsInWindow):
         return self._rules(inp, pumps)
 
     def describe(self) -> str:
-        return (f"pump capacity of {', '.join(_as_list(self.station))}: "
-                f"{self.fraction:.0%} over {self.window.text()}")
+        return (
+            f"pump capacity of {', '.join(_as_list(self.station))}: "
+            f"{self.fraction:.0%} over {self.window.text()}"
+        )
 
     def _scaled_curves(self, inp: SwmmInput, pumps: list[_Pump]) -> SwmmInput:
         ideal = [p.name for p in pumps if p.curve == "*"]
         if ideal:
-            raise ScenarioError(f"pump {ideal[0]!r} is an ideal pump (no curve): it pumps whatever"
-                                " flows in, so it has no capacity to scale; give it a pump curve "
-                                "or use a time window (start/end)")
+            raise ScenarioError(
+                f"pump {ideal[0]!r} is an ideal pump (no curve): it pumps whatever"
+                " flows in, so it has no capacity to scale; give it a pump curve "
+                "or use a time window (start/end)"
+            )
         curves = _curve_rows(inp)
         taken = list(curves)
         new_curve: dict[str, str] = {}
         lines = [f";; {self.describe()} (written by hydro)"]
         for curve in dict.fromkeys(p.curve for p in pumps):
             if curve not in curves:
-                raise InputError(f"{inp.label}: [PUMPS] uses curve {curve!r}, which [CURVES] "
-                                 f"does not define; {suggest(curve, curves)}")
+                raise InputError(
+                    f"{inp.label}: [PUMPS] uses curve {curve!r}, which [CURVES] "
+                    f"does not define; {suggest(curve, curves)}"
+                )
             kind, points = curves[curve]
             name = unique_name(f"{curve}_x{self.fraction:g}", taken)
             taken.append(name)
             new_curve[curve] = name
             for k, (x, y) in enumerate(points):
-                lines.append(format_row([name, kind] if k == 0 else [name])
-                             + f"  {_num(x)}  {_num(y * self.fraction)}")
+                lines.append(
+                    format_row([name, kind] if k == 0 else [name])
+                    + f"  {_num(x)}  {_num(y * self.fraction)}"
+                )
         rows = {}
         for tokens in inp.rows("PUMPS"):
             if tokens[0] in {p.name for p in pumps}:
-                rows[tokens[0]] = [tokens[0], tokens[1], tokens[2], new_curve[tokens[3]],
-                                   *tokens[4:]]
+                rows[tokens[0]] = [
+                    tokens[0],
+                    tokens[1],
+                    tokens[2],
+                    new_curve[tokens[3]],
+                    *tokens[4:],
+                ]
         return inp.append_rows("CURVES", lines).replace_rows("PUMPS", rows)
 
     def _rules(self, inp: SwmmInput, pumps: list[_Pump]) -> SwmmInput:
@@ -203,14 +235,29 @@ class PumpCapacity(_PumpsInWindow):
             running = [f"AND PUMP {_token(p.name)} SETTING > 0"]
             if float(p.shutoff) > 0:
                 running.append(f"AND NODE {_token(p.inlet)} DEPTH >= {p.shutoff}")
-            rules.append((f"HYDRO_CAPACITY_{p.name}",
-                          [*self.window.premises(), *running,
-                           f"THEN PUMP {_token(p.name)} SETTING = {_num(self.fraction)}"],
-                          RULE_PRIORITY))
+            rules.append(
+                (
+                    f"HYDRO_CAPACITY_{p.name}",
+                    [
+                        *self.window.premises(),
+                        *running,
+                        f"THEN PUMP {_token(p.name)} SETTING = {_num(self.fraction)}",
+                    ],
+                    RULE_PRIORITY,
+                )
+            )
             if end is not None:
-                rules.append((f"HYDRO_RESTORE_{p.name}",
-                              [f"IF SIMULATION TIME >= {_hours(end)}", *running,
-                               f"THEN PUMP {_token(p.name)} SETTING = 1"], RESTORE_PRIORITY))
+                rules.append(
+                    (
+                        f"HYDRO_RESTORE_{p.name}",
+                        [
+                            f"IF SIMULATION TIME >= {_hours(end)}",
+                            *running,
+                            f"THEN PUMP {_token(p.name)} SETTING = 1",
+                        ],
+                        RESTORE_PRIORITY,
+                    )
+                )
         return _add_rules(inp, rules, self.describe())
 
 
@@ -226,5 +273,3 @@ def _curve_rows(inp: SwmmInput) -> dict[str, tuple[str, list[tuple[float, float]
         points = points + list(zip(values[0::2], values[1::2], strict=False))
         out[name] = (kind, points)
     return out
-
-

@@ -44,14 +44,19 @@ class RiverStage(DrainageOperation):
         _one_of(self, ("outfalls", "river"), required=False)
         _one_of(self, ("stage", "series"))
         if isinstance(self.stage, str) and self.river is None:
-            raise ValueError(f"stage = {self.stage!r} needs river = '<name>' (the sidecar's "
-                             "stages are per river)")
+            raise ValueError(
+                f"stage = {self.stage!r} needs river = '<name>' (the sidecar's "
+                "stages are per river)"
+            )
         if self.series is not None:
             times = [t for t, _ in self.series]
             if any(b <= a for a, b in zip(times, times[1:], strict=False)):
                 raise ValueError("series times must increase")
-        levels = [self.stage] if isinstance(self.stage, float | int) else \
-            [v for _, v in self.series or ()]
+        levels = (
+            [self.stage]
+            if isinstance(self.stage, float | int)
+            else [v for _, v in self.series or ()]
+        )
         if any(not math.isfinite(v) for v in levels):
             raise ValueError("stages must be finite levels in m")
         return self
@@ -70,15 +75,18 @@ class RiverStage(DrainageOperation):
             stage_kind = "TIMESERIES"
             taken = [t[0] for t in inp.rows("TIMESERIES")] + [t[0] for t in inp.rows("CURVES")]
             stage_data = unique_name(f"STAGE_{self.river or 'river'}", taken)
-            inp = inp.append_rows("TIMESERIES", [f";; river stage written by hydro ({self.where()})"]
-                                  + [format_row([stage_data, clock(t), _num(v / f.length)])
-                                     for t, v in self.series])
+            inp = inp.append_rows(
+                "TIMESERIES",
+                [f";; river stage written by hydro ({self.where()})"]
+                + [format_row([stage_data, clock(t), _num(v / f.length)]) for t, v in self.series],
+            )
         rows = {}
         for name in names:
             tokens = written[name]
             row = table.loc[name]
-            tail = [("YES" if row["gated"] else "NO")] + ([row["route_to"]]
-                                                          if row["route_to"] else [])
+            tail = [("YES" if row["gated"] else "NO")] + (
+                [row["route_to"]] if row["route_to"] else []
+            )
             rows[name] = [name, tokens[1], stage_kind, stage_data, *tail]
         return inp.replace_rows("OUTFALLS", rows)
 
@@ -91,7 +99,7 @@ class RiverStage(DrainageOperation):
         if self.series is None:
             what = f"{self.stage} stage" if isinstance(self.stage, str) else f"{self.stage:g} m"
         else:
-            what = ("stage series " + ", ".join(f"{clock(t)} {v:g} m" for t, v in self.series))
+            what = "stage series " + ", ".join(f"{clock(t)} {v:g} m" for t, v in self.series)
         return f"river stage at {self.where()}: {what}"
 
     def _targets(self, known: list[str], assets: DrainageAssets | None) -> list[str]:
@@ -106,9 +114,11 @@ class RiverStage(DrainageOperation):
         river = _river(self.river, assets)
         missing = [o for o in river.outfalls if o not in known]
         if missing:
-            raise ScenarioError(f"river {river.name!r}: the sidecar names outfall "
-                                f"{missing[0]!r}, which the model does not have; "
-                                f"{suggest(missing[0], known)}")
+            raise ScenarioError(
+                f"river {river.name!r}: the sidecar names outfall "
+                f"{missing[0]!r}, which the model does not have; "
+                f"{suggest(missing[0], known)}"
+            )
         if not river.outfalls:
             raise ScenarioError(f"river {river.name!r}: the sidecar lists no outfalls on it")
         return list(river.outfalls)
@@ -120,8 +130,10 @@ class RiverStage(DrainageOperation):
             river = _river(self.river, assets)
             value = river.normal_stage if self.stage == "normal" else river.flood_stage
             if value is None:
-                raise ScenarioError(f"river {river.name!r}: the sidecar gives no {self.stage}_stage;"
-                                    " write the stage in m instead")
+                raise ScenarioError(
+                    f"river {river.name!r}: the sidecar gives no {self.stage}_stage;"
+                    " write the stage in m instead"
+                )
             return [value]
         return [float(self.stage)]
 
@@ -132,38 +144,50 @@ class RiverStage(DrainageOperation):
         below = inverts > lowest
         if self.outfalls is not None and np.any(below):
             k = int(np.argmax(below))
-            raise ScenarioError(f"river stage {lowest:g} m is below the invert of outfall "
-                                f"{names[k]!r} ({inverts[k]:.3f} m); a stage is a water level "
-                                "(elevation in m), not a depth")
+            raise ScenarioError(
+                f"river stage {lowest:g} m is below the invert of outfall "
+                f"{names[k]!r} ({inverts[k]:.3f} m); a stage is a water level "
+                "(elevation in m), not a depth"
+            )
         if self.outfalls is None and np.all(below):
-            raise ScenarioError(f"river stage {lowest:g} m is below the invert of every outfall "
-                                f"of {self.where()} (lowest {inverts.min():.3f} m); a stage is a "
-                                "water level (elevation in m), not a depth")
+            raise ScenarioError(
+                f"river stage {lowest:g} m is below the invert of every outfall "
+                f"of {self.where()} (lowest {inverts.min():.3f} m); a stage is a "
+                "water level (elevation in m), not a depth"
+            )
 
 
 def _river(name: str, assets: DrainageAssets | None) -> River:
     if assets is None or not assets.rivers:
-        raise ScenarioError(f"river {name!r}: this model has no sidecar naming its rivers; "
-                            "name the outfalls instead (outfalls = [...])")
+        raise ScenarioError(
+            f"river {name!r}: this model has no sidecar naming its rivers; "
+            "name the outfalls instead (outfalls = [...])"
+        )
     check_name("river", name, [r.name for r in assets.rivers])
     return assets.river(name)
-
-
 
 
 # ------------------------------------------------------------------------------------------------
 # Convenience for callers outside scenarios
 
 
-def set_river_stage(inp: SwmmInput, stage: float, *, outfalls: Sequence[str] | None = None,
-                    river: str | None = None,
-                    assets: DrainageAssets | None = None) -> SwmmInput:
+def set_river_stage(
+    inp: SwmmInput,
+    stage: float,
+    *,
+    outfalls: Sequence[str] | None = None,
+    river: str | None = None,
+    assets: DrainageAssets | None = None,
+) -> SwmmInput:
     """``inp`` with a constant river ``stage`` (water level, m) at ``outfalls``, or at the
     outfalls ``assets`` put on ``river``, or (neither) at every outfall: the operation
     ``river_stage`` outside a scenario.
 
     Raises ScenarioError for a stage that is not a finite level, unknown outfalls or rivers, and
     a stage below the outfalls' inverts (a depth mistaken for a level)."""
-    fields = {"stage": stage, "river": river,
-              "outfalls": None if outfalls is None else list(outfalls)}
+    fields = {
+        "stage": stage,
+        "river": river,
+        "outfalls": None if outfalls is None else list(outfalls),
+    }
     return validate(RiverStage, fields, "set_river_stage").apply(inp, assets=assets)

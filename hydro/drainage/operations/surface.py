@@ -56,8 +56,11 @@ class Imperviousness(DrainageOperation):
             where = f"land use {', '.join(_as_list(self.land_use))}"
         else:
             where = f"subcatchments in {self.area.text()}"
-        change = (f"imperviousness {self.imperviousness:.0%}" if self.imperviousness is not None
-                  else f"imperviousness x {self.factor:g}")
+        change = (
+            f"imperviousness {self.imperviousness:.0%}"
+            if self.imperviousness is not None
+            else f"imperviousness x {self.factor:g}"
+        )
         storage = f", +{self.extra_storage * 1e3:g} mm storage" if self.extra_storage else ""
         return f"{where}: {change}{storage}"
 
@@ -68,8 +71,11 @@ class Imperviousness(DrainageOperation):
         for name in names:
             t = list(rows[name]) + ["0"] * (8 - len(rows[name]))
             old = _float(t[4], inp, name)
-            pct = 100.0 * self.imperviousness if self.imperviousness is not None \
+            pct = (
+                100.0 * self.imperviousness
+                if self.imperviousness is not None
                 else min(100.0, old * self.factor)
+            )
             t[4] = _num(pct)
             new[name] = t
         inp = inp.replace_rows("SUBCATCHMENTS", new)
@@ -83,8 +89,10 @@ class Imperviousness(DrainageOperation):
         new = {}
         for name in names:
             if name not in areas or len(areas[name]) < 5:
-                raise InputError(f"{inp.label}: subcatchment {name!r} has no complete [SUBAREAS] "
-                                 "row to add storage to")
+                raise InputError(
+                    f"{inp.label}: subcatchment {name!r} has no complete [SUBAREAS] "
+                    "row to add storage to"
+                )
             t = list(areas[name])
             t[3] = _num(_float(t[3], inp, name) + depth)
             t[4] = _num(_float(t[4], inp, name) + depth)
@@ -111,8 +119,9 @@ class Imperviousness(DrainageOperation):
 
 def land_uses(inp: SwmmInput) -> dict[str, str]:
     """Subcatchment -> land use: its [TAGS] tag, else its largest [COVERAGES] share."""
-    uses = {t[1]: t[2] for t in inp.rows("TAGS")
-            if len(t) > 2 and t[0].upper().startswith("SUBCATCH")}
+    uses = {
+        t[1]: t[2] for t in inp.rows("TAGS") if len(t) > 2 and t[0].upper().startswith("SUBCATCH")
+    }
     shares: dict[str, tuple[float, str]] = {}
     for t in inp.rows("COVERAGES"):
         for use, pct in zip(t[1::2], t[2::2], strict=False):

@@ -55,12 +55,21 @@ Progress = Callable[[float], None]
 _ENGINE_FAILURES = {101, 103, 105, 107, 301, 305, 307, 309, 311, 313, 315}
 _ENGINE_LOCK = threading.Lock()  # one SWMM project per process at a time (C globals)
 _ERROR_CODE = re.compile(r"ERROR\s+(\d+)\s*:\s*(.*)", re.S)
-_ENGINE_TAIL = ("", ";; added by hydro for this run only", "[OPTIONS]", "THREADS 1", "[REPORT]",
-                "SUBCATCHMENTS ALL", "NODES ALL", "LINKS ALL")
+_ENGINE_TAIL = (
+    "",
+    ";; added by hydro for this run only",
+    "[OPTIONS]",
+    "THREADS 1",
+    "[REPORT]",
+    "SUBCATCHMENTS ALL",
+    "NODES ALL",
+    "LINKS ALL",
+)
 
 
-def run(model: str | Path | SwmmInput, *, scenario: str = "base",
-        progress: Progress | None = None) -> xr.Dataset:
+def run(
+    model: str | Path | SwmmInput, *, scenario: str = "base", progress: Progress | None = None
+) -> xr.Dataset:
     """Run a SWMM model and return its results as one Dataset in SI units.
 
     ``model`` is an INP path or a :class:`SwmmInput` (e.g. an edited copy); ``scenario`` labels
@@ -84,8 +93,10 @@ def run(model: str | Path | SwmmInput, *, scenario: str = "base",
             network, report = _simulate(files, inp, progress)
             results = out.read_out(files.out)
     if results.nodes != network.nodes or results.links != network.links:
-        raise EngineError(f"{inp.label}: SWMM's binary output does not list the model's "
-                          "elements in order; cannot read the results")
+        raise EngineError(
+            f"{inp.label}: SWMM's binary output does not list the model's "
+            "elements in order; cannot read the results"
+        )
     return _dataset(inp, network, results, report, scenario=scenario, attrs=attrs)
 
 
@@ -114,19 +125,24 @@ def _localize_files(inp: SwmmInput) -> SwmmInput:
             if len(tokens) <= index or not when(tokens):
                 return line
             new = fix(tokens[index])
-            return line if new == tokens[index] else format_row([*tokens[:index], new,
-                                                                 *tokens[index + 1:]])
+            return (
+                line
+                if new == tokens[index]
+                else format_row([*tokens[:index], new, *tokens[index + 1 :]])
+            )
+
         return edit
 
     def upper(i: int, word: str) -> Callable[[list[str]], bool]:
         return lambda t: t[i].upper() == word
 
-    return (inp
-            .map_lines("FILES", retoken(2, read_from, upper(0, "USE")))
-            .map_lines("FILES", retoken(2, lambda n: Path(n).name, upper(0, "SAVE")))
-            .map_lines("RAINGAGES", retoken(5, read_from, upper(4, "FILE")))
-            .map_lines("TIMESERIES", retoken(2, read_from, upper(1, "FILE")))
-            .map_lines("TEMPERATURE", retoken(1, read_from, upper(0, "FILE"))))
+    return (
+        inp.map_lines("FILES", retoken(2, read_from, upper(0, "USE")))
+        .map_lines("FILES", retoken(2, lambda n: Path(n).name, upper(0, "SAVE")))
+        .map_lines("RAINGAGES", retoken(5, read_from, upper(4, "FILE")))
+        .map_lines("TIMESERIES", retoken(2, read_from, upper(1, "FILE")))
+        .map_lines("TEMPERATURE", retoken(1, read_from, upper(0, "FILE")))
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -175,8 +191,9 @@ class _Network:
     gauges: tuple[str, ...]
 
 
-def _simulate(files: _EngineFiles, inp: SwmmInput,
-              progress: Progress | None) -> tuple[_Network, SwmmReport]:
+def _simulate(
+    files: _EngineFiles, inp: SwmmInput, progress: Progress | None
+) -> tuple[_Network, SwmmReport]:
     """Run SWMM from open to close and read its report; raise InputError/EngineError with the
     report's words if SWMM failed or reported an error."""
     network = None
@@ -237,12 +254,15 @@ def _read_network() -> _Network:
     subcatchments, gauges = ids(se.ObjectType.SUBCATCH), ids(se.ObjectType.GAGE)
 
     def node_param(prop: se.NodeProperty) -> np.ndarray:
-        return np.array([solver.node_get_parameter(i, prop.value) for i in range(len(nodes))],
-                        dtype=np.float64)
+        return np.array(
+            [solver.node_get_parameter(i, prop.value) for i in range(len(nodes))], dtype=np.float64
+        )
 
     def sub_param(prop: se.SubcatchProperty) -> np.ndarray:
-        return np.array([solver.subcatch_get_parameter(i, prop.value)
-                         for i in range(len(subcatchments))], dtype=np.float64)
+        return np.array(
+            [solver.subcatch_get_parameter(i, prop.value) for i in range(len(subcatchments))],
+            dtype=np.float64,
+        )
 
     from_node, to_node = [], []
     for i in range(len(links)):
@@ -255,8 +275,9 @@ def _read_network() -> _Network:
     outlets = []
     for i in range(len(subcatchments)):
         kind, index = solver.subcatch_get_connection(i)
-        outlets.append(solver.project_get_id(se.ObjectType(kind).value, index)
-                       if index >= 0 else "")
+        outlets.append(
+            solver.project_get_id(se.ObjectType(kind).value, index) if index >= 0 else ""
+        )
 
     units_code = solver.simulation_get_unit(se.UnitProperty.FLOW_UNIT.value)
     return _Network(
@@ -266,15 +287,18 @@ def _read_network() -> _Network:
         allow_ponding=bool(solver.simulation_get_setting(se.SimOption.ALLOW_POND.value)),
         routing_step=float(solver.simulation_get_parameter(se.SimSetting.ROUTE_STEP.value)),
         nodes=nodes,
-        node_type=tuple(se.NodeType(solver.node_get_type(i)).name.lower()
-                        for i in range(len(nodes))),
+        node_type=tuple(
+            se.NodeType(solver.node_get_type(i)).name.lower() for i in range(len(nodes))
+        ),
         node_invert=node_param(se.NodeProperty.INVERT_ELEVATION),
         node_full_depth=node_param(se.NodeProperty.FULL_DEPTH),
         node_ponded_area=node_param(se.NodeProperty.POND_AREA),
         links=links,
-        link_type=tuple(se.LinkType(solver.link_get_type(i)).name.lower()
-                        for i in range(len(links))),
-        from_node=tuple(from_node), to_node=tuple(to_node),
+        link_type=tuple(
+            se.LinkType(solver.link_get_type(i)).name.lower() for i in range(len(links))
+        ),
+        from_node=tuple(from_node),
+        to_node=tuple(to_node),
         subcatchments=subcatchments,
         subcatch_area=sub_param(se.SubcatchProperty.AREA),
         subcatch_impervious=sub_param(se.SubcatchProperty.IMPERVIOUS_FRACTION),
@@ -292,8 +316,9 @@ def _engine_datetime(prop: se.TimeProperty) -> _dt.datetime:
 # Errors
 
 
-def _engine_error(inp: SwmmInput, failure: Exception | None,
-                  messages: list[SwmmMessage]) -> InputError | EngineError:
+def _engine_error(
+    inp: SwmmInput, failure: Exception | None, messages: list[SwmmMessage]
+) -> InputError | EngineError:
     """One or two lines: the file and SWMM's first specific error (code, words), then the input
     line SWMM quotes and how many more errors the report holds."""
     specific = [m for m in messages if m.code != 200]  # 200 only says "errors in input file"
@@ -309,8 +334,11 @@ def _engine_error(inp: SwmmInput, failure: Exception | None,
         match = _ERROR_CODE.search(str(failure or ""))
         code = int(match.group(1)) if match else 0
         words = " ".join((match.group(2) if match else str(failure or "no report")).split())
-    message = (f"{where(inp.label)}SWMM ERROR {code}: {words}" if code else
-               f"{where(inp.label)}SWMM failed: {words}")
+    message = (
+        f"{where(inp.label)}SWMM ERROR {code}: {words}"
+        if code
+        else f"{where(inp.label)}SWMM failed: {words}"
+    )
     if details:
         message += "\n  " + "; ".join(details)
     cls = EngineError if code in _ENGINE_FAILURES or code == 0 else InputError
@@ -337,8 +365,15 @@ def _user_section(inp: SwmmInput, words: str) -> str:
 # The Dataset
 
 
-def _dataset(inp: SwmmInput, net: _Network, res: out.SwmmOutput, rpt: SwmmReport, *,
-             scenario: str, attrs: dict) -> xr.Dataset:
+def _dataset(
+    inp: SwmmInput,
+    net: _Network,
+    res: out.SwmmOutput,
+    rpt: SwmmReport,
+    *,
+    scenario: str,
+    attrs: dict,
+) -> xr.Dataset:
     f = si_factors(net.flow_units)
     nv, lv, sv = res.node_values, res.link_values, res.subcatch_values
 
@@ -347,8 +382,11 @@ def _dataset(inp: SwmmInput, net: _Network, res: out.SwmmOutput, rpt: SwmmReport
         scaled = a if factor == 1.0 else a * np.float32(factor)
         return scaled[np.newaxis]
 
-    can_pond = (net.allow_ponding & (net.node_ponded_area > 0.0)
-                & np.isin(net.node_type, ("junction", "divider")))
+    can_pond = (
+        net.allow_ponding
+        & (net.node_ponded_area > 0.0)
+        & np.isin(net.node_type, ("junction", "divider"))
+    )
     volume = nv[out.NODE_VOLUME]
     # Junctions and dividers store nothing below their rim in SWMM (full volume 0), so whatever
     # volume a pondable one holds is the ponded water (SWMM's own max ponded volume is the same).
@@ -384,11 +422,14 @@ def _dataset(inp: SwmmInput, net: _Network, res: out.SwmmOutput, rpt: SwmmReport
     ds = build_dataset(data, coords=coords, attrs={**attrs, **_run_attrs(inp, net, res, rpt)})
     ds["capacity_fraction"].attrs["comment"] = (
         "conduits: fraction of full area in use; pumps: speed setting; orifices, weirs, outlets: "
-        "opening setting")
+        "opening setting"
+    )
     ds["ponded_volume"].attrs["comment"] = (
-        "only junctions and dividers with a ponded area pond, and only with ALLOW_PONDING YES")
+        "only junctions and dividers with a ponded area pond, and only with ALLOW_PONDING YES"
+    )
     ds["rain_intensity"].attrs["comment"] = (
-        "rainfall of the first subcatchment using the gauge; NaN for gauges no subcatchment uses")
+        "rainfall of the first subcatchment using the gauge; NaN for gauges no subcatchment uses"
+    )
     return ds
 
 
@@ -424,14 +465,26 @@ def _node_coords(inp: SwmmInput, net: _Network, f: SiFactors) -> dict:
     y = xy["y"].reindex(list(net.nodes)).to_numpy(dtype=np.float64)
     return {
         "node": ("node", np.array(net.nodes, dtype=object)),
-        "node_type": ("node", np.array(net.node_type, dtype=object),
-                      {"long_name": "junction, outfall, storage or divider"}),
-        "invert_elevation": ("node", net.node_invert * f.length,
-                             {"units": "m", "long_name": "node invert elevation"}),
-        "full_depth": ("node", net.node_full_depth * f.length,
-                       {"units": "m", "long_name": "depth from invert to rim (or storage top)"}),
-        "ponded_area": ("node", net.node_ponded_area * f.area,
-                        {"units": "m2", "long_name": "area over which flood water ponds"}),
+        "node_type": (
+            "node",
+            np.array(net.node_type, dtype=object),
+            {"long_name": "junction, outfall, storage or divider"},
+        ),
+        "invert_elevation": (
+            "node",
+            net.node_invert * f.length,
+            {"units": "m", "long_name": "node invert elevation"},
+        ),
+        "full_depth": (
+            "node",
+            net.node_full_depth * f.length,
+            {"units": "m", "long_name": "depth from invert to rim (or storage top)"},
+        ),
+        "ponded_area": (
+            "node",
+            net.node_ponded_area * f.area,
+            {"units": "m2", "long_name": "area over which flood water ponds"},
+        ),
         "x": ("node", x, {"long_name": "node x coordinate (map units of the INP)"}),
         "y": ("node", y, {"long_name": "node y coordinate (map units of the INP)"}),
     }
@@ -440,10 +493,16 @@ def _node_coords(inp: SwmmInput, net: _Network, f: SiFactors) -> dict:
 def _link_coords(net: _Network) -> dict:
     return {
         "link": ("link", np.array(net.links, dtype=object)),
-        "link_type": ("link", np.array(net.link_type, dtype=object),
-                      {"long_name": "conduit, pump, orifice, weir or outlet"}),
-        "from_node": ("link", np.array(net.from_node, dtype=object),
-                      {"long_name": "start node (positive flow leaves it)"}),
+        "link_type": (
+            "link",
+            np.array(net.link_type, dtype=object),
+            {"long_name": "conduit, pump, orifice, weir or outlet"},
+        ),
+        "from_node": (
+            "link",
+            np.array(net.from_node, dtype=object),
+            {"long_name": "start node (positive flow leaves it)"},
+        ),
         "to_node": ("link", np.array(net.to_node, dtype=object), {"long_name": "end node"}),
     }
 
@@ -452,15 +511,26 @@ def _subcatch_coords(inp: SwmmInput, net: _Network, f: SiFactors) -> dict:
     gauges = {t[0]: t[1] for t in inp.rows("SUBCATCHMENTS") if len(t) > 1}
     return {
         "subcatchment": ("subcatchment", np.array(net.subcatchments, dtype=object)),
-        "area": ("subcatchment", net.subcatch_area * f.land_area,
-                 {"units": "m2", "long_name": "subcatchment area"}),
-        "imperviousness": ("subcatchment", net.subcatch_impervious,
-                           {"units": "1", "long_name": "impervious fraction of the area"}),
-        "outlet": ("subcatchment", np.array(net.subcatch_outlet, dtype=object),
-                   {"long_name": "node or subcatchment receiving the runoff"}),
-        "rain_gauge": ("subcatchment",
-                       np.array([gauges.get(s, "") for s in net.subcatchments], dtype=object),
-                       {"long_name": "rain gauge supplying the subcatchment"}),
+        "area": (
+            "subcatchment",
+            net.subcatch_area * f.land_area,
+            {"units": "m2", "long_name": "subcatchment area"},
+        ),
+        "imperviousness": (
+            "subcatchment",
+            net.subcatch_impervious,
+            {"units": "1", "long_name": "impervious fraction of the area"},
+        ),
+        "outlet": (
+            "subcatchment",
+            np.array(net.subcatch_outlet, dtype=object),
+            {"long_name": "node or subcatchment receiving the runoff"},
+        ),
+        "rain_gauge": (
+            "subcatchment",
+            np.array([gauges.get(s, "") for s in net.subcatchments], dtype=object),
+            {"long_name": "rain gauge supplying the subcatchment"},
+        ),
     }
 
 
@@ -491,8 +561,10 @@ _LINK_TABLES = {
 
 def _engine_tables(net: _Network, rpt: SwmmReport) -> dict[str, np.ndarray]:
     """The report's summary tables on (scenario, node) and (scenario, link), NaN where unlisted."""
-    tables = {name: getattr(rpt, name)() for name in
-              ("node_flooding", "node_depth", "node_surcharge", "link_flow", "pumping")}
+    tables = {
+        name: getattr(rpt, name)()
+        for name in ("node_flooding", "node_depth", "node_surcharge", "link_flow", "pumping")
+    }
     data = {}
     for targets, index in ((_NODE_TABLES, list(net.nodes)), (_LINK_TABLES, list(net.links))):
         for var, (table, column) in targets.items():
@@ -511,8 +583,10 @@ def _run_attrs(inp: SwmmInput, net: _Network, res: out.SwmmOutput, rpt: SwmmRepo
         "flow_units": net.flow_units,
         "flow_routing": rpt.routing_method or "",
         "allow_ponding": net.allow_ponding,
-        "report_averages": any(t and t[0].upper() == "AVERAGES" and len(t) > 1
-                               and t[1].upper() == "YES" for t in inp.rows("REPORT")),
+        "report_averages": any(
+            t and t[0].upper() == "AVERAGES" and len(t) > 1 and t[1].upper() == "YES"
+            for t in inp.rows("REPORT")
+        ),
         "network_encoding": inp.encoding,
         "continuity_error_units": "%",
         "runoff_continuity_error": rpt.runoff_continuity_error,

@@ -87,7 +87,8 @@ class SwmmOutput:
     def datetimes(self) -> np.ndarray:
         """The period dates as datetime64[ms], rounded to the millisecond."""
         return SWMM_EPOCH + np.round(self.dates * 86_400_000.0).astype("int64").astype(
-            "timedelta64[ms]")
+            "timedelta64[ms]"
+        )
 
 
 class _Cursor:
@@ -112,7 +113,7 @@ class _Cursor:
         (length,) = self.ints(1)
         if length < 0 or self.pos + length > len(self.data):
             raise InputError(f"{self.path}: SWMM output file has a corrupt ID table")
-        raw = self.data[self.pos:self.pos + int(length)]
+        raw = self.data[self.pos : self.pos + int(length)]
         self.pos += int(length)
         return raw.decode("utf-8", errors="replace")
 
@@ -134,8 +135,10 @@ def read_out(path: str | Path) -> SwmmOutput:
         fh.seek(size - 6 * 4)
         tail = np.frombuffer(fh.read(6 * 4), dtype="<i4")
     if head[0] != MAGIC or tail[5] != MAGIC:
-        raise InputError(f"{path}: not a complete SWMM output file (magic number missing; "
-                         "did the run stop early?)")
+        raise InputError(
+            f"{path}: not a complete SWMM output file (magic number missing; "
+            "did the run stop early?)"
+        )
     version, units_code, n_sub, n_node, n_link, n_poll = (int(v) for v in head[1:])
     id_pos, prop_pos, out_pos, n_periods, error_code = (int(v) for v in tail[:5])
     with open(path, "rb") as fh:
@@ -151,26 +154,35 @@ def read_out(path: str | Path) -> SwmmOutput:
     cur.codes()
     subcatch_area = cur.array("<f4", n_sub).copy()
     cur.codes()
-    node_props = cur.array(np.dtype([("type", "<i4"), ("invert", "<f4"), ("depth", "<f4")]),
-                           n_node)
+    node_props = cur.array(np.dtype([("type", "<i4"), ("invert", "<f4"), ("depth", "<f4")]), n_node)
     cur.codes()
-    link_props = cur.array(np.dtype([("type", "<i4"), ("offsets", "<f4", (2,)),
-                                     ("depth", "<f4"), ("length", "<f4")]), n_link)
+    link_props = cur.array(
+        np.dtype([("type", "<i4"), ("offsets", "<f4", (2,)), ("depth", "<f4"), ("length", "<f4")]),
+        n_link,
+    )
     subcatch_codes, node_codes, link_codes, system_codes = (cur.codes() for _ in range(4))
     (start_date,) = cur.array("<f8", 1)
     (report_step,) = cur.ints(1)
     if cur.pos != out_pos:
-        raise InputError(f"{path}: SWMM output file header is inconsistent "
-                         f"(results expected at byte {out_pos}, header ends at {cur.pos})")
+        raise InputError(
+            f"{path}: SWMM output file header is inconsistent "
+            f"(results expected at byte {out_pos}, header ends at {cur.pos})"
+        )
 
-    n_sv, n_nv, n_lv, n_yv = (len(c) for c in (subcatch_codes, node_codes, link_codes,
-                                                system_codes))
-    record = np.dtype([("date", "<f8"), ("sub", "<f4", (n_sub * n_sv,)),
-                       ("node", "<f4", (n_node * n_nv,)), ("link", "<f4", (n_link * n_lv,)),
-                       ("sys", "<f4", (n_yv,))])
+    n_sv, n_nv, n_lv, n_yv = (
+        len(c) for c in (subcatch_codes, node_codes, link_codes, system_codes)
+    )
+    record = np.dtype(
+        [
+            ("date", "<f8"),
+            ("sub", "<f4", (n_sub * n_sv,)),
+            ("node", "<f4", (n_node * n_nv,)),
+            ("link", "<f4", (n_link * n_lv,)),
+            ("sys", "<f4", (n_yv,)),
+        ]
+    )
     if out_pos + record.itemsize * n_periods > size - 6 * 4:
-        raise InputError(f"{path}: SWMM output file is truncated ({n_periods} periods "
-                         "announced)")
+        raise InputError(f"{path}: SWMM output file is truncated ({n_periods} periods announced)")
     if n_periods:
         periods = np.memmap(path, dtype=record, mode="r", offset=out_pos, shape=(n_periods,))
         try:
@@ -191,16 +203,32 @@ def read_out(path: str | Path) -> SwmmOutput:
     return SwmmOutput(
         version=version,
         flow_units=FLOW_UNITS[units_code] if 0 <= units_code < len(FLOW_UNITS) else str(units_code),
-        subcatchments=subcatchments, nodes=nodes, links=links, pollutants=pollutants,
-        pollutant_units=pollutant_units, subcatch_area=subcatch_area,
-        node_type=node_props["type"].copy(), node_invert=node_props["invert"].copy(),
-        node_full_depth=node_props["depth"].copy(), link_type=link_props["type"].copy(),
-        link_offsets=link_props["offsets"].copy(), link_full_depth=link_props["depth"].copy(),
-        link_length=link_props["length"].copy(), subcatch_codes=subcatch_codes,
-        node_codes=node_codes, link_codes=link_codes, system_codes=system_codes,
-        start_date=float(start_date), report_step=int(report_step), dates=dates,
-        subcatch_values=sub, node_values=node, link_values=link, system_values=system,
-        error_code=error_code)
+        subcatchments=subcatchments,
+        nodes=nodes,
+        links=links,
+        pollutants=pollutants,
+        pollutant_units=pollutant_units,
+        subcatch_area=subcatch_area,
+        node_type=node_props["type"].copy(),
+        node_invert=node_props["invert"].copy(),
+        node_full_depth=node_props["depth"].copy(),
+        link_type=link_props["type"].copy(),
+        link_offsets=link_props["offsets"].copy(),
+        link_full_depth=link_props["depth"].copy(),
+        link_length=link_props["length"].copy(),
+        subcatch_codes=subcatch_codes,
+        node_codes=node_codes,
+        link_codes=link_codes,
+        system_codes=system_codes,
+        start_date=float(start_date),
+        report_step=int(report_step),
+        dates=dates,
+        subcatch_values=sub,
+        node_values=node,
+        link_values=link,
+        system_values=system,
+        error_code=error_code,
+    )
 
 
 def _variable_major(block: np.ndarray, n_elements: int, n_vars: int) -> np.ndarray:

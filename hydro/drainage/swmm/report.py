@@ -51,7 +51,7 @@ class SwmmMessage:
     def quoted(self, width: int = 90) -> str:
         """The input line SWMM quoted, whitespace collapsed and cut to ``width`` characters."""
         line = " ".join(self.context.split())
-        return line if len(line) <= width else line[:width - 3] + "..."
+        return line if len(line) <= width else line[: width - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,14 @@ class SwmmReport:
         (m3, other routing), as the report gives.
         """
         table = self.table("Node Flooding Summary")
-        columns = ["flooded_duration", "max_flooding_rate", "time_of_max_flooding", "flood_volume",
-                   "max_ponded_depth", "max_ponded_volume"]
+        columns = [
+            "flooded_duration",
+            "max_flooding_rate",
+            "time_of_max_flooding",
+            "flood_volume",
+            "max_ponded_depth",
+            "max_ponded_volume",
+        ]
         if table is None:
             return _empty(columns)
         depth_column = any("Depth" in line for line in table.header)
@@ -113,16 +119,19 @@ class SwmmReport:
         for tokens in table.rows:
             name, v = _split(tokens, 6)
             ponded = _num(v[5])
-            records.append({
-                "name": name,
-                "flooded_duration": _num(v[0]) * 3600.0,
-                "max_flooding_rate": _num(v[1]) * f.flow,
-                "time_of_max_flooding": _elapsed(v[2], v[3]),
-                "flood_volume": self._mega_volume(_num(v[4])),
-                "max_ponded_depth": ponded * f.length if depth_column else np.nan,
-                "max_ponded_volume": np.nan if depth_column else ponded * 1000.0 * (
-                    _M3_PER_FT3["US"] if self.unit_system == "US" else 1.0),
-            })
+            records.append(
+                {
+                    "name": name,
+                    "flooded_duration": _num(v[0]) * 3600.0,
+                    "max_flooding_rate": _num(v[1]) * f.flow,
+                    "time_of_max_flooding": _elapsed(v[2], v[3]),
+                    "flood_volume": self._mega_volume(_num(v[4])),
+                    "max_ponded_depth": ponded * f.length if depth_column else np.nan,
+                    "max_ponded_volume": np.nan
+                    if depth_column
+                    else ponded * 1000.0 * (_M3_PER_FT3["US"] if self.unit_system == "US" else 1.0),
+                }
+            )
         return _frame(records, columns)
 
     def pumping(self) -> pd.DataFrame:
@@ -133,41 +142,68 @@ class SwmmReport:
         of the time on).
         """
         table = self.table("Pumping Summary")
-        columns = ["utilization", "startups", "min_flow", "avg_flow", "max_flow", "pumped_volume",
-                   "energy", "off_curve_low", "off_curve_high"]
+        columns = [
+            "utilization",
+            "startups",
+            "min_flow",
+            "avg_flow",
+            "max_flow",
+            "pumped_volume",
+            "energy",
+            "off_curve_low",
+            "off_curve_high",
+        ]
         if table is None:
             return _empty(columns)
         f = self._factors()
         records = []
         for tokens in table.rows:
             name, v = _split(tokens, 9)
-            records.append({
-                "name": name, "utilization": _num(v[0]) / 100.0, "startups": _num(v[1]),
-                "min_flow": _num(v[2]) * f.flow, "avg_flow": _num(v[3]) * f.flow,
-                "max_flow": _num(v[4]) * f.flow, "pumped_volume": self._mega_volume(_num(v[5])),
-                "energy": _num(v[6]) * _KWH, "off_curve_low": _num(v[7]) / 100.0,
-                "off_curve_high": _num(v[8]) / 100.0,
-            })
+            records.append(
+                {
+                    "name": name,
+                    "utilization": _num(v[0]) / 100.0,
+                    "startups": _num(v[1]),
+                    "min_flow": _num(v[2]) * f.flow,
+                    "avg_flow": _num(v[3]) * f.flow,
+                    "max_flow": _num(v[4]) * f.flow,
+                    "pumped_volume": self._mega_volume(_num(v[5])),
+                    "energy": _num(v[6]) * _KWH,
+                    "off_curve_low": _num(v[7]) / 100.0,
+                    "off_curve_high": _num(v[8]) / 100.0,
+                }
+            )
         return _frame(records, columns)
 
     def node_depth(self) -> pd.DataFrame:
         """Node Depth Summary: node_type, avg_depth, max_depth, max_head (m), time_of_max_depth
         (s since START), max_reported_depth (m)."""
         table = self.table("Node Depth Summary")
-        columns = ["node_type", "avg_depth", "max_depth", "max_head", "time_of_max_depth",
-                   "max_reported_depth"]
+        columns = [
+            "node_type",
+            "avg_depth",
+            "max_depth",
+            "max_head",
+            "time_of_max_depth",
+            "max_reported_depth",
+        ]
         if table is None:
             return _empty(columns)
         f = self._factors()
         records = []
         for tokens in table.rows:
             name, v = _split(tokens, 7)
-            records.append({
-                "name": name, "node_type": v[0].lower(), "avg_depth": _num(v[1]) * f.length,
-                "max_depth": _num(v[2]) * f.length, "max_head": _num(v[3]) * f.length,
-                "time_of_max_depth": _elapsed(v[4], v[5]),
-                "max_reported_depth": _num(v[6]) * f.length,
-            })
+            records.append(
+                {
+                    "name": name,
+                    "node_type": v[0].lower(),
+                    "avg_depth": _num(v[1]) * f.length,
+                    "max_depth": _num(v[2]) * f.length,
+                    "max_head": _num(v[3]) * f.length,
+                    "time_of_max_depth": _elapsed(v[4], v[5]),
+                    "max_reported_depth": _num(v[6]) * f.length,
+                }
+            )
         return _frame(records, columns)
 
     def node_surcharge(self) -> pd.DataFrame:
@@ -182,11 +218,14 @@ class SwmmReport:
         for tokens in table.rows:
             n_values = 4 if len(tokens) >= 5 else 3
             name, v = _split(tokens, n_values)
-            records.append({
-                "name": name, "surcharged_duration": _num(v[1]) * 3600.0,
-                "max_height_above_crown": _num(v[2]) * f.length,
-                "min_depth_below_rim": _num(v[3]) * f.length if n_values == 4 else np.nan,
-            })
+            records.append(
+                {
+                    "name": name,
+                    "surcharged_duration": _num(v[1]) * 3600.0,
+                    "max_height_above_crown": _num(v[2]) * f.length,
+                    "min_depth_below_rim": _num(v[3]) * f.length if n_values == 4 else np.nan,
+                }
+            )
         return _frame(records, columns)
 
     def link_flow(self) -> pd.DataFrame:
@@ -203,12 +242,17 @@ class SwmmReport:
             velocity = np.nan
             if kind in ("conduit", "channel") and len(tokens) > 5:
                 velocity = _num(tokens[5]) * f.velocity
-            records.append({
-                "name": tokens[0], "link_type": kind,
-                "max_flow": _num(tokens[2]) * f.flow if len(tokens) > 2 else np.nan,
-                "time_of_max_flow": _elapsed(tokens[3], tokens[4]) if len(tokens) > 4 else np.nan,
-                "max_velocity": velocity,
-            })
+            records.append(
+                {
+                    "name": tokens[0],
+                    "link_type": kind,
+                    "max_flow": _num(tokens[2]) * f.flow if len(tokens) > 2 else np.nan,
+                    "time_of_max_flow": _elapsed(tokens[3], tokens[4])
+                    if len(tokens) > 4
+                    else np.nan,
+                    "max_velocity": velocity,
+                }
+            )
         return _frame(records, columns)
 
     def _factors(self):
@@ -245,7 +289,10 @@ def parse_report(text: str) -> SwmmReport:
         options=options,
         runoff_continuity_error=_continuity(sections.get("Runoff Quantity Continuity")),
         flow_routing_continuity_error=_continuity(sections.get("Flow Routing Continuity")),
-        errors=tuple(errors), warnings=tuple(warnings), sections=sections)
+        errors=tuple(errors),
+        warnings=tuple(warnings),
+        sections=sections,
+    )
 
 
 def _sections(lines: list[str]) -> dict[str, tuple[str, ...]]:
@@ -262,7 +309,7 @@ def _sections(lines: list[str]) -> dict[str, tuple[str, ...]]:
     sections: dict[str, tuple[str, ...]] = {}
     for k, (start, title) in enumerate(starts):
         end = starts[k + 1][0] if k + 1 < len(starts) else len(lines)
-        sections.setdefault(title, tuple(lines[start + 3:end]))
+        sections.setdefault(title, tuple(lines[start + 3 : end]))
     return sections
 
 
@@ -276,7 +323,7 @@ def _messages(lines: list[str]) -> tuple[list[SwmmMessage], list[SwmmMessage]]:
         context = ""
         if text.endswith(":"):
             text = text[:-1]
-            following = [ln for ln in lines[i + 1:i + 3] if ln.strip()]
+            following = [ln for ln in lines[i + 1 : i + 3] if ln.strip()]
             if following and not _MESSAGE.match(following[0]):
                 context = following[0].strip()
         (errors if kind == "ERROR" else warnings).append(SwmmMessage(kind, code, text, context))
@@ -300,11 +347,11 @@ def _table(title: str, body: tuple[str, ...]) -> Table | None:
         return None
     first, second = dashed[0], dashed[1]
     rows = []
-    for line in body[second + 1:]:
+    for line in body[second + 1 :]:
         if not line.strip() or _DASHES.match(line):
             break
         rows.append(tuple(line.split()))
-    return Table(title, tuple(body[first + 1:second]), tuple(rows))
+    return Table(title, tuple(body[first + 1 : second]), tuple(rows))
 
 
 def _split(tokens: tuple[str, ...], n_values: int) -> tuple[str, list[str]]:

@@ -50,6 +50,20 @@ from hydro.kernels.transport.model import (
     start_components,
 )
 
-__all__ = ["FIFO", "JUNCTION", "LIFO", "MIXED", "PIPE", "RESERVOIR", "STAGNANT_FLOW", "TANK",
-           "TWO_COMPARTMENT", "Network", "Transport", "adjacency", "link_volumes",
-           "start_components", "transport"]
+__all__ = [
+    "FIFO",
+    "JUNCTION",
+    "LIFO",
+    "MIXED",
+    "PIPE",
+    "RESERVOIR",
+    "STAGNANT_FLOW",
+    "TANK",
+    "TWO_COMPARTMENT",
+    "Network",
+    "Transport",
+    "adjacency",
+    "link_volumes",
+    "start_components",
+    "transport",
+]

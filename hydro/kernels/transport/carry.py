@@ -10,10 +10,24 @@ from hydro.kernels.transport.kernel import _advance, _initial_state, _transport_
 from hydro.kernels.transport.model import Network, adjacency, start_components
 
 
-def transport(network: Network, times, flows, demands, tank_full=None, moves=None, *,
-              source_of_node, initial: int, other: int, n_components: int, quality_step: int,
-              tolerance: float, report_rows, n_reports: int,
-              out: np.ndarray | None = None) -> np.ndarray:
+def transport(
+    network: Network,
+    times,
+    flows,
+    demands,
+    tank_full=None,
+    moves=None,
+    *,
+    source_of_node,
+    initial: int,
+    other: int,
+    n_components: int,
+    quality_step: int,
+    tolerance: float,
+    report_rows,
+    n_reports: int,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Carry share vectors through the network over a recorded hydraulic run.
 
     times : (H,) int64 [s] hydraulic times (increasing); the state at times[h] holds until
@@ -50,11 +64,16 @@ def transport(network: Network, times, flows, demands, tank_full=None, moves=Non
     if moves.shape != flows.shape:
         raise ValueError(f"moves {moves.shape} must have the shape of flows {flows.shape}")
     if flows.shape != (n_steps, n_links) or demands.shape != (n_steps, n_nodes):
-        raise ValueError(f"flows {flows.shape} and demands {demands.shape} must be "
-                         f"({n_steps}, {n_links}) and ({n_steps}, {n_nodes})")
+        raise ValueError(
+            f"flows {flows.shape} and demands {demands.shape} must be "
+            f"({n_steps}, {n_links}) and ({n_steps}, {n_nodes})"
+        )
     n_tanks = len(network.tank_node)
-    full = (np.zeros((n_steps, n_tanks), np.bool_) if tank_full is None
-            else np.ascontiguousarray(tank_full, np.bool_))
+    full = (
+        np.zeros((n_steps, n_tanks), np.bool_)
+        if tank_full is None
+        else np.ascontiguousarray(tank_full, np.bool_)
+    )
     if full.shape != (n_steps, n_tanks):
         raise ValueError(f"tank_full {full.shape} must be ({n_steps}, {n_tanks})")
     if n_steps and np.any(np.diff(times) < 0):
@@ -62,16 +81,44 @@ def transport(network: Network, times, flows, demands, tank_full=None, moves=Non
     rows = np.ascontiguousarray(report_rows, np.int64)
     if rows.shape != (n_steps,) or rows.max(initial=-1) >= n_reports:
         raise ValueError(f"report_rows must be {n_steps} rows below {n_reports}")
-    fixed = _fixed(network, source_of_node, initial=initial, other=other,
-                   n_components=n_components, quality_step=quality_step)
+    fixed = _fixed(
+        network,
+        source_of_node,
+        initial=initial,
+        other=other,
+        n_components=n_components,
+        quality_step=quality_step,
+    )
     out = _output(out, (n_reports, n_nodes, n_components))
     steps = np.append(np.diff(times), 0).astype(np.int64)
     f = fixed
-    _transport_kernel(f.link_start, f.link_end, f.link_volume, f.node_kind, f.indptr, f.adj,
-                      f.tank_node, f.tank_volume, f.tank_model, f.tank_mix_volume,
-                      f.tank_max_volume, f.source, f.start, int(initial), int(other), flows,
-                      moves, demands, full, steps, rows, int(quality_step), float(tolerance),
-                      f.lanes, out)
+    _transport_kernel(
+        f.link_start,
+        f.link_end,
+        f.link_volume,
+        f.node_kind,
+        f.indptr,
+        f.adj,
+        f.tank_node,
+        f.tank_volume,
+        f.tank_model,
+        f.tank_mix_volume,
+        f.tank_max_volume,
+        f.source,
+        f.start,
+        int(initial),
+        int(other),
+        flows,
+        moves,
+        demands,
+        full,
+        steps,
+        rows,
+        int(quality_step),
+        float(tolerance),
+        f.lanes,
+        out,
+    )
     return out
 
 
@@ -89,17 +136,43 @@ class Transport:
     for the last) and the report ``row`` of the step's start (-1: none).
     """
 
-    def __init__(self, network: Network, *, source_of_node, initial: int, other: int,
-                 n_components: int, quality_step: int, tolerance: float, n_reports: int):
+    def __init__(
+        self,
+        network: Network,
+        *,
+        source_of_node,
+        initial: int,
+        other: int,
+        n_components: int,
+        quality_step: int,
+        tolerance: float,
+        n_reports: int,
+    ):
         self.network = network
-        self._fixed = f = _fixed(network, source_of_node, initial=initial, other=other,
-                                 n_components=n_components, quality_step=quality_step)
+        self._fixed = f = _fixed(
+            network,
+            source_of_node,
+            initial=initial,
+            other=other,
+            n_components=n_components,
+            quality_step=quality_step,
+        )
         self._other, self._qstep, self._tol = int(other), int(quality_step), float(tolerance)
         self.shares = _output(None, (n_reports, network.n_nodes, n_components))
-        self._state = _initial_state(f.link_start, f.link_end, f.link_volume, f.node_kind,
-                                     f.tank_node, f.tank_volume, f.tank_model,
-                                     f.tank_mix_volume, f.source, f.start, int(initial),
-                                     n_components)
+        self._state = _initial_state(
+            f.link_start,
+            f.link_end,
+            f.link_volume,
+            f.node_kind,
+            f.tank_node,
+            f.tank_volume,
+            f.tank_model,
+            f.tank_mix_volume,
+            f.source,
+            f.start,
+            int(initial),
+            n_components,
+        )
 
     def advance(self, q, move, demand, full, *, step: int, row: int) -> None:
         """Transport one hydraulic step (see the class docstring)."""
@@ -108,16 +181,38 @@ class Transport:
         move = np.ascontiguousarray(move, np.float64)
         demand = np.ascontiguousarray(demand, np.float64)
         full = np.ascontiguousarray(full, np.bool_)
-        if (q.shape != (network.n_links,) or move.shape != q.shape
-                or demand.shape != (network.n_nodes,) or full.shape != f.tank_node.shape):
+        if (
+            q.shape != (network.n_links,)
+            or move.shape != q.shape
+            or demand.shape != (network.n_nodes,)
+            or full.shape != f.tank_node.shape
+        ):
             raise ValueError("one step's flows, moves, demands and tank states expected")
         if step < 0 or row >= len(self.shares):
-            raise ValueError(f"step {step} s must be >= 0 and row {row} below "
-                             f"{len(self.shares)}")
-        self._state = _advance(f.link_start, f.link_end, f.node_kind, f.indptr, f.adj,
-                               f.tank_model, f.tank_mix_volume, f.tank_max_volume, f.source,
-                               self._other, self._qstep, self._tol, self._state, q, move, demand,
-                               full, int(step), int(row), f.lanes, self.shares)
+            raise ValueError(f"step {step} s must be >= 0 and row {row} below {len(self.shares)}")
+        self._state = _advance(
+            f.link_start,
+            f.link_end,
+            f.node_kind,
+            f.indptr,
+            f.adj,
+            f.tank_model,
+            f.tank_mix_volume,
+            f.tank_max_volume,
+            f.source,
+            self._other,
+            self._qstep,
+            self._tol,
+            self._state,
+            q,
+            move,
+            demand,
+            full,
+            int(step),
+            int(row),
+            f.lanes,
+            self.shares,
+        )
 
 
 @dataclass(frozen=True)
@@ -140,8 +235,15 @@ class _Fixed:
     lanes: tuple  # (0, 1, ..., C - 1): its length, C, is a constant the kernel is compiled for
 
 
-def _fixed(network: Network, source_of_node, *, initial: int, other: int, n_components: int,
-           quality_step: int) -> _Fixed:
+def _fixed(
+    network: Network,
+    source_of_node,
+    *,
+    initial: int,
+    other: int,
+    n_components: int,
+    quality_step: int,
+) -> _Fixed:
     n_nodes = network.n_nodes
     if quality_step < 1:
         raise ValueError(f"quality step must be at least 1 s, got {quality_step}")
@@ -156,7 +258,8 @@ def _fixed(network: Network, source_of_node, *, initial: int, other: int, n_comp
         link_end=np.ascontiguousarray(network.link_end, np.int64),
         link_volume=np.ascontiguousarray(network.link_volume, np.float64),
         node_kind=np.ascontiguousarray(network.node_kind, np.int8),
-        indptr=indptr, adj=adj,
+        indptr=indptr,
+        adj=adj,
         tank_node=np.ascontiguousarray(network.tank_node, np.int64),
         tank_volume=np.ascontiguousarray(network.tank_volume, np.float64),
         tank_model=np.ascontiguousarray(network.tank_model, np.int8),

@@ -44,8 +44,9 @@ def _prefetch(typingctx, array, i, j):
     def codegen(context, builder, signature, args):
         kind = signature.args[0]
         view = context.make_array(kind)(context, builder, args[0])
-        pointer = cgutils.get_item_pointer(context, builder, kind, view, [args[1], args[2]],
-                                           wraparound=False, boundscheck=False)
+        pointer = cgutils.get_item_pointer(
+            context, builder, kind, view, [args[1], args[2]], wraparound=False, boundscheck=False
+        )
         byte = ir.IntType(8).as_pointer()
         hint = ir.FunctionType(ir.VoidType(), [byte] + [ir.IntType(32)] * 3)
         function = cgutils.get_or_insert_function(builder.module, hint, "llvm.prefetch.p0")
@@ -57,24 +58,89 @@ def _prefetch(typingctx, array, i, j):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _transport_kernel(link_start, link_end, link_volume, node_kind, indptr, adj, tank_node,
-                      tank_volume, tank_model, tank_mix_volume, tank_max_volume, source, start,
-                      initial, other, flows, moves, demands, tank_full, steps, rows, qstep, tol,
-                      lanes, out):
+def _transport_kernel(
+    link_start,
+    link_end,
+    link_volume,
+    node_kind,
+    indptr,
+    adj,
+    tank_node,
+    tank_volume,
+    tank_model,
+    tank_mix_volume,
+    tank_max_volume,
+    source,
+    start,
+    initial,
+    other,
+    flows,
+    moves,
+    demands,
+    tank_full,
+    steps,
+    rows,
+    qstep,
+    tol,
+    lanes,
+    out,
+):
     """The whole run: the state at the start, then every hydraulic step in turn."""
-    state = _initial_state(link_start, link_end, link_volume, node_kind, tank_node,
-                           tank_volume, tank_model, tank_mix_volume, source, start, initial,
-                           out.shape[2])
+    state = _initial_state(
+        link_start,
+        link_end,
+        link_volume,
+        node_kind,
+        tank_node,
+        tank_volume,
+        tank_model,
+        tank_mix_volume,
+        source,
+        start,
+        initial,
+        out.shape[2],
+    )
     for h in range(steps.size):
-        state = _advance(link_start, link_end, node_kind, indptr, adj, tank_model,
-                         tank_mix_volume, tank_max_volume, source, other, qstep, tol, state,
-                         flows[h], moves[h], demands[h], tank_full[h], steps[h], rows[h], lanes,
-                         out)
+        state = _advance(
+            link_start,
+            link_end,
+            node_kind,
+            indptr,
+            adj,
+            tank_model,
+            tank_mix_volume,
+            tank_max_volume,
+            source,
+            other,
+            qstep,
+            tol,
+            state,
+            flows[h],
+            moves[h],
+            demands[h],
+            tank_full[h],
+            steps[h],
+            rows[h],
+            lanes,
+            out,
+        )
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _initial_state(link_start, link_end, link_volume, node_kind, tank_node, tank_volume,
-                   tank_model, tank_mix_volume, source, start, initial, n_comp):
+def _initial_state(
+    link_start,
+    link_end,
+    link_volume,
+    node_kind,
+    tank_node,
+    tank_volume,
+    tank_model,
+    tank_mix_volume,
+    source,
+    start,
+    initial,
+    n_comp,
+):
     """Segments and node shares at the start, and the work arrays of the steps (a tuple)."""
     n_nodes = node_kind.size
     n_links = link_start.size
@@ -125,19 +191,69 @@ def _initial_state(link_start, link_end, link_volume, node_kind, tank_node, tank
     in_rate = np.empty(n_links)
     out_rate = np.empty(n_links)
     scratch = np.zeros((2, n_comp))  # a node's inflow masses, a tank's outflow shares
-    return (seg, ring, arena, node_c, tank_of, direction, order, visit, in_ptr, in_link,
-            in_rate, out_ptr, out_link, out_rate, scratch)
+    return (
+        seg,
+        ring,
+        arena,
+        node_c,
+        tank_of,
+        direction,
+        order,
+        visit,
+        in_ptr,
+        in_link,
+        in_rate,
+        out_ptr,
+        out_link,
+        out_rate,
+        scratch,
+    )
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)
-def _advance(link_start, link_end, node_kind, indptr, adj, tank_model, tank_mix_volume,
-             tank_max_volume, source, other, qstep, tol, state, q, move, demand, full, step,
-             row, lanes, out):
+def _advance(
+    link_start,
+    link_end,
+    node_kind,
+    indptr,
+    adj,
+    tank_model,
+    tank_mix_volume,
+    tank_max_volume,
+    source,
+    other,
+    qstep,
+    tol,
+    state,
+    q,
+    move,
+    demand,
+    full,
+    step,
+    row,
+    lanes,
+    out,
+):
     """One hydraulic step of ``step`` s: re-orient and re-sort on flow changes, report the node
     shares at its start in out[row] (row -1: none), then transport quality step by quality
     step. Returns the state (its arena replaced if it had to grow)."""
-    (seg, ring, arena, node_c, tank_of, direction, order, visit, in_ptr, in_link, in_rate,
-     out_ptr, out_link, out_rate, scratch) = state
+    (
+        seg,
+        ring,
+        arena,
+        node_c,
+        tank_of,
+        direction,
+        order,
+        visit,
+        in_ptr,
+        in_link,
+        in_rate,
+        out_ptr,
+        out_link,
+        out_rate,
+        scratch,
+    ) = state
     n_links = link_start.size
     changed = False
     for k in range(n_links):
@@ -151,8 +267,24 @@ def _advance(link_start, link_end, node_kind, indptr, adj, tank_model, tank_mix_
         direction[k] = d
     if changed:
         _sort_nodes(link_start, link_end, indptr, adj, direction, order)
-    n_visit = _schedule(link_start, link_end, node_kind, indptr, adj, direction, move, demand,
-                        order, visit, in_ptr, in_link, in_rate, out_ptr, out_link, out_rate)
+    n_visit = _schedule(
+        link_start,
+        link_end,
+        node_kind,
+        indptr,
+        adj,
+        direction,
+        move,
+        demand,
+        order,
+        visit,
+        in_ptr,
+        in_link,
+        in_rate,
+        out_ptr,
+        out_link,
+        out_rate,
+    )
     if row >= 0:
         for n in range(node_c.shape[0]):
             for c in range(node_c.shape[1]):
@@ -162,17 +294,74 @@ def _advance(link_start, link_end, node_kind, indptr, adj, tank_model, tank_mix_
         dt = min(qstep, step - elapsed)
         elapsed += dt
         seg = _reserve(seg, ring, arena)
-        _step(float(dt), n_visit, visit, in_ptr, in_link, in_rate, out_ptr, out_link, out_rate,
-              demand, node_kind, tank_of, tank_model, tank_mix_volume, tank_max_volume, full,
-              source, other, n_links, tol, node_c, scratch[0], scratch[1], seg,
-              seg.view(np.float32), ring, arena, lanes)
-    return (seg, ring, arena, node_c, tank_of, direction, order, visit, in_ptr, in_link,
-            in_rate, out_ptr, out_link, out_rate, scratch)
+        _step(
+            float(dt),
+            n_visit,
+            visit,
+            in_ptr,
+            in_link,
+            in_rate,
+            out_ptr,
+            out_link,
+            out_rate,
+            demand,
+            node_kind,
+            tank_of,
+            tank_model,
+            tank_mix_volume,
+            tank_max_volume,
+            full,
+            source,
+            other,
+            n_links,
+            tol,
+            node_c,
+            scratch[0],
+            scratch[1],
+            seg,
+            seg.view(np.float32),
+            ring,
+            arena,
+            lanes,
+        )
+    return (
+        seg,
+        ring,
+        arena,
+        node_c,
+        tank_of,
+        direction,
+        order,
+        visit,
+        in_ptr,
+        in_link,
+        in_rate,
+        out_ptr,
+        out_link,
+        out_rate,
+        scratch,
+    )
 
 
 @numba.njit(cache=True)
-def _schedule(link_start, link_end, node_kind, indptr, adj, direction, q, demand, order,
-              visit, in_ptr, in_link, in_rate, out_ptr, out_link, out_rate):
+def _schedule(
+    link_start,
+    link_end,
+    node_kind,
+    indptr,
+    adj,
+    direction,
+    q,
+    demand,
+    order,
+    visit,
+    in_ptr,
+    in_link,
+    in_rate,
+    out_ptr,
+    out_link,
+    out_rate,
+):
     """Fill the step's schedule; return the number of nodes to visit.
 
     A link's downstream node is its end node unless its flow is negative (stagnant links count
@@ -212,9 +401,36 @@ def _schedule(link_start, link_end, node_kind, indptr, adj, direction, q, demand
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _step(dt, n_visit, visit, in_ptr, in_link, in_rate, out_ptr, out_link, out_rate, demand,
-          node_kind, tank_of, tank_model, tank_mix_volume, tank_max_volume, tank_full, source,
-          other, n_links, tol, node_c, massin, mixed, seg, sh, ring, arena, lanes):
+def _step(
+    dt,
+    n_visit,
+    visit,
+    in_ptr,
+    in_link,
+    in_rate,
+    out_ptr,
+    out_link,
+    out_rate,
+    demand,
+    node_kind,
+    tank_of,
+    tank_model,
+    tank_mix_volume,
+    tank_max_volume,
+    tank_full,
+    source,
+    other,
+    n_links,
+    tol,
+    node_c,
+    massin,
+    mixed,
+    seg,
+    sh,
+    ring,
+    arena,
+    lanes,
+):
     """One quality step: every node in flow order pulls its inflows, mixes, pushes its outflows.
 
     Pulls and pushes are written out here rather than in helpers taking arrays: numba counts
@@ -274,8 +490,21 @@ def _step(dt, n_visit, visit, in_ptr, in_link, in_rate, out_ptr, out_link, out_r
                 _widen(seg, ring, arena, n_links + i)
             for c in range(n_comp):
                 mixed[c] = node_c[n, c]
-            _mix_tank(seg, sh, ring, n_links + i, tank_model[i], tank_mix_volume[i],
-                      tank_max_volume[i], tank_full[i], volin, volout * dt, massin, tol, mixed)
+            _mix_tank(
+                seg,
+                sh,
+                ring,
+                n_links + i,
+                tank_model[i],
+                tank_mix_volume[i],
+                tank_max_volume[i],
+                tank_full[i],
+                volin,
+                volout * dt,
+                massin,
+                tol,
+                mixed,
+            )
             total = 0.0
             for c in range(n_comp):
                 total += mixed[c]
@@ -293,8 +522,12 @@ def _step(dt, n_visit, visit, in_ptr, in_link, in_rate, out_ptr, out_link, out_r
                 _prefetch(ring, out_link[a + 2 * _AHEAD], 0)
             if a + _AHEAD < n_out:
                 ahead = out_link[a + _AHEAD]
-                _prefetch(seg, ring[ahead, _BASE] + ((ring[ahead, _HEAD] + ring[ahead, _COUNT] - 1)
-                                                     & ring[ahead, _MASK]), 0)
+                _prefetch(
+                    seg,
+                    ring[ahead, _BASE]
+                    + ((ring[ahead, _HEAD] + ring[ahead, _COUNT] - 1) & ring[ahead, _MASK]),
+                    0,
+                )
             v = out_rate[a] * dt
             if v == 0.0:
                 continue
@@ -395,7 +628,7 @@ def _move_rings(seg, new, ring, arena):
         count = ring[k, _COUNT]
         for i in range(count):
             buffer[i] = seg[_row(ring, k, i)]
-        new[base:base + count] = buffer[:count]
+        new[base : base + count] = buffer[:count]
         ring[k, _BASE] = base
         ring[k, _HEAD] = 0
         base += ring[k, _MASK] + 1
@@ -512,8 +745,8 @@ def _mix_tank(seg, sh, ring, k, model, vmz, vmax, full, vin, vout, win, tol, mix
 @numba.njit(cache=True, error_model="numpy")
 def _mix_two_compartments(seg, sh, ring, k, vmz, vmax, vin, vnet, win, mixed):
     """tankmix2: inflow mixes into the mixing zone, which spills into the stagnant zone."""
-    sz = _row(ring, k, 0)                      # stagnant zone: first segment
-    mz = _row(ring, k, ring[k, _COUNT] - 1)    # mixing zone: last segment
+    sz = _row(ring, k, 0)  # stagnant zone: first segment
+    mz = _row(ring, k, ring[k, _COUNT] - 1)  # mixing zone: last segment
     n_comp = mixed.size
     if vnet > 0.0:
         vt = max(0.0, seg[mz, 0] + vnet - vmz)
@@ -522,8 +755,9 @@ def _mix_two_compartments(seg, sh, ring, k, vmz, vmax, vin, vnet, win, mixed):
                 sh[mz, 2 + c] = (sh[mz, 2 + c] * seg[mz, 0] + win[c]) / (seg[mz, 0] + vin)
         if vt > 0.0:
             for c in range(n_comp):
-                sh[sz, 2 + c] = ((sh[sz, 2 + c] * seg[sz, 0] + sh[mz, 2 + c] * vt)
-                                  / (seg[sz, 0] + vt))
+                sh[sz, 2 + c] = (sh[sz, 2 + c] * seg[sz, 0] + sh[mz, 2 + c] * vt) / (
+                    seg[sz, 0] + vt
+                )
             seg[mz, 0] = vmz
             seg[sz, 0] = min(seg[sz, 0] + vt, vmax - vmz)  # a full tank spills
             for c in range(n_comp):
@@ -533,8 +767,9 @@ def _mix_two_compartments(seg, sh, ring, k, vmz, vmax, vin, vnet, win, mixed):
         vt = min(seg[sz, 0], -vnet)
         if vin + vt > 0.0:
             for c in range(n_comp):
-                sh[mz, 2 + c] = ((sh[mz, 2 + c] * seg[mz, 0] + win[c] + sh[sz, 2 + c] * vt)
-                                  / (seg[mz, 0] + vin + vt))
+                sh[mz, 2 + c] = (sh[mz, 2 + c] * seg[mz, 0] + win[c] + sh[sz, 2 + c] * vt) / (
+                    seg[mz, 0] + vin + vt
+                )
         seg[sz, 0] = max(0.0, seg[sz, 0] - vt)
         seg[mz, 0] = vmz + vnet + vt
         for c in range(n_comp):

@@ -16,7 +16,6 @@ MIXED, TWO_COMPARTMENT, FIFO, LIFO = 0, 1, 2, 3  # EPANET's EN_MIX1, EN_MIX2, EN
 PIPE = 1  # EPANET link type code of an ordinary pipe (check-valve pipes are 0)
 
 
-
 @dataclass(frozen=True)
 class Network:
     """What transport needs to know of a network, 0-based indexes, SI units.

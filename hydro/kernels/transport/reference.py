@@ -19,16 +19,29 @@ from hydro.kernels.transport.model import (
 )
 
 
-def transport_reference(network: Network, times, flows, demands, tank_full=None, moves=None,
-                        *, source_of_node, initial: int, other: int, n_components: int,
-                        quality_step: int, tolerance: float, report_rows,
-                        n_reports: int) -> np.ndarray:
+def transport_reference(
+    network: Network,
+    times,
+    flows,
+    demands,
+    tank_full=None,
+    moves=None,
+    *,
+    source_of_node,
+    initial: int,
+    other: int,
+    n_components: int,
+    quality_step: int,
+    tolerance: float,
+    report_rows,
+    n_reports: int,
+) -> np.ndarray:
     """Same arguments and result as :func:`transport`, written plainly (one list per chain)."""
     n_nodes, n_links = network.n_nodes, network.n_links
     n_tanks = len(network.tank_node)
     C = n_components
     indptr, adj = adjacency(network.link_start, network.link_end, n_nodes)
-    links_at = [list(adj[indptr[n]:indptr[n + 1]]) for n in range(n_nodes)]
+    links_at = [list(adj[indptr[n] : indptr[n + 1]]) for n in range(n_nodes)]
     tank_of = {int(n): i for i, n in enumerate(network.tank_node)}
     out = np.zeros((n_reports, n_nodes, C), np.float32)
 
@@ -121,9 +134,16 @@ def transport_reference(network: Network, times, flows, demands, tank_full=None,
                 elif network.node_kind[n] == TANK:
                     i = tank_of[n]
                     node_c[n] = _reference_mix(
-                        chains[n_links + i], network.tank_model[i], network.tank_mix_volume[i],
-                        network.tank_max_volume[i], bool(tank_full[h][i]), volin, volout * dt,
-                        massin, close)
+                        chains[n_links + i],
+                        network.tank_model[i],
+                        network.tank_mix_volume[i],
+                        network.tank_max_volume[i],
+                        bool(tank_full[h][i]),
+                        volin,
+                        volout * dt,
+                        massin,
+                        close,
+                    )
                     node_c[n] = node_c[n] / node_c[n].sum()
                 if source_of_node[n] >= 0:
                     node_c[n] = unit(source_of_node[n])
@@ -149,8 +169,9 @@ def _reference_sort(network: Network, links_at, direction) -> list[int]:
     order: list[int] = []
     while len(order) < n_nodes:
         if not stack:
-            candidates = [end[k] if start[k] == i else start[k]
-                          for i in reversed(order) for k in links_at[i]]
+            candidates = [
+                end[k] if start[k] == i else start[k] for i in reversed(order) for k in links_at[i]
+            ]
             candidates += list(range(n_nodes))
             j = next((n for n in candidates if indegree[n] > 0), None)
             if j is None:

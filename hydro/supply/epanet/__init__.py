@@ -20,5 +20,17 @@ from hydro.supply.epanet.library import (
 )
 from hydro.supply.epanet.project import EpanetProject
 
-__all__ = ["WARNINGS", "EpanetProject", "LinkProperty", "LinkType", "NodeProperty", "NodeType",
-           "QualityType", "TimeParameter", "Units", "engine_version", "error_text", "library"]
+__all__ = [
+    "WARNINGS",
+    "EpanetProject",
+    "LinkProperty",
+    "LinkType",
+    "NodeProperty",
+    "NodeType",
+    "QualityType",
+    "TimeParameter",
+    "Units",
+    "engine_version",
+    "error_text",
+    "library",
+]

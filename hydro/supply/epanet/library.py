@@ -132,6 +132,7 @@ WARNINGS = {
 # ------------------------------------------------------------------------------------------------
 # Units: factors from the engine's units to SI
 
+
 @dataclass(frozen=True)
 class Units:
     """Conversion factors from this project's engine units to SI."""
@@ -164,18 +165,34 @@ class Units:
         return EPANET_PRESSURE_TO_M[self.pressure_code]
 
     def node_factor(self, prop: NodeProperty) -> float:
-        if prop in (NodeProperty.ELEVATION, NodeProperty.TANKLEVEL, NodeProperty.HEAD,
-                    NodeProperty.MINLEVEL, NodeProperty.MAXLEVEL):
+        if prop in (
+            NodeProperty.ELEVATION,
+            NodeProperty.TANKLEVEL,
+            NodeProperty.HEAD,
+            NodeProperty.MINLEVEL,
+            NodeProperty.MAXLEVEL,
+        ):
             return self.length
-        if prop in (NodeProperty.BASEDEMAND, NodeProperty.DEMAND, NodeProperty.DEMANDDEFICIT,
-                    NodeProperty.EMITTERFLOW, NodeProperty.LEAKAGEFLOW, NodeProperty.DEMANDFLOW,
-                    NodeProperty.FULLDEMAND):
+        if prop in (
+            NodeProperty.BASEDEMAND,
+            NodeProperty.DEMAND,
+            NodeProperty.DEMANDDEFICIT,
+            NodeProperty.EMITTERFLOW,
+            NodeProperty.LEAKAGEFLOW,
+            NodeProperty.DEMANDFLOW,
+            NodeProperty.FULLDEMAND,
+        ):
             return self.flow
         if prop is NodeProperty.PRESSURE:
             return self.pressure
-        if prop in (NodeProperty.INITVOLUME, NodeProperty.MIXZONEVOL, NodeProperty.MINVOLUME,
-                    NodeProperty.TANKVOLUME, NodeProperty.MAXVOLUME):
-            return self.length ** 3  # ft3 or m3
+        if prop in (
+            NodeProperty.INITVOLUME,
+            NodeProperty.MIXZONEVOL,
+            NodeProperty.MINVOLUME,
+            NodeProperty.TANKVOLUME,
+            NodeProperty.MAXVOLUME,
+        ):
+            return self.length**3  # ft3 or m3
         return 1.0
 
     def link_factor(self, prop: LinkProperty) -> float:
@@ -215,16 +232,32 @@ def library() -> ctypes.CDLL:
     lib.EN_getlinkvalues.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
     lib.EN_setnodevalue.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_double]
     lib.EN_setlinkvalue.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_double]
-    lib.EN_setdemandmodel.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_double,
-                                      ctypes.c_double, ctypes.c_double]
+    lib.EN_setdemandmodel.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_int,
+        ctypes.c_double,
+        ctypes.c_double,
+        ctypes.c_double,
+    ]
     lib.EN_settimeparam.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_long]
     lib.EN_setoption.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_double]
-    lib.EN_addcontrol.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_double,
-                                  ctypes.c_int, ctypes.c_double, ctypes.POINTER(ctypes.c_int)]
-    lib.EN_setpatternvalue.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
-                                       ctypes.c_double]
-    lib.EN_setqualtype.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p,
-                                   ctypes.c_char_p, ctypes.c_char_p]
+    lib.EN_addcontrol.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_double,
+        ctypes.c_int,
+        ctypes.c_double,
+        ctypes.POINTER(ctypes.c_int),
+    ]
+    lib.EN_setpatternvalue.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_double]
+    lib.EN_setqualtype.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_char_p,
+        ctypes.c_char_p,
+    ]
     return lib
 
 
@@ -263,8 +296,11 @@ def report_errors(rpt: Path, source: InputText) -> list[str]:
         offending = lines[i + 1].split(";")[0].strip() if i + 1 < len(lines) else ""
         if offending and not _RPT_ERROR.match(lines[i + 1]):
             where = _find_line(src_lines, offending)
-            message += f" (line {where}: {' '.join(offending.split())})" if where else \
-                f" ({' '.join(offending.split())})"
+            message += (
+                f" (line {where}: {' '.join(offending.split())})"
+                if where
+                else f" ({' '.join(offending.split())})"
+            )
         found.append(message)
     return found
 
@@ -283,8 +319,6 @@ def _find_line(src_lines: list[str], offending: str) -> int | None:
         if line.split(";")[0].split() == target:
             return number
     return None
-
-
 
 
 def _check(code: int, what: str) -> None:

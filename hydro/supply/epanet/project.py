@@ -101,7 +101,9 @@ class EpanetProject:
             lib.EN_close(handle)  # flushes the report file so that it can be read
             lib.EN_deleteproject(handle)
             errors = report_errors(rpt, source) or [error_text(code)]
-            shown = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
+            shown = "; ".join(errors[:3]) + (
+                f"; and {len(errors) - 3} more" if len(errors) > 3 else ""
+            )
             raise EngineError(f"{source.path}: EPANET cannot read the model: {shown}")
         project = cls(source, handle, workdir, _units(handle), 0, 0, parsing)
         project.n_nodes, project.n_links = project.count(_NODECOUNT), project.count(_LINKCOUNT)
@@ -152,16 +154,21 @@ class EpanetProject:
         for i in np.unique(np.linspace(0, n_nodes - 1, samples).astype(int)) if n_nodes else []:
             lib.EN_getnodeid(h, int(i) + 1, buf)
             lib.EN_getnodetype(h, int(i) + 1, ctypes.byref(kind))
-            if (buf.value.decode("utf-8"), kind.value) != (elements.node_ids[i],
-                                                           elements.node_types[i]):
+            if (buf.value.decode("utf-8"), kind.value) != (
+                elements.node_ids[i],
+                elements.node_types[i],
+            ):
                 return False
         for i in np.unique(np.linspace(0, n_links - 1, samples).astype(int)) if n_links else []:
             lib.EN_getlinkid(h, int(i) + 1, buf)
             lib.EN_getlinktype(h, int(i) + 1, ctypes.byref(kind))
             lib.EN_getlinknodes(h, int(i) + 1, ctypes.byref(n1), ctypes.byref(n2))
             if (buf.value.decode("utf-8"), kind.value, n1.value - 1, n2.value - 1) != (
-                    elements.link_ids[i], elements.link_types[i], elements.link_start[i],
-                    elements.link_end[i]):
+                elements.link_ids[i],
+                elements.link_types[i],
+                elements.link_start[i],
+                elements.link_end[i],
+            ):
                 return False
         return True
 
@@ -195,8 +202,17 @@ class EpanetProject:
             link_types[i] = kind.value
             get_ends(h, i + 1, ctypes.byref(n1), ctypes.byref(n2))
             ends[i] = n1.value - 1, n2.value - 1
-        return Elements(node_ids, node_types, link_ids, link_types, ends[:, 0], ends[:, 1],
-                        xy[:, 0], xy[:, 1], {})
+        return Elements(
+            node_ids,
+            node_types,
+            link_ids,
+            link_types,
+            ends[:, 0],
+            ends[:, 1],
+            xy[:, 0],
+            xy[:, 1],
+            {},
+        )
 
     def count(self, what: int) -> int:
         n = ctypes.c_int()
@@ -237,8 +253,10 @@ class EpanetProject:
         """One property of every node, in SI units (``out``: a float64 buffer to reuse)."""
         if out is None:
             out = np.empty(self.n_nodes)
-        self._call(library().EN_getnodevalues(self.handle, int(prop), out.ctypes.data),
-                   f"cannot read node {prop.name.lower()}")
+        self._call(
+            library().EN_getnodevalues(self.handle, int(prop), out.ctypes.data),
+            f"cannot read node {prop.name.lower()}",
+        )
         out *= self.units.node_factor(prop)
         return out
 
@@ -246,47 +264,57 @@ class EpanetProject:
         """One property of every link, in SI units (``out``: a float64 buffer to reuse)."""
         if out is None:
             out = np.empty(self.n_links)
-        self._call(library().EN_getlinkvalues(self.handle, int(prop), out.ctypes.data),
-                   f"cannot read link {prop.name.lower()}")
+        self._call(
+            library().EN_getlinkvalues(self.handle, int(prop), out.ctypes.data),
+            f"cannot read link {prop.name.lower()}",
+        )
         out *= self.units.link_factor(prop)
         return out
 
     def node_value(self, index: int, prop: NodeProperty) -> float:
         """One property of one node (0-based index), in SI units (tank properties: tanks only)."""
         v = ctypes.c_double()
-        self._call(library().EN_getnodevalue(self.handle, int(index) + 1, int(prop),
-                                             ctypes.byref(v)),
-                   f"cannot read {prop.name.lower()} of node {self.node_ids[index]!r}")
+        self._call(
+            library().EN_getnodevalue(self.handle, int(index) + 1, int(prop), ctypes.byref(v)),
+            f"cannot read {prop.name.lower()} of node {self.node_ids[index]!r}",
+        )
         return v.value * self.units.node_factor(prop)
 
     def quality_tolerance(self) -> float:
         """The model's water-quality tolerance, as its INP states it (EPANET's default: 0.01)."""
         v = ctypes.c_double()
-        self._call(library().EN_getoption(self.handle, _OPTION_TOLERANCE, ctypes.byref(v)),
-                   "cannot read the quality tolerance")
+        self._call(
+            library().EN_getoption(self.handle, _OPTION_TOLERANCE, ctypes.byref(v)),
+            "cannot read the quality tolerance",
+        )
         return v.value
 
     def link_value(self, index: int, prop: LinkProperty) -> float:
         """One property of one link (0-based index), in SI units."""
         v = ctypes.c_double()
-        self._call(library().EN_getlinkvalue(self.handle, int(index) + 1, int(prop),
-                                             ctypes.byref(v)),
-                   f"cannot read {prop.name.lower()} of link {self.link_ids[index]!r}")
+        self._call(
+            library().EN_getlinkvalue(self.handle, int(index) + 1, int(prop), ctypes.byref(v)),
+            f"cannot read {prop.name.lower()} of link {self.link_ids[index]!r}",
+        )
         return v.value * self.units.link_factor(prop)
 
     def set_node_value(self, index: int, prop: NodeProperty, value: float) -> None:
         """Set a node property (0-based index, SI value)."""
         raw = value / self.units.node_factor(prop)
-        self._call(library().EN_setnodevalue(self.handle, index + 1, int(prop), raw),
-                   f"cannot set {prop.name.lower()} of node {self.node_ids[index]!r}")
+        self._call(
+            library().EN_setnodevalue(self.handle, index + 1, int(prop), raw),
+            f"cannot set {prop.name.lower()} of node {self.node_ids[index]!r}",
+        )
 
     def set_link_value(self, index: int, prop: LinkProperty, value: float) -> None:
         """Set a link property (0-based index, SI value; settings as for :meth:`setting_factor`)."""
         factor = self.units.link_factor(prop)
         if prop in (LinkProperty.INITSETTING, LinkProperty.SETTING):
             factor = self.setting_factor(index)
-        self._call(library().EN_setlinkvalue(self.handle, index + 1, int(prop), value / factor),
-                   f"cannot set {prop.name.lower()} of link {self.link_ids[index]!r}")
+        self._call(
+            library().EN_setlinkvalue(self.handle, index + 1, int(prop), value / factor),
+            f"cannot set {prop.name.lower()} of link {self.link_ids[index]!r}",
+        )
 
     def setting_factor(self, index: int) -> float:
         """Engine setting -> SI: pressure valves in m, flow valves in m3/s, others unitless."""
@@ -301,8 +329,13 @@ class EpanetProject:
         """(pressure_driven, minimum pressure m, required pressure m, exponent)."""
         kind = ctypes.c_int()
         pmin, preq, pexp = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-        library().EN_getdemandmodel(self.handle, ctypes.byref(kind), ctypes.byref(pmin),
-                                    ctypes.byref(preq), ctypes.byref(pexp))
+        library().EN_getdemandmodel(
+            self.handle,
+            ctypes.byref(kind),
+            ctypes.byref(pmin),
+            ctypes.byref(preq),
+            ctypes.byref(pexp),
+        )
         f = self.units.pressure
         return bool(kind.value), pmin.value * f, preq.value * f, pexp.value
 
@@ -312,33 +345,54 @@ class EpanetProject:
         return int(v.value)
 
     def set_time(self, param: TimeParameter, seconds: int) -> None:
-        self._call(library().EN_settimeparam(self.handle, int(param), int(seconds)),
-                   f"cannot set time parameter {param.name.lower()} to {seconds} s")
+        self._call(
+            library().EN_settimeparam(self.handle, int(param), int(seconds)),
+            f"cannot set time parameter {param.name.lower()} to {seconds} s",
+        )
 
-    def set_demand_model(self, *, pressure_driven: bool, minimum_pressure: float = 0.0,
-                         required_pressure: float = 0.1, exponent: float = 0.5) -> None:
+    def set_demand_model(
+        self,
+        *,
+        pressure_driven: bool,
+        minimum_pressure: float = 0.0,
+        required_pressure: float = 0.1,
+        exponent: float = 0.5,
+    ) -> None:
         """Demand-driven, or pressure-driven with pressures in metres."""
         f = self.units.pressure
-        self._call(library().EN_setdemandmodel(self.handle, int(pressure_driven),
-                                               minimum_pressure / f, required_pressure / f,
-                                               exponent), "cannot set the demand model")
+        self._call(
+            library().EN_setdemandmodel(
+                self.handle,
+                int(pressure_driven),
+                minimum_pressure / f,
+                required_pressure / f,
+                exponent,
+            ),
+            "cannot set the demand model",
+        )
 
     def set_pattern_value(self, pattern: int, period: int, value: float) -> None:
-        self._call(library().EN_setpatternvalue(self.handle, pattern, period, value),
-                   f"cannot set pattern {pattern} period {period}")
+        self._call(
+            library().EN_setpatternvalue(self.handle, pattern, period, value),
+            f"cannot set pattern {pattern} period {period}",
+        )
 
     def set_quality(self, kind: QualityType, *, trace_node: str = "") -> None:
-        self._call(library().EN_setqualtype(self.handle, int(kind), b"", b"",
-                                            trace_node.encode("utf-8")),
-                   f"cannot set quality analysis to {kind.name.lower()} {trace_node}")
+        self._call(
+            library().EN_setqualtype(self.handle, int(kind), b"", b"", trace_node.encode("utf-8")),
+            f"cannot set quality analysis to {kind.name.lower()} {trace_node}",
+        )
 
     def add_timer_control(self, link: int, *, setting: float, at: int, clock: bool = False) -> None:
         """Set a link's status/setting (engine units: 0 closed, 1 open) at elapsed time ``at`` s."""
         index = ctypes.c_int()
         kind = _CONTROL_TYPES["timeofday" if clock else "timer"]
-        self._call(library().EN_addcontrol(self.handle, kind, link + 1, setting, 0, float(at),
-                                           ctypes.byref(index)),
-                   f"cannot add a timed control on link {self.link_ids[link]!r}")
+        self._call(
+            library().EN_addcontrol(
+                self.handle, kind, link + 1, setting, 0, float(at), ctypes.byref(index)
+            ),
+            f"cannot add a timed control on link {self.link_ids[link]!r}",
+        )
 
     # --- simulation ---------------------------------------------------------------------------
 
@@ -362,8 +416,9 @@ class EpanetProject:
             if t in times:
                 yield t
 
-    def hydraulic_steps(self, *, quality: bool = False,
-                        after_advance: Callable[[], None] | None = None) -> Iterator[int]:
+    def hydraulic_steps(
+        self, *, quality: bool = False, after_advance: Callable[[], None] | None = None
+    ) -> Iterator[int]:
         """Solve the hydraulics alone, yielding at EVERY hydraulic time with results ready to read.
 
         EPANET's hydraulic steps are irregular (tank fills and empties, controls, pattern and
@@ -375,8 +430,9 @@ class EpanetProject:
         """
         yield from self._steps(quality=quality, after_advance=after_advance)
 
-    def _steps(self, *, quality: bool,
-               after_advance: Callable[[], None] | None = None) -> Iterator[int]:
+    def _steps(
+        self, *, quality: bool, after_advance: Callable[[], None] | None = None
+    ) -> Iterator[int]:
         """The one simulation loop: forced statuses, solve, yield, advance."""
         lib = library()
         h = self.handle
@@ -410,8 +466,9 @@ class EpanetProject:
 
     # --- scenario levers ----------------------------------------------------------------------
 
-    def force_status(self, link: int, *, closed: bool, start: int = 0,
-                     end: int | None = None) -> None:
+    def force_status(
+        self, link: int, *, closed: bool, start: int = 0, end: int | None = None
+    ) -> None:
         """Hold a link closed (or open) from ``start`` to ``end`` s, whatever its controls say.
 
         EPANET applies a pump's speed pattern and the simple controls inside every EN_runH, so
@@ -421,10 +478,19 @@ class EpanetProject:
         the end the link returns to its initial status and its controls take over again.
         """
         link = int(link)
-        self.forced.append(_Forced(link, 0 if closed else 1, int(start), end,
-                                   self._controls_on(link), self._rules_on(link),
-                                   int(self.link_value(link, LinkProperty.LINKPATTERN))
-                                   if self.link_types[link] == LinkType.PUMP else 0))
+        self.forced.append(
+            _Forced(
+                link,
+                0 if closed else 1,
+                int(start),
+                end,
+                self._controls_on(link),
+                self._rules_on(link),
+                int(self.link_value(link, LinkProperty.LINKPATTERN))
+                if self.link_types[link] == LinkType.PUMP
+                else 0,
+            )
+        )
         self.add_timer_control(link, setting=self._status_setting(link, not closed), at=start)
         if end is not None:
             initial = bool(self.link_value(link, LinkProperty.INITSTATUS))
@@ -442,8 +508,15 @@ class EpanetProject:
         setting, level = ctypes.c_double(), ctypes.c_double()
         found = []
         for i in range(1, self.count(_CONTROLCOUNT) + 1):
-            lib.EN_getcontrol(h, i, ctypes.byref(kind), ctypes.byref(target), ctypes.byref(setting),
-                              ctypes.byref(node), ctypes.byref(level))
+            lib.EN_getcontrol(
+                h,
+                i,
+                ctypes.byref(kind),
+                ctypes.byref(target),
+                ctypes.byref(setting),
+                ctypes.byref(node),
+                ctypes.byref(level),
+            )
             if target.value == link + 1:
                 found.append(i)
         return found
@@ -455,10 +528,17 @@ class EpanetProject:
         target, status = ctypes.c_int(), ctypes.c_int()
         found = []
         for i in range(1, self.count(_RULECOUNT) + 1):
-            lib.EN_getrule(h, i, ctypes.byref(n_prem), ctypes.byref(n_then), ctypes.byref(n_else),
-                           ctypes.byref(priority))
-            actions = [(lib.EN_getthenaction, k) for k in range(1, n_then.value + 1)] + \
-                [(lib.EN_getelseaction, k) for k in range(1, n_else.value + 1)]
+            lib.EN_getrule(
+                h,
+                i,
+                ctypes.byref(n_prem),
+                ctypes.byref(n_then),
+                ctypes.byref(n_else),
+                ctypes.byref(priority),
+            )
+            actions = [(lib.EN_getthenaction, k) for k in range(1, n_then.value + 1)] + [
+                (lib.EN_getelseaction, k) for k in range(1, n_else.value + 1)
+            ]
             for get, k in actions:
                 get(h, i, k, ctypes.byref(target), ctypes.byref(status), ctypes.byref(setting))
                 if target.value == link + 1:
@@ -483,20 +563,25 @@ class EpanetProject:
         for i in f.rules:
             lib.EN_setruleenabled(h, i, int(not suspended))
         if f.pattern:
-            lib.EN_setlinkvalue(h, f.link + 1, int(LinkProperty.LINKPATTERN),
-                                0.0 if suspended else float(f.pattern))
+            lib.EN_setlinkvalue(
+                h, f.link + 1, int(LinkProperty.LINKPATTERN), 0.0 if suspended else float(f.pattern)
+            )
         f.active = suspended
 
     def set_extra_trials(self, trials: int) -> None:
         """EPANET's UNBALANCED CONTINUE n: after the maximum trials, n more with every link
         status held, so that a step whose statuses keep flipping can still balance."""
-        self._call(library().EN_setoption(self.handle, _OPTION_UNBALANCED, float(trials)),
-                   f"cannot set {trials} extra trials")
+        self._call(
+            library().EN_setoption(self.handle, _OPTION_UNBALANCED, float(trials)),
+            f"cannot set {trials} extra trials",
+        )
 
     def set_demand_multiplier(self, factor: float) -> None:
         """Scale every consumer demand (EPANET's global demand multiplier)."""
-        self._call(library().EN_setoption(self.handle, _OPTION_DEMANDMULT, float(factor)),
-                   f"cannot set the demand multiplier to {factor}")
+        self._call(
+            library().EN_setoption(self.handle, _OPTION_DEMANDMULT, float(factor)),
+            f"cannot set the demand multiplier to {factor}",
+        )
 
     def _note(self, code: int, t: int) -> None:
         if code == 0:

@@ -12,5 +12,10 @@ from hydro.synth.drainage.generate import (
     write_drainage,
 )
 
-__all__ = ["DrainageModel", "bundled_rainfall", "default_storm", "generate_drainage",
-           "write_drainage"]
+__all__ = [
+    "DrainageModel",
+    "bundled_rainfall",
+    "default_storm",
+    "generate_drainage",
+    "write_drainage",
+]

@@ -25,8 +25,8 @@ from hydro.synth.drainage import plan
 class Section:
     """A conduit's cross-section: circular pipe, box culvert (RECT_CLOSED) or open trapezoid."""
 
-    kind: str           # "pipe", "box" or "channel"
-    height: float       # m: diameter, culvert height, or bank height of a channel
+    kind: str  # "pipe", "box" or "channel"
+    height: float  # m: diameter, culvert height, or bank height of a channel
     width: float = 0.0  # m: culvert width or channel bottom width (0 for pipes)
     barrels: int = 1
     min_slope: float = 0.0
@@ -64,8 +64,10 @@ class Section:
         return "TRAPEZOIDAL", self.height, self.width, z, z
 
 
-CATALOG = tuple([Section("pipe", d, min_slope=s) for d, s in plan.CIRCULAR]
-                + [Section("box", h, w, n, plan.BOX_MIN_SLOPE) for w, h, n in plan.BOXES])
+CATALOG = tuple(
+    [Section("pipe", d, min_slope=s) for d, s in plan.CIRCULAR]
+    + [Section("box", h, w, n, plan.BOX_MIN_SLOPE) for w, h, n in plan.BOXES]
+)
 
 
 def _channel(flow: float, slope: float) -> Section:
@@ -103,16 +105,28 @@ class SewerDesign:
     """Each cell's outgoing conduit (to its downstream cell or to its outlet); shape (n_cells,)."""
 
     sections: tuple[Section, ...]
-    slope: np.ndarray         # m/m
-    length: np.ndarray        # m
-    flow: np.ndarray          # m³/s, design flow
-    time: np.ndarray          # min, concentration time at the cell's manhole
-    invert: np.ndarray        # m, manhole invert = start of the outgoing conduit
-    end_invert: np.ndarray    # m, invert at the downstream end of the outgoing conduit
+    slope: np.ndarray  # m/m
+    length: np.ndarray  # m
+    flow: np.ndarray  # m³/s, design flow
+    time: np.ndarray  # min, concentration time at the cell's manhole
+    invert: np.ndarray  # m, manhole invert = start of the outgoing conduit
+    end_invert: np.ndarray  # m, invert at the downstream end of the outgoing conduit
 
 
-def design_sewers(*, order, down, length, rim, rim_next, ground, ground_next, runoff_area,
-                  return_period, polder, formula: StormFormula) -> SewerDesign:
+def design_sewers(
+    *,
+    order,
+    down,
+    length,
+    rim,
+    rim_next,
+    ground,
+    ground_next,
+    runoff_area,
+    return_period,
+    polder,
+    formula: StormFormula,
+) -> SewerDesign:
     """Size every cell's outgoing conduit and set the inverts.
 
     ``order``: cells from the top of the trees down (every cell after all cells upstream of it).
@@ -125,15 +139,15 @@ def design_sewers(*, order, down, length, rim, rim_next, ground, ground_next, ru
     n = len(order)
     area_up = np.asarray(runoff_area, dtype=float).copy()
     time = np.full(n, plan.INLET_TIME)
-    invert_cap = np.full(n, np.inf)   # lowest end invert of sewers arriving
-    crown_cap = np.full(n, np.inf)    # lowest end crown of sewers arriving
+    invert_cap = np.full(n, np.inf)  # lowest end invert of sewers arriving
+    crown_cap = np.full(n, np.inf)  # lowest end crown of sewers arriving
     sections: list[Section | None] = [None] * n
     slope = np.zeros(n)
     flow = np.zeros(n)
     invert = np.zeros(n)
     end_invert = np.zeros(n)
     for u in order:
-        q = float(formula.q(time[u], return_period[u]))          # L/(s·ha)
+        q = float(formula.q(time[u], return_period[u]))  # L/(s·ha)
         flow[u] = q * LSHA_TO_M_PER_S * area_up[u]
         fall = (ground[u] - ground_next[u]) / length[u]
         section, slope[u] = choose_section(flow[u], fall, polder=bool(polder[u]))
@@ -141,7 +155,7 @@ def design_sewers(*, order, down, length, rim, rim_next, ground, ground_next, ru
         # The conduit's top stays under the rims at both of its ends.
         top = min(rim[u], rim_next[u] + slope[u] * length[u]) - cover
         start = min(top - section.height, invert_cap[u], crown_cap[u] - section.height)
-        if section.kind == "channel":   # banks reach the ground wherever the bed sits
+        if section.kind == "channel":  # banks reach the ground wherever the bed sits
             section = dataclasses.replace(section, height=top - start - 0.01)
         sections[u] = section
         invert[u] = start
@@ -149,14 +163,17 @@ def design_sewers(*, order, down, length, rim, rim_next, ground, ground_next, ru
         d = down[u]
         if d >= 0:
             area, _ = section.flow_area_radius()
-            v = min(max(section.capacity(slope[u]) / area, plan.VELOCITY_RANGE[0]),
-                    plan.VELOCITY_RANGE[1])
+            v = min(
+                max(section.capacity(slope[u]) / area, plan.VELOCITY_RANGE[0]),
+                plan.VELOCITY_RANGE[1],
+            )
             area_up[d] += area_up[u]
             time[d] = max(time[d], time[u] + length[u] / v / 60.0)
             invert_cap[d] = min(invert_cap[d], end_invert[u])
             crown_cap[d] = min(crown_cap[d], end_invert[u] + section.height)
-    return SewerDesign(tuple(sections), slope, np.asarray(length, dtype=float), flow, time,
-                       invert, end_invert)
+    return SewerDesign(
+        tuple(sections), slope, np.asarray(length, dtype=float), flow, time, invert, end_invert
+    )
 
 
 def runoff_coefficient(imperviousness):
@@ -175,23 +192,31 @@ class StationDesign:
 
     wet_well_invert: float
     wet_well_depth: float
-    wet_well_area: float          # m²
-    pump_on: tuple[float, ...]    # m, wet-well depths at which each unit starts
+    wet_well_area: float  # m²
+    pump_on: tuple[float, ...]  # m, wet-well depths at which each unit starts
     pump_off: tuple[float, ...]
     unit_flow: float
-    design_head: float            # m
+    design_head: float  # m
     chamber_invert: float
     chamber_depth: float
-    chamber_area: float           # m²
+    chamber_area: float  # m²
     outfall_invert: float
-    outlet: Section               # discharge conduit to the river
+    outlet: Section  # discharge conduit to the river
     outlet_slope: float
-    sluice_width: float           # m
-    sluice_offset: float          # m above the wet-well floor
+    sluice_width: float  # m
+    sluice_offset: float  # m above the wet-well floor
 
 
-def design_station(*, capacity: float, pumps: int, trunk_invert: float, ground: float,
-                   outlet_length: float, normal_stage: float, flood_stage: float) -> StationDesign:
+def design_station(
+    *,
+    capacity: float,
+    pumps: int,
+    trunk_invert: float,
+    ground: float,
+    outlet_length: float,
+    normal_stage: float,
+    flood_stage: float,
+) -> StationDesign:
     """Wet well, pumps, discharge chamber and sluice of a polder pump station."""
     ww_invert = trunk_invert - plan.SUMP_DEPTH
     ww_depth = max(ground + 0.5, trunk_invert + 2.0) - ww_invert
@@ -203,13 +228,24 @@ def design_station(*, capacity: float, pumps: int, trunk_invert: float, ground: 
     chamber_invert = outfall_invert + slope * outlet_length
     chamber_depth = flood_stage + plan.DISCHARGE_WALL_ABOVE_FLOOD - chamber_invert
     velocity = math.sqrt(2 * 9.81 * plan.SLUICE_DESIGN_HEAD)
-    width = (plan.SLUICE_FLOW_FACTOR * capacity
-             / (plan.SLUICE_COEFF * plan.SLUICE_HEIGHT * velocity))
-    return StationDesign(ww_invert, ww_depth, plan.WET_WELL_AREA_PER_FLOW * capacity, on, off,
-                         capacity / pumps, max(head, 1.0), chamber_invert, chamber_depth,
-                         plan.CHAMBER_AREA_PER_FLOW * capacity,
-                         outfall_invert, outlet, slope, round(width, 2),
-                         max(plan.SUMP_DEPTH, round(chamber_invert - ww_invert + 0.01, 2)))
+    width = plan.SLUICE_FLOW_FACTOR * capacity / (plan.SLUICE_COEFF * plan.SLUICE_HEIGHT * velocity)
+    return StationDesign(
+        ww_invert,
+        ww_depth,
+        plan.WET_WELL_AREA_PER_FLOW * capacity,
+        on,
+        off,
+        capacity / pumps,
+        max(head, 1.0),
+        chamber_invert,
+        chamber_depth,
+        plan.CHAMBER_AREA_PER_FLOW * capacity,
+        outfall_invert,
+        outlet,
+        slope,
+        round(width, 2),
+        max(plan.SUMP_DEPTH, round(chamber_invert - ww_invert + 0.01, 2)),
+    )
 
 
 def pump_curve(design: StationDesign) -> list[tuple[float, float]]:

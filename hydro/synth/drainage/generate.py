@@ -39,7 +39,7 @@ from hydro.synth.drainage.design import (
 from hydro.synth.drainage.inp import assets_text, inp_text
 
 BUNDLED_RAINFALL = Path(__file__).resolve().parents[3] / "networks" / "xuancheng" / "rainfall.toml"
-DEFAULT_STORM_PERIOD = 2.0     # years: the default INP holds a 2-year storm
+DEFAULT_STORM_PERIOD = 2.0  # years: the default INP holds a 2-year storm
 DEFAULT_STORM_DURATION = 7200.0  # s
 
 
@@ -53,7 +53,7 @@ class DrainageModel:
     """
 
     seed: int
-    cell_size: float                 # m
+    cell_size: float  # m
     storm: Hyetograph
     formula: str
     junctions: pd.DataFrame
@@ -68,9 +68,11 @@ class DrainageModel:
     waterlogging_points: tuple[dict, ...]
 
     def __repr__(self) -> str:
-        return (f"DrainageModel(seed={self.seed}, {len(self.subcatchments)} subcatchments, "
-                f"{self.node_count} nodes, {self.link_count} links, "
-                f"{self.area / 1e6:.1f} km2)")
+        return (
+            f"DrainageModel(seed={self.seed}, {len(self.subcatchments)} subcatchments, "
+            f"{self.node_count} nodes, {self.link_count} links, "
+            f"{self.area / 1e6:.1f} km2)"
+        )
 
     @property
     def node_count(self) -> int:
@@ -88,35 +90,45 @@ class DrainageModel:
 
 def _check_count(subcatchments) -> int:
     if isinstance(subcatchments, bool) or not isinstance(subcatchments, (int, np.integer)):
-        raise ScenarioError(f"drainage generator: subcatchments must be a whole number, got "
-                         f"{subcatchments!r}")
+        raise ScenarioError(
+            f"drainage generator: subcatchments must be a whole number, got {subcatchments!r}"
+        )
     n = int(subcatchments)
     if not plan.MIN_SUBCATCHMENTS <= n <= plan.MAX_SUBCATCHMENTS:
-        raise ScenarioError(f"drainage generator: subcatchments = {n}; expected "
-                         f"{plan.MIN_SUBCATCHMENTS} to {plan.MAX_SUBCATCHMENTS} (the city's "
-                         "districts, polders and pump stations each need cells)")
+        raise ScenarioError(
+            f"drainage generator: subcatchments = {n}; expected "
+            f"{plan.MIN_SUBCATCHMENTS} to {plan.MAX_SUBCATCHMENTS} (the city's "
+            "districts, polders and pump stations each need cells)"
+        )
     return n
 
 
 def bundled_rainfall() -> RainfallConfig:
     """The bundled Xuancheng rainfall.toml (storm formula and design-storm defaults)."""
     if not BUNDLED_RAINFALL.is_file():
-        raise InputError(f"{BUNDLED_RAINFALL}: the bundled rainfall configuration is missing; "
-                         "pass rainfall= to the generator")
+        raise InputError(
+            f"{BUNDLED_RAINFALL}: the bundled rainfall configuration is missing; "
+            "pass rainfall= to the generator"
+        )
     return load_rainfall_config(BUNDLED_RAINFALL)
 
 
 def default_storm(rainfall: RainfallConfig) -> Hyetograph:
     """The storm the bundled INP holds: 2-year, 2-hour, the config's pattern (Chicago)."""
-    return rainfall.design_storm(return_period=DEFAULT_STORM_PERIOD,
-                                 duration=DEFAULT_STORM_DURATION)
+    return rainfall.design_storm(
+        return_period=DEFAULT_STORM_PERIOD, duration=DEFAULT_STORM_DURATION
+    )
 
 
 # ------------------------------------------------------------------------------------------------
 
 
-def generate_drainage(*, subcatchments: int = plan.DEFAULT_SUBCATCHMENTS, seed: int = 2024,
-                      rainfall: RainfallConfig | None = None) -> DrainageModel:
+def generate_drainage(
+    *,
+    subcatchments: int = plan.DEFAULT_SUBCATCHMENTS,
+    seed: int = 2024,
+    rainfall: RainfallConfig | None = None,
+) -> DrainageModel:
     """Build the Xuancheng drainage model with exactly ``subcatchments`` subcatchments.
 
     ``seed`` drives every random choice (jitter of manholes, land-use patchwork, imperviousness,
@@ -144,8 +156,16 @@ def generate_drainage(*, subcatchments: int = plan.DEFAULT_SUBCATCHMENTS, seed: 
     land_use, imperviousness = _land_use(cells, rng)
     cell_area = np.full(len(cells), size * size)
     down = forest.down
-    sewers = _lay_sewers(cells, jx, jy, ground, forest, outlets,
-                         runoff_coefficient(imperviousness) * cell_area, rainfall)
+    sewers = _lay_sewers(
+        cells,
+        jx,
+        jy,
+        ground,
+        forest,
+        outlets,
+        runoff_coefficient(imperviousness) * cell_area,
+        rainfall,
+    )
     # Underpasses and low streets dip below the ground over sewers already laid.
     headroom = ground - _highest_crown(sewers, down) - plan.POINT_COVER
     underpass, low_street = _waterlogging_cells(cells, ground, headroom, forest, rng)
@@ -154,23 +174,38 @@ def generate_drainage(*, subcatchments: int = plan.DEFAULT_SUBCATCHMENTS, seed: 
     rim[low_street] -= np.minimum(plan.LOW_STREET_DEPTH, headroom[low_street])
 
     names = _names(len(cells))
-    tables = _network_tables(cells, jx, jy, rim, ground, sewers, down, outlets, names,
-                             underpass, low_street, cell_area)
+    tables = _network_tables(
+        cells, jx, jy, rim, ground, sewers, down, outlets, names, underpass, low_street, cell_area
+    )
     stations, curves = _stations(outlets, sewers, forest, names, cell_area, tables)
-    subcatchments = _subcatchments(cells, jx, jy, ground, land_use, imperviousness, names,
-                                   n - len(cells), rng)
+    subcatchments = _subcatchments(
+        cells, jx, jy, ground, land_use, imperviousness, names, n - len(cells), rng
+    )
     return DrainageModel(
-        seed=int(seed), cell_size=size, storm=default_storm(rainfall),
+        seed=int(seed),
+        cell_size=size,
+        storm=default_storm(rainfall),
         formula=rainfall.formula.name or str(rainfall.formula),
-        junctions=pd.DataFrame(tables["junctions"]), outfalls=pd.DataFrame(tables["outfalls"]),
-        storage=pd.DataFrame(tables["storage"]), conduits=pd.DataFrame(tables["conduits"]),
-        pumps=pd.DataFrame(tables["pumps"]), orifices=pd.DataFrame(tables["orifices"]),
-        subcatchments=subcatchments, curves=tuple(curves), stations=tuple(stations),
-        waterlogging_points=tuple(_points(names, underpass, low_street, cells)))
+        junctions=pd.DataFrame(tables["junctions"]),
+        outfalls=pd.DataFrame(tables["outfalls"]),
+        storage=pd.DataFrame(tables["storage"]),
+        conduits=pd.DataFrame(tables["conduits"]),
+        pumps=pd.DataFrame(tables["pumps"]),
+        orifices=pd.DataFrame(tables["orifices"]),
+        subcatchments=subcatchments,
+        curves=tuple(curves),
+        stations=tuple(stations),
+        waterlogging_points=tuple(_points(names, underpass, low_street, cells)),
+    )
 
 
-def write_drainage(out_path: str | Path, *, subcatchments: int = plan.DEFAULT_SUBCATCHMENTS,
-                   seed: int = 2024, rainfall: RainfallConfig | None = None) -> Path:
+def write_drainage(
+    out_path: str | Path,
+    *,
+    subcatchments: int = plan.DEFAULT_SUBCATCHMENTS,
+    seed: int = 2024,
+    rainfall: RainfallConfig | None = None,
+) -> Path:
     """Generate the model and write ``out_path`` (INP) and its sidecar ``<stem>_assets.toml``;
     returns ``out_path``.
 
@@ -184,7 +219,7 @@ def write_drainage(out_path: str | Path, *, subcatchments: int = plan.DEFAULT_SU
     with atomic_path(out_path) as tmp_inp, atomic_path(sidecar_path(out_path)) as tmp_assets:
         for tmp, text in ((tmp_inp, inp), (tmp_assets, assets)):
             tmp.write_text(text, encoding="utf-8")
-            tmp.chmod(0o644)   # temporary files are created private; the model files are not
+            tmp.chmod(0o644)  # temporary files are created private; the model files are not
     return out_path
 
 
@@ -209,18 +244,27 @@ def _route(cells, pairs, ground) -> tuple[list[layout.Outlet], layout.Forest]:
         inside = cells.region == code
         sources = [layout.nearest_cell(cells, *s.position, mask=inside) for s in mine]
         if len(set(sources)) < len(sources):
-            raise ScenarioError(f"drainage generator: too few cells in polder {polder.name} for its "
-                             f"{len(mine)} pump stations; ask for more subcatchments")
+            raise ScenarioError(
+                f"drainage generator: too few cells in polder {polder.name} for its "
+                f"{len(mine)} pump stations; ask for more subcatchments"
+            )
         polder_forest = layout.balance_catchments(
-            cells, pairs, ground, sources, [s.target_area for s in mine],
-            np.full(len(cells), cells.size**2))
+            cells,
+            pairs,
+            ground,
+            sources,
+            [s.target_area for s in mine],
+            np.full(len(cells), cells.size**2),
+        )
         down[inside], root[inside] = polder_forest.down[inside], polder_forest.root[inside]
         cost[inside] = polder_forest.cost[inside]
-        outlets += [layout.Outlet(c, s.position, s.river, s.key)
-                    for c, s in zip(sources, mine, strict=True)]
+        outlets += [
+            layout.Outlet(c, s.position, s.river, s.key) for c, s in zip(sources, mine, strict=True)
+        ]
     if (root < 0).any():
-        raise ScenarioError("drainage generator: some cells reach no outlet; ask for more "
-                         "subcatchments")
+        raise ScenarioError(
+            "drainage generator: some cells reach no outlet; ask for more subcatchments"
+        )
     return outlets, layout.Forest(down, root, cost)
 
 
@@ -234,19 +278,26 @@ def _lay_sewers(cells, jx, jy, ground, forest, outlets, runoff_area, rainfall):
     ny = np.where(is_root, outlet_xy[:, 1], jy[np.maximum(down, 0)])
     old_town = (cells.region == layout.CITY_REGION) & plan.OLD_TOWN.contains(cells.x, cells.y)
     return design_sewers(
-        order=np.argsort(-forest.cost, kind="stable"), down=down,
+        order=np.argsort(-forest.cost, kind="stable"),
+        down=down,
         length=np.maximum(np.hypot(nx - jx, ny - jy), plan.MIN_CONDUIT_LENGTH),
-        rim=ground, rim_next=np.where(is_root, np.inf, ground[np.maximum(down, 0)]),
-        ground=ground, ground_next=city.ground_elevation(nx, ny), runoff_area=runoff_area,
+        rim=ground,
+        rim_next=np.where(is_root, np.inf, ground[np.maximum(down, 0)]),
+        ground=ground,
+        ground_next=city.ground_elevation(nx, ny),
+        runoff_area=runoff_area,
         return_period=np.where(old_town, plan.OLD_TOWN_RETURN_PERIOD, plan.DESIGN_RETURN_PERIOD),
-        polder=cells.region != layout.CITY_REGION, formula=rainfall.formula)
+        polder=cells.region != layout.CITY_REGION,
+        formula=rainfall.formula,
+    )
 
 
 def _land_use(cells, rng) -> tuple[np.ndarray, np.ndarray]:
     """Land-use class (index into LAND_USES) and imperviousness of each cell: a patchwork."""
     zone = np.array([layout.REGIONS[r].name for r in cells.region], dtype=object)
-    zone[(cells.region == layout.CITY_REGION) & plan.OLD_TOWN.contains(cells.x, cells.y)] = \
+    zone[(cells.region == layout.CITY_REGION) & plan.OLD_TOWN.contains(cells.x, cells.y)] = (
         "old_town"
+    )
     xmin = min(r.xmin for r in layout.REGIONS)
     ymin = min(r.ymin for r in layout.REGIONS)
     px = ((cells.x - xmin) // plan.LAND_USE_PATCH).astype(int)
@@ -282,7 +333,7 @@ def _waterlogging_cells(cells, ground, headroom, forest, rng) -> tuple[np.ndarra
     the railway lie deepest, a low street where they are shallow but leave at least
     LOW_STREET_MIN_DIP.
     """
-    inner = forest.down >= 0           # not a cell whose sewer leaves for an outlet
+    inner = forest.down >= 0  # not a cell whose sewer leaves for an outlet
     underpass: list[int] = []
     for point in layout.polyline_samples(plan.RAILWAY, plan.UNDERPASS_SPACING):
         dist = np.hypot(cells.x - point[0], cells.y - point[1])
@@ -293,16 +344,20 @@ def _waterlogging_cells(cells, ground, headroom, forest, rng) -> tuple[np.ndarra
         best = int(near[np.argmax(headroom[near])])
         if headroom[best] >= plan.UNDERPASS_MIN_DIP:
             underpass.append(best)
-    old = np.flatnonzero(inner & (cells.region == layout.CITY_REGION)
-                         & plan.OLD_TOWN.contains(cells.x, cells.y)
-                         & (headroom >= plan.LOW_STREET_MIN_DIP))
+    old = np.flatnonzero(
+        inner
+        & (cells.region == layout.CITY_REGION)
+        & plan.OLD_TOWN.contains(cells.x, cells.y)
+        & (headroom >= plan.LOW_STREET_MIN_DIP)
+    )
     old = np.setdiff1d(old, underpass)
     # Old lanes lie low over shallow, old drains: the third of the old town with the least room.
     low = old[np.argsort(headroom[old], kind="stable")][: max(len(old) // 3, 1)]
     streets: list[int] = []
     for c in rng.permutation(low):
-        far = all(math.hypot(cells.x[c] - cells.x[s], cells.y[c] - cells.y[s]) >= 300.0
-                  for s in streets)
+        far = all(
+            math.hypot(cells.x[c] - cells.x[s], cells.y[c] - cells.y[s]) >= 300.0 for s in streets
+        )
         if far:
             streets.append(int(c))
         if len(streets) == plan.LOW_STREETS:
@@ -319,8 +374,9 @@ def _names(n: int) -> list[str]:
 # Tables
 
 
-def _network_tables(cells, jx, jy, rim, ground, sewers, down, outlets, names, underpass,
-                    low_street, cell_area) -> dict[str, dict[str, list]]:
+def _network_tables(
+    cells, jx, jy, rim, ground, sewers, down, outlets, names, underpass, low_street, cell_area
+) -> dict[str, dict[str, list]]:
     """Junctions, gravity outfalls and the cells' conduits (station parts come later)."""
     tag = np.full(len(cells), "manhole", dtype=object)
     tag[underpass] = "underpass"
@@ -329,13 +385,20 @@ def _network_tables(cells, jx, jy, rim, ground, sewers, down, outlets, names, un
     ponded[underpass] = plan.UNDERPASS_PONDED_AREA
     ponded[low_street] = plan.LOW_STREET_PONDED_AREA
     junctions = {
-        "name": [f"J{s}" for s in names], "x": jx, "y": jy, "invert": sewers.invert,
-        "max_depth": rim - sewers.invert, "ponded_area": ponded, "ground": ground,
-        "tag": tag, "region": [layout.REGIONS[r].name for r in cells.region],
+        "name": [f"J{s}" for s in names],
+        "x": jx,
+        "y": jy,
+        "invert": sewers.invert,
+        "max_depth": rim - sewers.invert,
+        "ponded_area": ponded,
+        "ground": ground,
+        "tag": tag,
+        "region": [layout.REGIONS[r].name for r in cells.region],
     }
     end_node = [f"J{names[d]}" if d >= 0 else "" for d in down]
-    outfalls: dict[str, list] = {k: [] for k in ("name", "x", "y", "invert", "stage", "gated",
-                                                   "river", "tag")}
+    outfalls: dict[str, list] = {
+        k: [] for k in ("name", "x", "y", "invert", "stage", "gated", "river", "tag")
+    }
     counter: dict[str, int] = {}
     for o in outlets:
         if o.station is not None:
@@ -352,31 +415,89 @@ def _network_tables(cells, jx, jy, rim, ground, sewers, down, outlets, names, un
         outfalls["gated"].append(True)
         outfalls["river"].append(o.river)
         outfalls["tag"].append("outfall")
-    conduits: dict[str, list] = {k: [] for k in (
-        "name", "from_node", "to_node", "length", "roughness", "in_offset", "out_offset",
-        "shape", "geom1", "geom2", "geom3", "geom4", "barrels", "tag", "design_flow")}
+    conduits: dict[str, list] = {
+        k: []
+        for k in (
+            "name",
+            "from_node",
+            "to_node",
+            "length",
+            "roughness",
+            "in_offset",
+            "out_offset",
+            "shape",
+            "geom1",
+            "geom2",
+            "geom3",
+            "geom4",
+            "barrels",
+            "tag",
+            "design_flow",
+        )
+    }
     for c, section in enumerate(sewers.sections):
         d = down[c]
         out_offset = sewers.end_invert[c] - sewers.invert[d] if d >= 0 else 0.0
-        _add_conduit(conduits, f"C{names[c]}", f"J{names[c]}", end_node[c], sewers.length[c],
-                     section, 0.0, out_offset, sewers.flow[c])
-    storage: dict[str, list] = {k: [] for k in ("name", "x", "y", "invert", "max_depth", "area",
-                                                  "tag")}
-    pumps: dict[str, list] = {k: [] for k in ("name", "from_node", "to_node", "curve", "startup",
-                                                "shutoff", "station")}
-    orifices: dict[str, list] = {k: [] for k in ("name", "from_node", "to_node", "offset",
-                                                   "coeff", "gated", "height", "width", "tag")}
-    return {"junctions": junctions, "outfalls": outfalls, "conduits": conduits,
-            "storage": storage, "pumps": pumps, "orifices": orifices}
+        _add_conduit(
+            conduits,
+            f"C{names[c]}",
+            f"J{names[c]}",
+            end_node[c],
+            sewers.length[c],
+            section,
+            0.0,
+            out_offset,
+            sewers.flow[c],
+        )
+    storage: dict[str, list] = {
+        k: [] for k in ("name", "x", "y", "invert", "max_depth", "area", "tag")
+    }
+    pumps: dict[str, list] = {
+        k: [] for k in ("name", "from_node", "to_node", "curve", "startup", "shutoff", "station")
+    }
+    orifices: dict[str, list] = {
+        k: []
+        for k in (
+            "name",
+            "from_node",
+            "to_node",
+            "offset",
+            "coeff",
+            "gated",
+            "height",
+            "width",
+            "tag",
+        )
+    }
+    return {
+        "junctions": junctions,
+        "outfalls": outfalls,
+        "conduits": conduits,
+        "storage": storage,
+        "pumps": pumps,
+        "orifices": orifices,
+    }
 
 
 def _add_conduit(table, name, frm, to, length, section, in_offset, out_offset, flow) -> None:
     shape, g1, g2, g3, g4 = section.swmm()
-    row = {"name": name, "from_node": frm, "to_node": to, "length": float(length),
-           "roughness": section.roughness, "in_offset": float(in_offset),
-           "out_offset": float(max(out_offset, 0.0)), "shape": shape, "geom1": g1, "geom2": g2,
-           "geom3": g3, "geom4": g4, "barrels": section.barrels, "tag": section.kind,
-           "design_flow": float(flow)}
+    row = {
+        "name": name,
+        "from_node": frm,
+        "to_node": to,
+        "length": float(length),
+        "roughness": section.roughness,
+        "in_offset": float(in_offset),
+        "out_offset": float(max(out_offset, 0.0)),
+        "shape": shape,
+        "geom1": g1,
+        "geom2": g2,
+        "geom3": g3,
+        "geom4": g4,
+        "barrels": section.barrels,
+        "tag": section.kind,
+        "design_flow": float(flow),
+    }
     for key, value in row.items():
         table[key].append(value)
 
@@ -400,46 +521,102 @@ def _stations(outlets, sewers, forest, names, cell_area, tables):
         ch_xy = of_xy + min(plan.MIN_CONDUIT_LENGTH, 0.5 * gap) * away
         outlet_length = plan.MIN_CONDUIT_LENGTH
         ground = float(city.ground_elevation(wx, wy))
-        d = design_station(capacity=spec.capacity, pumps=spec.pumps,
-                           trunk_invert=float(sewers.end_invert[o.cell]), ground=ground,
-                           outlet_length=outlet_length, normal_stage=river.normal_stage,
-                           flood_stage=river.flood_stage)
+        d = design_station(
+            capacity=spec.capacity,
+            pumps=spec.pumps,
+            trunk_invert=float(sewers.end_invert[o.cell]),
+            ground=ground,
+            outlet_length=outlet_length,
+            normal_stage=river.normal_stage,
+            flood_stage=river.flood_stage,
+        )
         ww, ch, of = f"WW_{spec.key}", f"CH_{spec.key}", f"OF_{spec.key}"
         # The root cell's conduit enters the wet well a sump depth above its floor.
         conduits = tables["conduits"]
         k = conduits["name"].index(f"C{names[o.cell]}")
         conduits["to_node"][k] = ww
         conduits["out_offset"][k] = plan.SUMP_DEPTH
-        _append(tables["storage"], name=ww, x=wx, y=wy, invert=d.wet_well_invert,
-                max_depth=d.wet_well_depth, area=d.wet_well_area, tag="wet_well")
+        _append(
+            tables["storage"],
+            name=ww,
+            x=wx,
+            y=wy,
+            invert=d.wet_well_invert,
+            max_depth=d.wet_well_depth,
+            area=d.wet_well_area,
+            tag="wet_well",
+        )
         # The discharge chamber is a small storage unit rather than a junction: a junction
         # surcharged against the river loses mass in SWMM's EXTRAN surcharge method.
-        _append(tables["storage"], name=ch, x=float(ch_xy[0]), y=float(ch_xy[1]),
-                invert=d.chamber_invert, max_depth=d.chamber_depth, area=d.chamber_area,
-                tag="chamber")
-        _append(tables["outfalls"], name=of, x=float(of_xy[0]), y=float(of_xy[1]),
-                invert=d.outfall_invert, stage=river.normal_stage, gated=True, river=spec.river,
-                tag="station_outfall")
-        _add_conduit(conduits, f"D_{spec.key}", ch, of, outlet_length, d.outlet, 0.0, 0.0,
-                     spec.capacity * 2)
+        _append(
+            tables["storage"],
+            name=ch,
+            x=float(ch_xy[0]),
+            y=float(ch_xy[1]),
+            invert=d.chamber_invert,
+            max_depth=d.chamber_depth,
+            area=d.chamber_area,
+            tag="chamber",
+        )
+        _append(
+            tables["outfalls"],
+            name=of,
+            x=float(of_xy[0]),
+            y=float(of_xy[1]),
+            invert=d.outfall_invert,
+            stage=river.normal_stage,
+            gated=True,
+            river=spec.river,
+            tag="station_outfall",
+        )
+        _add_conduit(
+            conduits, f"D_{spec.key}", ch, of, outlet_length, d.outlet, 0.0, 0.0, spec.capacity * 2
+        )
         conduits["tag"][-1] = "discharge"
         curve = f"PC_{spec.key}"
         curves.append((curve, "PUMP3", tuple(pump_curve(d))))
         pump_names = [f"P_{spec.key}_{u + 1}" for u in range(spec.pumps)]
         for u, pname in enumerate(pump_names):
-            _append(tables["pumps"], name=pname, from_node=ww, to_node=ch, curve=curve,
-                    startup=d.pump_on[u], shutoff=d.pump_off[u], station=spec.name)
-        _append(tables["orifices"], name=f"SL_{spec.key}", from_node=ww, to_node=ch,
-                offset=d.sluice_offset, coeff=plan.SLUICE_COEFF, gated=True,
-                height=plan.SLUICE_HEIGHT, width=d.sluice_width, tag="sluice")
+            _append(
+                tables["pumps"],
+                name=pname,
+                from_node=ww,
+                to_node=ch,
+                curve=curve,
+                startup=d.pump_on[u],
+                shutoff=d.pump_off[u],
+                station=spec.name,
+            )
+        _append(
+            tables["orifices"],
+            name=f"SL_{spec.key}",
+            from_node=ww,
+            to_node=ch,
+            offset=d.sluice_offset,
+            coeff=plan.SLUICE_COEFF,
+            gated=True,
+            height=plan.SLUICE_HEIGHT,
+            width=d.sluice_width,
+            tag="sluice",
+        )
         area = float(cell_area[forest.root == o.cell].sum())
-        records.append({
-            "name": spec.name, "name_zh": spec.name_zh, "pumps": pump_names, "wet_well": ww,
-            "discharge_chamber": ch, "outfall": of, "sluice": f"SL_{spec.key}",
-            "polder": spec.polder, "river": spec.river, "design_capacity": spec.capacity,
-            "catchment_area": area, "design_head": round(d.design_head, 3),
-            "source": spec.source,
-        })
+        records.append(
+            {
+                "name": spec.name,
+                "name_zh": spec.name_zh,
+                "pumps": pump_names,
+                "wet_well": ww,
+                "discharge_chamber": ch,
+                "outfall": of,
+                "sluice": f"SL_{spec.key}",
+                "polder": spec.polder,
+                "river": spec.river,
+                "design_capacity": spec.capacity,
+                "catchment_area": area,
+                "design_head": round(d.design_head, 3),
+                "source": spec.source,
+            }
+        )
     return records, curves
 
 
@@ -452,20 +629,31 @@ def _subcatchments(cells, jx, jy, ground, land_use, imperviousness, names, extra
     """One subcatchment per cell; ``extra`` cells (drawn by the seed) split into two halves."""
     split = set(rng.choice(len(cells), size=extra, replace=False).tolist()) if extra else set()
     h = cells.size / 2
-    sx = (city.ground_elevation(cells.x + h, cells.y) - city.ground_elevation(cells.x - h, cells.y))
-    sy = (city.ground_elevation(cells.x, cells.y + h) - city.ground_elevation(cells.x, cells.y - h))
+    sx = city.ground_elevation(cells.x + h, cells.y) - city.ground_elevation(cells.x - h, cells.y)
+    sy = city.ground_elevation(cells.x, cells.y + h) - city.ground_elevation(cells.x, cells.y - h)
     slope = np.clip(np.hypot(sx, sy) / cells.size, *plan.SLOPE_RANGE)
     rows = []
     for c in range(len(cells)):
         x0, x1 = cells.x[c] - h, cells.x[c] + h
         y0, y1 = cells.y[c] - h, cells.y[c] + h
         parts = [(x0, cells.x[c]), (cells.x[c], x1)] if c in split else [(x0, x1)]
-        for (a, b) in parts:
+        for a, b in parts:
             rows.append((c, a, b, y0, y1))
     width = len(str(len(rows)))
     lu = plan.LAND_USES
-    table = {k: [] for k in ("name", "outlet", "area", "imperviousness", "width", "slope",
-                             "land_use", "polygon")}
+    table = {
+        k: []
+        for k in (
+            "name",
+            "outlet",
+            "area",
+            "imperviousness",
+            "width",
+            "slope",
+            "land_use",
+            "polygon",
+        )
+    }
     for k, (c, a, b, y0, y1) in enumerate(rows):
         area = (b - a) * (y1 - y0)
         table["name"].append(f"S{k + 1:0{width}d}")
@@ -482,9 +670,21 @@ def _subcatchments(cells, jx, jy, ground, land_use, imperviousness, names, extra
 def _points(names, underpass, low_street, cells) -> list[dict]:
     out = []
     for k, c in enumerate(underpass):
-        out.append({"node": f"J{names[c]}", "kind": "underpass",
-                    "name": f"underpass {k + 1}", "name_zh": f"下穿通道{k + 1}"})
+        out.append(
+            {
+                "node": f"J{names[c]}",
+                "kind": "underpass",
+                "name": f"underpass {k + 1}",
+                "name_zh": f"下穿通道{k + 1}",
+            }
+        )
     for k, c in enumerate(low_street):
-        out.append({"node": f"J{names[c]}", "kind": "old_street",
-                    "name": f"old-town low street {k + 1}", "name_zh": f"老城区低洼街道{k + 1}"})
+        out.append(
+            {
+                "node": f"J{names[c]}",
+                "kind": "old_street",
+                "name": f"old-town low street {k + 1}",
+                "name_zh": f"老城区低洼街道{k + 1}",
+            }
+        )
     return sorted(out, key=operator.itemgetter("kind", "node"))

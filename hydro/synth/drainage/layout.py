@@ -34,27 +34,31 @@ def region_code(name: str) -> int:
 class Cells:
     """Square cells covering the drainage area; arrays have shape (n_cells,)."""
 
-    size: float          # m, edge of a cell
-    x: np.ndarray        # m, centre, local coordinates
+    size: float  # m, edge of a cell
+    x: np.ndarray  # m, centre, local coordinates
     y: np.ndarray
-    ix: np.ndarray       # column and row in the grid spanning REGIONS
+    ix: np.ndarray  # column and row in the grid spanning REGIONS
     iy: np.ndarray
-    region: np.ndarray   # index into REGIONS
+    region: np.ndarray  # index into REGIONS
 
     def __len__(self) -> int:
         return self.x.size
 
 
 def _bounds() -> tuple[float, float, float, float]:
-    return (min(r.xmin for r in REGIONS), max(r.xmax for r in REGIONS),
-            min(r.ymin for r in REGIONS), max(r.ymax for r in REGIONS))
+    return (
+        min(r.xmin for r in REGIONS),
+        max(r.xmax for r in REGIONS),
+        min(r.ymin for r in REGIONS),
+        max(r.ymax for r in REGIONS),
+    )
 
 
 def region_of(x, y) -> np.ndarray:
     """Index into REGIONS of each point, -1 outside; a polder wins over the city."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     region = np.full(x.shape, -1)
-    for code in range(len(REGIONS) - 1, -1, -1):   # polders, listed last, are tested first
+    for code in range(len(REGIONS) - 1, -1, -1):  # polders, listed last, are tested first
         region[REGIONS[code].contains(x, y) & (region < 0)] = code
     return region
 
@@ -62,8 +66,9 @@ def region_of(x, y) -> np.ndarray:
 def grid_cells(size: float) -> Cells:
     """Cells of edge ``size`` whose centre lies in a region."""
     xmin, xmax, ymin, ymax = _bounds()
-    ix, iy = np.meshgrid(np.arange(math.ceil((xmax - xmin) / size)),
-                         np.arange(math.ceil((ymax - ymin) / size)))
+    ix, iy = np.meshgrid(
+        np.arange(math.ceil((xmax - xmin) / size)), np.arange(math.ceil((ymax - ymin) / size))
+    )
     ix, iy = ix.ravel(), iy.ravel()
     x = xmin + (ix + 0.5) * size
     y = ymin + (iy + 0.5) * size
@@ -212,9 +217,9 @@ class Outlet:
     """A cell whose sewer leaves the grid: to a river outfall at ``point`` or a wet well."""
 
     cell: int
-    point: tuple[float, float]   # local m of the outfall or wet well
+    point: tuple[float, float]  # local m of the outfall or wet well
     river: str
-    station: str | None = None   # StationPlan.key for a pump station
+    station: str | None = None  # StationPlan.key for a pump station
 
 
 def _samples(polyline: np.ndarray, spacing: float):
@@ -275,8 +280,10 @@ def outlet_for_stranded(cells: Cells, stranded: np.ndarray, river_name: str) -> 
     """An extra outfall for cells no outlet reaches: from the stranded cell nearest the river."""
     line = river(river_name).xy()
     near = [nearest_on_polyline(line, cells.x[c], cells.y[c]) for c in stranded]
-    dist = [math.hypot(p[0] - cells.x[c], p[1] - cells.y[c]) for p, c in zip(near, stranded,
-                                                                            strict=True)]
+    dist = [
+        math.hypot(p[0] - cells.x[c], p[1] - cells.y[c])
+        for p, c in zip(near, stranded, strict=True)
+    ]
     k = int(np.argmin(dist))
     cell, p = int(stranded[k]), near[k]
     away = np.array([cells.x[cell] - p[0], cells.y[cell] - p[1]])

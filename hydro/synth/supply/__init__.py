@@ -13,5 +13,11 @@ from hydro.synth.supply.generate import (
     write_supply,
 )
 
-__all__ = ["DEFAULT_JUNCTIONS", "DEFAULT_SEED", "SupplyModel", "generate_supply",
-           "minimum_junctions", "write_supply"]
+__all__ = [
+    "DEFAULT_JUNCTIONS",
+    "DEFAULT_SEED",
+    "SupplyModel",
+    "generate_supply",
+    "minimum_junctions",
+    "write_supply",
+]

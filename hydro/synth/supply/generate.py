@@ -79,8 +79,12 @@ class SupplyModel:
     def files(self, inp_path: str | Path) -> dict[Path, str]:
         """Where each text goes when the INP is written to ``inp_path``."""
         paths = sidecar_paths(inp_path)
-        return {Path(inp_path): self.inp, paths["assets"]: self.assets,
-                paths["nodes"]: self.nodes, paths["pipes"]: self.pipes}
+        return {
+            Path(inp_path): self.inp,
+            paths["assets"]: self.assets,
+            paths["nodes"]: self.nodes,
+            paths["pipes"]: self.pipes,
+        }
 
 
 def minimum_junctions() -> int:
@@ -88,9 +92,13 @@ def minimum_junctions() -> int:
     return works_junction_count() + 3 * MIN_ZONE_JUNCTIONS
 
 
-def generate_supply(*, junctions: int = DEFAULT_JUNCTIONS, seed: int = DEFAULT_SEED,
-                    zone_shares: Mapping[str, float] | None = None,
-                    inp_name: str = "supply.inp") -> SupplyModel:
+def generate_supply(
+    *,
+    junctions: int = DEFAULT_JUNCTIONS,
+    seed: int = DEFAULT_SEED,
+    zone_shares: Mapping[str, float] | None = None,
+    inp_name: str = "supply.inp",
+) -> SupplyModel:
     """Build the Xuancheng water-supply model with exactly ``junctions`` junctions.
 
     ``zone_shares`` (optional) weights how the distribution junctions are split between the zones
@@ -113,8 +121,9 @@ def generate_supply(*, junctions: int = DEFAULT_JUNCTIONS, seed: int = DEFAULT_S
     hourly = hourly_totals(demand, pats)
     peak = int(np.argmax(hourly))
     junctions_xy = [(n.id, n.x, n.y) for n in layout.nodes if n.kind == "junction"]
-    ground = city.ground_elevation(np.array([j[1] for j in junctions_xy]),
-                                   np.array([j[2] for j in junctions_xy]))
+    ground = city.ground_elevation(
+        np.array([j[1] for j in junctions_xy]), np.array([j[2] for j in junctions_xy])
+    )
     elevation = {j[0]: round(float(z), 2) for j, z in zip(junctions_xy, ground, strict=True)}
 
     _fixed_diameters(layout)
@@ -138,15 +147,20 @@ def generate_supply(*, junctions: int = DEFAULT_JUNCTIONS, seed: int = DEFAULT_S
     )
 
 
-def write_supply(out_path: str | Path, *, junctions: int = DEFAULT_JUNCTIONS,
-                 seed: int = DEFAULT_SEED,
-                 zone_shares: Mapping[str, float] | None = None) -> Path:
+def write_supply(
+    out_path: str | Path,
+    *,
+    junctions: int = DEFAULT_JUNCTIONS,
+    seed: int = DEFAULT_SEED,
+    zone_shares: Mapping[str, float] | None = None,
+) -> Path:
     """Generate the model and write the INP and its three sidecars beside it, atomically."""
     out_path = Path(out_path)
     if out_path.suffix.lower() != ".inp":
         raise ScenarioError(f"{out_path}: the output must be an EPANET .inp file name")
-    model = generate_supply(junctions=junctions, seed=seed, zone_shares=zone_shares,
-                            inp_name=out_path.name)
+    model = generate_supply(
+        junctions=junctions, seed=seed, zone_shares=zone_shares, inp_name=out_path.name
+    )
     # All four are written to temporary files first and renamed only when every write worked,
     # so that a failure never leaves an INP beside sidecars of another model.
     with contextlib.ExitStack() as stack:
@@ -174,15 +188,16 @@ def _zone_counts(junctions, seed, zone_shares) -> dict[str, int]:
         raise ScenarioError(
             f"junctions={junctions} is too few for three supply zones: the plants, mains and "
             f"booster stations take {works} and each zone needs at least {MIN_ZONE_JUNCTIONS}, "
-            f"so ask for at least {least}")
+            f"so ask for at least {least}"
+        )
     if junctions > MAX_JUNCTIONS:
-        raise ScenarioError(f"junctions={junctions} is more than this generator builds "
-                            f"(at most {MAX_JUNCTIONS})")
+        raise ScenarioError(
+            f"junctions={junctions} is more than this generator builds (at most {MAX_JUNCTIONS})"
+        )
     shares = dict(ZONE_SHARES)
     for name, value in (zone_shares or {}).items():
         if name not in shares:
-            raise ScenarioError(f"zone_shares: unknown zone {name!r}; "
-                                f"{suggest(name, ZONE_SHARES)}")
+            raise ScenarioError(f"zone_shares: unknown zone {name!r}; {suggest(name, ZONE_SHARES)}")
         if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise ScenarioError(f"zone_shares[{name!r}] must be a positive number, got {value!r}")
         shares[name] = float(value)
@@ -206,8 +221,9 @@ def _fixed_diameters(layout: Layout) -> None:
     for src in layout.sources:
         if src.default_open:
             continue
-        share = choose_diameter(np.array([src.capacity / len(src.transmission)]),
-                                np.array([0.6]))[0]
+        share = choose_diameter(np.array([src.capacity / len(src.transmission)]), np.array([0.6]))[
+            0
+        ]
         for ln in layout.links:
             if ln.id in src.transmission:
                 ln.diameter = float(share)

@@ -36,36 +36,36 @@ JITTER = 0.2  # fraction of the lattice spacing by which nodes move off the latt
 @dataclass
 class Node:
     id: str
-    kind: str          # junction | tank | reservoir
-    x: float           # local metres east of the centre
-    y: float           # local metres north of the centre
-    zone: str = ""     # supply zone, "" for raw-water and plant works
+    kind: str  # junction | tank | reservoir
+    x: float  # local metres east of the centre
+    y: float  # local metres north of the centre
+    zone: str = ""  # supply zone, "" for raw-water and plant works
     role: str = "grid"  # grid | works | building
 
 
 @dataclass
 class Link:
     id: str
-    kind: str          # pipe | pump | valve
+    kind: str  # pipe | pump | valve
     start: str
     end: str
     # pipes: street | cross | trunk | transmission | raw | interconnection | inlet;
     # pumps: intake | raw_booster | station (high-lift) | booster; valves: raw | interconnection
     role: str
-    length: float = 0.0       # m (pipes)
-    diameter: float = 0.0     # m (pipes, valves); decided by supply_sizing unless fixed here
+    length: float = 0.0  # m (pipes)
+    diameter: float = 0.0  # m (pipes, valves); decided by supply_sizing unless fixed here
     zone: str = ""
-    status: str = "OPEN"      # initial status: OPEN | CLOSED
+    status: str = "OPEN"  # initial status: OPEN | CLOSED
 
 
 @dataclass
 class Tank:
     id: str
-    bottom: float      # m, elevation of the tank bottom
-    init: float        # m, initial level above the bottom
+    bottom: float  # m, elevation of the tank bottom
+    init: float  # m, initial level above the bottom
     min_level: float
     max_level: float
-    diameter: float    # m
+    diameter: float  # m
 
 
 @dataclass
@@ -73,9 +73,9 @@ class SourcePlan:
     name: str
     name_zh: str
     reservoir: str
-    head: float                     # m, raw-water level
+    head: float  # m, raw-water level
     clear_well: str
-    header: str                     # high-lift discharge junction
+    header: str  # high-lift discharge junction
     intake_pumps: list[str]
     raw_booster_pumps: list[str]
     high_lift_pumps: list[str]
@@ -85,8 +85,8 @@ class SourcePlan:
     isolation_links: list[str]
     flow_control_valve: str
     default_open: bool
-    capacity: float                 # m3/s, plant design output
-    zones: list[str]                # zones its transmission mains enter
+    capacity: float  # m3/s, plant design output
+    zones: list[str]  # zones its transmission mains enter
 
 
 @dataclass
@@ -103,11 +103,11 @@ class InterconnectionPlan:
 class BoosterPlan:
     name: str
     zone: str
-    site: str          # grid junction the compound draws from
+    site: str  # grid junction the compound draws from
     tank: str
     inlet: str
-    pumps: list[str]   # duty first, then standby
-    building: str      # junction carrying the compound's demand
+    pumps: list[str]  # duty first, then standby
+    building: str  # junction carrying the compound's demand
     population: int
 
 
@@ -132,10 +132,29 @@ class Layout:
                 return n
         raise KeyError(node_id)
 
-    def add_pipe(self, pipe_id: str, start: str, end: str, role: str, *, length: float,
-                 diameter: float = 0.0, zone: str = "", status: str = "OPEN") -> Link:
-        link = Link(pipe_id, "pipe", start, end, role, length=round(max(length, 1.0), 1),
-                    diameter=diameter, zone=zone, status=status)
+    def add_pipe(
+        self,
+        pipe_id: str,
+        start: str,
+        end: str,
+        role: str,
+        *,
+        length: float,
+        diameter: float = 0.0,
+        zone: str = "",
+        status: str = "OPEN",
+    ) -> Link:
+        link = Link(
+            pipe_id,
+            "pipe",
+            start,
+            end,
+            role,
+            length=round(max(length, 1.0), 1),
+            diameter=diameter,
+            zone=zone,
+            status=status,
+        )
         self.links.append(link)
         return link
 
@@ -152,13 +171,18 @@ class ZoneGrid:
     y: np.ndarray
     a: np.ndarray
     b: np.ndarray
-    role: np.ndarray     # street | cross | trunk per edge
-    trunk: np.ndarray    # bool per node
+    role: np.ndarray  # street | cross | trunk per edge
+    trunk: np.ndarray  # bool per node
 
 
-def zone_grid(box: city.Box, n: int, rng: np.random.Generator, *,
-              trunk_spacing: float = TRUNK_SPACING,
-              cross_fraction: float = CROSS_FRACTION) -> ZoneGrid:
+def zone_grid(
+    box: city.Box,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    trunk_spacing: float = TRUNK_SPACING,
+    cross_fraction: float = CROSS_FRACTION,
+) -> ZoneGrid:
     """A connected street lattice of exactly ``n`` nodes filling ``box`` row by row."""
     w, h = box.xmax - box.xmin, box.ymax - box.ymin
     spacing = math.sqrt(w * h / n)
@@ -185,8 +209,11 @@ def zone_grid(box: city.Box, n: int, rng: np.random.Generator, *,
     # East-west edges: trunk rows in full; street rows as dead-end mains fed from one trunk.
     for r in range(ny):
         if is_trow[r]:
-            edges.extend((node_at(r, c), node_at(r, c + 1), "trunk") for c in range(nx - 1)
-                         if node_at(r, c + 1) >= 0)
+            edges.extend(
+                (node_at(r, c), node_at(r, c + 1), "trunk")
+                for c in range(nx - 1)
+                if node_at(r, c + 1) >= 0
+            )
     full_street = [r for r in range(ny) if not is_trow[r] and node_at(r, nx - 1) >= 0]
     paired = _pair_rows(full_street)
     for r in range(ny):
@@ -296,19 +323,29 @@ def add_zone_grid(layout: Layout, zone: city.Box, grid: ZoneGrid) -> None:
     width = max(5, len(str(len(grid.x))))
     ids = [f"J{code}-{k + 1:0{width}d}" for k in range(len(grid.x))]
     for k, node_id in enumerate(ids):
-        layout.nodes.append(Node(node_id, "junction", float(grid.x[k]), float(grid.y[k]),
-                                 zone=zone.name, role="grid"))
+        layout.nodes.append(
+            Node(
+                node_id, "junction", float(grid.x[k]), float(grid.y[k]), zone=zone.name, role="grid"
+            )
+        )
         if grid.trunk[k]:
             layout.trunk_nodes.add(node_id)
     lengths = np.hypot(grid.x[grid.a] - grid.x[grid.b], grid.y[grid.a] - grid.y[grid.b])
     width = max(5, len(str(len(grid.a))))
     for k in range(len(grid.a)):
-        layout.add_pipe(f"P{code}-{k + 1:0{width}d}", ids[grid.a[k]], ids[grid.b[k]],
-                        str(grid.role[k]), length=float(lengths[k]), zone=zone.name)
+        layout.add_pipe(
+            f"P{code}-{k + 1:0{width}d}",
+            ids[grid.a[k]],
+            ids[grid.b[k]],
+            str(grid.role[k]),
+            length=float(lengths[k]),
+            zone=zone.name,
+        )
 
 
-def nearest(layout: Layout, point: tuple[float, float], *, zone: str,
-            trunk_only: bool = True) -> str:
+def nearest(
+    layout: Layout, point: tuple[float, float], *, zone: str, trunk_only: bool = True
+) -> str:
     """The grid junction of ``zone`` nearest ``point`` (a trunk node unless told otherwise)."""
     best, best_d = "", math.inf
     for n in layout.nodes:
@@ -326,8 +363,9 @@ def _dist(p: tuple[float, float], q: tuple[float, float]) -> float:
     return math.hypot(p[0] - q[0], p[1] - q[1])
 
 
-def _path(points: list[tuple[float, float]], count: int, *,
-          wiggle: float) -> list[tuple[float, float]]:
+def _path(
+    points: list[tuple[float, float]], count: int, *, wiggle: float
+) -> list[tuple[float, float]]:
     """``count`` intermediate points along a polyline, pushed sideways by a smooth meander."""
     xy = np.asarray(points, dtype=float)
     seg = np.hypot(*np.diff(xy, axis=0).T)
@@ -340,15 +378,17 @@ def _path(points: list[tuple[float, float]], count: int, *,
     norm = math.hypot(dx, dy)
     ox, oy = -dy / norm, dx / norm
     off = wiggle * np.sin(np.linspace(0.0, 3.0 * math.pi, count + 2)[1:-1])
-    return [(float(u + off[k] * ox), float(v + off[k] * oy)) for k, (u, v) in
-            enumerate(zip(px, py, strict=True))]
+    return [
+        (float(u + off[k] * ox), float(v + off[k] * oy))
+        for k, (u, v) in enumerate(zip(px, py, strict=True))
+    ]
 
 
 # ------------------------------------------------------------------------------------------------
 # Sources, transmission and interconnection mains (fixed works; all names are stable)
 
 # (A) Plant capacities (design output) and station layouts.
-SHUIYANG_CAPACITY = 150_000 / 86_400   # m3/s
+SHUIYANG_CAPACITY = 150_000 / 86_400  # m3/s
 QINGYI_CAPACITY = 60_000 / 86_400
 GANGKOUWAN_CAPACITY = 100_000 / 86_400
 # (A) The flow-control valve's default cap when Gangkouwan is opened: a first phase of
@@ -375,15 +415,24 @@ def _clear_well(layout: Layout, source: city.Source, prefix: str, init: float) -
     return tank_id
 
 
-def _pumps(layout: Layout, ids: list[str], start: str, end: str, role: str,
-           statuses: list[str]) -> None:
+def _pumps(
+    layout: Layout, ids: list[str], start: str, end: str, role: str, statuses: list[str]
+) -> None:
     for pump_id, status in zip(ids, statuses, strict=True):
         layout.links.append(Link(pump_id, "pump", start, end, role, status=status))
 
 
-def _raw_main(layout: Layout, prefix: str, start: str, end: str, points: list[tuple[float, float]],
-              total_length: float, diameter: float, first: int = 1,
-              first_node: int = 1) -> list[str]:
+def _raw_main(
+    layout: Layout,
+    prefix: str,
+    start: str,
+    end: str,
+    points: list[tuple[float, float]],
+    total_length: float,
+    diameter: float,
+    first: int = 1,
+    first_node: int = 1,
+) -> list[str]:
     """Equal-length raw-water pipes ``<prefix>-RMnn`` through new junctions at ``points``."""
     ids = []
     nodes = [start]
@@ -418,20 +467,48 @@ def add_shuiyang(layout: Layout) -> SourcePlan:
     # Transmission: a short main into the east zone; a long one west to the main zone that
     # splits into a northern and a southern feed.
     east = nearest(layout, (px - 500.0, py), zone="east")
-    layout.add_pipe("SY-TM1", "SY-HDR", east, "transmission",
-                    length=1.1 * _dist((px, py), _xy(layout, east)))
+    layout.add_pipe(
+        "SY-TM1", "SY-HDR", east, "transmission", length=1.1 * _dist((px, py), _xy(layout, east))
+    )
     layout.nodes.append(Node("SY-TMJ", "junction", 3050.0, py, role="works"))
-    layout.add_pipe("SY-TM2", "SY-HDR", "SY-TMJ", "transmission",
-                    length=1.1 * _dist((px, py), (3050.0, py)))
+    layout.add_pipe(
+        "SY-TM2", "SY-HDR", "SY-TMJ", "transmission", length=1.1 * _dist((px, py), (3050.0, py))
+    )
     north = nearest(layout, (1500.0, 1300.0), zone="main")
     south = nearest(layout, (1500.0, -1500.0), zone="main")
-    layout.add_pipe("SY-TM3", "SY-TMJ", north, "transmission",
-                    length=1.1 * _dist((3050.0, py), _xy(layout, north)))
-    layout.add_pipe("SY-TM4", "SY-TMJ", south, "transmission",
-                    length=1.1 * _dist((3050.0, py), _xy(layout, south)))
-    return SourcePlan("shuiyang", src.name_zh, "SY-RIVER", src.water_level, cw, "SY-HDR",
-                      intake, [], high, ["SY-HP4"], raw, ["SY-TM1", "SY-TM2", "SY-TM3", "SY-TM4"],
-                      [], "", True, SHUIYANG_CAPACITY, ["east", "main"])
+    layout.add_pipe(
+        "SY-TM3",
+        "SY-TMJ",
+        north,
+        "transmission",
+        length=1.1 * _dist((3050.0, py), _xy(layout, north)),
+    )
+    layout.add_pipe(
+        "SY-TM4",
+        "SY-TMJ",
+        south,
+        "transmission",
+        length=1.1 * _dist((3050.0, py), _xy(layout, south)),
+    )
+    return SourcePlan(
+        "shuiyang",
+        src.name_zh,
+        "SY-RIVER",
+        src.water_level,
+        cw,
+        "SY-HDR",
+        intake,
+        [],
+        high,
+        ["SY-HP4"],
+        raw,
+        ["SY-TM1", "SY-TM2", "SY-TM3", "SY-TM4"],
+        [],
+        "",
+        True,
+        SHUIYANG_CAPACITY,
+        ["east", "main"],
+    )
 
 
 def add_qingyi(layout: Layout) -> SourcePlan:
@@ -452,25 +529,65 @@ def add_qingyi(layout: Layout) -> SourcePlan:
     layout.nodes.append(Node("QY-BS-D", "junction", bx + 20.0, by, role="works"))
     half = src.raw_main_km * 1000.0 / 2.0
     raw = _raw_main(layout, "QY", "QY-LIFT", "QY-BS-S", first_half, half, 1.0)
-    raw += _raw_main(layout, "QY", "QY-BS-D", cw, second_half, half, 1.0, first=len(raw) + 1,
-                    first_node=len(first_half) + 1)
+    raw += _raw_main(
+        layout,
+        "QY",
+        "QY-BS-D",
+        cw,
+        second_half,
+        half,
+        1.0,
+        first=len(raw) + 1,
+        first_node=len(first_half) + 1,
+    )
     booster = ["QY-BP1", "QY-BP2", "QY-BP3"]
     _pumps(layout, booster, "QY-BS-S", "QY-BS-D", "raw_booster", ["OPEN"] * 3)
     layout.nodes.append(Node("QY-HDR", "junction", px + 60.0, py, role="works"))
     high = ["QY-HP1", "QY-HP2", "QY-HP3", "QY-HP4"]
     _pumps(layout, high, cw, "QY-HDR", "station", ["OPEN", "OPEN", "OPEN", "CLOSED"])
     layout.nodes.append(Node("QY-TMJ", "junction", -7950.0, py + 300.0, role="works"))
-    layout.add_pipe("QY-TM1", "QY-HDR", "QY-TMJ", "transmission",
-                    length=1.1 * _dist((px, py), (-7950.0, py + 300.0)))
+    layout.add_pipe(
+        "QY-TM1",
+        "QY-HDR",
+        "QY-TMJ",
+        "transmission",
+        length=1.1 * _dist((px, py), (-7950.0, py + 300.0)),
+    )
     north = nearest(layout, (-6000.0, 1200.0), zone="devzone")
     south = nearest(layout, (-5500.0, -1500.0), zone="devzone")
-    layout.add_pipe("QY-TM2", "QY-TMJ", north, "transmission",
-                    length=1.1 * _dist((-7950.0, py + 300.0), _xy(layout, north)))
-    layout.add_pipe("QY-TM3", "QY-TMJ", south, "transmission",
-                    length=1.1 * _dist((-7950.0, py + 300.0), _xy(layout, south)))
-    return SourcePlan("qingyi", src.name_zh, "QY-RIVER", src.water_level, cw, "QY-HDR",
-                      lift, booster, high, ["QY-HP4"], raw, ["QY-TM1", "QY-TM2", "QY-TM3"],
-                      [], "", True, QINGYI_CAPACITY, ["devzone"])
+    layout.add_pipe(
+        "QY-TM2",
+        "QY-TMJ",
+        north,
+        "transmission",
+        length=1.1 * _dist((-7950.0, py + 300.0), _xy(layout, north)),
+    )
+    layout.add_pipe(
+        "QY-TM3",
+        "QY-TMJ",
+        south,
+        "transmission",
+        length=1.1 * _dist((-7950.0, py + 300.0), _xy(layout, south)),
+    )
+    return SourcePlan(
+        "qingyi",
+        src.name_zh,
+        "QY-RIVER",
+        src.water_level,
+        cw,
+        "QY-HDR",
+        lift,
+        booster,
+        high,
+        ["QY-HP4"],
+        raw,
+        ["QY-TM1", "QY-TM2", "QY-TM3"],
+        [],
+        "",
+        True,
+        QINGYI_CAPACITY,
+        ["devzone"],
+    )
 
 
 def add_gangkouwan(layout: Layout) -> SourcePlan:
@@ -487,23 +604,45 @@ def add_gangkouwan(layout: Layout) -> SourcePlan:
     layout.nodes.append(Node("GKW-FCV-D", "junction", px + 50.0, py - 50.0, role="works"))
     points = _path([(rx, ry), (px + 80.0, py - 80.0)], 8, wiggle=2500.0)
     raw = _raw_main(layout, "GKW", "GKW-RES", "GKW-FCV-U", points, src.raw_main_km * 1000.0, 1.2)
-    layout.links.append(Link("GKW-FCV", "valve", "GKW-FCV-U", "GKW-FCV-D", "raw",
-                             diameter=1.2, status="CLOSED"))
-    layout.add_pipe("GKW-ISO", "GKW-FCV-D", cw, "raw", length=70.0, diameter=1.2,
-                    status="CLOSED")
+    layout.links.append(
+        Link("GKW-FCV", "valve", "GKW-FCV-U", "GKW-FCV-D", "raw", diameter=1.2, status="CLOSED")
+    )
+    layout.add_pipe("GKW-ISO", "GKW-FCV-D", cw, "raw", length=70.0, diameter=1.2, status="CLOSED")
     layout.nodes.append(Node("GKW-HDR", "junction", px - 60.0, py + 40.0, role="works"))
     high = ["GKW-HP1", "GKW-HP2", "GKW-HP3"]
     _pumps(layout, high, cw, "GKW-HDR", "station", ["CLOSED"] * 3)
     # The new plant ties into the big mains: the Shuiyang transmission main where it splits
     # (feeding the east and main zones) and the main zone's southern feed point.
     tie = next(ln.end for ln in layout.links if ln.id == "SY-TM4")
-    layout.add_pipe("GKW-TM1", "GKW-HDR", "SY-TMJ", "transmission",
-                    length=1.1 * _dist((px, py), _xy(layout, "SY-TMJ")))
-    layout.add_pipe("GKW-TM2", "GKW-HDR", tie, "transmission",
-                    length=1.1 * _dist((px, py), _xy(layout, tie)))
-    return SourcePlan("gangkouwan", src.name_zh, "GKW-RES", src.water_level, cw, "GKW-HDR",
-                      [], [], high, [], raw, ["GKW-TM1", "GKW-TM2"], ["GKW-ISO"], "GKW-FCV",
-                      False, GANGKOUWAN_CAPACITY, ["east", "main"])
+    layout.add_pipe(
+        "GKW-TM1",
+        "GKW-HDR",
+        "SY-TMJ",
+        "transmission",
+        length=1.1 * _dist((px, py), _xy(layout, "SY-TMJ")),
+    )
+    layout.add_pipe(
+        "GKW-TM2", "GKW-HDR", tie, "transmission", length=1.1 * _dist((px, py), _xy(layout, tie))
+    )
+    return SourcePlan(
+        "gangkouwan",
+        src.name_zh,
+        "GKW-RES",
+        src.water_level,
+        cw,
+        "GKW-HDR",
+        [],
+        [],
+        high,
+        [],
+        raw,
+        ["GKW-TM1", "GKW-TM2"],
+        ["GKW-ISO"],
+        "GKW-FCV",
+        False,
+        GANGKOUWAN_CAPACITY,
+        ["east", "main"],
+    )
 
 
 def _xy(layout: Layout, node_id: str) -> tuple[float, float]:
@@ -515,12 +654,33 @@ def _xy(layout: Layout, node_id: str) -> tuple[float, float]:
 # normally open. Main-east both draw on the Shuiyang plant and stay open; the two mains to the
 # development zone are normally closed mutual-aid links opened when one source fails.
 INTERCONNECTIONS = (
-    ("main_devzone_north", "主城区—经开区北互济通道", "IC-MD1", ("main", "devzone"),
-     (-2700.0, 1500.0), (-3300.0, 1500.0), False),
-    ("main_devzone_south", "主城区—经开区南互济通道", "IC-MD2", ("main", "devzone"),
-     (-2700.0, -2000.0), (-3300.0, -2000.0), False),
-    ("main_east", "主城区—东部片区互济通道", "IC-ME1", ("main", "east"),
-     (2700.0, 2000.0), (3300.0, 2000.0), True),
+    (
+        "main_devzone_north",
+        "主城区—经开区北互济通道",
+        "IC-MD1",
+        ("main", "devzone"),
+        (-2700.0, 1500.0),
+        (-3300.0, 1500.0),
+        False,
+    ),
+    (
+        "main_devzone_south",
+        "主城区—经开区南互济通道",
+        "IC-MD2",
+        ("main", "devzone"),
+        (-2700.0, -2000.0),
+        (-3300.0, -2000.0),
+        False,
+    ),
+    (
+        "main_east",
+        "主城区—东部片区互济通道",
+        "IC-ME1",
+        ("main", "east"),
+        (2700.0, 2000.0),
+        (3300.0, 2000.0),
+        True,
+    ),
 )
 
 
@@ -533,15 +693,25 @@ def add_interconnections(layout: Layout) -> None:
         mx, my = (xa + xb) / 2.0, (ya + yb) / 2.0
         layout.nodes.append(Node(f"{code}-A", "junction", mx - 10.0, my, role="works"))
         layout.nodes.append(Node(f"{code}-B", "junction", mx + 10.0, my, role="works"))
-        p1 = layout.add_pipe(f"{code}-P1", node_a, f"{code}-A", "interconnection",
-                             length=_dist((xa, ya), (mx, my)))
-        p2 = layout.add_pipe(f"{code}-P2", f"{code}-B", node_b, "interconnection",
-                             length=_dist((xb, yb), (mx, my)))
-        layout.links.append(Link(f"{code}-V", "valve", f"{code}-A", f"{code}-B",
-                                 "interconnection",
-                                 status="OPEN" if default_open else "CLOSED"))
-        layout.interconnections.append(InterconnectionPlan(
-            name, name_zh, f"{code}-V", [p1.id, p2.id], zones, default_open))
+        p1 = layout.add_pipe(
+            f"{code}-P1", node_a, f"{code}-A", "interconnection", length=_dist((xa, ya), (mx, my))
+        )
+        p2 = layout.add_pipe(
+            f"{code}-P2", f"{code}-B", node_b, "interconnection", length=_dist((xb, yb), (mx, my))
+        )
+        layout.links.append(
+            Link(
+                f"{code}-V",
+                "valve",
+                f"{code}-A",
+                f"{code}-B",
+                "interconnection",
+                status="OPEN" if default_open else "CLOSED",
+            )
+        )
+        layout.interconnections.append(
+            InterconnectionPlan(name, name_zh, f"{code}-V", [p1.id, p2.id], zones, default_open)
+        )
 
 
 def works_junction_count() -> int:
@@ -571,10 +741,12 @@ def add_boosters(layout: Layout, sites: list[tuple[str, str, int]]) -> None:
         name = f"BS{k:02d}"
         sx, sy = _xy(layout, site)
         layout.nodes.append(Node(f"{name}-T", "tank", sx + 25.0, sy + 25.0, zone, role="works"))
-        layout.nodes.append(Node(f"{name}-B", "junction", sx + 60.0, sy + 60.0, zone,
-                                 role="building"))
+        layout.nodes.append(
+            Node(f"{name}-B", "junction", sx + 60.0, sy + 60.0, zone, role="building")
+        )
         layout.add_pipe(f"{name}-IN", site, f"{name}-T", "inlet", length=35.0, zone=zone)
         pumps = [f"{name}-P1", f"{name}-P2"]
         _pumps(layout, pumps, f"{name}-T", f"{name}-B", "booster", ["OPEN", "CLOSED"])
-        layout.boosters.append(BoosterPlan(name, zone, site, f"{name}-T", f"{name}-IN", pumps,
-                                           f"{name}-B", population))
+        layout.boosters.append(
+            BoosterPlan(name, zone, site, f"{name}-T", f"{name}-IN", pumps, f"{name}-B", population)
+        )

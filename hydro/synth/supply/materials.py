@@ -29,11 +29,10 @@ MATERIALS = {
 }
 # (F) The 2024 work plan: 30.22 km of backward materials and 20.15 km of over-age mains renewed.
 RENEWAL_KM = {"backward_material": 30.22, "aged": 20.15}
-AGED_BEFORE = 2000       # (A) a non-backward main laid before this year counts as over-age
+AGED_BEFORE = 2000  # (A) a non-backward main laid before this year counts as over-age
 RENEWED_MATERIAL = "DI"  # (A) what renewal lays
 # (A) Fixed works: install years by pipe-id prefix.
-WORKS_YEARS = {"SY-RM": 1998, "SY-TM": 2006, "QY-": 2022, "GKW-": 2025, "IC-": 2023,
-               "BS": 2016}
+WORKS_YEARS = {"SY-RM": 1998, "SY-TM": 2006, "QY-": 2022, "GKW-": 2025, "IC-": 2023, "BS": 2016}
 
 
 def hazen_williams_c(material: str, year: int) -> float:
@@ -45,11 +44,11 @@ def hazen_williams_c(material: str, year: int) -> float:
 class PipeAttributes:
     """Per layout pipe (same order as ``pipes``): material, install year, C, renewal class."""
 
-    pipes: list[int]            # layout.links positions of the pipes
+    pipes: list[int]  # layout.links positions of the pipes
     material: list[str]
     year: np.ndarray
     c: np.ndarray
-    renewal: list[str]          # backward_material | aged | none
+    renewal: list[str]  # backward_material | aged | none
 
 
 def install_years(layout: Layout, pipes: list[int], rng: np.random.Generator) -> np.ndarray:
@@ -99,15 +98,22 @@ def assign(layout: Layout, rng: np.random.Generator) -> PipeAttributes:
     pipes = [k for k, ln in enumerate(layout.links) if ln.kind == "pipe"]
     years = install_years(layout, pipes, rng)
     draws = rng.random(len(pipes))
-    material = [material_for(layout.links[k].diameter, int(years[j]), layout.links[k].role,
-                             float(draws[j])) for j, k in enumerate(pipes)]
+    material = [
+        material_for(layout.links[k].diameter, int(years[j]), layout.links[k].role, float(draws[j]))
+        for j, k in enumerate(pipes)
+    ]
     c = np.array([hazen_williams_c(m, int(y)) for m, y in zip(material, years, strict=True)])
     renewal = select_renewal(layout, pipes, material, years, rng)
     return PipeAttributes(pipes, material, years, c, renewal)
 
 
-def select_renewal(layout: Layout, pipes: list[int], material: list[str], years: np.ndarray,
-                   rng: np.random.Generator) -> list[str]:
+def select_renewal(
+    layout: Layout,
+    pipes: list[int],
+    material: list[str],
+    years: np.ndarray,
+    rng: np.random.Generator,
+) -> list[str]:
     """Tag the 2024 renewal set: the oldest candidates first (with a little noise) to the length."""
     renewal = ["none"] * len(pipes)
     length = np.array([layout.links[k].length for k in pipes])
@@ -119,15 +125,17 @@ def select_renewal(layout: Layout, pipes: list[int], material: list[str], years:
         aged = ~backward & in_grid  # a small model: the oldest of what there is
     for cls, cand in (("backward_material", backward), ("aged", aged)):
         priority = age + rng.uniform(0.0, 8.0, len(pipes))
-        order = [j for j in np.argsort(-priority, kind="stable")
-                 if cand[j] and renewal[j] == "none"]
+        order = [
+            j for j in np.argsort(-priority, kind="stable") if cand[j] and renewal[j] == "none"
+        ]
         for j in _fill(length, order, RENEWAL_KM[cls] * 1000.0):
             renewal[j] = cls
     return renewal
 
 
-def _fill(length: np.ndarray, order: list[int], target: float, *,
-          tolerance: float = 5.0) -> list[int]:
+def _fill(
+    length: np.ndarray, order: list[int], target: float, *, tolerance: float = 5.0
+) -> list[int]:
     """Pipes taken in ``order`` whose lengths add up to ``target`` (m) within ``tolerance``.
 
     Greedy in priority order; if a gap is left, one chosen pipe is swapped for a left-out one
@@ -150,8 +158,13 @@ def _fill(length: np.ndarray, order: list[int], target: float, *,
     # For each left-out pipe u, the chosen pipe c with length[c] nearest length[u] - gap.
     want = length[left] - gap
     k = np.clip(np.searchsorted(length[by_length], want), 1, len(by_length) - 1)
-    k = np.where(np.abs(length[by_length[k - 1]] - want) <= np.abs(length[by_length[k]] - want),
-                 k - 1, k) if len(by_length) > 1 else np.zeros(len(left), dtype=np.int64)
+    k = (
+        np.where(
+            np.abs(length[by_length[k - 1]] - want) <= np.abs(length[by_length[k]] - want), k - 1, k
+        )
+        if len(by_length) > 1
+        else np.zeros(len(left), dtype=np.int64)
+    )
     miss = np.abs(length[by_length[k]] - want)
     best = int(np.argmin(miss))
     if miss[best] < abs(gap):

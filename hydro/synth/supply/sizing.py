@@ -25,10 +25,10 @@ from hydro.synth.supply.layout import Layout
 CATALOG = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.4)  # m, DN100-1400
 MIN_DIAMETER = {"street": 0.1, "cross": 0.1, "trunk": 0.15, "transmission": 0.6}
 SIZED_ROLES = tuple(MIN_DIAMETER)
-SIZING_C = 110.0        # (A) mid-life Hazen-Williams C while materials are not yet known
-P_MIN = 28.0            # m, (A) minimum service head at the peak hour (0.28 MPa)
-HEAD_MARGIN = 3.5       # m, above the critical node's need (estimate error, well level)
-CW_LEVEL = 2.0          # m, clear-well level the high-lift pumps are designed at
+SIZING_C = 110.0  # (A) mid-life Hazen-Williams C while materials are not yet known
+P_MIN = 28.0  # m, (A) minimum service head at the peak hour (0.28 MPa)
+HEAD_MARGIN = 3.5  # m, above the critical node's need (estimate error, well level)
+CW_LEVEL = 2.0  # m, clear-well level the high-lift pumps are designed at
 LEAKAGE_FRACTION = 0.11  # (F) CJJ 92-2016 grades 10-12 %; (A) the model sits in the middle
 INTERCONNECTION_FLOW = 0.25  # m3/s, (A) design mutual-aid flow of one interconnection main
 G = 9.81
@@ -54,9 +54,17 @@ def hw_resistance(length, diameter, c):
     return 10.67 * np.asarray(length) / (np.asarray(c) ** 1.852 * np.asarray(diameter) ** 4.87)
 
 
-def linear_theory(n: int, fixed: np.ndarray, a: np.ndarray, b: np.ndarray,
-                  resistance: np.ndarray, demand: np.ndarray, *, flow: np.ndarray | None = None,
-                  iterations: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def linear_theory(
+    n: int,
+    fixed: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    resistance: np.ndarray,
+    demand: np.ndarray,
+    *,
+    flow: np.ndarray | None = None,
+    iterations: int = 10,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flows (m3/s, a->b positive), heads (m, fixed nodes at 0) and the final conductances.
 
     ``fixed`` marks nodes of known head (0); ``demand`` (n,) is withdrawn at the other nodes. Each
@@ -74,8 +82,9 @@ def linear_theory(n: int, fixed: np.ndarray, a: np.ndarray, b: np.ndarray,
     return q, h, g
 
 
-def solve_heads(fixed: np.ndarray, a: np.ndarray, b: np.ndarray, g: np.ndarray,
-                demand: np.ndarray) -> np.ndarray:
+def solve_heads(
+    fixed: np.ndarray, a: np.ndarray, b: np.ndarray, g: np.ndarray, demand: np.ndarray
+) -> np.ndarray:
     """Heads (fixed nodes at 0) of the linear network sum_j g_ij (h_j - h_i) = d_i.
 
     ``demand`` is (n,) or (n, k) for k demand cases solved with one factorisation.
@@ -92,8 +101,9 @@ def solve_heads(fixed: np.ndarray, a: np.ndarray, b: np.ndarray, g: np.ndarray,
         vals += [g[keep], -g[keep]]
     rows_, cols_, vals_ = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     keep = cols_ >= 0  # entries pointing at fixed nodes (known head 0) drop out
-    lap = coo_matrix((vals_[keep], (rows_[keep], cols_[keep])),
-                     shape=(len(free), len(free))).tocsc()
+    lap = coo_matrix(
+        (vals_[keep], (rows_[keep], cols_[keep])), shape=(len(free), len(free))
+    ).tocsc()
     h = np.zeros(demand.shape)
     h[free] = splu(lap).solve(np.ascontiguousarray(-demand[free]))
     return h
@@ -110,9 +120,9 @@ class Network:
     fixed: np.ndarray
     a: np.ndarray
     b: np.ndarray
-    links: list[int]        # layout.links positions
+    links: list[int]  # layout.links positions
     length: np.ndarray
-    header: np.ndarray      # per node: index into `headers` of the source that feeds it
+    header: np.ndarray  # per node: index into `headers` of the source that feeds it
     headers: list[str]
 
 
@@ -123,10 +133,15 @@ def distribution_network(layout: Layout) -> Network:
     that no such header reaches (closed parts) are left out.
     """
     headers = [s.header for s in layout.sources if s.default_open]
-    links = [k for k, ln in enumerate(layout.links)
-             if ln.kind != "pump" and ln.status == "OPEN" and ln.role not in ("raw", "inlet")]
-    names = sorted({layout.links[k].start for k in links} | {layout.links[k].end for k in links},
-                   key=layout.node_index().__getitem__)
+    links = [
+        k
+        for k, ln in enumerate(layout.links)
+        if ln.kind != "pump" and ln.status == "OPEN" and ln.role not in ("raw", "inlet")
+    ]
+    names = sorted(
+        {layout.links[k].start for k in links} | {layout.links[k].end for k in links},
+        key=layout.node_index().__getitem__,
+    )
     pos = {name: i for i, name in enumerate(names)}
     a = np.array([pos[layout.links[k].start] for k in links])
     b = np.array([pos[layout.links[k].end] for k in links])
@@ -153,9 +168,16 @@ def distribution_network(layout: Layout) -> Network:
     nodes = [nm for nm, k in zip(names, keep_node, strict=True) if k]
     fixed = np.array([nm in headers for nm in nodes])
     length = np.array([max(layout.links[k].length, 1.0) for k in links])
-    return Network(nodes, fixed, new[a[keep_link]], new[b[keep_link]],
-                   [k for k, kp in zip(links, keep_link, strict=True) if kp], length[keep_link],
-                   header[keep_node], headers)
+    return Network(
+        nodes,
+        fixed,
+        new[a[keep_link]],
+        new[b[keep_link]],
+        [k for k, kp in zip(links, keep_link, strict=True) if kp],
+        length[keep_link],
+        header[keep_node],
+        headers,
+    )
 
 
 def hourly_totals(demand: Demand, pats: dict[str, tuple[float, ...]]) -> np.ndarray:
@@ -174,14 +196,20 @@ def node_demand_at(demand: Demand, pats: dict[str, tuple[float, ...]], hour: int
 
 @dataclass(frozen=True)
 class FlowEstimate:
-    flow: np.ndarray    # per network link, m3/s
-    loss: np.ndarray    # per network node, m of head below its header
+    flow: np.ndarray  # per network link, m3/s
+    loss: np.ndarray  # per network node, m of head below its header
     demand: np.ndarray  # per network node, m3/s
     parts: dict[str, np.ndarray]  # demand pattern id -> the part of `loss` its demand causes
 
 
-def estimate(layout: Layout, net: Network, parts: dict[str, dict[str, float]],
-             c: np.ndarray, *, flow: np.ndarray | None = None) -> FlowEstimate:
+def estimate(
+    layout: Layout,
+    net: Network,
+    parts: dict[str, dict[str, float]],
+    c: np.ndarray,
+    *,
+    flow: np.ndarray | None = None,
+) -> FlowEstimate:
     """Peak-hour flows and head losses for the layout's current diameters.
 
     ``parts`` maps each demand pattern id to the nodes' peak-hour withdrawals under it. With the
@@ -200,8 +228,9 @@ def estimate(layout: Layout, net: Network, parts: dict[str, dict[str, float]],
     return FlowEstimate(q, -h.sum(axis=1), d, loss)
 
 
-def size_pipes(layout: Layout, net: Network, node_demand: dict[str, dict[str, float]], *,
-               rounds: int = 3) -> FlowEstimate:
+def size_pipes(
+    layout: Layout, net: Network, node_demand: dict[str, dict[str, float]], *, rounds: int = 3
+) -> FlowEstimate:
     """Give every sized pipe its diameter from the estimated peak-hour flow (in place)."""
     roles = [layout.links[k].role for k in net.links]
     sized = np.array([r in SIZED_ROLES for r in roles])
@@ -259,5 +288,6 @@ def centrifugal(curve_id: str, flow: float, head: float) -> PumpCurve:
 
 def raw_main_loss(layout: Layout, pipes: list[str], flow: float, c: float = 120.0) -> float:
     by_id = {ln.id: ln for ln in layout.links}
-    return float(sum(hw_resistance(by_id[p].length, by_id[p].diameter, c) * flow**1.852
-                     for p in pipes))
+    return float(
+        sum(hw_resistance(by_id[p].length, by_id[p].diameter, c) * flow**1.852 for p in pipes)
+    )

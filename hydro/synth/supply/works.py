@@ -33,13 +33,13 @@ from hydro.synth.supply.sizing import (
     raw_main_loss,
 )
 
-CW_USUAL = 3.0               # m, (A) usual clear-well level (intake switches keep it 2.5-4.7)
-INTAKE_SHARE = 0.45          # (A) one intake pump delivers 45 % of the plant's design output
-BOOSTER_HEAD = 45.0          # m, (A) booster pump design head (high-rise compound, ~15 storeys)
-BOOSTER_PEAK = 1.7           # (A) booster design flow / compound average demand
-BOOSTER_TANK_DAYS = 0.2      # (A) compound tank holds 20 % of a day's use
-BOOSTER_TANK_DEPTH = 4.0     # m
-BOOSTER_FILL = 2.0           # (A) inlet fill rate / compound average demand
+CW_USUAL = 3.0  # m, (A) usual clear-well level (intake switches keep it 2.5-4.7)
+INTAKE_SHARE = 0.45  # (A) one intake pump delivers 45 % of the plant's design output
+BOOSTER_HEAD = 45.0  # m, (A) booster pump design head (high-rise compound, ~15 storeys)
+BOOSTER_PEAK = 1.7  # (A) booster design flow / compound average demand
+BOOSTER_TANK_DAYS = 0.2  # (A) compound tank holds 20 % of a day's use
+BOOSTER_TANK_DEPTH = 4.0  # m
+BOOSTER_FILL = 2.0  # (A) inlet fill rate / compound average demand
 BOOSTER_LEVELS = (2.0, 3.6)  # m, inlet opens below / closes above
 BOOSTER_DRY_LEVELS = (0.5, 1.2)  # m, duty pump stops below / restarts above (A)
 LIFT_SUCTION_PRESSURE = 8.0  # m, (A) pressure kept at the Qingyi booster station's suction
@@ -54,17 +54,18 @@ GKW_EXTRA_HEAD = 5.0  # m, (A) Gangkouwan high-lift design head above the Shuiya
 @dataclass(frozen=True)
 class Works:
     curves: tuple[PumpCurve, ...]
-    pump_curve: dict[str, str]         # pump id -> curve id
-    controls: tuple[str, ...]          # EPANET [CONTROLS] lines (levels in m)
-    minor_loss: dict[str, float]       # pipe id -> minor loss coefficient
-    valve_setting: dict[str, float]    # valve id -> SI setting (FCV m3/s, TCV coefficient)
-    emitters: dict[str, float]         # junction id -> m3/s per m^0.5
+    pump_curve: dict[str, str]  # pump id -> curve id
+    controls: tuple[str, ...]  # EPANET [CONTROLS] lines (levels in m)
+    minor_loss: dict[str, float]  # pipe id -> minor loss coefficient
+    valve_setting: dict[str, float]  # valve id -> SI setting (FCV m3/s, TCV coefficient)
+    emitters: dict[str, float]  # junction id -> m3/s per m^0.5
     speed_patterns: dict[str, tuple[float, ...]]  # pattern id -> 24 hourly relative speeds
-    pump_pattern: dict[str, str]       # pump id -> speed pattern id
+    pump_pattern: dict[str, str]  # pump id -> speed pattern id
 
 
-def hourly_loss(est: FlowEstimate, pats: dict[str, tuple[float, ...]], hourly: np.ndarray,
-                peak: int) -> np.ndarray:
+def hourly_loss(
+    est: FlowEstimate, pats: dict[str, tuple[float, ...]], hourly: np.ndarray, peak: int
+) -> np.ndarray:
     """(24, n) head loss from the header to each node in each hour of the day.
 
     For fixed conductances flows are linear in the demands, so each pattern's part of the
@@ -80,8 +81,13 @@ def hourly_loss(est: FlowEstimate, pats: dict[str, tuple[float, ...]], hourly: n
     return out * (scale**0.852)[:, None]
 
 
-def high_lift_need(net: Network, est: FlowEstimate, elevation: dict[str, float],
-                   building: set[str], loss: np.ndarray) -> dict[str, tuple[float, np.ndarray]]:
+def high_lift_need(
+    net: Network,
+    est: FlowEstimate,
+    elevation: dict[str, float],
+    building: set[str],
+    loss: np.ndarray,
+) -> dict[str, tuple[float, np.ndarray]]:
     """Per header: (peak flow m3/s, head needed there in each hour so every node has P_MIN)."""
     elev = np.array([elevation[n] for n in net.nodes])
     serves = (est.demand > 0) & np.array([n not in building for n in net.nodes])
@@ -93,9 +99,17 @@ def high_lift_need(net: Network, est: FlowEstimate, elevation: dict[str, float],
     return out
 
 
-def design(layout: Layout, net: Network, est: FlowEstimate, demand: Demand,
-           hourly: np.ndarray, peak: int, attrs: PipeAttributes,
-           elevation: dict[str, float], pats: dict[str, tuple[float, ...]]) -> Works:
+def design(
+    layout: Layout,
+    net: Network,
+    est: FlowEstimate,
+    demand: Demand,
+    hourly: np.ndarray,
+    peak: int,
+    attrs: PipeAttributes,
+    elevation: dict[str, float],
+    pats: dict[str, tuple[float, ...]],
+) -> Works:
     """Pump curves, controls, booster tanks and inlets, emitters (booster tanks are added)."""
     building = {b.building for b in layout.boosters}
     loss = hourly_loss(est, pats, hourly, peak)
@@ -107,8 +121,9 @@ def design(layout: Layout, net: Network, est: FlowEstimate, demand: Demand,
         if src.default_open:
             curves.append(_running_station(layout, src, need, hourly / hourly[peak], peak, works))
         else:
-            curves.append(_closed_station(layout, src, float(need["SY-HDR"][1][peak]), works,
-                                          controls))
+            curves.append(
+                _closed_station(layout, src, float(need["SY-HDR"][1][peak]), works, controls)
+            )
         curves += _raw_water(layout, src, elevation, works.pump_curve, controls)
     for ic in layout.interconnections:
         works.valve_setting[ic.valve] = 0.0  # a gate valve: TCV with no extra loss when open
@@ -118,12 +133,21 @@ def design(layout: Layout, net: Network, est: FlowEstimate, demand: Demand,
         curves.append(curve)
         works.pump_curve.update({p: curve.id for p in station.pumps})
     works.emitters.update(_emitters(layout, net, demand, attrs, elevation, heads))
-    return Works(tuple(curves), works.pump_curve, tuple(controls), works.minor_loss,
-                 works.valve_setting, works.emitters, works.speed_patterns, works.pump_pattern)
+    return Works(
+        tuple(curves),
+        works.pump_curve,
+        tuple(controls),
+        works.minor_loss,
+        works.valve_setting,
+        works.emitters,
+        works.speed_patterns,
+        works.pump_pattern,
+    )
 
 
-def _running_station(layout: Layout, src: SourcePlan, need, scale: np.ndarray, peak: int,
-                     works: Works) -> PumpCurve:
+def _running_station(
+    layout: Layout, src: SourcePlan, need, scale: np.ndarray, peak: int, works: Works
+) -> PumpCurve:
     """High-lift pumps of a running plant: curve for the peak hour, speed schedule for the rest.
 
     (A) Pressure management: the duty pumps follow a 24 h variable-speed schedule that gives the
@@ -134,19 +158,22 @@ def _running_station(layout: Layout, src: SourcePlan, need, scale: np.ndarray, p
     prefix = src.header.split("-")[0]
     duty = [p for p in src.high_lift_pumps if p not in src.standby_pumps]
     flow, heads = need[src.header]
-    curve = centrifugal(f"C-{prefix}-HP", flow / len(duty),
-                        float(heads[peak]) - (tank.bottom + CW_LEVEL))
+    curve = centrifugal(
+        f"C-{prefix}-HP", flow / len(duty), float(heads[peak]) - (tank.bottom + CW_LEVEL)
+    )
     works.pump_curve.update({p: curve.id for p in src.high_lift_pumps})
     works.speed_patterns[f"SPD-{prefix}"] = tuple(
         round(curve.speed_for(flow * scale[h] / len(duty), heads[h] - (tank.bottom + CW_USUAL)), 3)
-        for h in range(24))
+        for h in range(24)
+    )
     # Not on standby pumps: EPANET opens a pump whenever its speed pattern is above 0.
     works.pump_pattern.update({p: f"SPD-{prefix}" for p in duty})
     return curve
 
 
-def _closed_station(layout: Layout, src: SourcePlan, shuiyang_head: float, works: Works,
-                    controls: list[str]) -> PumpCurve:
+def _closed_station(
+    layout: Layout, src: SourcePlan, shuiyang_head: float, works: Works, controls: list[str]
+) -> PumpCurve:
     """High-lift pumps of the plant that is closed by default (Gangkouwan), ready for opening.
 
     Two of the three pumps deliver the first-phase flow cap a little above the head the Shuiyang
@@ -155,8 +182,11 @@ def _closed_station(layout: Layout, src: SourcePlan, shuiyang_head: float, works
     tank = layout.tanks[src.clear_well]
     prefix = src.header.split("-")[0]
     works.valve_setting[src.flow_control_valve] = GANGKOUWAN_FIRST_PHASE
-    curve = centrifugal(f"C-{prefix}-HP", 1.5 * GANGKOUWAN_FIRST_PHASE / len(src.high_lift_pumps),
-                        shuiyang_head + GKW_EXTRA_HEAD - (tank.bottom + CW_LEVEL))
+    curve = centrifugal(
+        f"C-{prefix}-HP",
+        1.5 * GANGKOUWAN_FIRST_PHASE / len(src.high_lift_pumps),
+        shuiyang_head + GKW_EXTRA_HEAD - (tank.bottom + CW_LEVEL),
+    )
     works.pump_curve.update({p: curve.id for p in src.high_lift_pumps})
     for pump, (up, down) in zip(src.high_lift_pumps, GKW_SWITCHES, strict=True):
         controls.append(f"LINK {pump} OPEN IF NODE {src.clear_well} ABOVE {up:.2f}")
@@ -164,8 +194,13 @@ def _closed_station(layout: Layout, src: SourcePlan, shuiyang_head: float, works
     return curve
 
 
-def _raw_water(layout: Layout, src: SourcePlan, elevation: dict[str, float],
-               pump_curve: dict[str, str], controls: list[str]) -> list[PumpCurve]:
+def _raw_water(
+    layout: Layout,
+    src: SourcePlan,
+    elevation: dict[str, float],
+    pump_curve: dict[str, str],
+    controls: list[str],
+) -> list[PumpCurve]:
     """Intake (and lift + booster) pumps delivering the plant's raw water into its clear well."""
     if not src.intake_pumps:
         return []  # Gangkouwan runs by gravity
@@ -194,15 +229,20 @@ def _raw_water(layout: Layout, src: SourcePlan, elevation: dict[str, float],
     return curves
 
 
-def _node_heads(net: Network, header_hourly: dict[str, np.ndarray],
-                loss: np.ndarray) -> np.ndarray:
+def _node_heads(net: Network, header_hourly: dict[str, np.ndarray], loss: np.ndarray) -> np.ndarray:
     """(24, n) estimated head at each network node in each hour."""
     hdr = np.stack([header_hourly[h] for h in net.headers])  # (sources, 24)
     return hdr[net.header].T - loss
 
 
-def _booster(layout: Layout, station, node_heads: np.ndarray, net: Network,
-             minor_loss: dict[str, float], controls: list[str]) -> PumpCurve:
+def _booster(
+    layout: Layout,
+    station,
+    node_heads: np.ndarray,
+    net: Network,
+    minor_loss: dict[str, float],
+    controls: list[str],
+) -> PumpCurve:
     """Compound tank, inlet float valve (as a minor loss) and booster pump curve of one station."""
     average = station.population * COMPOUND_PER_CAPITA / 86_400.0
     site = layout.node(station.site)
@@ -213,8 +253,9 @@ def _booster(layout: Layout, station, node_heads: np.ndarray, net: Network,
     # valves do not all open at once.
     number = int(station.name[2:])
     init = round(BOOSTER_LEVELS[0] + 0.2 + 1.2 * ((number * 0.618034) % 1.0), 2)
-    layout.tanks[station.tank] = Tank(station.tank, round(ground - 0.5, 2), init, 0.3,
-                                      BOOSTER_TANK_DEPTH, diameter)
+    layout.tanks[station.tank] = Tank(
+        station.tank, round(ground - 0.5, 2), init, 0.3, BOOSTER_TANK_DEPTH, diameter
+    )
     # Inlet: sized for the fill rate; its float valve throttles to that rate at the average head.
     fill = BOOSTER_FILL * average
     inlet = next(ln for ln in layout.links if ln.id == station.inlet)
@@ -236,8 +277,14 @@ def _booster(layout: Layout, station, node_heads: np.ndarray, net: Network,
     return centrifugal(f"C-{station.name}", BOOSTER_PEAK * average, BOOSTER_HEAD)
 
 
-def _emitters(layout: Layout, net: Network, demand: Demand, attrs: PipeAttributes,
-              elevation: dict[str, float], node_heads: np.ndarray) -> dict[str, float]:
+def _emitters(
+    layout: Layout,
+    net: Network,
+    demand: Demand,
+    attrs: PipeAttributes,
+    elevation: dict[str, float],
+    node_heads: np.ndarray,
+) -> dict[str, float]:
     """Emitter coefficients on grid junctions: leakage = LEAKAGE_FRACTION of supply over a day.
 
     Each junction leaks in proportion to half the length of its pipes weighted by their age and
