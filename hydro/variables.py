@@ -440,3 +440,92 @@ register(
 register(
     "study_converged", "1", _STUDY, "EPANET converged in every step (1) or not (0)", dtype="int8"
 )
+
+
+# --- 2-D surface (hydro/flood): rasters on the DEM's cell centres --------------------------------
+# The surface's water_depth and velocity are the node/link quantities above on grid cells, so they
+# live in a registry of their own, read by hydro.flood's Dataset builder. Dims: time, y, x (no
+# scenario: a surface Dataset is one run); the mass-balance terms are scalars.
+SURFACE_VARIABLES: dict[str, Variable] = {}
+
+
+def register_surface(
+    name: str, units: str, dims: tuple[str, ...], long_name: str, dtype: str = "float32"
+) -> Variable:
+    var = Variable(name, units, tuple(dims), long_name, dtype)
+    old = SURFACE_VARIABLES.get(name)
+    if old is not None and old != var:
+        raise ValueError(f"surface variable {name!r} is already registered as {old}")
+    SURFACE_VARIABLES[name] = var
+    return var
+
+
+def get_surface(name: str) -> Variable:
+    try:
+        return SURFACE_VARIABLES[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a registered hydro surface variable") from None
+
+
+_TYX, _YX = ("time", "y", "x"), ("y", "x")
+register_surface("water_depth", "m", _TYX, "water depth on the cell")
+register_surface(
+    "velocity",
+    "m s-1",
+    _TYX,
+    "flow speed at the cell centre (mean unit discharge of opposite faces / depth)",
+)
+register_surface(
+    "ground_level",
+    "m",
+    _YX,
+    "ground level the surface ran on (raised buildings included)",
+    dtype="float64",
+)
+register_surface("max_water_depth", "m", _YX, "largest water depth over the run (every step)")
+register_surface("max_velocity", "m s-1", _YX, "largest flow speed over the run (every step)")
+register_surface(
+    "time_of_arrival",
+    "s",
+    _YX,
+    "first time the water is deeper than the arrival depth (NaN: never)",
+)
+register_surface(
+    "waterlogging_duration",
+    "s",
+    _YX,
+    "time the water is deeper than 0.15 m (GB 50014 lane depth, or the case's value)",
+)
+register_surface(
+    "max_hazard_rating",
+    "1",
+    _YX,
+    "largest flood hazard rating d*(v+0.5)+DF over the run (Defra/EA FD2320)",
+)
+register_surface(
+    "hazard_class",
+    "1",
+    _YX,
+    "flood hazard class from the largest rating: 0 dry, 1 low, 2 moderate, "
+    "3 significant, 4 extreme (FD2320)",
+    dtype="int8",
+)
+register_surface("infiltrated_depth", "m", _YX, "water infiltrated into the ground over the run")
+for _name, _long in (
+    ("initial_volume", "water on the surface at the start"),
+    ("final_volume", "water on the surface at the end"),
+    ("rain_volume", "rain that fell on the active cells"),
+    ("inflow_volume", "water brought in by inflow hydrographs"),
+    ("boundary_inflow_volume", "water that entered through the grid's edges"),
+    ("boundary_outflow_volume", "water that left through the grid's edges"),
+    ("infiltration_volume", "water infiltrated into the ground"),
+    ("clipped_volume", "water created by setting round-off negative depths to 0"),
+):
+    register_surface(_name, "m3", (), _long, dtype="float64")
+register_surface(
+    "mass_balance_error",
+    "1",
+    (),
+    "(initial + inflows - outflows - final) / (initial + inflows)",
+    dtype="float64",
+)

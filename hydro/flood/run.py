@@ -1,0 +1,191 @@
+"""A flood case from file to Dataset: read the grids, build the forcing, run, report health.
+
+:func:`run_case` is what ``hydro flood run CASE.toml -o out.nc`` does: load and check the case
+(:mod:`hydro.flood.case`), read its grids (:mod:`hydro.flood.grid`), run the surface
+(:mod:`hydro.flood.solver`) and return the Dataset (:mod:`hydro.flood.dataset`), written atomically
+when ``output`` is given. Every run carries its mass balance; one off by more than 0.1 % warns.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from hydro import __version__
+from hydro.errors import InputError
+from hydro.flood import kernels as k
+from hydro.flood.case import FloodCase, load_case
+from hydro.flood.dataset import MASS_BALANCE_TOLERANCE, surface_dataset
+from hydro.flood.grid import Grid, read_grid
+from hydro.flood.solver import Forcing, Inflow, Options, Surface, simulate
+from hydro.results import provenance, write_netcdf
+
+MM_H = 1e-3 / 3600      # grids of rates are in mm/h
+MM = 1e-3               # grids of depths are in mm (infiltration capacity)
+
+
+class MassBalanceWarning(UserWarning):
+    """A surface run lost or made more water than the tolerance allows."""
+
+
+def run_case(path: str | Path, *, output: str | Path | None = None) -> xr.Dataset:
+    """Run a flood case file; return the surface Dataset (and write it to ``output``)."""
+    path = Path(path)
+    case = load_case(path)
+    if output is not None:
+        _check_output(Path(output), case, path)
+    surface, forcing, options = prepare(case, path)
+    run = simulate(surface, forcing, options)
+    warn = _health(run.volumes)
+    attrs = provenance(engine="hydro.flood local-inertial", engine_version=__version__,
+                       network=case.surface.dem, scenario=path)
+    attrs["engine_warnings"] = warn
+    ds = surface_dataset(run, surface, arrival_depth=options.arrival_depth, attrs=attrs)
+    if output is not None:
+        write_netcdf(ds, output)
+    return ds
+
+
+def prepare(case: FloodCase, path: Path) -> tuple[Surface, Forcing, Options]:
+    """The solver's inputs from a validated case."""
+    s = case.surface
+    dem = read_grid(s.dem)
+    active = np.isfinite(dem.values)
+    if not active.any():
+        raise InputError(f"{s.dem}: the DEM holds no data")
+    z = np.where(active, dem.values, 0.0)
+    if case.buildings is not None:
+        mask = _grid(case.buildings.mask, dem, "buildings.mask", path)
+        building = np.isfinite(mask) & (mask != 0) & active
+        if case.buildings.height is None:
+            active &= ~building
+        else:
+            z = np.where(building, z + case.buildings.height, z)
+    dem = dem.like(np.where(active, z, np.nan))
+    manning = _value_or_grid(s.manning, dem, "surface.manning", path, active, 1.0)
+    if np.any(manning[active] <= 0):
+        raise InputError(f"{path}: surface.manning: Manning's n must be positive on every cell")
+    if s.initial_depth is not None:
+        h0 = _grid(s.initial_depth, dem, "surface.initial_depth", path)
+        h0 = np.where(active, np.nan_to_num(h0), 0.0)
+        if np.any(h0 < 0):
+            raise InputError(f"{s.initial_depth}: initial depths cannot be negative")
+    elif s.initial_level is not None:
+        h0 = np.where(active, np.maximum(s.initial_level - z, 0.0), 0.0)
+    else:
+        h0 = np.zeros(dem.shape)
+    surface = Surface(dem, manning, active, h0)
+    forcing = Forcing(**_rain(case), **_infiltration(case, dem, path, active),
+                      inflows=tuple(_inflow(f, dem, active, path) for f in case.inflows),
+                      **_boundaries(case))
+    options = Options(duration=float(s.duration), output_every=float(s.output_every),
+                      theta=s.theta, cfl=s.cfl, max_step=float(s.max_time_step),
+                      min_depth=s.min_depth, arrival_depth=s.arrival_depth,
+                      duration_depth=s.duration_depth)
+    return surface, forcing, options
+
+
+def _grid(file: Path, dem: Grid, key: str, path: Path) -> np.ndarray:
+    grid = read_grid(file)
+    if not grid.matches(dem):
+        raise InputError(f"{path}: {key}: {file.name} is not on the DEM's cells (expected "
+                         f"{dem.shape[0]} rows x {dem.shape[1]} columns of {dem.dx:g} x "
+                         f"{dem.dy:g} m from ({dem.x0:g}, {dem.y0:g}); got {grid.shape[0]} x "
+                         f"{grid.shape[1]} of {grid.dx:g} x {grid.dy:g} m from "
+                         f"({grid.x0:g}, {grid.y0:g}))")
+    return grid.values
+
+
+def _value_or_grid(value, dem: Grid, key: str, path: Path, active, scale: float) -> np.ndarray:
+    if isinstance(value, Path):
+        values = _grid(value, dem, key, path) * scale
+        if np.any(~np.isfinite(values[active])):
+            raise InputError(f"{path}: {key}: {value.name} has no data on cells the DEM covers")
+        return np.where(active, values, 0.0)
+    return np.full(dem.shape, float(value))
+
+
+def _rain(case: FloodCase) -> dict:
+    if case.rain is None:
+        return {}
+    times, rates = zip(*case.rain.series, strict=True)
+    return {"rain_times": np.array(times, dtype=np.float64),
+            "rain_rates": np.array(rates, dtype=np.float64)}
+
+
+def _infiltration(case: FloodCase, dem: Grid, path: Path, active) -> dict:
+    inf = case.infiltration
+    if inf is None:
+        return {}
+    rate = _value_or_grid(inf.rate, dem, "infiltration.rate", path, active,
+                          MM_H if isinstance(inf.rate, Path) else 1.0)
+    if inf.capacity is None:
+        capacity = math.inf
+    else:
+        capacity = _value_or_grid(inf.capacity, dem, "infiltration.capacity", path, active,
+                                  MM if isinstance(inf.capacity, Path) else 1.0)
+    if np.any(np.asarray(rate) < 0) or np.any(np.asarray(capacity) < 0):
+        raise InputError(f"{path}: infiltration: rates and capacities cannot be negative")
+    return {"infiltration": rate, "infiltration_capacity": capacity}
+
+
+def _inflow(inflow, dem: Grid, active, path: Path) -> Inflow:
+    where = f"{path}: inflows[{inflow.name}]"
+    if inflow.point is not None:
+        cell = dem.cell_of(*inflow.point)
+        if cell is None or not active[cell]:
+            raise InputError(f"{where}: point {inflow.point} is not on a cell of the DEM that "
+                             "holds water (outside the grid, no data or a blocked building)")
+        cells = [cell]
+    else:
+        cells = [c for c in line_cells(dem, inflow.line) if active[c]]
+        if not cells:
+            raise InputError(f"{where}: the line crosses no cell of the DEM that holds water")
+    times, flows = zip(*inflow.hydrograph, strict=True)
+    return Inflow(inflow.name, np.array(cells, dtype=np.int64),
+                  np.array(times, dtype=np.float64), np.array(flows, dtype=np.float64))
+
+
+def line_cells(dem: Grid, points) -> list[tuple[int, int]]:
+    """Cells a polyline crosses, in order, each once (sampled at a quarter of a cell)."""
+    step = 0.25 * min(dem.dx, dem.dy)
+    cells: list[tuple[int, int]] = []
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        n = max(1, int(math.ceil(math.hypot(x1 - x0, y1 - y0) / step)))
+        for s in np.linspace(0.0, 1.0, n + 1):
+            cell = dem.cell_of(x0 + s * (x1 - x0), y0 + s * (y1 - y0))
+            if cell is not None and cell not in cells:
+                cells.append(cell)
+    return cells
+
+
+def _boundaries(case: FloodCase) -> dict:
+    kinds, values = [], []
+    for side in k.SIDES:
+        b = getattr(case.boundaries, side)
+        kinds.append({"closed": k.CLOSED, "open": k.OPEN, "level": k.LEVEL}[b.type])
+        values.append(b.slope if b.type == "open" else (b.level if b.type == "level" else 0.0))
+    return {"boundary_kind": tuple(kinds), "boundary_value": tuple(values)}
+
+
+def _health(volumes: dict[str, float]) -> list[str]:
+    error = volumes["mass_balance_error"]
+    if abs(error) <= MASS_BALANCE_TOLERANCE:
+        return []
+    text = (f"surface mass balance off by {100 * error:.3f} % "
+            f"(tolerance {100 * MASS_BALANCE_TOLERANCE:g} %)")
+    warnings.warn(text, MassBalanceWarning, stacklevel=3)
+    return [text]
+
+
+def _check_output(output: Path, case: FloodCase, path: Path) -> None:
+    """Never write the results onto an input, a device or a FIFO."""
+    inputs = {path.resolve(), case.surface.dem.resolve()}
+    if output.resolve() in inputs:
+        raise InputError(f"{output}: refusing to write the results over an input file")
+    if output.exists() and not output.is_file():
+        raise InputError(f"{output}: not a regular file; refusing to write there")
