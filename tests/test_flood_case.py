@@ -15,7 +15,7 @@ from hydro.flood.run import MassBalanceWarning, _health, line_cells
 from hydro.results import read_netcdf
 from tests.flood_cases import write_case
 
-UTM50 = 'EPSG:32650'                               # WGS 84 / UTM zone 50N: Xuancheng's zone
+UTM50 = "EPSG:32650"  # WGS 84 / UTM zone 50N: Xuancheng's zone
 
 
 def tilted(ny=12, nx=20, dx=5.0, slope=0.01) -> Grid:
@@ -76,11 +76,15 @@ def test_dataset_shape_crs_and_netcdf(tmp_path):
 
     dem = tilted()
     dem = Grid(dem.values, dem.x0, dem.y0, dem.dx, dem.dy, CRS.from_user_input(UTM50).to_wkt())
-    case = write_case(tmp_path, {
-        **basic(dem="dem.tif"),
-        "rain": {"series": [[0, "60 mm/h"], ["5min", 0]]},
-        "boundaries": {"east": {"type": "open", "slope": 0.01}}},
-        grids={"dem.tif": dem})
+    case = write_case(
+        tmp_path,
+        {
+            **basic(dem="dem.tif"),
+            "rain": {"series": [[0, "60 mm/h"], ["5min", 0]]},
+            "boundaries": {"east": {"type": "open", "slope": 0.01}},
+        },
+        grids={"dem.tif": dem},
+    )
     out = tmp_path / "out.nc"
     ds = run_case(case, output=out)
     assert ds["water_depth"].dims == ("time", "y", "x")
@@ -90,8 +94,16 @@ def test_dataset_shape_crs_and_netcdf(tmp_path):
     assert ds["water_depth"].attrs["grid_mapping"] == "crs"
     assert "UTM zone 50N" in ds["crs"].attrs["crs_wkt"]
     assert ds["time"].values[-1] == np.timedelta64(600, "s")
-    for name in ("max_water_depth", "max_velocity", "time_of_arrival", "waterlogging_duration",
-                 "hazard_class", "max_hazard_rating", "mass_balance_error", "rain_volume"):
+    for name in (
+        "max_water_depth",
+        "max_velocity",
+        "time_of_arrival",
+        "waterlogging_duration",
+        "hazard_class",
+        "max_hazard_rating",
+        "mass_balance_error",
+        "rain_volume",
+    ):
         assert name in ds and ds[name].attrs["units"]
     assert ds.attrs["scenario_file"] == "case.toml" and ds.attrs["network_file"] == "dem.tif"
     # Water left through the open east side and nowhere else.
@@ -105,36 +117,52 @@ def test_dataset_shape_crs_and_netcdf(tmp_path):
 def test_statistics_follow_the_frames(tmp_path):
     """Maxima are over every step (so at least the largest output frame); arrival is when a cell
     first gets wetter than the arrival depth; hazard classes follow FD2320's edges."""
-    case = write_case(tmp_path, {
-        **basic(),
-        "inflows": [{"name": "spring", "point": [500012.0, 3420031.0],
-                     "hydrograph": [[0, 0], ["2min", "0.5 m3/s"], ["6min", 0]]}]},
-        grids={"dem.asc": tilted()})
+    case = write_case(
+        tmp_path,
+        {
+            **basic(),
+            "inflows": [
+                {
+                    "name": "spring",
+                    "point": [500012.0, 3420031.0],
+                    "hydrograph": [[0, 0], ["2min", "0.5 m3/s"], ["6min", 0]],
+                }
+            ],
+        },
+        grids={"dem.asc": tilted()},
+    )
     ds = run_case(case)
     assert (ds["max_water_depth"] >= ds["water_depth"].max("time") - 1e-6).all()
     assert (ds["max_velocity"] >= ds["velocity"].max("time") - 1e-6).all()
     assert ds["inflow_volume"].item() == pytest.approx(0.5 * 360 / 2, rel=1e-3)
     arrival = ds["time_of_arrival"].values
-    i, j = 5, 2                                                   # the spring's cell
+    i, j = 5, 2  # the spring's cell
     assert arrival[i, j] < np.nanmax(arrival)
     wet = ds["max_water_depth"].values > 0.01
     assert np.array_equal(np.isfinite(arrival), wet)
     cls = ds["hazard_class"].values
-    assert set(np.unique(cls)) <= {0, 1, 2, 3, 4} and (cls[~wet] == 0).all() and (cls[wet] >= 1).all()
+    assert (
+        set(np.unique(cls)) <= {0, 1, 2, 3, 4} and (cls[~wet] == 0).all() and (cls[wet] >= 1).all()
+    )
     np.testing.assert_array_equal(
         hazard_class(np.array([0.5, 0.75, 1.0, 1.25, 1.9, 2.0, 3.0]), np.ones(7), wet_depth=0.01),
-        [1, 2, 2, 3, 3, 4, 4])
+        [1, 2, 2, 3, 3, 4, 4],
+    )
 
 
 def test_level_boundary_fills_and_blocked_buildings_stay_dry(tmp_path):
     grid = tilted(slope=0.0)
     mask = np.zeros(grid.shape)
     mask[4:8, 8:11] = 1
-    case = write_case(tmp_path, {
-        **basic(duration="20min"),
-        "boundaries": {"west": {"type": "level", "level": 20.3}},
-        "buildings": {"mask": "b.asc"}},
-        grids={"dem.asc": grid, "b.asc": grid.like(mask)})
+    case = write_case(
+        tmp_path,
+        {
+            **basic(duration="20min"),
+            "boundaries": {"west": {"type": "level", "level": 20.3}},
+            "buildings": {"mask": "b.asc"},
+        },
+        grids={"dem.asc": grid, "b.asc": grid.like(mask)},
+    )
     ds = run_case(case)
     assert ds["boundary_inflow_volume"].item() > 0
     assert np.isnan(ds["water_depth"].isel(time=-1).values[4:8, 8:11]).all()
@@ -147,16 +175,27 @@ def test_simulation_matches_reference_twin(tmp_path):
     grid = tilted(ny=8, nx=10)
     mask = np.zeros(grid.shape)
     mask[3, 4] = 1
-    case = write_case(tmp_path, {
-        **basic(duration="3min", output_every="1min"),
-        "rain": {"series": [[0, "100 mm/h"], ["1min", "20 mm/h"]]},
-        "infiltration": {"rate": "10 mm/h", "capacity": "2 mm"},
-        "inflows": [{"name": "line", "line": [[500005.0, 3420030.0], [500030.0, 3420010.0]],
-                     "hydrograph": [[0, 0.0], ["2min", 0.2]]}],
-        "boundaries": {"east": {"type": "open", "slope": 0.01},
-                       "north": {"type": "level", "level": 19.99}},
-        "buildings": {"mask": "b.asc", "height": 3.0}},
-        grids={"dem.asc": grid, "b.asc": grid.like(mask)})
+    case = write_case(
+        tmp_path,
+        {
+            **basic(duration="3min", output_every="1min"),
+            "rain": {"series": [[0, "100 mm/h"], ["1min", "20 mm/h"]]},
+            "infiltration": {"rate": "10 mm/h", "capacity": "2 mm"},
+            "inflows": [
+                {
+                    "name": "line",
+                    "line": [[500005.0, 3420030.0], [500030.0, 3420010.0]],
+                    "hydrograph": [[0, 0.0], ["2min", 0.2]],
+                }
+            ],
+            "boundaries": {
+                "east": {"type": "open", "slope": 0.01},
+                "north": {"type": "level", "level": 19.99},
+            },
+            "buildings": {"mask": "b.asc", "height": 3.0},
+        },
+        grids={"dem.asc": grid, "b.asc": grid.like(mask)},
+    )
     surface, forcing, options = prepare(load_case(case), case)
     fast = simulate(surface, forcing, options)
     slow = simulate(surface, forcing, options, kernel=ref.step)
@@ -180,25 +219,71 @@ def test_mass_balance_warning():
     assert _health({"mass_balance_error": 5e-4}) == []
 
 
-@pytest.mark.parametrize(("tables", "message"), [
-    ({"surface": {"dem": "dem.asc", "manning": 0.03, "duration": "1h", "output_every": "5min",
-                  "resolution": 2}}, r"surface.resolution: unknown key"),
-    ({"surface": {"dem": "dem.asc", "manning": 0.03, "duration": "1h"}},
-     r"surface.output_every: required key is missing"),
-    ({"surface": {"dem": "nope.asc", "manning": 0.03, "duration": "1h", "output_every": "5min"}},
-     r"surface.dem: .*no such file"),
-    ({"surface": {"dem": "../dem.asc", "manning": 0.03, "duration": "1h", "output_every": "5min"}},
-     r"surface.dem: .*inside the case file's folder"),
-    ({"surface": {"dem": "dem.asc", "manning": -1, "duration": "1h", "output_every": "5min"}},
-     r"surface.manning"),
-    ({**basic(), "rain": {"series": [["10min", "5 mm/h"], ["5min", 0]]}},
-     r"rain.series: .*times must increase"),
-    ({**basic(), "rain": {"series": [[0, "5 furlongs"]]}}, r"rain.series"),
-    ({**basic(), "boundaries": {"east": {"type": "open"}}}, r"boundaries.east: .*needs slope"),
-    ({**basic(), "boundaries": {"up": {"type": "open"}}}, r"boundaries.up: unknown key"),
-    ({**basic(), "inflows": [{"name": "a", "hydrograph": [[0, 1], [60, 1]]}]},
-     r"inflows\[0\]: .*one of point or line"),
-])
+@pytest.mark.parametrize(
+    ("tables", "message"),
+    [
+        (
+            {
+                "surface": {
+                    "dem": "dem.asc",
+                    "manning": 0.03,
+                    "duration": "1h",
+                    "output_every": "5min",
+                    "resolution": 2,
+                }
+            },
+            r"surface.resolution: unknown key",
+        ),
+        (
+            {"surface": {"dem": "dem.asc", "manning": 0.03, "duration": "1h"}},
+            r"surface.output_every: required key is missing",
+        ),
+        (
+            {
+                "surface": {
+                    "dem": "nope.asc",
+                    "manning": 0.03,
+                    "duration": "1h",
+                    "output_every": "5min",
+                }
+            },
+            r"surface.dem: .*no such file",
+        ),
+        (
+            {
+                "surface": {
+                    "dem": "../dem.asc",
+                    "manning": 0.03,
+                    "duration": "1h",
+                    "output_every": "5min",
+                }
+            },
+            r"surface.dem: .*inside the case file's folder",
+        ),
+        (
+            {
+                "surface": {
+                    "dem": "dem.asc",
+                    "manning": -1,
+                    "duration": "1h",
+                    "output_every": "5min",
+                }
+            },
+            r"surface.manning",
+        ),
+        (
+            {**basic(), "rain": {"series": [["10min", "5 mm/h"], ["5min", 0]]}},
+            r"rain.series: .*times must increase",
+        ),
+        ({**basic(), "rain": {"series": [[0, "5 furlongs"]]}}, r"rain.series"),
+        ({**basic(), "boundaries": {"east": {"type": "open"}}}, r"boundaries.east: .*needs slope"),
+        ({**basic(), "boundaries": {"up": {"type": "open"}}}, r"boundaries.up: unknown key"),
+        (
+            {**basic(), "inflows": [{"name": "a", "hydrograph": [[0, 1], [60, 1]]}]},
+            r"inflows\[0\]: .*one of point or line",
+        ),
+    ],
+)
 def test_case_errors_name_the_key(tmp_path, tables, message):
     write_grid(tilted(), tmp_path / "dem.asc")
     (tmp_path / "sub").mkdir()
@@ -215,9 +300,14 @@ def test_input_errors(tmp_path):
     case = write_case(tmp_path, {**basic(manning="n.asc")}, grids={"dem.asc": dem, "n.asc": other})
     with pytest.raises(InputError, match=r"surface.manning: n.asc is not on the DEM's cells"):
         run_case(case)
-    case = write_case(tmp_path, {**basic(), "inflows": [
-        {"name": "far", "point": [0.0, 0.0], "hydrograph": [[0, 1], [60, 1]]}]},
-        grids={"dem.asc": dem})
+    case = write_case(
+        tmp_path,
+        {
+            **basic(),
+            "inflows": [{"name": "far", "point": [0.0, 0.0], "hydrograph": [[0, 1], [60, 1]]}],
+        },
+        grids={"dem.asc": dem},
+    )
     with pytest.raises(InputError, match=r"inflows\[far\]: point .* is not on a cell"):
         run_case(case)
     case = write_case(tmp_path, basic(), grids={"dem.asc": dem})

@@ -16,7 +16,7 @@ def random_state(seed: int, ny: int, nx: int, *, kinds=None, dry_share=0.3):
     rng = np.random.default_rng(seed)
     z = rng.uniform(0.0, 1.0, (ny, nx))
     h = np.where(rng.random((ny, nx)) < dry_share, 0.0, rng.uniform(0.0, 1.0, (ny, nx)))
-    h[rng.random((ny, nx)) < 0.1] = 0.0005           # below the minimum flow depth
+    h[rng.random((ny, nx)) < 0.1] = 0.0005  # below the minimum flow depth
     active = rng.random((ny, nx)) > 0.15
     h = np.where(active, h, 0.0)
     n = rng.uniform(0.01, 0.1, (ny, nx))
@@ -27,18 +27,35 @@ def random_state(seed: int, ny: int, nx: int, *, kinds=None, dry_share=0.3):
     stats[k.ARRIVAL] = np.where(rng.random((ny, nx)) < 0.5, np.nan, 1.0)
     stats[k.INFILTRATED] = rng.uniform(0, 0.01, (ny, nx))
     return dict(
-        z=z, h=h,
-        qx=rng.uniform(-0.3, 0.3, (ny, nx + 1)), qy=rng.uniform(-0.3, 0.3, (ny + 1, nx)),
-        qx_new=np.zeros((ny, nx + 1)), qy_new=np.zeros((ny + 1, nx)),
-        n2x=n2x, n2y=n2y, n2=n ** 2, active=active,
+        z=z,
+        h=h,
+        qx=rng.uniform(-0.3, 0.3, (ny, nx + 1)),
+        qy=rng.uniform(-0.3, 0.3, (ny + 1, nx)),
+        qx_new=np.zeros((ny, nx + 1)),
+        qy_new=np.zeros((ny + 1, nx)),
+        n2x=n2x,
+        n2y=n2y,
+        n2=n**2,
+        active=active,
         source=np.where(rng.random((ny, nx)) < 0.2, rng.uniform(0, 1e-3, (ny, nx)), 0.0),
-        infiltration=rng.uniform(0.0, 1e-3, (ny, nx)), capacity=rng.uniform(0.0, 0.02, (ny, nx)),
-        stats=stats, row_volumes=np.zeros((ny, 2)), row_hmax=np.zeros(ny), factor=np.ones((ny, nx)),
-        bc_kind=kinds.astype(np.int64), bc_value=values.astype(np.float64),
-        dt=float(rng.uniform(0.01, 2.0)), t_end=10.0, dx=float(rng.uniform(0.5, 5.0)),
-        dy=float(rng.uniform(0.5, 5.0)), rain=float(rng.uniform(0.0, 1e-4)),
-        theta=float(rng.uniform(0.5, 1.0)), min_depth=0.001, arrival_depth=0.01,
-        duration_depth=0.15)
+        infiltration=rng.uniform(0.0, 1e-3, (ny, nx)),
+        capacity=rng.uniform(0.0, 0.02, (ny, nx)),
+        stats=stats,
+        row_volumes=np.zeros((ny, 2)),
+        row_hmax=np.zeros(ny),
+        factor=np.ones((ny, nx)),
+        bc_kind=kinds.astype(np.int64),
+        bc_value=values.astype(np.float64),
+        dt=float(rng.uniform(0.01, 2.0)),
+        t_end=10.0,
+        dx=float(rng.uniform(0.5, 5.0)),
+        dy=float(rng.uniform(0.5, 5.0)),
+        rain=float(rng.uniform(0.0, 1e-4)),
+        theta=float(rng.uniform(0.5, 1.0)),
+        min_depth=0.001,
+        arrival_depth=0.01,
+        duration_depth=0.15,
+    )
 
 
 def run_both(state):
@@ -67,8 +84,11 @@ def test_step_keeps_depths_and_volume(seed, ny, nx):
     vo, vi = k.step(**state)
     h = state["h"]
     assert (h >= 0).all()
-    added = (state["rain"] * state["active"].sum() + state["source"][state["active"]].sum()) \
-        * state["dt"] * area
+    added = (
+        (state["rain"] * state["active"].sum() + state["source"][state["active"]].sum())
+        * state["dt"]
+        * area
+    )
     infil, clipped = state["row_volumes"].sum(axis=0)
     assert clipped <= 1e-12 * max(before, 1.0)
     assert h.sum() * area == pytest.approx(before + added + vi - vo - infil, rel=1e-12, abs=1e-12)
@@ -82,12 +102,20 @@ def test_lake_at_rest_is_exact():
     ny, nx = 20, 30
     yy, xx = np.mgrid[0:ny, 0:nx]
     z = 0.8 * np.exp(-((xx - 8) ** 2 + (yy - 10) ** 2) / 8) + 1.5 * np.exp(
-        -((xx - 20) ** 2 + (yy - 6) ** 2) / 10)
+        -((xx - 20) ** 2 + (yy - 6) ** 2) / 10
+    )
     h = np.maximum(1.0 - z, 0.0)
     state = random_state(1, ny, nx, kinds=[k.CLOSED] * 4)
-    state.update(z=z, h=h.copy(), qx=np.zeros((ny, nx + 1)), qy=np.zeros((ny + 1, nx)),
-                 active=np.ones((ny, nx), bool), source=np.zeros((ny, nx)), rain=0.0,
-                 infiltration=np.zeros((ny, nx)))
+    state.update(
+        z=z,
+        h=h.copy(),
+        qx=np.zeros((ny, nx + 1)),
+        qy=np.zeros((ny + 1, nx)),
+        active=np.ones((ny, nx), bool),
+        source=np.zeros((ny, nx)),
+        rain=0.0,
+        infiltration=np.zeros((ny, nx)),
+    )
     state["n2x"], state["n2y"] = k.face_friction(np.full((ny, nx), 0.03), state["active"])
     k.step(**state)
     assert np.abs(state["qx_new"]).max() == 0 and np.abs(state["qy_new"]).max() == 0
@@ -110,9 +138,11 @@ def test_hazard_rating_fd2320():
 def test_time_step_cfl():
     # theta = 1, square cells: Bates et al.'s dx / sqrt(2 g h) times cfl.
     assert k.time_step(1.0, dx=5.0, dy=5.0, theta=1.0, cfl=0.9, max_step=60.0) == pytest.approx(
-        0.9 * 5.0 / np.sqrt(2 * k.G))
+        0.9 * 5.0 / np.sqrt(2 * k.G)
+    )
     assert k.time_step(1.0, dx=10.0, dy=5.0, theta=0.7, cfl=1.0, max_step=60.0) == pytest.approx(
-        np.sqrt(0.7) / (np.sqrt(k.G) * np.sqrt(1 / 100 + 1 / 25)))
+        np.sqrt(0.7) / (np.sqrt(k.G) * np.sqrt(1 / 100 + 1 / 25))
+    )
     assert k.time_step(0.0, dx=10.0, dy=10.0, theta=0.7, cfl=0.9, max_step=3.0) == 3.0
 
 
@@ -128,9 +158,21 @@ def test_stability_limit(cfl, stable):
     state = random_state(3, ny, nx, kinds=[k.CLOSED] * 4)
     active = np.ones((ny, nx), bool)
     n2x, n2y = k.face_friction(np.full((ny, nx), 1e-4), active)
-    state.update(z=z, h=h, qx=np.zeros((ny, nx + 1)), qy=np.zeros((ny + 1, nx)), active=active,
-                 n2x=n2x, n2y=n2y, source=np.zeros((ny, nx)), rain=0.0, theta=0.7,
-                 infiltration=np.zeros((ny, nx)), dx=dx, dy=dx)
+    state.update(
+        z=z,
+        h=h,
+        qx=np.zeros((ny, nx + 1)),
+        qy=np.zeros((ny + 1, nx)),
+        active=active,
+        n2x=n2x,
+        n2y=n2y,
+        source=np.zeros((ny, nx)),
+        rain=0.0,
+        theta=0.7,
+        infiltration=np.zeros((ny, nx)),
+        dx=dx,
+        dy=dx,
+    )
     state["dt"] = k.time_step(h.max(), dx=dx, dy=dx, theta=0.7, cfl=cfl, max_step=10.0)
     for _ in range(300):
         k.step(**state)

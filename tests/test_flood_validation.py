@@ -24,11 +24,22 @@ def test_stoker_dam_break_scaled(tmp_path):
     h_ref = ref[:, 1] * 200.0
     t = 6.0 * 100.0 / np.sqrt(200.0)
     dx = x[1] - x[0]
-    case = write_case(tmp_path, {
-        "surface": {"dem": "dem.asc", "manning": 1e-9, "initial_depth": "h0.asc",
-                    "duration": t, "output_every": t}},
-        grids={"dem.asc": strip(np.zeros_like(x), ny=1, dx=dx),
-               "h0.asc": strip(np.where(x < 500.0, 1.0, 0.2), ny=1, dx=dx)})
+    case = write_case(
+        tmp_path,
+        {
+            "surface": {
+                "dem": "dem.asc",
+                "manning": 1e-9,
+                "initial_depth": "h0.asc",
+                "duration": t,
+                "output_every": t,
+            }
+        },
+        grids={
+            "dem.asc": strip(np.zeros_like(x), ny=1, dx=dx),
+            "h0.asc": strip(np.where(x < 500.0, 1.0, 0.2), ny=1, dx=dx),
+        },
+    )
     ds = run_case(case)
     h = ds["water_depth"].isel(time=-1, y=0).values
     error = np.abs(h - h_ref)
@@ -42,24 +53,33 @@ def test_stoker_dam_break_scaled(tmp_path):
 def test_lake_at_rest_over_bumps(tmp_path):
     """A lake at rest over the SWASHES emerged bump (tiled in 2-D) and a 2-D mound that sticks
     out of the water stays at rest. Must show: < 1 mm change over 10 minutes."""
-    ref = swashes(1, 1, 1, 5, 50)              # lake at rest, emerged bump: 25 m, 0.5 m cells
+    ref = swashes(1, 1, 1, 5, 50)  # lake at rest, emerged bump: 25 m, 0.5 m cells
     x, h_ref, z_ref = ref[:, 0], ref[:, 1], ref[:, 3]
     ny, dx = 20, x[1] - x[0]
     yy = (np.arange(ny)[:, None] + 0.5) * dx
     mound = 0.4 * np.exp(-((x[None, :] - 18.0) ** 2 + (yy - 5.0) ** 2) / 2.0)
     dem = Grid(np.tile(z_ref, (ny, 1)) + mound, 0.0, ny * dx, dx, dx)
-    level = (h_ref + z_ref)[h_ref > 0].max()   # the lake surface, 0.1 m in SWASHES
-    case = write_case(tmp_path, {
-        "surface": {"dem": "dem.asc", "manning": 0.02, "initial_level": level,
-                    "duration": "10min", "output_every": "1min"}},
-        grids={"dem.asc": dem})
+    level = (h_ref + z_ref)[h_ref > 0].max()  # the lake surface, 0.1 m in SWASHES
+    case = write_case(
+        tmp_path,
+        {
+            "surface": {
+                "dem": "dem.asc",
+                "manning": 0.02,
+                "initial_level": level,
+                "duration": "10min",
+                "output_every": "1min",
+            }
+        },
+        grids={"dem.asc": dem},
+    )
     ds = run_case(case)
     depth = ds["water_depth"].values
     change = np.abs(depth - depth[0]).max()
     assert change < 1e-3, f"largest change {change:.2e} m"
     # SWASHES' depths along the edge row, where the mound's foot is below 1e-5 m.
     np.testing.assert_allclose(depth[-1, 0], h_ref, atol=1e-5)
-    assert (depth[0] == 0).any() and (depth[0] > 0).any()         # the bump and mound are dry
+    assert (depth[0] == 0).any() and (depth[0] > 0).any()  # the bump and mound are dry
     assert ds["max_velocity"].max() < 1e-6
 
 
@@ -71,20 +91,34 @@ def test_macdonald_subcritical_channel(tmp_path):
     ref = swashes(1, 2, 1, 2, 200)
     x, h_ref, z = ref[:, 0], ref[:, 1], ref[:, 3]
     ny, dx = 3, x[1] - x[0]
-    case = write_case(tmp_path, {
-        "surface": {"dem": "dem.asc", "manning": 0.033, "duration": "30min",
-                    "output_every": "10min"},
-        "inflows": [{"name": "upstream", "line": [[0.5 * dx, 0.0], [0.5 * dx, ny * dx]],
-                     "hydrograph": [[0, f"{2.0 * ny * dx} m3/s"], ["1h", f"{2.0 * ny * dx} m3/s"]]}],
-        "boundaries": {"east": {"type": "level", "level": float(z[-1] + h_ref[-1])}}},
-        grids={"dem.asc": strip(z, ny=ny, dx=dx)})
+    case = write_case(
+        tmp_path,
+        {
+            "surface": {
+                "dem": "dem.asc",
+                "manning": 0.033,
+                "duration": "30min",
+                "output_every": "10min",
+            },
+            "inflows": [
+                {
+                    "name": "upstream",
+                    "line": [[0.5 * dx, 0.0], [0.5 * dx, ny * dx]],
+                    "hydrograph": [[0, f"{2.0 * ny * dx} m3/s"], ["1h", f"{2.0 * ny * dx} m3/s"]],
+                }
+            ],
+            "boundaries": {"east": {"type": "level", "level": float(z[-1] + h_ref[-1])}},
+        },
+        grids={"dem.asc": strip(z, ny=ny, dx=dx)},
+    )
     ds = run_case(case)
     h = ds["water_depth"].isel(time=-1, y=1).values
     error = np.abs(h - h_ref)
     assert error.mean() <= 0.03, f"mean absolute error {error.mean():.4f} m"
     # Steady: the last two outputs agree and what comes in goes out.
-    np.testing.assert_allclose(ds["water_depth"].isel(time=-2), ds["water_depth"].isel(time=-1),
-                               atol=1e-3)
+    np.testing.assert_allclose(
+        ds["water_depth"].isel(time=-2), ds["water_depth"].isel(time=-1), atol=1e-3
+    )
 
 
 def test_planar_front(tmp_path):
@@ -97,16 +131,26 @@ def test_planar_front(tmp_path):
     n, u, t_end, dx, ny, length = 0.01, 1.0, 1000.0, 10.0, 3, 2000.0
     x = (np.arange(int(length / dx)) + 0.5) * dx
     times = np.linspace(0.0, t_end, 201)
-    q0 = u * (7 / 3 * n ** 2 * u ** 3 * times) ** (3 / 7)        # m2/s at x = 0
-    case = write_case(tmp_path, {
-        "surface": {"dem": "dem.asc", "manning": n, "duration": t_end, "output_every": 500},
-        "inflows": [{"name": "front", "line": [[0.5 * dx, 0.0], [0.5 * dx, ny * dx]],
-                     "hydrograph": [[float(t), float(q * ny * dx)] for t, q in zip(times, q0,
-                                                                                  strict=True)]}]},
-        grids={"dem.asc": strip(np.zeros_like(x), ny=ny, dx=dx)})
+    q0 = u * (7 / 3 * n**2 * u**3 * times) ** (3 / 7)  # m2/s at x = 0
+    case = write_case(
+        tmp_path,
+        {
+            "surface": {"dem": "dem.asc", "manning": n, "duration": t_end, "output_every": 500},
+            "inflows": [
+                {
+                    "name": "front",
+                    "line": [[0.5 * dx, 0.0], [0.5 * dx, ny * dx]],
+                    "hydrograph": [
+                        [float(t), float(q * ny * dx)] for t, q in zip(times, q0, strict=True)
+                    ],
+                }
+            ],
+        },
+        grids={"dem.asc": strip(np.zeros_like(x), ny=ny, dx=dx)},
+    )
     ds = run_case(case)
     h = ds["water_depth"].isel(time=-1, y=1).values
-    h_ref = (7 / 3 * n ** 2 * u ** 2 * np.clip(u * t_end - x, 0, None)) ** (3 / 7)
+    h_ref = (7 / 3 * n**2 * u**2 * np.clip(u * t_end - x, 0, None)) ** (3 / 7)
     behind = x < u * t_end
     error = np.abs(h - h_ref)[behind]
     assert error.mean() <= 0.04, f"mean absolute error {error.mean():.4f} m"
@@ -122,17 +166,28 @@ def test_rain_on_closed_basin_conserves_mass(tmp_path):
     z = 0.002 * ((xx - 100.0) ** 2 + (yy - 75.0) ** 2) / 10.0 + 0.3 * np.sin(xx / 17.0)
     buildings = np.zeros((ny, nx))
     buildings[5:9, 5:12] = 1
-    capacity = np.full((ny, nx), 5.0)                      # mm the soil can take
-    capacity[:, 20:] = 0.0                                 # paved half
+    capacity = np.full((ny, nx), 5.0)  # mm the soil can take
+    capacity[:, 20:] = 0.0  # paved half
     grid = Grid(z, 500.0, 3000.0 + ny * dx, dx, dx)
-    case = write_case(tmp_path, {
-        "surface": {"dem": "dem.asc", "manning": 0.03, "duration": "20min",
-                    "output_every": "5min"},
-        "rain": {"series": [[0, "80 mm/h"], ["5min", "150 mm/h"], ["10min", 0]]},
-        "infiltration": {"rate": "20 mm/h", "capacity": "capacity.asc"},
-        "buildings": {"mask": "buildings.asc", "height": "10 m"}},
-        grids={"dem.asc": grid, "buildings.asc": grid.like(buildings),
-               "capacity.asc": grid.like(capacity)})
+    case = write_case(
+        tmp_path,
+        {
+            "surface": {
+                "dem": "dem.asc",
+                "manning": 0.03,
+                "duration": "20min",
+                "output_every": "5min",
+            },
+            "rain": {"series": [[0, "80 mm/h"], ["5min", "150 mm/h"], ["10min", 0]]},
+            "infiltration": {"rate": "20 mm/h", "capacity": "capacity.asc"},
+            "buildings": {"mask": "buildings.asc", "height": "10 m"},
+        },
+        grids={
+            "dem.asc": grid,
+            "buildings.asc": grid.like(buildings),
+            "capacity.asc": grid.like(capacity),
+        },
+    )
     ds = run_case(case)
     area = ny * nx * dx * dx
     rain = (80 + 150) / 1000 / 3600 * 300 * area
@@ -145,5 +200,5 @@ def test_rain_on_closed_basin_conserves_mass(tmp_path):
     infiltrated = ds["infiltrated_depth"].values
     assert infiltrated[:, :20].max() <= 0.005 + 1e-12 and infiltrated[:, 20:].max() == 0
     final = ds["water_depth"].isel(time=-1).values
-    assert final[15, 20] > final[0, 0] + 0.01                # the bowl's bottom is wettest
+    assert final[15, 20] > final[0, 0] + 0.01  # the bowl's bottom is wettest
     assert ds.attrs["engine_warnings"] == ""

@@ -123,11 +123,12 @@ def ensemble_command(
 
 
 def _register_groups() -> None:
-    from hydro.cli import drainage, score, supply, synth
+    from hydro.cli import drainage, flood, score, supply, synth
 
     app.add_typer(synth.app, name="synth")
     app.add_typer(supply.app, name="supply")
     app.add_typer(drainage.app, name="drainage")
+    app.add_typer(flood.app, name="flood")
     app.command("score")(score.score)
 
 

@@ -12,6 +12,19 @@ from hydro.flood.grid import Grid, read_grid, write_grid
 from hydro.flood.run import MassBalanceWarning, prepare, run_case
 from hydro.flood.solver import Forcing, Inflow, Options, Surface, SurfaceRun, simulate
 
-__all__ = ["FloodCase", "Forcing", "Grid", "Inflow", "MassBalanceWarning", "Options", "Surface",
-           "SurfaceRun", "load_case", "prepare", "read_grid", "run_case", "simulate",
-           "write_grid"]
+__all__ = [
+    "FloodCase",
+    "Forcing",
+    "Grid",
+    "Inflow",
+    "MassBalanceWarning",
+    "Options",
+    "Surface",
+    "SurfaceRun",
+    "load_case",
+    "prepare",
+    "read_grid",
+    "run_case",
+    "simulate",
+    "write_grid",
+]

@@ -29,7 +29,8 @@ def q_centred(q, q_side, q_perp, eta_a, eta_b, hf, n2, length, dt, theta):
     qc = theta * q + (1 - theta) * q_side
     with np.errstate(divide="ignore", invalid="ignore"):
         return (qc - G * hf * dt * (eta_b - eta_a) / length) / (
-            1 + G * dt * n2 * np.hypot(q, q_perp) / hf ** (7 / 3))
+            1 + G * dt * n2 * np.hypot(q, q_perp) / hf ** (7 / 3)
+        )
 
 
 def interior_x(z, h, qx, qy, n2x, dt, dx, theta, min_depth):
@@ -56,7 +57,8 @@ def edge(q_out, z_in, h_in, n2, kind, value, length, dt, min_depth):
         hf = np.maximum(eta_in, eta_out) - z_in
     with np.errstate(divide="ignore", invalid="ignore"):
         new = (q_out - G * hf * dt * (eta_out - eta_in) / length) / (
-            1 + G * dt * n2 * np.abs(q_out) / hf ** (7 / 3))
+            1 + G * dt * n2 * np.abs(q_out) / hf ** (7 / 3)
+        )
     if kind == OPEN:
         new = np.maximum(new, 0.0)
     return np.where(hf > min_depth, new, 0.0)
@@ -64,24 +66,55 @@ def edge(q_out, z_in, h_in, n2, kind, value, length, dt, min_depth):
 
 def limit(h, qx, qy, dt, dx, dy):
     """Scale every cell's outgoing discharges by min(1, water held / volume going out)."""
-    out = dt * (dy * (np.maximum(-qx[:, :-1], 0) + np.maximum(qx[:, 1:], 0))
-                + dx * (np.maximum(-qy[:-1, :], 0) + np.maximum(qy[1:, :], 0)))
+    out = dt * (
+        dy * (np.maximum(-qx[:, :-1], 0) + np.maximum(qx[:, 1:], 0))
+        + dx * (np.maximum(-qy[:-1, :], 0) + np.maximum(qy[1:, :], 0))
+    )
     held = h * dx * dy
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(out <= held, 1.0, held / out)
     ny, nx = h.shape
     # Donor of each face: the cell the water leaves; a cell outside the grid is never scaled.
-    fx = np.pad(factor, ((0, 0), (1, 1)), constant_values=1.0)     # column j+1 = cell j
+    fx = np.pad(factor, ((0, 0), (1, 1)), constant_values=1.0)  # column j+1 = cell j
     qx[...] = np.where(qx > 0, qx * fx[:, :-1], qx * fx[:, 1:])
     fy = np.pad(factor, ((1, 1), (0, 0)), constant_values=1.0)
     qy[...] = np.where(qy > 0, qy * fy[:-1, :], qy * fy[1:, :])
     return factor
 
 
-def step(z, h, qx, qy, qx_new, qy_new, *, n2x, n2y, n2, active, source, infiltration,
-         capacity, stats, row_volumes, row_hmax, factor, bc_kind, bc_value, dt, t_end, dx, dy, rain,
-         theta, min_depth, arrival_depth, duration_depth, sources=True,
-         infiltrating=True) -> tuple[float, float]:
+def step(
+    z,
+    h,
+    qx,
+    qy,
+    qx_new,
+    qy_new,
+    *,
+    n2x,
+    n2y,
+    n2,
+    active,
+    source,
+    infiltration,
+    capacity,
+    stats,
+    row_volumes,
+    row_hmax,
+    factor,
+    bc_kind,
+    bc_value,
+    dt,
+    t_end,
+    dx,
+    dy,
+    rain,
+    theta,
+    min_depth,
+    arrival_depth,
+    duration_depth,
+    sources=True,
+    infiltrating=True,
+) -> tuple[float, float]:
     """Same contract as :func:`hydro.flood.kernels.step` (``sources`` and ``infiltrating`` are
     ignored: the arrays are always used)."""
     from hydro.flood.kernels import hazard_rating
@@ -90,13 +123,24 @@ def step(z, h, qx, qy, qx_new, qy_new, *, n2x, n2y, n2, active, source, infiltra
     qx_new[:, 1:-1] = interior_x(z, h, qx, qy, n2x, dt, dx, theta, min_depth)
     qy_new[1:-1, :] = interior_x(z.T, h.T, qy.T, qx.T, n2y.T, dt, dy, theta, min_depth).T
     # Edges: outward discharge per side, then signed (north and west point against the axes).
-    sides = (("north", qy, qy_new, (0, slice(None)), (0, slice(None)), -1.0, dy, dx),
-             ("south", qy, qy_new, (-1, slice(None)), (-1, slice(None)), 1.0, dy, dx),
-             ("west", qx, qx_new, (slice(None), 0), (slice(None), 0), -1.0, dx, dy),
-             ("east", qx, qx_new, (slice(None), -1), (slice(None), -1), 1.0, dx, dy))
+    sides = (
+        ("north", qy, qy_new, (0, slice(None)), (0, slice(None)), -1.0, dy, dx),
+        ("south", qy, qy_new, (-1, slice(None)), (-1, slice(None)), 1.0, dy, dx),
+        ("west", qx, qx_new, (slice(None), 0), (slice(None), 0), -1.0, dx, dy),
+        ("east", qx, qx_new, (slice(None), -1), (slice(None), -1), 1.0, dx, dy),
+    )
     for k, (_, q_old, q_new, face, cell, sign, length, _) in enumerate(sides):
-        out = edge(sign * q_old[face], z[cell], h[cell], n2[cell], int(bc_kind[k]),
-                   float(bc_value[k]), length, dt, min_depth)
+        out = edge(
+            sign * q_old[face],
+            z[cell],
+            h[cell],
+            n2[cell],
+            int(bc_kind[k]),
+            float(bc_value[k]),
+            length,
+            dt,
+            min_depth,
+        )
         q_new[face] = sign * np.where(active[cell], out, 0.0)
     factor[...] = limit(h, qx_new, qy_new, dt, dx, dy)
     volume_out = volume_in = 0.0

@@ -46,10 +46,15 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, mod
 from hydro.scenario.loader import read_toml, validate
 from hydro.scenario.schema import Flow, Length, Strict, _duration_text, _quantity
 
-_RATE_UNITS = {"m/s": 1.0, "mm/h": 1e-3 / 3600, "mm/hr": 1e-3 / 3600, "mm/min": 1e-3 / 60,
-               "mm/d": 1e-3 / 86400, "in/h": 0.0254 / 3600}
-Rate = Annotated[float, BeforeValidator(_quantity(_RATE_UNITS, "m/s", "50 mm/h")),
-                 Field(ge=0)]
+_RATE_UNITS = {
+    "m/s": 1.0,
+    "mm/h": 1e-3 / 3600,
+    "mm/hr": 1e-3 / 3600,
+    "mm/min": 1e-3 / 60,
+    "mm/d": 1e-3 / 86400,
+    "in/h": 0.0254 / 3600,
+}
+Rate = Annotated[float, BeforeValidator(_quantity(_RATE_UNITS, "m/s", "50 mm/h")), Field(ge=0)]
 """A rain or infiltration intensity in m/s, written as a number or a text like '50 mm/h'."""
 
 
@@ -92,6 +97,7 @@ def _series(name: str):
         if any(b <= a for a, b in zip(times, times[1:], strict=False)):
             raise ValueError(f"{name} times must increase strictly")
         return points
+
     return AfterValidator(check)
 
 
@@ -138,7 +144,9 @@ class InflowSection(Strict):
         if (self.point is None) == (self.line is None):
             raise ValueError("give one of point or line")
         if any(q < 0 for _, q in self.hydrograph):
-            raise ValueError("hydrograph flows cannot be negative (an abstraction is not an inflow)")
+            raise ValueError(
+                "hydrograph flows cannot be negative (an abstraction is not an inflow)"
+            )
         return self
 
 
@@ -192,4 +200,3 @@ def load_case(path: str | Path) -> FloodCase:
     path = Path(path)
     table = read_toml(path)
     return validate(FloodCase, table, path, context={"folder": path.parent.resolve()})
-

@@ -27,18 +27,22 @@ from hydro.variables import get_surface
 
 HAZARD_EDGES = (0.75, 1.25, 2.0)
 HAZARD_NAMES = ("dry", "low", "moderate", "significant", "extreme")
-MASS_BALANCE_TOLERANCE = 1e-3      # a run whose error exceeds 0.1 % warns
+MASS_BALANCE_TOLERANCE = 1e-3  # a run whose error exceeds 0.1 % warns
 
 
-def hazard_class(max_rating: np.ndarray, max_depth: np.ndarray, *,
-                 wet_depth: float) -> np.ndarray:
+def hazard_class(max_rating: np.ndarray, max_depth: np.ndarray, *, wet_depth: float) -> np.ndarray:
     """FD2320 class per cell (int8): 0 never wet, then 1-4 by the largest hazard rating."""
     cls = (1 + np.searchsorted(HAZARD_EDGES, max_rating, side="right")).astype(np.int8)
     return np.where(max_depth > wet_depth, cls, 0).astype(np.int8)
 
 
-def surface_dataset(run: SurfaceRun, surface: Surface, *, arrival_depth: float,
-                    attrs: Mapping[str, Any] | None = None) -> xr.Dataset:
+def surface_dataset(
+    run: SurfaceRun,
+    surface: Surface,
+    *,
+    arrival_depth: float,
+    attrs: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
     """One Dataset from a surface run (see the module's docstring)."""
     grid = surface.dem
     outside = ~surface.active
@@ -56,8 +60,9 @@ def surface_dataset(run: SurfaceRun, surface: Surface, *, arrival_depth: float,
         "time_of_arrival": masked(stats[k.ARRIVAL]),
         "waterlogging_duration": masked(stats[k.DURATION]),
         "max_hazard_rating": masked(stats[k.MAX_HAZARD]),
-        "hazard_class": hazard_class(stats[k.MAX_HAZARD], stats[k.MAX_DEPTH],
-                                     wet_depth=arrival_depth),
+        "hazard_class": hazard_class(
+            stats[k.MAX_HAZARD], stats[k.MAX_DEPTH], wet_depth=arrival_depth
+        ),
         "infiltrated_depth": masked(stats[k.INFILTRATED]),
     }
     data.update({name: np.float64(value) for name, value in run.volumes.items()})
@@ -69,22 +74,44 @@ def surface_dataset(run: SurfaceRun, surface: Surface, *, arrival_depth: float,
             var_attrs["grid_mapping"] = "crs"
         data_vars[name] = (var.dims, np.asarray(values).astype(var.dtype), var_attrs)
     data_vars["hazard_class"][2].update(
-        flag_values=np.arange(5, dtype=np.int8), flag_meanings=" ".join(HAZARD_NAMES))
+        flag_values=np.arange(5, dtype=np.int8), flag_meanings=" ".join(HAZARD_NAMES)
+    )
     coords = {
         "time": ("time", (run.times * 1e9).round().astype("timedelta64[ns]")),
-        "y": ("y", grid.y, {"standard_name": "projection_y_coordinate", "units": "m",
-                            "long_name": "northing of the cell centre"}),
-        "x": ("x", grid.x, {"standard_name": "projection_x_coordinate", "units": "m",
-                            "long_name": "easting of the cell centre"}),
+        "y": (
+            "y",
+            grid.y,
+            {
+                "standard_name": "projection_y_coordinate",
+                "units": "m",
+                "long_name": "northing of the cell centre",
+            },
+        ),
+        "x": (
+            "x",
+            grid.x,
+            {
+                "standard_name": "projection_x_coordinate",
+                "units": "m",
+                "long_name": "easting of the cell centre",
+            },
+        ),
         "crs": ((), np.int32(0), _grid_mapping(grid.crs, grid)),
     }
     ds = xr.Dataset(data_vars, coords=coords)
     ds.attrs.update({"Conventions": "CF-1.8"})
-    ds.attrs.update(clean_attrs({
-        "mass_balance_error": run.volumes["mass_balance_error"],
-        "surface_steps": run.steps, "surface_wall_seconds": round(run.wall_seconds, 3),
-        "cell_size_x": grid.dx, "cell_size_y": grid.dy,
-        **(attrs or {})}))
+    ds.attrs.update(
+        clean_attrs(
+            {
+                "mass_balance_error": run.volumes["mass_balance_error"],
+                "surface_steps": run.steps,
+                "surface_wall_seconds": round(run.wall_seconds, 3),
+                "cell_size_x": grid.dx,
+                "cell_size_y": grid.dy,
+                **(attrs or {}),
+            }
+        )
+    )
     return ds
 
 
@@ -92,7 +119,8 @@ def _grid_mapping(wkt: str | None, grid) -> dict[str, Any]:
     """CF grid-mapping attrs: the WKT (GDAL reads ``spatial_ref``) and the geotransform."""
     attrs: dict[str, Any] = {
         "long_name": "coordinate reference system of the grid",
-        "GeoTransform": f"{grid.x0!r} {grid.dx!r} 0 {grid.y0!r} 0 {-grid.dy!r}"}
+        "GeoTransform": f"{grid.x0!r} {grid.dx!r} 0 {grid.y0!r} 0 {-grid.dy!r}",
+    }
     if wkt:
         attrs.update(crs_wkt=wkt, spatial_ref=wkt)
     else:

@@ -18,8 +18,18 @@ from hydro.errors import InputError
 
 ASCII_SUFFIXES = (".asc", ".txt")
 TIFF_SUFFIXES = (".tif", ".tiff")
-_HEADER = ("ncols", "nrows", "xllcorner", "yllcorner", "xllcenter", "yllcenter", "cellsize",
-           "dx", "dy", "nodata_value")
+_HEADER = (
+    "ncols",
+    "nrows",
+    "xllcorner",
+    "yllcorner",
+    "xllcenter",
+    "yllcenter",
+    "cellsize",
+    "dx",
+    "dy",
+    "nodata_value",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,16 +57,19 @@ class Grid:
 
     def like(self, values: np.ndarray) -> Grid:
         """A grid on the same cells holding other values."""
-        return Grid(np.asarray(values, dtype=np.float64), self.x0, self.y0, self.dx, self.dy,
-                    self.crs)
+        return Grid(
+            np.asarray(values, dtype=np.float64), self.x0, self.y0, self.dx, self.dy, self.crs
+        )
 
     def matches(self, other: Grid, *, tol: float = 1e-6) -> bool:
         """Same cells: shape, origin and cell size (to ``tol`` of a cell)."""
-        return (self.shape == other.shape
-                and abs(self.x0 - other.x0) <= tol * self.dx
-                and abs(self.y0 - other.y0) <= tol * self.dy
-                and abs(self.dx - other.dx) <= tol * self.dx
-                and abs(self.dy - other.dy) <= tol * self.dy)
+        return (
+            self.shape == other.shape
+            and abs(self.x0 - other.x0) <= tol * self.dx
+            and abs(self.y0 - other.y0) <= tol * self.dy
+            and abs(self.dx - other.dx) <= tol * self.dx
+            and abs(self.dy - other.dy) <= tol * self.dy
+        )
 
     def cell_of(self, x: float, y: float) -> tuple[int, int] | None:
         """(row, column) of the cell holding point (x, y) [m], None outside the grid."""
@@ -78,8 +91,10 @@ def read_grid(path: str | Path) -> Grid:
     elif suffix in TIFF_SUFFIXES:
         grid = _read_tiff(path)
     else:
-        raise InputError(f"{path}: unknown grid format {path.suffix!r}; expected an ESRI ASCII "
-                         "grid (.asc) or a GeoTIFF (.tif)")
+        raise InputError(
+            f"{path}: unknown grid format {path.suffix!r}; expected an ESRI ASCII "
+            "grid (.asc) or a GeoTIFF (.tif)"
+        )
     _check_crs(path, grid.crs)
     return grid
 
@@ -105,6 +120,7 @@ def write_grid(grid: Grid, path: str | Path, *, nodata: float = -9999.0) -> Path
 
 # --- ESRI ASCII ---------------------------------------------------------------------------------
 
+
 def _read_ascii(path: Path) -> Grid:
     try:
         lines = path.read_text(encoding="ascii").splitlines()
@@ -125,13 +141,16 @@ def _read_ascii(path: Path) -> Grid:
         try:
             header[key] = float(words[1])
         except ValueError:
-            raise InputError(f"{path}, line {k + 1}: {words[0]} is not a number "
-                             f"({words[1]!r})") from None
+            raise InputError(
+                f"{path}, line {k + 1}: {words[0]} is not a number ({words[1]!r})"
+            ) from None
         k += 1
     missing = [key for key in ("ncols", "nrows") if key not in header]
     if "cellsize" not in header and not {"dx", "dy"} <= header.keys():
         missing.append("cellsize")
-    if not ({"xllcorner", "yllcorner"} <= header.keys() or {"xllcenter", "yllcenter"} <= header.keys()):
+    if not (
+        {"xllcorner", "yllcorner"} <= header.keys() or {"xllcenter", "yllcenter"} <= header.keys()
+    ):
         missing.append("xllcorner/yllcorner")
     if missing:
         raise InputError(f"{path}: not an ESRI ASCII grid, header lacks {', '.join(missing)}")
@@ -149,8 +168,9 @@ def _read_ascii(path: Path) -> Grid:
     except ValueError:
         raise InputError(f"{path}: the grid holds a value that is not a number") from None
     if data.size != nx * ny:
-        raise InputError(f"{path}: expected {nrows_ncols(ny, nx)} = {nx * ny} values, found "
-                         f"{data.size}")
+        raise InputError(
+            f"{path}: expected {nrows_ncols(ny, nx)} = {nx * ny} values, found {data.size}"
+        )
     values = data.reshape(ny, nx)
     if "nodata_value" in header:
         values[values == header["nodata_value"]] = np.nan
@@ -165,8 +185,12 @@ def nrows_ncols(ny: int, nx: int) -> str:
 
 def _write_ascii(grid: Grid, path: Path, nodata: float) -> None:
     ny, nx = grid.shape
-    head = [f"ncols {nx}", f"nrows {ny}", f"xllcorner {float(grid.x0)!r}",
-            f"yllcorner {float(grid.y0 - ny * grid.dy)!r}"]
+    head = [
+        f"ncols {nx}",
+        f"nrows {ny}",
+        f"xllcorner {float(grid.x0)!r}",
+        f"yllcorner {float(grid.y0 - ny * grid.dy)!r}",
+    ]
     if grid.dx == grid.dy:
         head.append(f"cellsize {float(grid.dx)!r}")
     else:
@@ -180,6 +204,7 @@ def _write_ascii(grid: Grid, path: Path, nodata: float) -> None:
 
 # --- GeoTIFF ------------------------------------------------------------------------------------
 
+
 def _read_tiff(path: Path) -> Grid:
     import rasterio
     from rasterio.errors import RasterioIOError
@@ -188,8 +213,10 @@ def _read_tiff(path: Path) -> Grid:
         with rasterio.open(path) as src:
             t = src.transform
             if t.b != 0 or t.d != 0 or t.a <= 0 or t.e >= 0:
-                raise InputError(f"{path}: the raster is rotated or not north-up; hydro needs a "
-                                 "north-up regular grid")
+                raise InputError(
+                    f"{path}: the raster is rotated or not north-up; hydro needs a "
+                    "north-up regular grid"
+                )
             values = src.read(1, masked=True).astype(np.float64).filled(np.nan)
             crs = src.crs.to_wkt() if src.crs else None
     except RasterioIOError as err:
@@ -202,9 +229,16 @@ def _write_tiff(grid: Grid, path: Path, nodata: float) -> None:
     from affine import Affine
 
     ny, nx = grid.shape
-    profile = dict(driver="GTiff", height=ny, width=nx, count=1, dtype="float64",
-                   transform=Affine(grid.dx, 0.0, grid.x0, 0.0, -grid.dy, grid.y0),
-                   nodata=nodata, crs=grid.crs)
+    profile = dict(
+        driver="GTiff",
+        height=ny,
+        width=nx,
+        count=1,
+        dtype="float64",
+        transform=Affine(grid.dx, 0.0, grid.x0, 0.0, -grid.dy, grid.y0),
+        nodata=nodata,
+        crs=grid.crs,
+    )
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.where(np.isnan(grid.values), nodata, grid.values), 1)
 
@@ -218,8 +252,11 @@ def _check_crs(path: Path, wkt: str | None) -> None:
     try:
         crs = CRS.from_user_input(wkt)
     except CRSError as err:
-        raise InputError(f"{path}: cannot read the grid's coordinate reference system ({err})") \
-            from None
+        raise InputError(
+            f"{path}: cannot read the grid's coordinate reference system ({err})"
+        ) from None
     if crs.is_geographic:
-        raise InputError(f"{path}: the grid is in a geographic CRS (degrees); reproject it to a "
-                         "projected CRS in metres (e.g. a UTM zone)")
+        raise InputError(
+            f"{path}: the grid is in a geographic CRS (degrees); reproject it to a "
+            "projected CRS in metres (e.g. a UTM zone)"
+        )

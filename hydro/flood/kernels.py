@@ -40,7 +40,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-G = 9.80665             # m s-2
+G = 9.80665  # m s-2
 
 # Boundary kinds per side (north, south, west, east); a side's value is the slope or the level.
 CLOSED, OPEN, LEVEL = 0, 1, 2
@@ -57,6 +57,7 @@ VOL_INFILTRATION, VOL_CLIPPED = 0, 1
 def _float_bits(typingctx, x):
     def codegen(context, builder, sig, args):
         return builder.bitcast(args[0], ir.IntType(64))
+
     return types.int64(types.float64), codegen
 
 
@@ -64,6 +65,7 @@ def _float_bits(typingctx, x):
 def _bits_float(typingctx, i):
     def codegen(context, builder, sig, args):
         return builder.bitcast(args[0], ir.DoubleType())
+
     return types.float64(types.int64), codegen
 
 
@@ -95,7 +97,7 @@ def _fluxes(z, h, qx, qy, qx_new, qy_new, n2x, n2y, dt, dx, dy, theta, min_depth
     for i in numba.prange(ny):
         for j in range(1, nx):
             n2 = n2x[i, j]
-            if n2 < 0.0:                       # closed face (a side is outside or a building)
+            if n2 < 0.0:  # closed face (a side is outside or a building)
                 qx_new[i, j] = 0.0
                 continue
             za, zb = z[i, j - 1], z[i, j]
@@ -106,8 +108,9 @@ def _fluxes(z, h, qx, qy, qx_new, qy_new, n2x, n2y, dt, dx, dy, theta, min_depth
                 continue
             q = qx[i, j]
             q_perp = 0.25 * (qy[i, j - 1] + qy[i + 1, j - 1] + qy[i, j] + qy[i + 1, j])
-            qx_new[i, j] = _face_flux(q, 0.5 * (qx[i, j - 1] + qx[i, j + 1]), q_perp, ea, eb,
-                                      hf, n2, dx, dt, theta)
+            qx_new[i, j] = _face_flux(
+                q, 0.5 * (qx[i, j - 1] + qx[i, j + 1]), q_perp, ea, eb, hf, n2, dx, dt, theta
+            )
         if i == 0:
             continue
         for j in range(nx):
@@ -123,8 +126,9 @@ def _fluxes(z, h, qx, qy, qx_new, qy_new, n2x, n2y, dt, dx, dy, theta, min_depth
                 continue
             q = qy[i, j]
             q_perp = 0.25 * (qx[i - 1, j] + qx[i - 1, j + 1] + qx[i, j] + qx[i, j + 1])
-            qy_new[i, j] = _face_flux(q, 0.5 * (qy[i - 1, j] + qy[i + 1, j]), q_perp, ea, eb,
-                                      hf, n2, dy, dt, theta)
+            qy_new[i, j] = _face_flux(
+                q, 0.5 * (qy[i - 1, j] + qy[i + 1, j]), q_perp, ea, eb, hf, n2, dy, dt, theta
+            )
 
 
 @numba.njit(cache=True)
@@ -147,7 +151,7 @@ def _edge_flux(q, z_in, h_in, n2, kind, value, width_to_ghost, dt, min_depth):
     slope = (eta_out - eta_in) / width_to_ghost
     new = (q - G * hf * dt * slope) / (1.0 + G * dt * n2 * abs(q) / (hf * hf * cube_root(hf)))
     if kind == OPEN and new < 0.0:
-        return 0.0                              # a free outfall never draws water in
+        return 0.0  # a free outfall never draws water in
     return new
 
 
@@ -161,16 +165,34 @@ def _edges(z, h, qx, qy, qx_new, qy_new, n2, active, bc_kind, bc_value, dt, dx, 
             if kind == CLOSED or not active[i, j]:
                 qy_new[face, j] = 0.0
                 continue
-            qy_new[face, j] = sign * _edge_flux(sign * qy[face, j], z[i, j], h[i, j], n2[i, j],
-                                                kind, bc_value[side], dy, dt, min_depth)
+            qy_new[face, j] = sign * _edge_flux(
+                sign * qy[face, j],
+                z[i, j],
+                h[i, j],
+                n2[i, j],
+                kind,
+                bc_value[side],
+                dy,
+                dt,
+                min_depth,
+            )
     for i in range(ny):
         for side, j, face, sign in ((2, 0, 0, -1.0), (3, nx - 1, nx, 1.0)):
             kind = bc_kind[side]
             if kind == CLOSED or not active[i, j]:
                 qx_new[i, face] = 0.0
                 continue
-            qx_new[i, face] = sign * _edge_flux(sign * qx[i, face], z[i, j], h[i, j], n2[i, j],
-                                                kind, bc_value[side], dx, dt, min_depth)
+            qx_new[i, face] = sign * _edge_flux(
+                sign * qx[i, face],
+                z[i, j],
+                h[i, j],
+                n2[i, j],
+                kind,
+                bc_value[side],
+                dx,
+                dt,
+                min_depth,
+            )
 
 
 @numba.njit(cache=True, parallel=True)
@@ -179,8 +201,10 @@ def _limit(h, qx, qy, factor, dt, dx, dy):
     ny, nx = h.shape
     for i in numba.prange(ny):
         for j in range(nx):
-            out = dt * (dy * (max(-qx[i, j], 0.0) + max(qx[i, j + 1], 0.0))
-                        + dx * (max(-qy[i, j], 0.0) + max(qy[i + 1, j], 0.0)))
+            out = dt * (
+                dy * (max(-qx[i, j], 0.0) + max(qx[i, j + 1], 0.0))
+                + dx * (max(-qy[i, j], 0.0) + max(qy[i + 1, j], 0.0))
+            )
             held = h[i, j] * dx * dy
             factor[i, j] = 1.0 if out <= held else held / out
     for i in numba.prange(ny):
@@ -189,7 +213,7 @@ def _limit(h, qx, qy, factor, dt, dx, dy):
             donor = j - 1 if q > 0.0 else j
             if 0 <= donor < nx:
                 qx[i, j] = q * factor[i, donor]
-        row = np.int64(i)                        # prange's index is unsigned: i - 1 would not be
+        row = np.int64(i)  # prange's index is unsigned: i - 1 would not be
         for j in range(nx):
             q = qy[row, j]
             donor = row - 1 if q > 0.0 else row
@@ -222,9 +246,28 @@ def _edge_volumes(qx, qy, dt, dx, dy):
 
 
 @numba.njit(cache=True, parallel=True)
-def _continuity(h, qx, qy, active, source, infiltration, capacity, stats, row_volumes,
-                row_hmax, dt, t_end, dx, dy, rain, min_depth, arrival_depth, duration_depth,
-                sources, infiltrating):
+def _continuity(
+    h,
+    qx,
+    qy,
+    active,
+    source,
+    infiltration,
+    capacity,
+    stats,
+    row_volumes,
+    row_hmax,
+    dt,
+    t_end,
+    dx,
+    dy,
+    rain,
+    min_depth,
+    arrival_depth,
+    duration_depth,
+    sources,
+    infiltrating,
+):
     """Depths after the fluxes, rain, sources and infiltration; per-cell statistics.
 
     ``sources`` / ``infiltrating`` say whether the source / infiltration arrays hold anything
@@ -243,7 +286,7 @@ def _continuity(h, qx, qy, active, source, infiltration, capacity, stats, row_vo
             if sources:
                 net += source[i, j]
             hn = h[i, j] + dt * net
-            if hn < 0.0:                       # round-off only: the limiter keeps fluxes inside
+            if hn < 0.0:  # round-off only: the limiter keeps fluxes inside
                 clipped -= hn
                 hn = 0.0
             if infiltrating and hn > 0.0:
@@ -253,7 +296,7 @@ def _continuity(h, qx, qy, active, source, infiltration, capacity, stats, row_vo
                     stats[INFILTRATED, i, j] += f
                     infil += f
             h[i, j] = hn
-            if hn <= 0.0:                      # dry: no statistic can change
+            if hn <= 0.0:  # dry: no statistic can change
                 continue
             if hn > hmax:
                 hmax = hn
@@ -291,10 +334,39 @@ def hazard_rating(depth, speed):
     return depth * (speed + 0.5) + debris
 
 
-def step(z, h, qx, qy, qx_new, qy_new, *, n2x, n2y, n2, active, source, infiltration,
-         capacity, stats, row_volumes, row_hmax, factor, bc_kind, bc_value, dt, t_end, dx, dy, rain,
-         theta, min_depth, arrival_depth, duration_depth, sources=True,
-         infiltrating=True) -> tuple[float, float]:
+def step(
+    z,
+    h,
+    qx,
+    qy,
+    qx_new,
+    qy_new,
+    *,
+    n2x,
+    n2y,
+    n2,
+    active,
+    source,
+    infiltration,
+    capacity,
+    stats,
+    row_volumes,
+    row_hmax,
+    factor,
+    bc_kind,
+    bc_value,
+    dt,
+    t_end,
+    dx,
+    dy,
+    rain,
+    theta,
+    min_depth,
+    arrival_depth,
+    duration_depth,
+    sources=True,
+    infiltrating=True,
+) -> tuple[float, float]:
     """Advance the surface by one time step; returns the volumes that left and entered the grid
     through its edges [m3].
 
@@ -318,14 +390,34 @@ def step(z, h, qx, qy, qx_new, qy_new, *, n2x, n2y, n2, active, source, infiltra
     _edges(z, h, qx, qy, qx_new, qy_new, n2, active, bc_kind, bc_value, dt, dx, dy, min_depth)
     _limit(h, qx_new, qy_new, factor, dt, dx, dy)
     out, inflow = _edge_volumes(qx_new, qy_new, dt, dx, dy)
-    _continuity(h, qx_new, qy_new, active, source, infiltration, capacity, stats,
-                row_volumes, row_hmax, dt, t_end, dx, dy, rain, min_depth, arrival_depth,
-                duration_depth, sources, infiltrating)
+    _continuity(
+        h,
+        qx_new,
+        qy_new,
+        active,
+        source,
+        infiltration,
+        capacity,
+        stats,
+        row_volumes,
+        row_hmax,
+        dt,
+        t_end,
+        dx,
+        dy,
+        rain,
+        min_depth,
+        arrival_depth,
+        duration_depth,
+        sources,
+        infiltrating,
+    )
     return out, inflow
 
 
-def time_step(hmax: float, *, dx: float, dy: float, theta: float, cfl: float,
-              max_step: float) -> float:
+def time_step(
+    hmax: float, *, dx: float, dy: float, theta: float, cfl: float, max_step: float
+) -> float:
     """The adaptive step [s]: ``cfl`` times the linear stability limit of the scheme,
 
         dt = cfl * sqrt(theta) / (sqrt(g * hmax) * sqrt(1/dx^2 + 1/dy^2))
@@ -339,7 +431,7 @@ def time_step(hmax: float, *, dx: float, dy: float, theta: float, cfl: float,
     """
     if hmax <= 0.0:
         return max_step
-    limit = math.sqrt(theta) / (math.sqrt(G * hmax) * math.sqrt(1.0 / dx ** 2 + 1.0 / dy ** 2))
+    limit = math.sqrt(theta) / (math.sqrt(G * hmax) * math.sqrt(1.0 / dx**2 + 1.0 / dy**2))
     return min(max_step, cfl * limit)
 
 

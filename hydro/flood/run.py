@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,30 +20,42 @@ from hydro import __version__
 from hydro.errors import InputError
 from hydro.flood import kernels as k
 from hydro.flood.case import FloodCase, load_case
-from hydro.flood.dataset import MASS_BALANCE_TOLERANCE, surface_dataset
+from hydro.flood.dataset import HAZARD_NAMES, MASS_BALANCE_TOLERANCE, surface_dataset
 from hydro.flood.grid import Grid, read_grid
 from hydro.flood.solver import Forcing, Inflow, Options, Surface, simulate
 from hydro.results import provenance, write_netcdf
 
-MM_H = 1e-3 / 3600      # grids of rates are in mm/h
-MM = 1e-3               # grids of depths are in mm (infiltration capacity)
+MM_H = 1e-3 / 3600  # grids of rates are in mm/h
+MM = 1e-3  # grids of depths are in mm (infiltration capacity)
 
 
 class MassBalanceWarning(UserWarning):
     """A surface run lost or made more water than the tolerance allows."""
 
 
-def run_case(path: str | Path, *, output: str | Path | None = None) -> xr.Dataset:
-    """Run a flood case file; return the surface Dataset (and write it to ``output``)."""
+def run_case(
+    path: str | Path,
+    *,
+    output: str | Path | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> xr.Dataset:
+    """Run a flood case file; return the surface Dataset (and write it to ``output``).
+
+    ``progress`` is called with the fraction of the duration done at every output time.
+    """
     path = Path(path)
     case = load_case(path)
     if output is not None:
         _check_output(Path(output), case, path)
     surface, forcing, options = prepare(case, path)
-    run = simulate(surface, forcing, options)
+    run = simulate(surface, forcing, options, progress=progress)
     warn = _health(run.volumes)
-    attrs = provenance(engine="hydro.flood local-inertial", engine_version=__version__,
-                       network=case.surface.dem, scenario=path)
+    attrs = provenance(
+        engine="hydro.flood local-inertial",
+        engine_version=__version__,
+        network=case.surface.dem,
+        scenario=path,
+    )
     attrs["engine_warnings"] = warn
     ds = surface_dataset(run, surface, arrival_depth=options.arrival_depth, attrs=attrs)
     if output is not None:
@@ -79,24 +92,35 @@ def prepare(case: FloodCase, path: Path) -> tuple[Surface, Forcing, Options]:
     else:
         h0 = np.zeros(dem.shape)
     surface = Surface(dem, manning, active, h0)
-    forcing = Forcing(**_rain(case), **_infiltration(case, dem, path, active),
-                      inflows=tuple(_inflow(f, dem, active, path) for f in case.inflows),
-                      **_boundaries(case))
-    options = Options(duration=float(s.duration), output_every=float(s.output_every),
-                      theta=s.theta, cfl=s.cfl, max_step=float(s.max_time_step),
-                      min_depth=s.min_depth, arrival_depth=s.arrival_depth,
-                      duration_depth=s.duration_depth)
+    forcing = Forcing(
+        **_rain(case),
+        **_infiltration(case, dem, path, active),
+        inflows=tuple(_inflow(f, dem, active, path) for f in case.inflows),
+        **_boundaries(case),
+    )
+    options = Options(
+        duration=float(s.duration),
+        output_every=float(s.output_every),
+        theta=s.theta,
+        cfl=s.cfl,
+        max_step=float(s.max_time_step),
+        min_depth=s.min_depth,
+        arrival_depth=s.arrival_depth,
+        duration_depth=s.duration_depth,
+    )
     return surface, forcing, options
 
 
 def _grid(file: Path, dem: Grid, key: str, path: Path) -> np.ndarray:
     grid = read_grid(file)
     if not grid.matches(dem):
-        raise InputError(f"{path}: {key}: {file.name} is not on the DEM's cells (expected "
-                         f"{dem.shape[0]} rows x {dem.shape[1]} columns of {dem.dx:g} x "
-                         f"{dem.dy:g} m from ({dem.x0:g}, {dem.y0:g}); got {grid.shape[0]} x "
-                         f"{grid.shape[1]} of {grid.dx:g} x {grid.dy:g} m from "
-                         f"({grid.x0:g}, {grid.y0:g}))")
+        raise InputError(
+            f"{path}: {key}: {file.name} is not on the DEM's cells (expected "
+            f"{dem.shape[0]} rows x {dem.shape[1]} columns of {dem.dx:g} x "
+            f"{dem.dy:g} m from ({dem.x0:g}, {dem.y0:g}); got {grid.shape[0]} x "
+            f"{grid.shape[1]} of {grid.dx:g} x {grid.dy:g} m from "
+            f"({grid.x0:g}, {grid.y0:g}))"
+        )
     return grid.values
 
 
@@ -113,21 +137,35 @@ def _rain(case: FloodCase) -> dict:
     if case.rain is None:
         return {}
     times, rates = zip(*case.rain.series, strict=True)
-    return {"rain_times": np.array(times, dtype=np.float64),
-            "rain_rates": np.array(rates, dtype=np.float64)}
+    return {
+        "rain_times": np.array(times, dtype=np.float64),
+        "rain_rates": np.array(rates, dtype=np.float64),
+    }
 
 
 def _infiltration(case: FloodCase, dem: Grid, path: Path, active) -> dict:
     inf = case.infiltration
     if inf is None:
         return {}
-    rate = _value_or_grid(inf.rate, dem, "infiltration.rate", path, active,
-                          MM_H if isinstance(inf.rate, Path) else 1.0)
+    rate = _value_or_grid(
+        inf.rate,
+        dem,
+        "infiltration.rate",
+        path,
+        active,
+        MM_H if isinstance(inf.rate, Path) else 1.0,
+    )
     if inf.capacity is None:
         capacity = math.inf
     else:
-        capacity = _value_or_grid(inf.capacity, dem, "infiltration.capacity", path, active,
-                                  MM if isinstance(inf.capacity, Path) else 1.0)
+        capacity = _value_or_grid(
+            inf.capacity,
+            dem,
+            "infiltration.capacity",
+            path,
+            active,
+            MM if isinstance(inf.capacity, Path) else 1.0,
+        )
     if np.any(np.asarray(rate) < 0) or np.any(np.asarray(capacity) < 0):
         raise InputError(f"{path}: infiltration: rates and capacities cannot be negative")
     return {"infiltration": rate, "infiltration_capacity": capacity}
@@ -138,16 +176,22 @@ def _inflow(inflow, dem: Grid, active, path: Path) -> Inflow:
     if inflow.point is not None:
         cell = dem.cell_of(*inflow.point)
         if cell is None or not active[cell]:
-            raise InputError(f"{where}: point {inflow.point} is not on a cell of the DEM that "
-                             "holds water (outside the grid, no data or a blocked building)")
+            raise InputError(
+                f"{where}: point {inflow.point} is not on a cell of the DEM that "
+                "holds water (outside the grid, no data or a blocked building)"
+            )
         cells = [cell]
     else:
         cells = [c for c in line_cells(dem, inflow.line) if active[c]]
         if not cells:
             raise InputError(f"{where}: the line crosses no cell of the DEM that holds water")
     times, flows = zip(*inflow.hydrograph, strict=True)
-    return Inflow(inflow.name, np.array(cells, dtype=np.int64),
-                  np.array(times, dtype=np.float64), np.array(flows, dtype=np.float64))
+    return Inflow(
+        inflow.name,
+        np.array(cells, dtype=np.int64),
+        np.array(times, dtype=np.float64),
+        np.array(flows, dtype=np.float64),
+    )
 
 
 def line_cells(dem: Grid, points) -> list[tuple[int, int]]:
@@ -176,8 +220,10 @@ def _health(volumes: dict[str, float]) -> list[str]:
     error = volumes["mass_balance_error"]
     if abs(error) <= MASS_BALANCE_TOLERANCE:
         return []
-    text = (f"surface mass balance off by {100 * error:.3f} % "
-            f"(tolerance {100 * MASS_BALANCE_TOLERANCE:g} %)")
+    text = (
+        f"surface mass balance off by {100 * error:.3f} % "
+        f"(tolerance {100 * MASS_BALANCE_TOLERANCE:g} %)"
+    )
     warnings.warn(text, MassBalanceWarning, stacklevel=3)
     return [text]
 
@@ -189,3 +235,30 @@ def _check_output(output: Path, case: FloodCase, path: Path) -> None:
         raise InputError(f"{output}: refusing to write the results over an input file")
     if output.exists() and not output.is_file():
         raise InputError(f"{output}: not a regular file; refusing to write there")
+
+
+def surface_summary(ds: xr.Dataset) -> list[tuple[str, str]]:
+    """Rows for a run's summary: its health first, then the answers."""
+    cell_area = float(ds.attrs["cell_size_x"]) * float(ds.attrs["cell_size_y"])
+    error = float(ds["mass_balance_error"])
+    deep = int((ds["waterlogging_duration"] > 0).sum())
+    rows = [
+        ("mass balance error", f"{100 * error:.2e} %"),
+        ("steps", f"{ds.attrs['surface_steps']} in {ds.attrs['surface_wall_seconds']:.1f} s"),
+        ("grid", f"{ds.sizes['y']} x {ds.sizes['x']} cells of {cell_area:g} m2"),
+        ("rain / inflow", f"{float(ds['rain_volume']):.0f} / {float(ds['inflow_volume']):.0f} m3"),
+        ("infiltrated", f"{float(ds['infiltration_volume']):.0f} m3"),
+        (
+            "left / entered at the edges",
+            f"{float(ds['boundary_outflow_volume']):.0f} / "
+            f"{float(ds['boundary_inflow_volume']):.0f} m3",
+        ),
+        ("on the surface at the end", f"{float(ds['final_volume']):.0f} m3"),
+        ("deepest", f"{float(ds['max_water_depth'].max()):.2f} m"),
+        ("fastest", f"{float(ds['max_velocity'].max()):.2f} m/s"),
+        ("area waterlogged at some time", f"{deep * cell_area:.0f} m2"),
+    ]
+    classes = ds["hazard_class"].values
+    for value, name in enumerate(HAZARD_NAMES[1:], start=1):
+        rows.append((f"hazard {name}", f"{(classes == value).sum() * cell_area:.0f} m2"))
+    return rows

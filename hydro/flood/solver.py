@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time as _time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numba
@@ -50,7 +51,7 @@ class Inflow:
     """A hydrograph spread over cells: times [s] and flows [m3/s], linear between points."""
 
     name: str
-    cells: np.ndarray            # (k, 2) int64 (row, column)
+    cells: np.ndarray  # (k, 2) int64 (row, column)
     times: np.ndarray
     flows: np.ndarray
 
@@ -60,12 +61,12 @@ class Inflow:
 
 @dataclass(frozen=True, eq=False)
 class Forcing:
-    rain_times: np.ndarray = field(default_factory=lambda: np.zeros(1))        # [s]
-    rain_rates: np.ndarray = field(default_factory=lambda: np.zeros(1))        # [m/s]
-    infiltration: np.ndarray | float = 0.0                                      # [m/s]
-    infiltration_capacity: np.ndarray | float = math.inf                        # [m]
+    rain_times: np.ndarray = field(default_factory=lambda: np.zeros(1))  # [s]
+    rain_rates: np.ndarray = field(default_factory=lambda: np.zeros(1))  # [m/s]
+    infiltration: np.ndarray | float = 0.0  # [m/s]
+    infiltration_capacity: np.ndarray | float = math.inf  # [m]
     inflows: tuple[Inflow, ...] = ()
-    boundary_kind: tuple[int, int, int, int] = (k.CLOSED,) * 4     # north, south, west, east
+    boundary_kind: tuple[int, int, int, int] = (k.CLOSED,) * 4  # north, south, west, east
     boundary_value: tuple[float, float, float, float] = (0.0,) * 4
 
     def rain(self, t: float) -> float:
@@ -75,15 +76,15 @@ class Forcing:
 
 @dataclass(frozen=True)
 class Options:
-    duration: float                  # s
-    output_every: float              # s
-    theta: float = 0.7               # de Almeida et al. (2012): 0.7 damps without smearing fronts
-    cfl: float = 0.9                 # share of the linear stability limit (kernels.time_step)
-    max_step: float = 5.0            # s, longest step when the surface is (nearly) dry
-    min_depth: float = 0.001         # m, faces shallower than this carry no flow
-    arrival_depth: float = 0.01      # m, time of arrival: first time deeper than this
-    duration_depth: float = 0.15     # m, time above: GB 50014's waterlogging depth in one lane
-    threads: int | None = None       # numba threads; None: 1 below PARALLEL_CELLS cells, else all
+    duration: float  # s
+    output_every: float  # s
+    theta: float = 0.7  # de Almeida et al. (2012): 0.7 damps without smearing fronts
+    cfl: float = 0.9  # share of the linear stability limit (kernels.time_step)
+    max_step: float = 5.0  # s, longest step when the surface is (nearly) dry
+    min_depth: float = 0.001  # m, faces shallower than this carry no flow
+    arrival_depth: float = 0.01  # m, time of arrival: first time deeper than this
+    duration_depth: float = 0.15  # m, time above: GB 50014's waterlogging depth in one lane
+    threads: int | None = None  # numba threads; None: 1 below PARALLEL_CELLS cells, else all
 
 
 # Below this many cells a step takes microseconds and waking a second thread at every one of its
@@ -94,25 +95,33 @@ PARALLEL_CELLS = 250_000
 
 @dataclass(frozen=True, eq=False)
 class SurfaceRun:
-    times: np.ndarray                # (T,) s, output times
-    depth: np.ndarray                # (T, ny, nx) float32 m
-    velocity: np.ndarray             # (T, ny, nx) float32 m/s, magnitude at cell centres
-    stats: np.ndarray                # (N_STATS, ny, nx) float64, see hydro.flood.kernels
-    volumes: dict[str, float]        # mass balance terms [m3] and the relative error [1]
+    times: np.ndarray  # (T,) s, output times
+    depth: np.ndarray  # (T, ny, nx) float32 m
+    velocity: np.ndarray  # (T, ny, nx) float32 m/s, magnitude at cell centres
+    stats: np.ndarray  # (N_STATS, ny, nx) float64, see hydro.flood.kernels
+    volumes: dict[str, float]  # mass balance terms [m3] and the relative error [1]
     steps: int
     wall_seconds: float
 
 
-def simulate(surface: Surface, forcing: Forcing, options: Options, *,
-             kernel=k.step) -> SurfaceRun:
+def simulate(
+    surface: Surface,
+    forcing: Forcing,
+    options: Options,
+    *,
+    kernel=k.step,
+    progress: Callable[[float], None] | None = None,
+) -> SurfaceRun:
     """Run the surface for ``options.duration`` seconds; see the module's docstring.
 
-    ``kernel`` is :func:`hydro.flood.kernels.step` or its reference twin (same contract).
+    ``kernel`` is :func:`hydro.flood.kernels.step` or its reference twin (same contract);
+    ``progress`` is called with the fraction of the duration done at every output time.
     """
-    threads = options.threads or (1 if surface.dem.values.size < PARALLEL_CELLS
-                                  else numba.config.NUMBA_NUM_THREADS)
+    threads = options.threads or (
+        1 if surface.dem.values.size < PARALLEL_CELLS else numba.config.NUMBA_NUM_THREADS
+    )
     with _numba_threads(threads):
-        return _simulate(surface, forcing, options, kernel)
+        return _simulate(surface, forcing, options, kernel, progress)
 
 
 @contextlib.contextmanager
@@ -125,7 +134,7 @@ def _numba_threads(n: int):
         numba.set_num_threads(before)
 
 
-def _simulate(surface: Surface, forcing: Forcing, options: Options, kernel) -> SurfaceRun:
+def _simulate(surface, forcing, options, kernel, progress) -> SurfaceRun:
     start_clock = _time.perf_counter()
     grid = surface.dem
     ny, nx = grid.shape
@@ -135,7 +144,7 @@ def _simulate(surface: Surface, forcing: Forcing, options: Options, kernel) -> S
     z = np.ascontiguousarray(surface.ground)
     h = np.ascontiguousarray(np.where(active, surface.initial_depth, 0.0), dtype=np.float64)
     n = np.where(active, surface.manning, 0.0)
-    n2 = np.ascontiguousarray(n ** 2)
+    n2 = np.ascontiguousarray(n**2)
     n2x, n2y = k.face_friction(n, active)
     qx, qx_new = np.zeros((ny, nx + 1)), np.zeros((ny, nx + 1))
     qy, qy_new = np.zeros((ny + 1, nx)), np.zeros((ny + 1, nx))
@@ -155,8 +164,9 @@ def _simulate(surface: Surface, forcing: Forcing, options: Options, kernel) -> S
     n_active = int(active.sum())
 
     out_times = _output_times(options.duration, options.output_every)
-    breaks = np.unique(np.concatenate([out_times, forcing.rain_times,
-                                       *[f.times for f in forcing.inflows]]))
+    breaks = np.unique(
+        np.concatenate([out_times, forcing.rain_times, *[f.times for f in forcing.inflows]])
+    )
     breaks = breaks[(breaks > 0) & (breaks <= options.duration)]
     frames_h = np.zeros((out_times.size, ny, nx), dtype=np.float32)
     frames_v = np.zeros((out_times.size, ny, nx), dtype=np.float32)
@@ -168,27 +178,57 @@ def _simulate(surface: Surface, forcing: Forcing, options: Options, kernel) -> S
     while next_out < out_times.size:
         while b < breaks.size and breaks[b] <= t * (1 + 1e-12):
             b += 1
-        dt = k.time_step(max(hmax, level_head), dx=dx, dy=dy, theta=options.theta,
-                         cfl=options.cfl, max_step=options.max_step)
+        dt = k.time_step(
+            max(hmax, level_head),
+            dx=dx,
+            dy=dy,
+            theta=options.theta,
+            cfl=options.cfl,
+            max_step=options.max_step,
+        )
         t_end = t + dt
-        if t_end >= breaks[b] * (1 - 1e-12):    # land exactly on the next output / forcing change
+        if t_end >= breaks[b] * (1 - 1e-12):  # land exactly on the next output / forcing change
             t_end = float(breaks[b])
             dt = t_end - t
         rain = forcing.rain(t)
-        _fill_sources(source, forcing.inflows, t + 0.5 * dt, area)
-        vo, vi = kernel(z, h, qx, qy, qx_new, qy_new, n2x=n2x, n2y=n2y, n2=n2,
-                        active=active, sources=bool(forcing.inflows), infiltrating=infiltrating,
-                        source=source, infiltration=infiltration, capacity=capacity, stats=stats,
-                        row_volumes=row_volumes, row_hmax=row_hmax, factor=factor, bc_kind=bc_kind,
-                        bc_value=bc_value, dt=dt, t_end=t_end, dx=dx, dy=dy, rain=rain,
-                        theta=options.theta, min_depth=options.min_depth,
-                        arrival_depth=options.arrival_depth,
-                        duration_depth=options.duration_depth)
+        inflow_rate = _fill_sources(source, forcing.inflows, t + 0.5 * dt, area)
+        vo, vi = kernel(
+            z,
+            h,
+            qx,
+            qy,
+            qx_new,
+            qy_new,
+            n2x=n2x,
+            n2y=n2y,
+            n2=n2,
+            active=active,
+            sources=bool(forcing.inflows),
+            infiltrating=infiltrating,
+            source=source,
+            infiltration=infiltration,
+            capacity=capacity,
+            stats=stats,
+            row_volumes=row_volumes,
+            row_hmax=row_hmax,
+            factor=factor,
+            bc_kind=bc_kind,
+            bc_value=bc_value,
+            dt=dt,
+            t_end=t_end,
+            dx=dx,
+            dy=dy,
+            rain=rain,
+            theta=options.theta,
+            min_depth=options.min_depth,
+            arrival_depth=options.arrival_depth,
+            duration_depth=options.duration_depth,
+        )
         qx, qx_new, qy, qy_new = qx_new, qx, qy_new, qy
         out_volume += vo
         in_volume += vi
         rain_volume += rain * dt * area * n_active
-        inflow_volume += float(source.sum()) * dt * area
+        inflow_volume += inflow_rate * dt
         t = t_end
         steps += 1
         hmax = float(row_hmax.max(initial=0.0))
@@ -196,17 +236,26 @@ def _simulate(surface: Surface, forcing: Forcing, options: Options, kernel) -> S
             frames_h[next_out] = h
             frames_v[next_out] = centre_speed(h, qx, qy, min_depth=options.min_depth)
             next_out += 1
-    volumes = mass_balance(volume0=volume0, volume_end=float(h.sum()) * area,
-                           rain=rain_volume, inflow=inflow_volume, boundary_in=in_volume,
-                           boundary_out=out_volume,
-                           infiltration=float(row_volumes[:, k.VOL_INFILTRATION].sum()),
-                           clipped=float(row_volumes[:, k.VOL_CLIPPED].sum()))
-    return SurfaceRun(out_times, frames_h, frames_v, stats, volumes, steps,
-                      _time.perf_counter() - start_clock)
+            if progress is not None:
+                progress(t / options.duration)
+    volumes = mass_balance(
+        volume0=volume0,
+        volume_end=float(h.sum()) * area,
+        rain=rain_volume,
+        inflow=inflow_volume,
+        boundary_in=in_volume,
+        boundary_out=out_volume,
+        infiltration=float(row_volumes[:, k.VOL_INFILTRATION].sum()),
+        clipped=float(row_volumes[:, k.VOL_CLIPPED].sum()),
+    )
+    return SurfaceRun(
+        out_times, frames_h, frames_v, stats, volumes, steps, _time.perf_counter() - start_clock
+    )
 
 
-def mass_balance(*, volume0, volume_end, rain, inflow, boundary_in, boundary_out, infiltration,
-                 clipped) -> dict[str, float]:
+def mass_balance(
+    *, volume0, volume_end, rain, inflow, boundary_in, boundary_out, infiltration, clipped
+) -> dict[str, float]:
     """Volumes [m3] and the relative error: (in - out - storage change) / (initial + in).
 
     ``clipped`` is water created when round-off took a depth below zero; it is reported, not added
@@ -215,10 +264,17 @@ def mass_balance(*, volume0, volume_end, rain, inflow, boundary_in, boundary_out
     inputs = rain + inflow + boundary_in
     error = volume0 + inputs - infiltration - boundary_out - volume_end
     scale = volume0 + inputs
-    return {"initial_volume": volume0, "final_volume": volume_end, "rain_volume": rain,
-            "inflow_volume": inflow, "boundary_inflow_volume": boundary_in,
-            "boundary_outflow_volume": boundary_out, "infiltration_volume": infiltration,
-            "clipped_volume": clipped, "mass_balance_error": error / scale if scale > 0 else 0.0}
+    return {
+        "initial_volume": volume0,
+        "final_volume": volume_end,
+        "rain_volume": rain,
+        "inflow_volume": inflow,
+        "boundary_inflow_volume": boundary_in,
+        "boundary_outflow_volume": boundary_out,
+        "infiltration_volume": infiltration,
+        "clipped_volume": clipped,
+        "mass_balance_error": error / scale if scale > 0 else 0.0,
+    }
 
 
 def centre_speed(h, qx, qy, *, min_depth: float) -> np.ndarray:
@@ -242,14 +298,20 @@ def _per_cell(value, shape) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(arr, shape))
 
 
-def _fill_sources(source: np.ndarray, inflows, t: float, area: float) -> None:
-    """External inflow per cell [m/s] at time t."""
+def _fill_sources(source: np.ndarray, inflows, t: float, area: float) -> float:
+    """External inflow per cell [m/s] at time t; returns the total inflow [m3/s]."""
     if not inflows:
-        return
-    source[...] = 0.0
+        return 0.0
+    total = 0.0
     for inflow in inflows:
-        rate = inflow.rate(t) / (len(inflow.cells) * area)
-        np.add.at(source, (inflow.cells[:, 0], inflow.cells[:, 1]), rate)
+        source[inflow.cells[:, 0], inflow.cells[:, 1]] = 0.0
+    for inflow in inflows:
+        rate = inflow.rate(t)
+        total += rate
+        np.add.at(
+            source, (inflow.cells[:, 0], inflow.cells[:, 1]), rate / (len(inflow.cells) * area)
+        )
+    return total
 
 
 def _boundary_head(z, active, kind, value) -> float:
