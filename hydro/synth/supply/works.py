@@ -35,6 +35,11 @@ from hydro.synth.supply.sizing import (
 
 CW_USUAL = 3.0  # m, (A) usual clear-well level (intake switches keep it 2.5-4.7)
 INTAKE_SHARE = 0.45  # (A) one intake pump delivers 45 % of the plant's design output
+# (A) One Qingyi lift + booster pair delivers 70 % of the plant's design output at its rated
+# point, alone on the 23.6 km main: friction dominates that main, so a second pair adds little,
+# and a pair rated for two running together ran at 158 % of its rated flow when alone, which is
+# how the plant runs on a normal day.
+LONG_MAIN_SHARE = 0.70
 BOOSTER_HEAD = 45.0  # m, (A) booster pump design head (high-rise compound, ~15 storeys)
 BOOSTER_PEAK = 1.7  # (A) booster design flow / compound average demand
 BOOSTER_TANK_DAYS = 0.2  # (A) compound tank holds 20 % of a day's use
@@ -49,6 +54,17 @@ INTAKE_SWITCHES = ((4.0, 4.7), (3.0, 4.2), (2.0, 3.5))
 # (A) Gangkouwan high-lift pumps, when the source is opened: (open above, close below).
 GKW_SWITCHES = ((2.5, 1.0), (3.5, 1.5), (4.5, 2.0))
 GKW_EXTRA_HEAD = 5.0  # m, (A) Gangkouwan high-lift design head above the Shuiyang header's
+# (A) Dry-run protection of the running plants' high-lift pumps: they stop when the clear well
+# falls to this level (0.5 m above its lowest). A simple control, not a rule: EPANET applies
+# controls after the pumps' speed patterns at every hydraulic step, so a pattern that reopens a
+# pump on the hour is overridden at once while the well is low.
+HIGH_LIFT_DRY_LEVEL = 1.0
+# (A) Three-source dispatch: while Gangkouwan delivers its first-phase cap as base load, the
+# running plant whose zones it shares (Shuiyang) covers the rest of their demand with two duty
+# pumps on the schedule SPD-<plant>-GK, and stops in the hours that the base load covers (a
+# pump asked for less than DISPATCH_IDLE of its rated flow would only churn at shut-off).
+DISPATCH_DUTY = 2
+DISPATCH_IDLE = 0.35
 
 
 @dataclass(frozen=True)
@@ -119,7 +135,9 @@ def design(
     controls: list[str] = []
     for src in layout.sources:
         if src.default_open:
-            curves.append(_running_station(layout, src, need, hourly / hourly[peak], peak, works))
+            curves.append(
+                _running_station(layout, src, need, hourly / hourly[peak], peak, works, controls)
+            )
         else:
             curves.append(
                 _closed_station(layout, src, float(need["SY-HDR"][1][peak]), works, controls)
@@ -129,7 +147,7 @@ def design(
         works.valve_setting[ic.valve] = 0.0  # a gate valve: TCV with no extra loss when open
     heads = _node_heads(net, {h: need[h][1] for h in net.headers}, loss)
     for station in layout.boosters:
-        curve = _booster(layout, station, heads, net, works.minor_loss, controls)
+        curve = _booster(layout, station, heads, net, works.minor_loss, controls, elevation)
         curves.append(curve)
         works.pump_curve.update({p: curve.id for p in station.pumps})
     works.emitters.update(_emitters(layout, net, demand, attrs, elevation, heads))
@@ -146,7 +164,13 @@ def design(
 
 
 def _running_station(
-    layout: Layout, src: SourcePlan, need, scale: np.ndarray, peak: int, works: Works
+    layout: Layout,
+    src: SourcePlan,
+    need,
+    scale: np.ndarray,
+    peak: int,
+    works: Works,
+    controls: list[str],
 ) -> PumpCurve:
     """High-lift pumps of a running plant: curve for the peak hour, speed schedule for the rest.
 
@@ -168,7 +192,31 @@ def _running_station(
     )
     # Not on standby pumps: EPANET opens a pump whenever its speed pattern is above 0.
     works.pump_pattern.update({p: f"SPD-{prefix}" for p in duty})
+    base = sum(
+        GANGKOUWAN_FIRST_PHASE
+        for s in layout.sources
+        if not s.default_open and set(s.zones) & set(src.zones)
+    )
+    if base > 0:
+        works.speed_patterns[f"SPD-{prefix}-GK"] = _dispatch_speeds(
+            curve, flow * scale - base, heads - (tank.bottom + CW_USUAL), flow / len(duty)
+        )
+    # Without this, EPANET 2.3 lets a pump reopened by its pattern draw from an empty well.
+    controls += [
+        f"LINK {p} CLOSED IF NODE {src.clear_well} BELOW {HIGH_LIFT_DRY_LEVEL:.2f}" for p in duty
+    ]
     return curve
+
+
+def _dispatch_speeds(
+    curve: PumpCurve, rest: np.ndarray, lift: np.ndarray, rated: float
+) -> tuple[float, ...]:
+    """Hourly speeds of DISPATCH_DUTY pumps sharing ``rest`` (m3/s) at ``lift`` (m); 0: idle."""
+    per_pump = rest / DISPATCH_DUTY
+    return tuple(
+        0.0 if q < DISPATCH_IDLE * rated else round(curve.speed_for(q, h), 3)
+        for q, h in zip(per_pump, lift, strict=True)
+    )
 
 
 def _closed_station(
@@ -216,8 +264,9 @@ def _raw_water(
     else:
         half = len(src.raw_main) // 2
         suction = elevation["QY-BS-S"] + LIFT_SUCTION_PRESSURE
-        lift = suction + raw_main_loss(layout, src.raw_main[:half], 2 * q) - src.head + 0.5
-        boost = inlet_head + raw_main_loss(layout, src.raw_main[half:], 2 * q) - suction + 0.5
+        q = LONG_MAIN_SHARE * src.capacity
+        lift = suction + raw_main_loss(layout, src.raw_main[:half], q) - src.head + 0.5
+        boost = inlet_head + raw_main_loss(layout, src.raw_main[half:], q) - suction + 0.5
         curves = [centrifugal(f"C-{prefix}-LP", q, lift), centrifugal(f"C-{prefix}-BP", q, boost)]
         pump_curve.update({p: curves[0].id for p in src.intake_pumps})
         pump_curve.update({p: curves[1].id for p in src.raw_booster_pumps})
@@ -242,6 +291,7 @@ def _booster(
     net: Network,
     minor_loss: dict[str, float],
     controls: list[str],
+    elevation: dict[str, float],
 ) -> PumpCurve:
     """Compound tank, inlet float valve (as a minor loss) and booster pump curve of one station."""
     average = station.population * COMPOUND_PER_CAPITA / 86_400.0
@@ -268,6 +318,11 @@ def _booster(
     low, high = BOOSTER_LEVELS
     controls.append(f"LINK {inlet.id} CLOSED IF NODE {station.tank} ABOVE {high:.2f}")
     controls.append(f"LINK {inlet.id} OPEN IF NODE {station.tank} BELOW {low:.2f}")
+    # A float valve discharges above the water: it never lets the tank drain back into mains
+    # whose head has fallen below a full tank's surface (EPANET would, the inlet being a pipe).
+    # Listed after the opening control, so that it wins while both hold.
+    backflow = round(ground - 0.5 + BOOSTER_TANK_DEPTH - elevation[station.site], 2)
+    controls.append(f"LINK {inlet.id} CLOSED IF NODE {station.site} BELOW {backflow:.2f}")
     # Dry-run protection with hysteresis, as such stations have: without it a tank drained in a
     # shortage has its pump flip at every step (EPANET closes a pump drawing from an empty tank
     # and the trickle in reopens it), thousands of steps a day.
