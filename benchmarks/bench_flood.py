@@ -22,10 +22,10 @@ from hydro.flood import _reference as ref
 from hydro.flood import kernels as k
 
 SIDE = int(os.environ.get("HYDRO_BENCH_FLOOD_SIDE", 1000))
-REF_SIDE = 150             # the reference twin runs on a grid this wide, scaled
+REF_SIDE = 150  # the reference twin runs on a grid this wide, scaled
 STEPS = 10
 DX = 2.0
-TARGET = 30.0              # million cell-updates per second per core
+TARGET = 30.0  # million cell-updates per second per core
 RESULTS: dict[str, float] = {}
 
 
@@ -39,17 +39,39 @@ def surface_state(side: int) -> dict:
     n2x, n2y = k.face_friction(n, active)
     stats = np.zeros((k.N_STATS, side, side))
     stats[k.ARRIVAL] = np.nan
-    state = dict(z=z, h=h, qx=np.zeros((side, side + 1)), qy=np.zeros((side + 1, side)),
-                 qx_new=np.zeros((side, side + 1)), qy_new=np.zeros((side + 1, side)),
-                 n2x=n2x, n2y=n2y, n2=n ** 2, active=active, source=np.zeros((side, side)),
-                 infiltration=np.zeros((side, side)), capacity=np.zeros((side, side)),
-                 stats=stats, row_volumes=np.zeros((side, 2)), row_hmax=np.zeros(side),
-                 factor=np.ones((side, side)), bc_kind=np.array([0, 0, 0, k.OPEN]),
-                 bc_value=np.array([0.0, 0.0, 0.0, 0.001]), dx=DX, dy=DX, rain=2e-5,
-                 theta=0.7, min_depth=0.001, arrival_depth=0.01, duration_depth=0.15,
-                 t_end=0.0, sources=False, infiltrating=False)
+    state = dict(
+        z=z,
+        h=h,
+        qx=np.zeros((side, side + 1)),
+        qy=np.zeros((side + 1, side)),
+        qx_new=np.zeros((side, side + 1)),
+        qy_new=np.zeros((side + 1, side)),
+        n2x=n2x,
+        n2y=n2y,
+        n2=n**2,
+        active=active,
+        source=np.zeros((side, side)),
+        infiltration=np.zeros((side, side)),
+        capacity=np.zeros((side, side)),
+        stats=stats,
+        row_volumes=np.zeros((side, 2)),
+        row_hmax=np.zeros(side),
+        factor=np.ones((side, side)),
+        bc_kind=np.array([0, 0, 0, k.OPEN]),
+        bc_value=np.array([0.0, 0.0, 0.0, 0.001]),
+        dx=DX,
+        dy=DX,
+        rain=2e-5,
+        theta=0.7,
+        min_depth=0.001,
+        arrival_depth=0.01,
+        duration_depth=0.15,
+        t_end=0.0,
+        sources=False,
+        infiltrating=False,
+    )
     state["dt"] = k.time_step(h.max(), dx=DX, dy=DX, theta=0.7, cfl=0.9, max_step=5.0)
-    for _ in range(20):                                   # let the water start moving
+    for _ in range(20):  # let the water start moving
         advance(k.step, state, 1)
     return state
 
@@ -103,15 +125,21 @@ def test_surface_kernel_one_thread(benchmark, state, threads):
 def test_surface_kernel_all_threads(benchmark, state, threads):
     threads(numba.config.NUMBA_NUM_THREADS)
     benchmark.pedantic(advance, args=(k.step, state, STEPS), rounds=5, warmup_rounds=1)
-    _record(benchmark, f"kernel, {numba.config.NUMBA_NUM_THREADS} threads", SIDE * SIDE, STEPS,
-            None)
+    _record(
+        benchmark, f"kernel, {numba.config.NUMBA_NUM_THREADS} threads", SIDE * SIDE, STEPS, None
+    )
 
 
 def test_reference_twin(benchmark):
     small = surface_state(REF_SIDE)
     benchmark.pedantic(advance, args=(ref.step, small, 2), rounds=3, warmup_rounds=1)
-    _record(benchmark, "reference twin (numpy)", REF_SIDE * REF_SIDE, 2,
-            _cpu_seconds(ref.step, small, 2))
+    _record(
+        benchmark,
+        "reference twin (numpy)",
+        REF_SIDE * REF_SIDE,
+        2,
+        _cpu_seconds(ref.step, small, 2),
+    )
 
 
 def test_summary():
@@ -121,6 +149,8 @@ def test_summary():
     lines = [f"{name:<48} {value:8.2f} M cell-updates/s" for name, value in RESULTS.items()]
     one = RESULTS["kernel, 1 thread (per CPU second)"]
     lines.append(f"{'per core against the 30 M target':<48} {one / TARGET:8.2f}")
-    lines.append(f"{'kernel over its numpy twin, 1 thread':<48} "
-                 f"{RESULTS['kernel, 1 thread'] / RESULTS['reference twin (numpy)']:8.1f}x")
+    lines.append(
+        f"{'kernel over its numpy twin, 1 thread':<48} "
+        f"{RESULTS['kernel, 1 thread'] / RESULTS['reference twin (numpy)']:8.1f}x"
+    )
     print("\n" + "\n".join(lines))

@@ -520,6 +520,8 @@ for _name, _long in (
     ("boundary_outflow_volume", "water that left through the grid's edges"),
     ("infiltration_volume", "water infiltrated into the ground"),
     ("clipped_volume", "water created by setting round-off negative depths to 0"),
+    ("overflow_volume", "water a coupled drainage network put on the surface at its nodes"),
+    ("drained_volume", "water the surface gave to a coupled drainage network at its nodes"),
 ):
     register_surface(_name, "m3", (), _long, dtype="float64")
 register_surface(
@@ -528,4 +530,18 @@ register_surface(
     (),
     "(initial + inflows - outflows - final) / (initial + inflows)",
     dtype="float64",
+)
+
+# Coupled runs (hydro/flood/coupling.py): per coupled drainage node, on the surface Dataset.
+register_surface(
+    "exchange_flow",
+    "m3 s-1",
+    ("time", "node"),
+    "flow from the drainage network onto the surface at the node (negative: into the network)",
+)
+register_surface(
+    "node_overflow_volume", "m3", ("node",), "water the node put on the surface", dtype="float64"
+)
+register_surface(
+    "node_drained_volume", "m3", ("node",), "water the node took from the surface", dtype="float64"
 )

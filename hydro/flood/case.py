@@ -28,6 +28,10 @@ west = { type = "level", level = 11.0 }
 [buildings]                  # cells of a mask grid (non-zero) are blocked, or raised by height
 mask = "buildings.asc"
 height = "10 m"              # omit to block them
+
+[drainage]                   # optional: a SWMM model coupled at its junctions (1D-2D)
+model = "drainage.inp"       # node coordinates in the DEM's CRS; same duration as [surface]
+nodes = ["J1", "J2"]         # default: every junction on a cell that holds water
 ```
 
 Unknown keys are refused; errors name the file, the key and what was expected. Numbers without
@@ -178,6 +182,17 @@ class BuildingsSection(Strict):
     height: Annotated[Length, Field(gt=0)] | None = None
 
 
+class DrainageSection(Strict):
+    """A SWMM model coupled at its junctions (see hydro.flood.coupling)."""
+
+    model: CasePath
+    nodes: list[str] | None = None
+    manhole_area: Annotated[float, Field(gt=0)] = 1.167
+    orifice_coefficient: Annotated[float, Field(gt=0)] = 0.167
+    free_weir_coefficient: Annotated[float, Field(gt=0)] = 0.54
+    submerged_weir_coefficient: Annotated[float, Field(gt=0)] = 0.056
+
+
 class FloodCase(Strict):
     surface: SurfaceSection
     rain: RainSection | None = None
@@ -185,6 +200,7 @@ class FloodCase(Strict):
     inflows: list[InflowSection] = []
     boundaries: BoundariesSection = BoundariesSection()
     buildings: BuildingsSection | None = None
+    drainage: DrainageSection | None = None
 
     @model_validator(mode="after")
     def _unique(self):

@@ -12,18 +12,20 @@ import math
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
 
 from hydro import __version__
-from hydro.errors import InputError
+from hydro.errors import InputError, suggest
 from hydro.flood import kernels as k
 from hydro.flood.case import FloodCase, load_case
+from hydro.flood.coupling import Coefficients, SurfaceCoupling
 from hydro.flood.dataset import HAZARD_NAMES, MASS_BALANCE_TOLERANCE, surface_dataset
 from hydro.flood.grid import Grid, read_grid
-from hydro.flood.solver import Forcing, Inflow, Options, Surface, simulate
-from hydro.results import provenance, write_netcdf
+from hydro.flood.solver import Forcing, Inflow, Options, Surface, SurfaceModel, simulate
+from hydro.results import atomic_path, provenance, write_netcdf
 
 MM_H = 1e-3 / 3600  # grids of rates are in mm/h
 MM = 1e-3  # grids of depths are in mm (infiltration capacity)
@@ -38,15 +40,22 @@ def run_case(
     *,
     output: str | Path | None = None,
     progress: Callable[[float], None] | None = None,
-) -> xr.Dataset:
+) -> xr.Dataset | CoupledRun:
     """Run a flood case file; return the surface Dataset (and write it to ``output``).
 
-    ``progress`` is called with the fraction of the duration done at every output time.
+    A case with a ``[drainage]`` section runs coupled and returns a :class:`CoupledRun` (the
+    surface Dataset and the network's); its file holds the surface at the root and the network in
+    the netCDF group "drainage". ``progress`` is called with the fraction of the duration done.
     """
     path = Path(path)
     case = load_case(path)
     if output is not None:
         _check_output(Path(output), case, path)
+    if case.drainage is not None:
+        coupled = run_coupled(case, path, progress=progress)
+        if output is not None:
+            write_coupled(coupled, output)
+        return coupled
     surface, forcing, options = prepare(case, path)
     run = simulate(surface, forcing, options, progress=progress)
     warn = _health(run.volumes)
@@ -61,6 +70,15 @@ def run_case(
     if output is not None:
         write_netcdf(ds, output)
     return ds
+
+
+def write_coupled(coupled: CoupledRun, path: str | Path) -> Path:
+    """One netCDF file: the surface at the root, the network in the group "drainage"."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        coupled.surface.to_netcdf(tmp, engine="netcdf4")
+        coupled.drainage.to_netcdf(tmp, mode="a", group="drainage", engine="netcdf4")
+    return path
 
 
 def prepare(case: FloodCase, path: Path) -> tuple[Surface, Forcing, Options]:
@@ -262,3 +280,174 @@ def surface_summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     for value, name in enumerate(HAZARD_NAMES[1:], start=1):
         rows.append((f"hazard {name}", f"{(classes == value).sum() * cell_area:.0f} m2"))
     return rows
+
+
+class CoupledRun(NamedTuple):
+    """A coupled run: the surface grid and the network, joined by the coupled node IDs."""
+
+    surface: xr.Dataset
+    drainage: xr.Dataset
+
+
+def run_coupled(
+    case: FloodCase, path: Path, *, progress: Callable[[float], None] | None = None
+) -> CoupledRun:
+    """Step the case's SWMM model and its surface together (see :mod:`hydro.flood.coupling`)."""
+    from hydro.drainage.inp import read_inp
+    from hydro.drainage.swmm.engine import run as run_swmm
+
+    d = case.drainage
+    surface, forcing, options = prepare(case, path)
+    inp = read_inp(d.model)
+    swmm_seconds = (inp.end_datetime - inp.start_datetime).total_seconds()
+    if abs(swmm_seconds - options.duration) > 1e-6:
+        raise InputError(
+            f"{path}: surface.duration is {options.duration:g} s but the drainage model "
+            f"{d.model.name} runs {swmm_seconds:g} s; make them equal"
+        )
+    names, cells = _coupled_nodes(inp, d, surface, path)
+    model = SurfaceModel(surface, forcing, options)
+    coupling = SurfaceCoupling(
+        model,
+        names,
+        cells,
+        coefficients=Coefficients(
+            orifice=d.orifice_coefficient,
+            free_weir=d.free_weir_coefficient,
+            submerged_weir=d.submerged_weir_coefficient,
+            manhole_area=d.manhole_area,
+        ),
+    )
+    network = run_swmm(inp, progress=progress, coupling=coupling)
+    model.advance(options.duration)  # SWMM's last step may stop short of END by round-off
+    run = model.result()
+    balance = coupled_balance(coupling, run.volumes)
+    warn = _health(run.volumes)
+    if abs(balance["coupled_mass_balance_error"]) > COUPLED_TOLERANCE:
+        text = (
+            f"coupled mass balance off by {100 * balance['coupled_mass_balance_error']:.3f} % "
+            f"(tolerance {100 * COUPLED_TOLERANCE:g} %)"
+        )
+        warnings.warn(text, MassBalanceWarning, stacklevel=2)
+        warn.append(text)
+    attrs = provenance(
+        engine="hydro.flood local-inertial + SWMM 5.2.4",
+        engine_version=__version__,
+        network=d.model,
+        scenario=path,
+    )
+    attrs["engine_warnings"] = warn
+    attrs["dem_file"] = case.surface.dem.name
+    attrs.update(balance)
+    ds = surface_dataset(run, surface, arrival_depth=options.arrival_depth, attrs=attrs)
+    ds = ds.assign(coupled_node_variables(coupling, surface))
+    return CoupledRun(ds, network)
+
+
+COUPLED_TOLERANCE = 5e-3  # the coupled system's balance warns above 0.5 %
+
+
+def coupled_balance(coupling: SurfaceCoupling, surface: dict[str, float]) -> dict[str, float]:
+    """The network and the surface as one system [m3]: what came in (runoff and other inflows
+    into the network, rain and inflows on the surface, both initial storages) against what left
+    (outfalls, flooding lost by uncoupled nodes, evaporation, seepage, surface edges and
+    infiltration) and both final storages. The exchange at manholes is internal: SWMM counts what
+    the surface gave as external inflow and what it got back (negative lateral inflow) in its
+    outflow total, beside the outfalls."""
+    t = coupling.totals
+    outfalls = t["outfall_outflow"] - surface["overflow_volume"]
+    inputs = (
+        coupling.storage0
+        + t["wet_weather_inflow"]
+        + t["dry_weather_inflow"]
+        + t["groundwater_inflow"]
+        + t["rdii_inflow"]
+        + surface["initial_volume"]
+        + surface["rain_volume"]
+        + surface["inflow_volume"]
+        + surface["boundary_inflow_volume"]
+    )
+    outputs = (
+        outfalls
+        + t["flooding"]
+        + t["routing_evaporation"]
+        + t["seepage"]
+        + coupling.storage_end
+        + surface["final_volume"]
+        + surface["boundary_outflow_volume"]
+        + surface["infiltration_volume"]
+    )
+    return {
+        "coupled_mass_balance_error": (inputs - outputs) / inputs if inputs > 0 else 0.0,
+        "coupled_inputs_m3": inputs,
+        "coupled_outputs_m3": outputs,
+        "network_rain_m3": t["rain"],
+        "network_runoff_infiltration_m3": t["runoff_infiltration"],
+        "network_runoff_m3": t["wet_weather_inflow"],
+        "network_outfall_outflow_m3": outfalls,
+        "network_flooding_lost_m3": t["flooding"],
+        "network_initial_storage_m3": coupling.storage0,
+        "network_final_storage_m3": coupling.storage_end,
+        "network_external_inflow_m3": t["external_inflow"],
+        "exchange_overflow_m3": surface["overflow_volume"],
+        "exchange_drained_m3": surface["drained_volume"],
+        "exchange_steps_limited": coupling.limited,
+    }
+
+
+def coupled_node_variables(coupling: SurfaceCoupling, surface: Surface) -> dict:
+    """Per coupled node: where it is on the grid and what it exchanged (dims node, time)."""
+    from hydro.variables import get_surface
+
+    grid = surface.dem
+    rows, cols = coupling.cells[:, 0], coupling.cells[:, 1]
+    out = {}
+    for name, dims, values in (
+        ("exchange_flow", ("time", "node"), coupling.flows),
+        ("node_overflow_volume", ("node",), coupling.overflow),
+        ("node_drained_volume", ("node",), coupling.drained),
+    ):
+        var = get_surface(name)
+        out[name] = xr.DataArray(values.astype(var.dtype), dims=dims, attrs=var.attrs())
+    out["node"] = ("node", np.array(coupling.names, dtype=object))
+    out["node_x"] = (
+        "node",
+        grid.x[cols],
+        {"units": "m", "long_name": "easting of the node's cell"},
+    )
+    out["node_y"] = (
+        "node",
+        grid.y[rows],
+        {"units": "m", "long_name": "northing of the node's cell"},
+    )
+    return out
+
+
+def _coupled_nodes(inp, d, surface: Surface, path: Path) -> tuple[list[str], np.ndarray]:
+    coords = {row[0]: row[1:3] for row in inp.rows("COORDINATES") if len(row) >= 3}
+    junctions = [row[0] for row in inp.rows("JUNCTIONS") if row]
+    grid, active = surface.dem, surface.active
+    names, cells = [], []
+    for name in d.nodes if d.nodes is not None else junctions:
+        if name not in junctions:
+            raise InputError(
+                f"{path}: drainage.nodes: {name!r} is not a junction of {d.model.name}; "
+                + suggest(name, junctions)
+            )
+        if name not in coords:
+            if d.nodes is None:
+                continue
+            raise InputError(f"{path}: drainage.nodes: {name!r} has no [COORDINATES] row")
+        cell = grid.cell_of(float(coords[name][0]), float(coords[name][1]))
+        if cell is None or not active[cell]:
+            if d.nodes is None:
+                continue
+            raise InputError(
+                f"{path}: drainage.nodes: {name!r} at {tuple(coords[name])} is not on a cell of "
+                "the DEM that holds water"
+            )
+        names.append(name)
+        cells.append(cell)
+    if not names:
+        raise InputError(f"{path}: drainage: no junction of {d.model.name} stands on the DEM")
+    return names, np.array(cells, dtype=np.int64)

@@ -117,11 +117,193 @@ def simulate(
     ``kernel`` is :func:`hydro.flood.kernels.step` or its reference twin (same contract);
     ``progress`` is called with the fraction of the duration done at every output time.
     """
-    threads = options.threads or (
-        1 if surface.dem.values.size < PARALLEL_CELLS else numba.config.NUMBA_NUM_THREADS
-    )
-    with _numba_threads(threads):
-        return _simulate(surface, forcing, options, kernel, progress)
+    model = SurfaceModel(surface, forcing, options, kernel=kernel)
+    with model.threads():
+        model.advance(options.duration, progress=progress)
+    return model.result()
+
+
+class SurfaceModel:
+    """The surface's state between steps: advance it to a time, exchange water at cells.
+
+    ``advance(t)`` steps the kernel until ``t`` (a step never crosses an output time, a change of
+    the rain or a hydrograph point, nor ``t``), recording outputs and the mass balance terms;
+    ``exchange(cells, volumes)`` adds (or, negative, takes) volumes at cells at once, as the
+    coupling with a drainage network does between two of its steps.
+    """
+
+    def __init__(self, surface: Surface, forcing: Forcing, options: Options, *, kernel=k.step):
+        self.surface, self.forcing, self.options, self.kernel = surface, forcing, options, kernel
+        self.start_clock = _time.perf_counter()
+        grid = surface.dem
+        ny, nx = grid.shape
+        self.area = grid.dx * grid.dy
+        self.active = np.ascontiguousarray(surface.active, dtype=np.bool_)
+        self.z = np.ascontiguousarray(surface.ground)
+        self.h = np.ascontiguousarray(
+            np.where(self.active, surface.initial_depth, 0.0), dtype=np.float64
+        )
+        n = np.where(self.active, surface.manning, 0.0)
+        self.n2 = np.ascontiguousarray(n**2)
+        self.n2x, self.n2y = k.face_friction(n, self.active)
+        self.qx, self.qx_new = np.zeros((ny, nx + 1)), np.zeros((ny, nx + 1))
+        self.qy, self.qy_new = np.zeros((ny + 1, nx)), np.zeros((ny + 1, nx))
+        self.infiltration = _per_cell(forcing.infiltration, grid.shape)
+        self.capacity = _per_cell(forcing.infiltration_capacity, grid.shape)
+        self.source = np.zeros((ny, nx))
+        self.infiltrating = bool(np.any(self.infiltration > 0) and np.any(self.capacity > 0))
+        self.stats = np.zeros((k.N_STATS, ny, nx))
+        self.stats[k.MAX_DEPTH] = self.h
+        self.stats[k.ARRIVAL] = np.where(self.h > options.arrival_depth, 0.0, np.nan)
+        self.row_volumes = np.zeros((ny, 2))
+        self.row_hmax = np.zeros(ny)
+        self.factor = np.ones((ny, nx))
+        self.bc_kind = np.asarray(forcing.boundary_kind, dtype=np.int64)
+        self.bc_value = np.asarray(forcing.boundary_value, dtype=np.float64)
+        self.level_head = _boundary_head(self.z, self.active, self.bc_kind, self.bc_value)
+        self.n_active = int(self.active.sum())
+        self.out_times = _output_times(options.duration, options.output_every)
+        breaks = np.unique(
+            np.concatenate(
+                [self.out_times, forcing.rain_times, *[f.times for f in forcing.inflows]]
+            )
+        )
+        self.breaks = breaks[(breaks > 0) & (breaks <= options.duration)]
+        self.frames_h = np.zeros((self.out_times.size, ny, nx), dtype=np.float32)
+        self.frames_v = np.zeros((self.out_times.size, ny, nx), dtype=np.float32)
+        self.frames_h[0] = self.h
+        self.volume0 = float(self.h.sum()) * self.area
+        self.totals = dict.fromkeys(
+            ("rain", "inflow", "boundary_out", "boundary_in", "exchange_in", "exchange_out"), 0.0
+        )
+        self.t, self.steps, self.next_out, self.b = 0.0, 0, 1, 0
+        self.hmax = float(self.h.max(initial=0.0))
+
+    def threads(self):
+        """A context in which numba uses the number of threads that pays for this grid."""
+        threads = self.options.threads or (
+            1 if self.h.size < PARALLEL_CELLS else numba.config.NUMBA_NUM_THREADS
+        )
+        return _numba_threads(threads)
+
+    def exchange(self, cells: np.ndarray, volumes: np.ndarray) -> None:
+        """Add ``volumes`` [m3] (negative: take) at ``cells`` (k, 2); taking more than a cell
+        holds is a bug of the caller (the coupling limits what it drains to what is there)."""
+        flat = cells[:, 0] * self.h.shape[1] + cells[:, 1]
+        unique, where = np.unique(flat, return_inverse=True)
+        h = self.h.reshape(-1)
+        depth = h[unique] + np.bincount(where, weights=volumes / self.area)
+        if np.any(depth < -1e-9) or not self.active.reshape(-1)[unique].all():
+            raise ValueError("an exchange took more water than a cell holds, or used a dead cell")
+        h[unique] = np.maximum(depth, 0.0)
+        self.totals["exchange_in"] += float(volumes[volumes > 0].sum())
+        self.totals["exchange_out"] -= float(volumes[volumes < 0].sum())
+        self.hmax = max(self.hmax, float(depth.max(initial=0.0)))
+
+    def advance(self, until: float, *, progress: Callable[[float], None] | None = None) -> None:
+        """Step until time ``until`` [s] (at most the duration)."""
+        o = self.options
+        until = min(until, o.duration)
+        while self.t < until * (1 - 1e-12):
+            while self.b < self.breaks.size and self.breaks[self.b] <= self.t * (1 + 1e-12):
+                self.b += 1
+            dt = k.time_step(
+                max(self.hmax, self.level_head),
+                dx=self.surface.dem.dx,
+                dy=self.surface.dem.dy,
+                theta=o.theta,
+                cfl=o.cfl,
+                max_step=o.max_step,
+            )
+            stop = min(until, float(self.breaks[self.b]))
+            t_end = self.t + dt
+            if t_end >= stop * (1 - 1e-12):  # land exactly on the next output / forcing change
+                t_end = stop
+                dt = t_end - self.t
+            self._step(dt, t_end)
+            if self.next_out < self.out_times.size and self.t >= self.out_times[self.next_out] * (
+                1 - 1e-12
+            ):
+                self.frames_h[self.next_out] = self.h
+                self.frames_v[self.next_out] = centre_speed(
+                    self.h, self.qx, self.qy, min_depth=o.min_depth
+                )
+                self.next_out += 1
+                if progress is not None:
+                    progress(self.t / o.duration)
+
+    def _step(self, dt: float, t_end: float) -> None:
+        o, f, grid = self.options, self.forcing, self.surface.dem
+        rain = f.rain(self.t)
+        inflow_rate = _fill_sources(self.source, f.inflows, self.t + 0.5 * dt, self.area)
+        vo, vi = self.kernel(
+            self.z,
+            self.h,
+            self.qx,
+            self.qy,
+            self.qx_new,
+            self.qy_new,
+            n2x=self.n2x,
+            n2y=self.n2y,
+            n2=self.n2,
+            active=self.active,
+            sources=bool(f.inflows),
+            infiltrating=self.infiltrating,
+            source=self.source,
+            infiltration=self.infiltration,
+            capacity=self.capacity,
+            stats=self.stats,
+            row_volumes=self.row_volumes,
+            row_hmax=self.row_hmax,
+            factor=self.factor,
+            bc_kind=self.bc_kind,
+            bc_value=self.bc_value,
+            dt=dt,
+            t_end=t_end,
+            dx=grid.dx,
+            dy=grid.dy,
+            rain=rain,
+            theta=o.theta,
+            min_depth=o.min_depth,
+            arrival_depth=o.arrival_depth,
+            duration_depth=o.duration_depth,
+        )
+        self.qx, self.qx_new, self.qy, self.qy_new = self.qx_new, self.qx, self.qy_new, self.qy
+        self.totals["boundary_out"] += vo
+        self.totals["boundary_in"] += vi
+        self.totals["rain"] += rain * dt * self.area * self.n_active
+        self.totals["inflow"] += inflow_rate * dt
+        self.t = t_end
+        self.steps += 1
+        self.hmax = float(self.row_hmax.max(initial=0.0))
+
+    def volume(self) -> float:
+        """Water on the surface now [m3]."""
+        return float(self.h.sum()) * self.area
+
+    def result(self) -> SurfaceRun:
+        tt = self.totals
+        volumes = mass_balance(
+            volume0=self.volume0,
+            volume_end=self.volume(),
+            rain=tt["rain"],
+            inflow=tt["inflow"],
+            boundary_in=tt["boundary_in"],
+            boundary_out=tt["boundary_out"],
+            infiltration=float(self.row_volumes[:, k.VOL_INFILTRATION].sum()),
+            clipped=float(self.row_volumes[:, k.VOL_CLIPPED].sum()),
+            exchange_in=tt["exchange_in"],
+            exchange_out=tt["exchange_out"],
+        )
+        return SurfaceRun(
+            self.out_times,
+            self.frames_h,
+            self.frames_v,
+            self.stats,
+            volumes,
+            self.steps,
+            _time.perf_counter() - self.start_clock,
+        )
 
 
 @contextlib.contextmanager
@@ -134,135 +316,29 @@ def _numba_threads(n: int):
         numba.set_num_threads(before)
 
 
-def _simulate(surface, forcing, options, kernel, progress) -> SurfaceRun:
-    start_clock = _time.perf_counter()
-    grid = surface.dem
-    ny, nx = grid.shape
-    dx, dy = grid.dx, grid.dy
-    area = dx * dy
-    active = np.ascontiguousarray(surface.active, dtype=np.bool_)
-    z = np.ascontiguousarray(surface.ground)
-    h = np.ascontiguousarray(np.where(active, surface.initial_depth, 0.0), dtype=np.float64)
-    n = np.where(active, surface.manning, 0.0)
-    n2 = np.ascontiguousarray(n**2)
-    n2x, n2y = k.face_friction(n, active)
-    qx, qx_new = np.zeros((ny, nx + 1)), np.zeros((ny, nx + 1))
-    qy, qy_new = np.zeros((ny + 1, nx)), np.zeros((ny + 1, nx))
-    infiltration = _per_cell(forcing.infiltration, grid.shape)
-    capacity = _per_cell(forcing.infiltration_capacity, grid.shape)
-    source = np.zeros((ny, nx))
-    infiltrating = bool(np.any(infiltration > 0) and np.any(capacity > 0))
-    stats = np.zeros((k.N_STATS, ny, nx))
-    stats[k.MAX_DEPTH] = h
-    stats[k.ARRIVAL] = np.where(h > options.arrival_depth, 0.0, np.nan)
-    row_volumes = np.zeros((ny, 2))
-    row_hmax = np.zeros(ny)
-    factor = np.ones((ny, nx))
-    bc_kind = np.asarray(forcing.boundary_kind, dtype=np.int64)
-    bc_value = np.asarray(forcing.boundary_value, dtype=np.float64)
-    level_head = _boundary_head(z, active, bc_kind, bc_value)
-    n_active = int(active.sum())
-
-    out_times = _output_times(options.duration, options.output_every)
-    breaks = np.unique(
-        np.concatenate([out_times, forcing.rain_times, *[f.times for f in forcing.inflows]])
-    )
-    breaks = breaks[(breaks > 0) & (breaks <= options.duration)]
-    frames_h = np.zeros((out_times.size, ny, nx), dtype=np.float32)
-    frames_v = np.zeros((out_times.size, ny, nx), dtype=np.float32)
-    frames_h[0] = h
-    volume0 = float(h.sum()) * area
-    rain_volume = inflow_volume = out_volume = in_volume = 0.0
-    t, steps, next_out, b = 0.0, 0, 1, 0
-    hmax = float(h.max(initial=0.0))
-    while next_out < out_times.size:
-        while b < breaks.size and breaks[b] <= t * (1 + 1e-12):
-            b += 1
-        dt = k.time_step(
-            max(hmax, level_head),
-            dx=dx,
-            dy=dy,
-            theta=options.theta,
-            cfl=options.cfl,
-            max_step=options.max_step,
-        )
-        t_end = t + dt
-        if t_end >= breaks[b] * (1 - 1e-12):  # land exactly on the next output / forcing change
-            t_end = float(breaks[b])
-            dt = t_end - t
-        rain = forcing.rain(t)
-        inflow_rate = _fill_sources(source, forcing.inflows, t + 0.5 * dt, area)
-        vo, vi = kernel(
-            z,
-            h,
-            qx,
-            qy,
-            qx_new,
-            qy_new,
-            n2x=n2x,
-            n2y=n2y,
-            n2=n2,
-            active=active,
-            sources=bool(forcing.inflows),
-            infiltrating=infiltrating,
-            source=source,
-            infiltration=infiltration,
-            capacity=capacity,
-            stats=stats,
-            row_volumes=row_volumes,
-            row_hmax=row_hmax,
-            factor=factor,
-            bc_kind=bc_kind,
-            bc_value=bc_value,
-            dt=dt,
-            t_end=t_end,
-            dx=dx,
-            dy=dy,
-            rain=rain,
-            theta=options.theta,
-            min_depth=options.min_depth,
-            arrival_depth=options.arrival_depth,
-            duration_depth=options.duration_depth,
-        )
-        qx, qx_new, qy, qy_new = qx_new, qx, qy_new, qy
-        out_volume += vo
-        in_volume += vi
-        rain_volume += rain * dt * area * n_active
-        inflow_volume += inflow_rate * dt
-        t = t_end
-        steps += 1
-        hmax = float(row_hmax.max(initial=0.0))
-        if t >= out_times[next_out] * (1 - 1e-12):
-            frames_h[next_out] = h
-            frames_v[next_out] = centre_speed(h, qx, qy, min_depth=options.min_depth)
-            next_out += 1
-            if progress is not None:
-                progress(t / options.duration)
-    volumes = mass_balance(
-        volume0=volume0,
-        volume_end=float(h.sum()) * area,
-        rain=rain_volume,
-        inflow=inflow_volume,
-        boundary_in=in_volume,
-        boundary_out=out_volume,
-        infiltration=float(row_volumes[:, k.VOL_INFILTRATION].sum()),
-        clipped=float(row_volumes[:, k.VOL_CLIPPED].sum()),
-    )
-    return SurfaceRun(
-        out_times, frames_h, frames_v, stats, volumes, steps, _time.perf_counter() - start_clock
-    )
-
-
 def mass_balance(
-    *, volume0, volume_end, rain, inflow, boundary_in, boundary_out, infiltration, clipped
+    *,
+    volume0,
+    volume_end,
+    rain,
+    inflow,
+    boundary_in,
+    boundary_out,
+    infiltration,
+    clipped,
+    exchange_in=0.0,
+    exchange_out=0.0,
 ) -> dict[str, float]:
     """Volumes [m3] and the relative error: (in - out - storage change) / (initial + in).
+
+    ``exchange_in`` / ``exchange_out`` are what a coupled drainage network put on the surface
+    (overflow at its nodes) and took from it (drainage into its inlets).
 
     ``clipped`` is water created when round-off took a depth below zero; it is reported, not added
     to the inputs, so that it shows up in the error.
     """
-    inputs = rain + inflow + boundary_in
-    error = volume0 + inputs - infiltration - boundary_out - volume_end
+    inputs = rain + inflow + boundary_in + exchange_in
+    error = volume0 + inputs - infiltration - boundary_out - exchange_out - volume_end
     scale = volume0 + inputs
     return {
         "initial_volume": volume0,
@@ -273,6 +349,8 @@ def mass_balance(
         "boundary_outflow_volume": boundary_out,
         "infiltration_volume": infiltration,
         "clipped_volume": clipped,
+        "overflow_volume": exchange_in,
+        "drained_volume": exchange_out,
         "mass_balance_error": error / scale if scale > 0 else 0.0,
     }
 

@@ -32,6 +32,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import xarray as xr
@@ -68,13 +69,22 @@ _ENGINE_TAIL = (
 
 
 def run(
-    model: str | Path | SwmmInput, *, scenario: str = "base", progress: Progress | None = None
+    model: str | Path | SwmmInput,
+    *,
+    scenario: str = "base",
+    progress: Progress | None = None,
+    coupling: Coupling | None = None,
 ) -> xr.Dataset:
     """Run a SWMM model and return its results as one Dataset in SI units.
 
     ``model`` is an INP path or a :class:`SwmmInput` (e.g. an edited copy); ``scenario`` labels
     the single entry of the ``scenario`` dimension; ``progress`` is called with the fraction of
-    simulated time done (0..1), at least every 1 % and finally with 1.0.
+    simulated time done (0..1), at least every 1 % and finally with 1.0. ``coupling`` steps
+    another model alongside SWMM (the 2-D surface): the run then goes routing step by routing
+    step, calling ``coupling.prepare(engine)`` before the start and ``coupling.step(engine, t0,
+    t1)`` at the start (t0 = t1 = 0) and after every routing step, and ``coupling.finish(engine)``
+    after the last, where ``engine`` is an :class:`EngineState` (node heads, lateral inflows,
+    storage and SWMM's running totals, in SI).
 
     Dims: scenario (1), time (elapsed since START, timedelta64[ns]), node, link, subcatchment,
     gauge. Raises InputError for a bad model and EngineError when SWMM fails.
@@ -90,7 +100,7 @@ def run(
         with _ENGINE_LOCK:
             files = _EngineFiles(work)
             files.inp.write_text(engine_text(inp), encoding="utf-8")
-            network, report = _simulate(files, inp, progress)
+            network, report = _simulate(files, inp, progress, coupling)
             results = out.read_out(files.out)
     if results.nodes != network.nodes or results.links != network.links:
         raise EngineError(
@@ -192,7 +202,10 @@ class _Network:
 
 
 def _simulate(
-    files: _EngineFiles, inp: SwmmInput, progress: Progress | None
+    files: _EngineFiles,
+    inp: SwmmInput,
+    progress: Progress | None,
+    coupling: Coupling | None = None,
 ) -> tuple[_Network, SwmmReport]:
     """Run SWMM from open to close and read its report; raise InputError/EngineError with the
     report's words if SWMM failed or reported an error."""
@@ -201,9 +214,15 @@ def _simulate(
     try:
         solver.swmm_open(str(files.inp), str(files.rpt), str(files.out))
         network = _read_network()
+        if coupling is not None:
+            engine = EngineState(network)
+            coupling.prepare(engine)
         solver.swmm_start(1)
         try:
-            _advance(network, progress)
+            if coupling is None:
+                _advance(network, progress)
+            else:
+                _advance_coupled(network, engine, coupling, progress)
         finally:
             solver.swmm_end()
     except Exception as err:  # the toolkit raises plain Exception("ERROR nnn: ...")
@@ -243,6 +262,105 @@ def _advance(network: _Network, progress: Progress | None) -> None:
             progress(min(fraction, 1.0))
             next_report = fraction + 1.0 / PROGRESS_CHUNKS
     progress(1.0)
+
+
+def _advance_coupled(
+    network: _Network, engine: EngineState, coupling: Coupling, progress: Progress | None
+) -> None:
+    """Route step by step, letting the coupling see and set the network between steps."""
+    total = max((network.end - network.start).total_seconds(), 1.0)
+    coupling.step(engine, 0.0, 0.0)
+    t0, next_report = 0.0, 0.0
+    while (elapsed_days := solver.swmm_step()) > 0.0:
+        t1 = elapsed_days * 86400.0
+        coupling.step(engine, t0, t1)
+        t0 = t1
+        if progress is not None and t1 / total >= next_report:
+            progress(min(t1 / total, 1.0))
+            next_report = t1 / total + 1.0 / PROGRESS_CHUNKS
+    coupling.finish(engine)
+    if progress is not None:
+        progress(1.0)
+
+
+class Coupling(Protocol):
+    """Another model stepped with SWMM (see :func:`run`)."""
+
+    def prepare(self, engine: EngineState) -> None: ...
+
+    def step(self, engine: EngineState, t0: float, t1: float) -> None: ...
+
+    def finish(self, engine: EngineState) -> None: ...
+
+
+class EngineState:
+    """What a coupled model may read and set between SWMM's routing steps, in SI units.
+
+    Node indices are positions in ``nodes`` (SWMM's order). Lateral inflows set here are SWMM's
+    "external interface" inflows (swmm_setNodeInflow): they stay until set again, enter the
+    node's continuity like any external inflow and may be negative (water taken out).
+    """
+
+    def __init__(self, network: _Network):
+        self.network = network
+        self.nodes = network.nodes
+        self.si = si_factors(network.flow_units)
+        self.routing_step = network.routing_step
+
+    def node_head(self, index: np.ndarray) -> np.ndarray:
+        """Hydraulic head at the nodes [m]."""
+        result = se.NodeResult.HEAD.value
+        return np.array([solver.node_get_result(int(i), result) for i in index]) * self.si.length
+
+    def set_inflow(self, index: np.ndarray, flow: np.ndarray) -> None:
+        """Set the nodes' external lateral inflows [m3/s] (negative: outflow)."""
+        for i, q in zip(index, flow / self.si.flow, strict=True):
+            solver.node_set_total_inflow(int(i), float(q))
+
+    def set_surcharge_depth(self, index: np.ndarray, depth: float) -> None:
+        """Depth [m] above a junction's full depth before SWMM floods it (before the start)."""
+        prop = se.NodeProperty.SURCHARGE_DEPTH.value
+        for i in index:
+            solver.node_set_parameter(int(i), prop, float(depth / self.si.length))
+
+    def storage(self) -> float:
+        """Water held in the network's nodes and links now [m3]."""
+        nodes = sum(
+            solver.node_get_result(i, se.NodeResult.VOLUME.value) for i in range(len(self.nodes))
+        )
+        links = sum(
+            solver.link_get_result(i, se.LinkResult.VOLUME.value)
+            for i in range(len(self.network.links))
+        )
+        return (nodes + links) * self.si.volume
+
+    def totals(self) -> dict[str, float]:
+        """SWMM's running runoff and routing totals [m3] (its continuity tables' terms).
+
+        The toolkit gives routing volumes in the model's volume units (m3 or ft3) and runoff
+        totals as depths over the subcatchments (mm or in); both are returned in m3.
+        """
+        runoff, routing = solver.system_get_runoff_totals(), solver.system_get_routing_totals()
+        si = self.si
+        depth = (1e-3 if si.unit_system == "SI" else 0.0254) * float(
+            np.sum(self.network.subcatch_area) * si.land_area
+        )
+        v = si.volume
+        return {
+            "rain": runoff.rainfall * depth,
+            "runoff_evaporation": runoff.evap * depth,
+            "runoff_infiltration": runoff.infil * depth,
+            "runoff": runoff.runoff * depth,
+            "wet_weather_inflow": routing.wwInflow * v,
+            "external_inflow": routing.exInflow * v,
+            "dry_weather_inflow": routing.dwInflow * v,
+            "groundwater_inflow": routing.gwInflow * v,
+            "rdii_inflow": routing.iiInflow * v,
+            "outfall_outflow": routing.outflow * v,
+            "flooding": routing.flooding * v,
+            "routing_evaporation": routing.evapLoss * v,
+            "seepage": routing.seepLoss * v,
+        }
 
 
 def _read_network() -> _Network:
