@@ -89,7 +89,7 @@ def test_source_shares_vs_bare_solve(benchmark):
 
 def test_source_shares_vs_hydraulic_run(benchmark):
     """The target: shares with the hydraulics cost less than two hydro.supply.run of the same."""
-    ds, ours, theirs = _interleaved(
+    _ds, ours, theirs = _interleaved(
         benchmark,
         source_shares,
         reference=hydraulic_run,

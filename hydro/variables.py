@@ -5,9 +5,8 @@ Every array that ``hydro`` puts in a Dataset is registered here once. Names are 
 builder in :mod:`hydro.results` refuses unregistered names and wrong dimensions, so a typo fails
 at once instead of producing a file nobody can read.
 
-Dimension names used across hydro:
-``scenario``, ``time`` (elapsed since the start of the run), ``node``, ``link``, ``tank``,
-``subcatchment``, ``source``, ``zone``, ``station``, ``gauge``.
+Dimension names are registered too (:data:`DIMENSIONS`): a variable on an unknown dimension is
+refused, so the same thing is never called two names in two files.
 """
 
 from __future__ import annotations
@@ -31,12 +30,44 @@ class Variable:
 
 VARIABLES: dict[str, Variable] = {}
 
+# Every dimension a hydro Dataset may have, and what runs along it.
+DIMENSIONS: dict[str, str] = {
+    "scenario": "one run of a model (a single run has a scenario dimension of size 1)",
+    "time": "elapsed time since the start of the run",
+    "node": "EPANET junctions, reservoirs and tanks; SWMM junctions, outfalls, storage, dividers",
+    "link": "EPANET pipes, pumps and valves; SWMM conduits, pumps, orifices, weirs, outlets",
+    "tank": "EPANET tanks",
+    "pump": "pumps",
+    "plant": "treatment plants of the named supply sources",
+    "booster": "secondary-supply booster stations",
+    "source": "named water sources (and 'initial', 'other' water)",
+    "zone": "supply zones",
+    "subcatchment": "SWMM subcatchments",
+    "gauge": "SWMM rain gauges",
+    "station": "drainage pump stations",
+    "polder": "dyked polders",
+    "worst": "rank among the worst places (0 = worst)",
+    "outage": "capacity study: the set of sources out",
+    "size": "capacity study: the swept size (diameter or flow cap)",
+    "level": "capacity study: the reservoir level",
+    "return_period": "design storms: return period",
+    "duration": "design storms: duration",
+    "y": "grid rows (northing of cell centres)",
+    "x": "grid columns (easting of cell centres)",
+}
+
 
 def register(
     name: str, units: str, dims: tuple[str, ...], long_name: str, dtype: str = "float32"
 ) -> Variable:
     """Add a variable to the registry; registering the same name twice differently is a bug."""
     var = Variable(name, units, tuple(dims), long_name, dtype)
+    unknown = [d for d in var.dims if d not in DIMENSIONS]
+    if unknown:
+        raise ValueError(
+            f"variable {name!r}: unregistered dimension(s) {unknown}; add them to "
+            "hydro.variables.DIMENSIONS"
+        )
     old = VARIABLES.get(name)
     if old is not None and old != var:
         raise ValueError(f"variable {name!r} is already registered as {old}")

@@ -3,6 +3,7 @@ own report, progress, encodings, and clean failures."""
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -189,7 +190,7 @@ def test_progress_reports_fractions_up_to_one(tiny):
     seen: list[float] = []
     ds = run(TINY, progress=seen.append)
     assert seen[0] == 0.0 and seen[-1] == 1.0
-    assert all(b >= a for a, b in zip(seen, seen[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(seen))
     assert 50 <= len(seen) <= 110
     # stepping for progress gives exactly what a single stride gives
     assert np.array_equal(ds.flow.values, tiny.flow.values)

@@ -106,11 +106,11 @@ def test_properties_and_dates(tmp_path):
 def test_not_an_output_file(tmp_path):
     path = tmp_path / "x.out"
     path.write_bytes(b"\x00" * 200)
-    with pytest.raises(InputError, match="x.out: not a complete SWMM output file"):
+    with pytest.raises(InputError, match=r"x.out: not a complete SWMM output file"):
         read_out(path)
     small = tmp_path / "small.out"
     small.write_bytes(b"abc")
-    with pytest.raises(InputError, match="small.out: not a SWMM output file"):
+    with pytest.raises(InputError, match=r"small.out: not a SWMM output file"):
         read_out(small)
     with pytest.raises(InputError, match="no such file"):
         read_out(tmp_path / "missing.out")
@@ -122,5 +122,5 @@ def test_truncated_output(tmp_path):
     cut = tmp_path / "cut.out"
     # keep the header and the closing records, drop most periods
     cut.write_bytes(data[:4000] + data[-24:])
-    with pytest.raises(InputError, match="cut.out: .*truncated"):
+    with pytest.raises(InputError, match=r"cut.out: .*truncated"):
         read_out(cut)

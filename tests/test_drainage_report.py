@@ -204,7 +204,7 @@ def test_si_tables():
 
 def test_missing_tables_are_empty_frames():
     report = parse_report(SI_REPORT)
-    assert report.pumping().empty and list(report.pumping().columns)[0] == "utilization"
+    assert report.pumping().empty and next(iter(report.pumping().columns)) == "utilization"
     assert report.link_flow().empty
     assert report.runoff_continuity_error is None
 

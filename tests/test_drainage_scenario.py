@@ -278,7 +278,7 @@ def test_negative_or_missing_rain_is_refused(tmp_path):
 @pytest.mark.parametrize("recession", ["soon", -60, 1.5, float("nan")])
 def test_a_recession_that_is_not_a_duration_is_refused(recession):
     storm = chicago(HEFEI, return_period=2, duration=1800, step=300)
-    with pytest.raises(ScenarioError, match="recession = .*expected a duration >= 0"):
+    with pytest.raises(ScenarioError, match=r"recession = .*expected a duration >= 0"):
         apply_rainfall(read_inp(STATION), storm, recession=recession)
 
 

@@ -34,7 +34,7 @@ def test_sequential_and_two_workers_agree():
 
 def test_job_error_reaches_the_caller_in_words(tmp_path: Path):
     bad = [functools.partial(hydro.supply.run, tmp_path / "missing.inp", scenario="x")]
-    with pytest.raises(InputError, match="missing.inp: no such file"):
+    with pytest.raises(InputError, match=r"missing.inp: no such file"):
         run_ensemble(bad, workers=2)
 
 

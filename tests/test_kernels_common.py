@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from hydro.errors import ScenarioError
 from hydro.kernels import (
     DominantSource,
     ZoneCompliance,
@@ -39,9 +38,9 @@ def test_intervals_of_a_time_coordinate():
 
 
 def test_bad_time_steps():
-    with pytest.raises(ScenarioError, match="positive"):
+    with pytest.raises(ValueError, match="positive"):
         sample_times(-5.0, 3)
-    with pytest.raises(ScenarioError, match="non-negative"):
+    with pytest.raises(ValueError, match="non-negative"):
         sample_times(np.array([60.0, -60.0, 60.0]), 3)
 
 

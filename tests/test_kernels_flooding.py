@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from hydro.errors import ScenarioError
 from hydro.kernels import FloodingStats, flooding_stats, intervals
 from hydro.kernels import _reference as ref
 from hydro.kernels._common import BLOCK
@@ -168,11 +167,11 @@ def test_out_arrays_are_filled_in_place():
 
 def test_bad_options_are_named():
     rate = np.zeros((1, 4, 2))
-    with pytest.raises(ScenarioError, match="threshold"):
+    with pytest.raises(ValueError, match="threshold"):
         flooding_stats(rate, 60.0, threshold=-1)
-    with pytest.raises(ScenarioError, match="simpson"):
+    with pytest.raises(ValueError, match="simpson"):
         flooding_stats(rate, 60.0, rule="simpson")
-    with pytest.raises(ScenarioError, match="dt"):
+    with pytest.raises(ValueError, match="dt"):
         flooding_stats(rate, 0.0)
     with pytest.raises(ValueError, match="4 interval"):
         flooding_stats(rate, np.ones(3))

@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from hydro.errors import ScenarioError
 from hydro.kernels import (
     CLASS_WEIGHTS,
     CLASSES,
@@ -99,11 +98,11 @@ def test_ranking_puts_worst_first_stably():
 
 
 def test_bad_options_are_named():
-    with pytest.raises(ScenarioError, match="depth_edges"):
+    with pytest.raises(ValueError, match="depth_edges"):
         hazard_class([0.1], [10.0], depth_edges=[0.3, 0.15])
-    with pytest.raises(ScenarioError, match="matrix"):
+    with pytest.raises(ValueError, match="matrix"):
         hazard_class([0.1], [10.0], classes=[[0, 1], [1, 2]])
-    with pytest.raises(ScenarioError, match="weight"):
+    with pytest.raises(ValueError, match="weight"):
         hazard_score(np.array([4]), np.array([1.0]), weights=[0, 1])
-    with pytest.raises(ScenarioError, match="weights"):
+    with pytest.raises(ValueError, match="weights"):
         hazard_score(np.array([0]), np.array([1.0]), weights=[-1.0])

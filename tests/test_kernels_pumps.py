@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from hydro.errors import InputError, ScenarioError
 from hydro.kernels import PumpStats, pump_stats
 from hydro.kernels import _reference as ref
 
@@ -78,9 +77,9 @@ def test_out_and_bad_arguments():
     flow = np.ones((1, 3, 2))
     out = PumpStats(*(np.empty((1, 2)) for _ in PumpStats._fields))
     assert pump_stats(flow, [1.0, 1.0], 60.0, out=out).volume is out.volume
-    with pytest.raises(InputError, match="capacity of link index 1"):
+    with pytest.raises(ValueError, match="capacity of link index 1"):
         pump_stats(flow, [1.0, 0.0], 60.0)
     with pytest.raises(ValueError, match="one value per link"):
         pump_stats(flow, [1.0], 60.0)
-    with pytest.raises(ScenarioError, match="fraction"):
+    with pytest.raises(ValueError, match="fraction"):
         pump_stats(flow, [1.0, 1.0], 60.0, fraction=-0.1)

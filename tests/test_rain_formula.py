@@ -58,8 +58,8 @@ def test_si_intensity_and_depth_are_consistent_with_q():
     assert HEFEI.depth(t_min * 60, p) * 1e3 == pytest.approx(
         q / MM_PER_MIN_IN_LSHA * t_min, rel=1e-12
     )
-    assert MM_PER_MIN_IN_LSHA == pytest.approx(166.67, abs=0.005)
-    assert LSHA_TO_M_PER_S * MM_PER_MIN_IN_LSHA == pytest.approx(1e-3 / 60)
+    assert pytest.approx(166.67, abs=0.005) == MM_PER_MIN_IN_LSHA
+    assert pytest.approx(1e-3 / 60) == LSHA_TO_M_PER_S * MM_PER_MIN_IN_LSHA
 
 
 def test_arrays_broadcast():

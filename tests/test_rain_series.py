@@ -216,7 +216,7 @@ def test_check_covers_says_what_is_missing(write):
     assert str(path) in message
     assert "2024-06-20 08:00:00 to 2024-06-20 08:20:00" in message
     assert "2024-06-20 09:00:00" in message
-    with pytest.raises(ScenarioError, match="ends .* before it starts"):
+    with pytest.raises(ScenarioError, match=r"ends .* before it starts"):
         series.check_covers("2024-06-20 08:10", "2024-06-20 08:00")
     with pytest.raises(ScenarioError, match="is not a date and time"):
         series.check_covers("soon", "2024-06-20 08:00")

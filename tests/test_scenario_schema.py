@@ -120,7 +120,7 @@ def test_bad_toml_and_missing_files(tmp_path: Path):
     with pytest.raises(ScenarioError, match="no such scenario file"):
         read_toml(tmp_path / "none.toml")
     path = write(tmp_path, "broken.toml", "network = \n")
-    with pytest.raises(ScenarioError, match="broken.toml: not valid TOML"):
+    with pytest.raises(ScenarioError, match=r"broken.toml: not valid TOML"):
         read_toml(path)
     loop = write(tmp_path, "loop.toml", 'include = "loop.toml"\n')
     with pytest.raises(ScenarioError, match="includes itself"):

@@ -201,7 +201,7 @@ def test_ponded_depth_on_a_ponding_copy_of_user1(corpus_file):
     deeper (SWMM's ponded volume also fills the conduits' surface): measured 5-40 % here.
     """
     inp = read_inp(corpus_file("swmm", "user1.inp"))
-    rows = {t[0]: [*t[:5], 100] + t[6:] for t in inp.rows("JUNCTIONS")}
+    rows = {t[0]: [*t[:5], 100, *t[6:]] for t in inp.rows("JUNCTIONS")}
     inp = inp.replace_rows("JUNCTIONS", rows).with_options(
         {"REPORT_STEP": "00:00:05", "ROUTING_STEP": 5, "VARIABLE_STEP": 0, "ALLOW_PONDING": "YES"}
     )

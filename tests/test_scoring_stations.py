@@ -208,7 +208,7 @@ def test_broken_graphs_are_named():
     looped = ds.assign_coords(
         outlet=("subcatchment", np.array(["S2", "S1", "E", "F"], dtype=object))
     )
-    with pytest.raises(InputError, match="circle.*S1 -> S2 -> S1"):
+    with pytest.raises(InputError, match=r"circle.*S1 -> S2 -> S1"):
         station_service_areas(looped, STATIONS)
     nowhere = ds.assign_coords(
         outlet=("subcatchment", np.array(["A", "Q", "E", "F"], dtype=object))

@@ -307,7 +307,7 @@ def test_rules_file_with_units(tmp_path):
 def test_rules_file_unknown_key(tmp_path):
     path = tmp_path / "rules.toml"
     path.write_text("[waterlogging]\nlane_dept = 0.1\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="lane_dept.*unknown key.*lane_depth"):
+    with pytest.raises(ScenarioError, match=r"lane_dept.*unknown key.*lane_depth"):
         load_rules(path)
 
 

@@ -292,5 +292,5 @@ def test_malformed_sidecar_is_refused_with_a_clear_message(editable, kind, old, 
 
 def test_node_zone_must_be_declared(editable):
     _edit(sidecar_paths(editable)["nodes"], ",main,", ",centre,")
-    with pytest.raises(InputError, match="zone 'centre'.*does not declare"):
+    with pytest.raises(InputError, match=r"zone 'centre'.*does not declare"):
         load_assets(editable)

@@ -393,9 +393,8 @@ def test_an_error_in_the_transport_thread_reaches_the_caller():
             raise ValueError("broken step")
 
     step = _Step(np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(0, bool), 60, 0)
-    with pytest.raises(ValueError, match="broken step"):
-        with _Feeder(Broken(), background=True) as feed:
-            feed(step)
+    with pytest.raises(ValueError, match="broken step"), _Feeder(Broken(), background=True) as feed:
+        feed(step)
 
 
 def test_progress_reaches_one(tmp_path):
@@ -561,16 +560,16 @@ def random_runs(draw):
     source_of_node[sources] = np.arange(len(sources))
     k = len(sources)
     rows = np.arange(n_steps + 1)
-    kwargs = dict(
-        source_of_node=source_of_node,
-        initial=k,
-        other=k + 1,
-        n_components=k + 2,
-        quality_step=draw(st.sampled_from([60, 300, 900])),
-        tolerance=draw(st.sampled_from([1e-4, 1e-2])),
-        report_rows=rows,
-        n_reports=n_steps + 1,
-    )
+    kwargs = {
+        "source_of_node": source_of_node,
+        "initial": k,
+        "other": k + 1,
+        "n_components": k + 2,
+        "quality_step": draw(st.sampled_from([60, 300, 900])),
+        "tolerance": draw(st.sampled_from([1e-4, 1e-2])),
+        "report_rows": rows,
+        "n_reports": n_steps + 1,
+    }
     return (
         network,
         times,
@@ -602,16 +601,16 @@ def test_transport_checks_its_arrays():
         np.empty(0),
         np.empty(0),
     )
-    good = dict(
-        source_of_node=np.array([0, -1]),
-        initial=1,
-        other=2,
-        n_components=3,
-        quality_step=60,
-        tolerance=1e-4,
-        report_rows=np.array([0, 1]),
-        n_reports=2,
-    )
+    good = {
+        "source_of_node": np.array([0, -1]),
+        "initial": 1,
+        "other": 2,
+        "n_components": 3,
+        "quality_step": 60,
+        "tolerance": 1e-4,
+        "report_rows": np.array([0, 1]),
+        "n_reports": 2,
+    }
     times, flows, demands = np.array([0, 600]), np.full((2, 1), 0.01), np.zeros((2, 2))
     out = transport(network, times, flows, demands, **good)
     assert out[-1, 1, 0] == pytest.approx(1.0)  # the source's water reached the junction

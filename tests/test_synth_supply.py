@@ -280,7 +280,7 @@ def test_refuses_impossible_junction_counts(junctions, words):
 
 
 def test_refuses_unknown_zone_and_bad_shares():
-    with pytest.raises(ScenarioError, match="unknown zone 'devzon'.*did you mean 'devzone'"):
+    with pytest.raises(ScenarioError, match=r"unknown zone 'devzon'.*did you mean 'devzone'"):
         generate_supply(junctions=500, zone_shares={"devzon": 0.3})
     with pytest.raises(ScenarioError, match="positive number"):
         generate_supply(junctions=500, zone_shares={"east": -1.0})

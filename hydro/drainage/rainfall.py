@@ -215,7 +215,7 @@ def _write_series(
         rows[model_gauge] = [
             model_gauge,
             "INTENSITY",
-            clock(int(round(series.step))),
+            clock(round(series.step)),
             scf,
             "TIMESERIES",
             names[column],

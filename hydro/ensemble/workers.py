@@ -108,18 +108,16 @@ def dask_client(*, workers: int | None = None, address: str | None = None) -> It
                 "distributed.logging.distributed": "error",
             }
         ),
+        LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+        ) as cluster,
+        Client(cluster) as client,
     ):
-        with (
-            LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=40,
-            ) as cluster,
-            Client(cluster) as client,
-        ):
-            yield client
+        yield client
 
 
 @contextlib.contextmanager

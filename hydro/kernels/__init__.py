@@ -8,7 +8,7 @@ Python and call a ``@numba.njit(cache=True)`` kernel; each has a slow, obvious t
 are described once in :mod:`hydro.kernels._common`.
 """
 
-from hydro.kernels._common import intervals, sample_times
+from hydro.kernels._common import KernelArgumentError, intervals, sample_times
 from hydro.kernels.flooding import FloodingStats, flooding_stats
 from hydro.kernels.graph import edges_to_csr, service_areas, service_membership
 from hydro.kernels.hazard import (
@@ -50,6 +50,7 @@ __all__ = [
     "SERVICE_HEAD",
     "DominantSource",
     "FloodingStats",
+    "KernelArgumentError",
     "PondingStats",
     "PumpStats",
     "ZoneCompliance",

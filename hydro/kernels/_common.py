@@ -34,9 +34,13 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from hydro.errors import ScenarioError
-
 RULES = ("trapezoid", "rectangle")
+
+
+class KernelArgumentError(ValueError):
+    """A kernel's arguments are wrong (shape, range, option). Kernels raise nothing else; the
+    scoring layer, which knows the file and the element, turns it into a HydroError."""
+
 
 # Nodes are swept in blocks: one thread sweeps the time rows of its own block of columns, keeping the
 # per-node state of the block in cache (a dozen float64 arrays of BLOCK entries: ~200 kB of L2).
@@ -65,7 +69,7 @@ def sample_times(dt, n_times: int) -> np.ndarray:
     if arr.ndim == 0:
         step = float(arr)
         if not np.isfinite(step) or step <= 0:
-            raise ScenarioError(
+            raise KernelArgumentError(
                 f"the time step dt must be a positive number of seconds, got {step}"
             )
         return step * np.arange(1, n_times + 1, dtype=np.float64)
@@ -75,27 +79,27 @@ def sample_times(dt, n_times: int) -> np.ndarray:
             f"got shape {arr.shape}"
         )
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise ScenarioError("dt must hold finite, non-negative interval lengths in seconds")
+        raise KernelArgumentError("dt must hold finite, non-negative interval lengths in seconds")
     return np.cumsum(arr)
 
 
 def is_trapezoid(rule: str) -> bool:
     if rule not in RULES:
-        raise ScenarioError(
+        raise KernelArgumentError(
             f"unknown integration rule {rule!r}: expected one of {', '.join(RULES)}"
         )
     return rule == "trapezoid"
 
 
 def finite_number(value, name: str, *, minimum: float | None = None) -> float:
-    """A finite float option, optionally bounded below; a ScenarioError naming the option if not."""
+    """A finite float option, optionally bounded below; a KernelArgumentError naming the option if not."""
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ScenarioError(f"{name} must be a number, got {value!r}") from None
+        raise KernelArgumentError(f"{name} must be a number, got {value!r}") from None
     if not np.isfinite(number) or (minimum is not None and number < minimum):
         bound = f" >= {minimum}" if minimum is not None else ""
-        raise ScenarioError(f"{name} must be a finite number{bound}, got {value!r}")
+        raise KernelArgumentError(f"{name} must be a finite number{bound}, got {value!r}")
     return number
 
 

@@ -56,7 +56,7 @@ def flooding_stats(
     time_to_recede. Exact zeros (SWMM's "dry") are the fast path: mostly-dry networks sweep fastest.
     """
     rate = series(flooding_rate, "flooding_rate")
-    n_scen, n_time, n_node = rate.shape
+    _n_scen, n_time, _n_node = rate.shape
     t = sample_times(dt, n_time)
     thr = finite_number(threshold, "flooding threshold", minimum=0.0)
     trap = is_trapezoid(rule)

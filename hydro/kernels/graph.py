@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from hydro.errors import InputError
+from hydro.kernels._common import KernelArgumentError
 
 
 def edges_to_csr(upstream, downstream, n_nodes: int, *, reverse: bool = False):
@@ -36,7 +36,7 @@ def edges_to_csr(upstream, downstream, n_nodes: int, *, reverse: bool = False):
         if arr.size and (
             not np.issubdtype(arr.dtype, np.integer) or arr.min() < 0 or arr.max() >= n
         ):
-            raise InputError(f"{name} node indices must be integers from 0 to {n - 1}")
+            raise KernelArgumentError(f"{name} node indices must be integers from 0 to {n - 1}")
     src, dst = (v, u) if reverse else (u, v)
     order = np.argsort(src, kind="stable")
     indptr = np.zeros(n + 1, dtype=np.int64)
@@ -88,16 +88,18 @@ def _check_graph(indptr, indices, targets):
     if ptr[0] != 0 or ptr[-1] != idx.size or np.any(np.diff(ptr) < 0):
         raise ValueError("indptr must rise from 0 to len(indices)")
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise InputError(f"graph neighbour indices must lie in 0 .. {n - 1}")
+        raise KernelArgumentError(f"graph neighbour indices must lie in 0 .. {n - 1}")
     if tgt.ndim != 1 or not (np.issubdtype(tgt.dtype, np.integer) or tgt.size == 0):
-        raise InputError("station targets must be a 1-D list of node indices")
+        raise KernelArgumentError("station targets must be a 1-D list of node indices")
     if tgt.size and (tgt.min() < 0 or tgt.max() >= n):
-        raise InputError(
+        raise KernelArgumentError(
             f"station node indices must lie in 0 .. {n - 1}, got {tgt.min()} .. {tgt.max()}"
         )
     uniq, counts = np.unique(tgt, return_counts=True)
     if np.any(counts > 1):
-        raise InputError(f"station node index {uniq[counts > 1][0]} is listed more than once")
+        raise KernelArgumentError(
+            f"station node index {uniq[counts > 1][0]} is listed more than once"
+        )
     return (
         np.ascontiguousarray(ptr, dtype=np.int64),
         np.ascontiguousarray(idx),

@@ -20,8 +20,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from hydro.errors import ScenarioError
-from hydro.kernels._common import output
+from hydro.kernels._common import KernelArgumentError, output
 
 DEPTH_EDGES = (0.15, 0.30, 0.50)  # m
 DURATION_EDGES = (1800.0, 3600.0, 7200.0)  # s: 30, 60, 120 minutes
@@ -56,12 +55,12 @@ def hazard_class(
     t_edges = _edges(duration_edges, "duration_edges")
     matrix = np.asarray(classes)
     if matrix.shape != (d_edges.size + 1, t_edges.size + 1):
-        raise ScenarioError(
+        raise KernelArgumentError(
             f"the hazard class matrix must be {d_edges.size + 1} x "
             f"{t_edges.size + 1} (depth bins x duration bins), got {matrix.shape}"
         )
     if not np.issubdtype(matrix.dtype, np.integer) or matrix.min() < 0 or matrix.max() > 127:
-        raise ScenarioError("hazard classes must be integers from 0 to 127")
+        raise KernelArgumentError("hazard classes must be integers from 0 to 127")
     result = output(out, depth.shape, np.int8, "hazard class")
     _hazard_class_kernel(
         np.ascontiguousarray(depth).reshape(-1),
@@ -86,11 +85,11 @@ def hazard_score(classes, volume, *, weights=CLASS_WEIGHTS, out=None) -> np.ndar
         raise ValueError(f"classes {cls.shape} and volume {vol.shape} must have one shape")
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ScenarioError(
+        raise KernelArgumentError(
             f"class weights must be a list of non-negative numbers, got {weights!r}"
         )
     if cls.size and cls.max() >= w.size:
-        raise ScenarioError(f"class {cls.max()} has no weight: {w.size} weights given")
+        raise KernelArgumentError(f"class {cls.max()} has no weight: {w.size} weights given")
     result = output(out, vol.shape, np.float64, "hazard score")
     _hazard_score_kernel(
         np.ascontiguousarray(cls, dtype=np.int64).reshape(-1),
@@ -119,7 +118,7 @@ def rank_order(score, *, descending: bool = True) -> np.ndarray:
 def _edges(edges, name: str) -> np.ndarray:
     arr = np.asarray(edges, dtype=np.float64)
     if arr.ndim != 1 or not np.all(np.isfinite(arr)) or np.any(np.diff(arr) <= 0):
-        raise ScenarioError(f"{name} must be a list of increasing numbers, got {edges!r}")
+        raise KernelArgumentError(f"{name} must be a list of increasing numbers, got {edges!r}")
     return arr
 
 

@@ -13,8 +13,14 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from hydro.errors import InputError
-from hydro.kernels._common import finite_number, is_trapezoid, output, sample_times, series
+from hydro.kernels._common import (
+    KernelArgumentError,
+    finite_number,
+    is_trapezoid,
+    output,
+    sample_times,
+    series,
+)
 from hydro.kernels._exceedance import exceedance
 
 LANE_DEPTH = 0.15  # m, GB 50014: deeper than this in one lane is waterlogging
@@ -116,7 +122,7 @@ def _check_table(table_volume, table_depth, n_node: int):
     leading = np.arange(tv.shape[1])[None, :] < n_pts[:, None]
     bad = np.flatnonzero((valid != leading).any(axis=1))
     if bad.size:
-        raise InputError(
+        raise KernelArgumentError(
             f"depth-volume table of node index {bad[0]}: missing values are only "
             "allowed as trailing padding"
         )
@@ -125,7 +131,7 @@ def _check_table(table_volume, table_depth, n_node: int):
         deeper = (np.diff(td, axis=1) >= 0) | ~leading[:, 1:]
     bad = np.flatnonzero(~(rising.all(axis=1) & deeper.all(axis=1)) & (n_pts >= 2))
     if bad.size:
-        raise InputError(
+        raise KernelArgumentError(
             f"depth-volume table of node index {bad[0]}: volumes must increase "
             "strictly and depths must not decrease"
         )

@@ -13,9 +13,9 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from hydro.errors import InputError
 from hydro.kernels._common import (
     BLOCK,
+    KernelArgumentError,
     closed_interval,
     finite_number,
     is_trapezoid,
@@ -68,7 +68,7 @@ def pump_stats(
         raise ValueError(f"capacity must have one value per link ({n_link},), got {cap.shape}")
     if np.any(cap <= 0):
         bad = int(np.flatnonzero(cap <= 0)[0])
-        raise InputError(
+        raise KernelArgumentError(
             f"pump capacity of link index {bad} is {cap[bad]}: capacities must be "
             "positive m3/s (NaN where unknown)"
         )

@@ -14,9 +14,9 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from hydro.errors import InputError
 from hydro.kernels._common import (
     BLOCK,
+    KernelArgumentError,
     closed_interval,
     finite_number,
     is_trapezoid,
@@ -103,14 +103,14 @@ def zone_compliance(
         raise ValueError(f"demand {d.shape} must have the shape of pressure_head {p.shape}")
     labels = np.asarray(zone)
     if labels.shape != (n_node,) or not np.issubdtype(labels.dtype, np.integer):
-        raise InputError(
+        raise KernelArgumentError(
             f"zone labels must be {n_node} integers (one per node), "
             f"got {labels.dtype} {labels.shape}"
         )
     top = int(labels.max()) + 1 if labels.size else 0
     n_z = top if n_zones is None else int(n_zones)
     if labels.size and (labels.min() < -1 or top > n_z):
-        raise InputError(
+        raise KernelArgumentError(
             f"zone labels must lie in -1 .. {n_z - 1}, got {labels.min()} .. {top - 1}"
         )
     thr = finite_number(threshold, "pressure head threshold")

@@ -238,7 +238,7 @@ def _block_order(count: int, r: float) -> np.ndarray:
     Each new block goes on the side that keeps the share of the window before the peak block's
     centre closest to r; ties go after the peak.
     """
-    peak = min(count - 1, int(math.floor(r * count)))
+    peak = min(count - 1, math.floor(r * count))
     order = [peak]
     left = right = 0
     for k in range(1, count):

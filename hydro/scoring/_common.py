@@ -3,16 +3,18 @@ the scenario coordinates and provenance that every score Dataset carries."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import xarray as xr
 
 from hydro import __version__
-from hydro.errors import InputError
-from hydro.kernels import intervals
+from hydro.errors import HydroError, InputError
+from hydro.kernels import KernelArgumentError, intervals
 
 # Global attrs of a run Dataset that say where its numbers came from; copied onto its scores.
 PROVENANCE = (
@@ -33,6 +35,37 @@ PROVENANCE = (
 )
 # Per-scenario provenance an ensemble keeps as coordinates along `scenario`.
 SCENARIO_COORDS = ("scenario_file", "scenario_sha256")
+
+
+@contextlib.contextmanager
+def kernel_errors(where: str = "", kind: type[HydroError] = InputError) -> Iterator[None]:
+    """Turn a kernel's argument error into a user error naming ``where`` (a file or Dataset).
+
+    Kernels are pure functions and raise only ValueError (:class:`KernelArgumentError`); only
+    here, where the file or the results are known, does it become a message for the user.
+    """
+    try:
+        yield
+    except KernelArgumentError as err:
+        prefix = f"{where}: " if where else ""
+        raise kind(f"{prefix}{err}") from None
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def scores_results(function: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a public scoring function whose first argument is the results Dataset: a kernel's
+    argument error becomes an InputError naming those results."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        first = args[0] if args else None
+        with kernel_errors(label(first) if isinstance(first, xr.Dataset) else ""):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def label(ds: xr.Dataset) -> str:

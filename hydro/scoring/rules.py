@@ -45,6 +45,7 @@ from hydro.kernels import (
 )
 from hydro.scenario.loader import read_toml, validate
 from hydro.scenario.schema import Duration, Length, Strict
+from hydro.scoring._common import kernel_errors
 
 PONDED_DEPTHS = ("engine", "volume")
 
@@ -87,15 +88,16 @@ class WaterloggingRules:
             )
         # The kernels check the matrix, edges and weights; try them once on a dummy point so that a
         # bad rule fails here, when it is made, not in the middle of scoring an ensemble.
-        hazard_class(
-            np.zeros(1),
-            np.zeros(1),
-            depth_edges=self.depth_edges,
-            duration_edges=self.duration_edges,
-            classes=self.classes,
-        )
-        top = int(np.max(self.classes))
-        hazard_score(np.array([top], dtype=np.int8), np.ones(1), weights=self.weights)
+        with kernel_errors(kind=ScenarioError):
+            hazard_class(
+                np.zeros(1),
+                np.zeros(1),
+                depth_edges=self.depth_edges,
+                duration_edges=self.duration_edges,
+                classes=self.classes,
+            )
+            top = int(np.max(self.classes))
+            hazard_score(np.array([top], dtype=np.int8), np.ones(1), weights=self.weights)
         if len(self.class_names) <= top:
             raise ScenarioError(
                 f"class_names must name every class 0..{top}, got {len(self.class_names)} names"

@@ -19,7 +19,7 @@ import xarray as xr
 from hydro.drainage.assets import DrainageAssets, PumpStation, WaterloggingPoint
 from hydro.errors import InputError
 from hydro.results import read_netcdf, write_netcdf
-from hydro.scoring._common import label, split_by_network, static
+from hydro.scoring._common import label, scores_results, split_by_network, static
 from hydro.scoring.rules import DEFAULT_RULES, ScoringRules
 from hydro.scoring.stations import score_stations
 from hydro.scoring.supply import SupplyLayout, inferred_layout, layout_of, score_supply
@@ -29,6 +29,7 @@ from hydro.scoring.waterlogging import city_summary, score_waterlogging
 from hydro.supply.assets import SupplyAssets
 
 
+@scores_results
 def score(
     ds: xr.Dataset,
     *,

@@ -33,6 +33,7 @@ from hydro.scoring._common import (
     require,
     scenario_coords,
     score_attrs,
+    scores_results,
     static,
     time_steps,
     values,
@@ -57,6 +58,7 @@ class ServiceAreas:
     dead_ends: tuple[str, ...]  # stations no link flows into
 
 
+@scores_results
 def station_service_areas(ds: xr.Dataset, stations: Sequence[PumpStation]) -> ServiceAreas:
     """Service areas of the stations on the run's conveyance graph (static: one per network)."""
     require(ds, ("from_node", "to_node"), "pump-station service areas")
@@ -112,6 +114,7 @@ def _no_shared_wells(stations: Sequence[PumpStation], where: str) -> None:
         owner[st.wet_well] = st.name
 
 
+@scores_results
 def score_stations(
     ds: xr.Dataset,
     stations: Sequence[PumpStation],

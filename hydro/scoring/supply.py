@@ -39,6 +39,7 @@ from hydro.scoring._common import (
     require,
     scenario_coords,
     score_attrs,
+    scores_results,
     static,
     time_steps,
     values,
@@ -114,6 +115,7 @@ def inferred_layout(ds: xr.Dataset) -> SupplyLayout:
     return SupplyLayout({ALL_ZONE: junctions}, boosters, {}, {}, "inferred from the results")
 
 
+@scores_results
 def score_supply(
     ds: xr.Dataset, layout: SupplyLayout | None = None, *, rules: SupplyRules = DEFAULT_RULES.supply
 ) -> xr.Dataset:

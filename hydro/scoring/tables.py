@@ -105,7 +105,7 @@ def _frame(scores: xr.Dataset, dims: Sequence[str], names: Sequence[str]) -> pd.
     sub = sub.drop_vars([c for c in sub.coords if not set(sub[c].dims) <= set(dims)])
     df = sub.to_dataframe() if sub.data_vars else _coords_frame(sub, dims)
     df = df.reset_index()
-    leading = [d for d in dims] + [c for c in keep if c in df.columns]
+    leading = list(dims) + [c for c in keep if c in df.columns]
     return df[leading + [c for c in df.columns if c not in leading]]
 
 

@@ -43,6 +43,7 @@ from hydro.scoring._common import (
     require,
     scenario_coords,
     score_attrs,
+    scores_results,
     static,
     time_steps,
     values,
@@ -56,6 +57,7 @@ WORST = 10  # points listed in the city summary
 NODE_COORDS = ("node_type", "x", "y", "invert_elevation", "full_depth", "ponded_area")
 
 
+@scores_results
 def score_waterlogging(
     ds: xr.Dataset,
     *,
@@ -161,6 +163,7 @@ def _describe(out: xr.Dataset, rules: WaterloggingRules) -> None:
     )
 
 
+@scores_results
 def city_summary(points: xr.Dataset, *, worst: int = WORST) -> xr.Dataset:
     """The city's verdict per scenario, from :func:`score_waterlogging`'s Dataset.
 

@@ -328,7 +328,7 @@ class PumpOutage(Window):
             names = list(source.high_lift_pumps)
         else:
             names = list(self.pumps or [])
-        pumps = [p for p in np.flatnonzero(ctx.elements.link_types == LinkType.PUMP)]
+        pumps = list(np.flatnonzero(ctx.elements.link_types == LinkType.PUMP))
         known = [ctx.elements.link_ids[i] for i in pumps]
         for name in names:
             check_name("pump", name, known, where=ctx.where)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Literal
@@ -50,7 +51,7 @@ class RiverStage(DrainageOperation):
             )
         if self.series is not None:
             times = [t for t, _ in self.series]
-            if any(b <= a for a, b in zip(times, times[1:], strict=False)):
+            if any(b <= a for a, b in itertools.pairwise(times)):
                 raise ValueError("series times must increase")
         levels = (
             [self.stage]

@@ -622,7 +622,7 @@ def _stations(outlets, sewers, forest, names, cell_area, tables):
 
 def _append(table: dict[str, list], **row) -> None:
     for key, value in row.items():
-        table[key] = list(table[key]) + [value]
+        table[key] = [*list(table[key]), value]
 
 
 def _subcatchments(cells, jx, jy, ground, land_use, imperviousness, names, extra, rng):

@@ -10,6 +10,7 @@ or a polder dyke.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -104,7 +105,7 @@ def _orientation(ax, ay, bx, by, px, py):
 def crosses_polyline(p, q, polyline) -> np.ndarray:
     """Which segments p[i]-q[i] (arrays (m, 2)) properly cross the polyline ((k, 2))."""
     out = np.zeros(len(p), dtype=bool)
-    for (ax, ay), (bx, by) in zip(polyline[:-1], polyline[1:], strict=True):
+    for (ax, ay), (bx, by) in itertools.pairwise(polyline):
         d1 = _orientation(ax, ay, bx, by, p[:, 0], p[:, 1])
         d2 = _orientation(ax, ay, bx, by, q[:, 0], q[:, 1])
         d3 = _orientation(p[:, 0], p[:, 1], q[:, 0], q[:, 1], ax, ay)
@@ -171,7 +172,7 @@ def drainage_forest(cells: Cells, pairs, ground: np.ndarray, sources, offsets=No
     root = [-1] * n
     offsets = [0.0] * len(sources) if offsets is None else list(offsets)
     heap = []
-    fixed = set(int(s) for s in sources)
+    fixed = {int(s) for s in sources}
     for s, off in zip(sources, offsets, strict=True):
         cost[s], root[s] = float(off), int(s)
         heap.append((float(off), int(s)))
@@ -237,7 +238,7 @@ def _samples(polyline: np.ndarray, spacing: float):
 def nearest_on_polyline(polyline: np.ndarray, x: float, y: float) -> np.ndarray:
     """The point of ``polyline`` nearest to (x, y)."""
     best, best_d = None, math.inf
-    for a, b in zip(polyline[:-1], polyline[1:], strict=True):
+    for a, b in itertools.pairwise(polyline):
         ab = b - a
         t = np.clip(((x - a[0]) * ab[0] + (y - a[1]) * ab[1]) / (ab @ ab), 0.0, 1.0)
         p = a + t * ab

@@ -149,7 +149,7 @@ def design(
     for station in layout.boosters:
         curve = _booster(layout, station, heads, net, works.minor_loss, controls, elevation)
         curves.append(curve)
-        works.pump_curve.update({p: curve.id for p in station.pumps})
+        works.pump_curve.update(dict.fromkeys(station.pumps, curve.id))
     works.emitters.update(_emitters(layout, net, demand, attrs, elevation, heads))
     return Works(
         tuple(curves),
@@ -185,13 +185,13 @@ def _running_station(
     curve = centrifugal(
         f"C-{prefix}-HP", flow / len(duty), float(heads[peak]) - (tank.bottom + CW_LEVEL)
     )
-    works.pump_curve.update({p: curve.id for p in src.high_lift_pumps})
+    works.pump_curve.update(dict.fromkeys(src.high_lift_pumps, curve.id))
     works.speed_patterns[f"SPD-{prefix}"] = tuple(
         round(curve.speed_for(flow * scale[h] / len(duty), heads[h] - (tank.bottom + CW_USUAL)), 3)
         for h in range(24)
     )
     # Not on standby pumps: EPANET opens a pump whenever its speed pattern is above 0.
-    works.pump_pattern.update({p: f"SPD-{prefix}" for p in duty})
+    works.pump_pattern.update(dict.fromkeys(duty, f"SPD-{prefix}"))
     base = sum(
         GANGKOUWAN_FIRST_PHASE
         for s in layout.sources
@@ -235,7 +235,7 @@ def _closed_station(
         1.5 * GANGKOUWAN_FIRST_PHASE / len(src.high_lift_pumps),
         shuiyang_head + GKW_EXTRA_HEAD - (tank.bottom + CW_LEVEL),
     )
-    works.pump_curve.update({p: curve.id for p in src.high_lift_pumps})
+    works.pump_curve.update(dict.fromkeys(src.high_lift_pumps, curve.id))
     for pump, (up, down) in zip(src.high_lift_pumps, GKW_SWITCHES, strict=True):
         controls.append(f"LINK {pump} OPEN IF NODE {src.clear_well} ABOVE {up:.2f}")
         controls.append(f"LINK {pump} CLOSED IF NODE {src.clear_well} BELOW {down:.2f}")
@@ -259,7 +259,7 @@ def _raw_water(
     if not src.raw_booster_pumps:
         head = inlet_head + raw_main_loss(layout, src.raw_main, 2 * q) - src.head + 1.0
         curves = [centrifugal(f"C-{prefix}-IP", q, head)]
-        pump_curve.update({p: curves[0].id for p in src.intake_pumps})
+        pump_curve.update(dict.fromkeys(src.intake_pumps, curves[0].id))
         groups = [[p] for p in src.intake_pumps]
     else:
         half = len(src.raw_main) // 2
@@ -268,8 +268,8 @@ def _raw_water(
         lift = suction + raw_main_loss(layout, src.raw_main[:half], q) - src.head + 0.5
         boost = inlet_head + raw_main_loss(layout, src.raw_main[half:], q) - suction + 0.5
         curves = [centrifugal(f"C-{prefix}-LP", q, lift), centrifugal(f"C-{prefix}-BP", q, boost)]
-        pump_curve.update({p: curves[0].id for p in src.intake_pumps})
-        pump_curve.update({p: curves[1].id for p in src.raw_booster_pumps})
+        pump_curve.update(dict.fromkeys(src.intake_pumps, curves[0].id))
+        pump_curve.update(dict.fromkeys(src.raw_booster_pumps, curves[1].id))
         groups = [[a, b] for a, b in zip(src.intake_pumps, src.raw_booster_pumps, strict=True)]
     for group, (low, high) in zip(groups, INTAKE_SWITCHES, strict=True):
         for pump in group:
