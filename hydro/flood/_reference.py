@@ -73,7 +73,7 @@ def limit(h, qx, qy, dt, dx, dy):
     held = h * dx * dy
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(out <= held, 1.0, held / out)
-    ny, nx = h.shape
+    _ny, _nx = h.shape
     # Donor of each face: the cell the water leaves; a cell outside the grid is never scaled.
     fx = np.pad(factor, ((0, 0), (1, 1)), constant_values=1.0)  # column j+1 = cell j
     qx[...] = np.where(qx > 0, qx * fx[:, :-1], qx * fx[:, 1:])

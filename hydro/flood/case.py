@@ -41,6 +41,7 @@ relative to the case file's folder and must stay inside it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -98,7 +99,7 @@ CasePath = Annotated[Path, AfterValidator(_inside)]
 def _series(name: str):
     def check(points: list) -> list:
         times = [t for t, _ in points]
-        if any(b <= a for a, b in zip(times, times[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(times)):
             raise ValueError(f"{name} times must increase strictly")
         return points
 

@@ -229,16 +229,16 @@ def _write_tiff(grid: Grid, path: Path, nodata: float) -> None:
     from affine import Affine
 
     ny, nx = grid.shape
-    profile = dict(
-        driver="GTiff",
-        height=ny,
-        width=nx,
-        count=1,
-        dtype="float64",
-        transform=Affine(grid.dx, 0.0, grid.x0, 0.0, -grid.dy, grid.y0),
-        nodata=nodata,
-        crs=grid.crs,
-    )
+    profile = {
+        "driver": "GTiff",
+        "height": ny,
+        "width": nx,
+        "count": 1,
+        "dtype": "float64",
+        "transform": Affine(grid.dx, 0.0, grid.x0, 0.0, -grid.dy, grid.y0),
+        "nodata": nodata,
+        "crs": grid.crs,
+    }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.where(np.isnan(grid.values), nodata, grid.values), 1)
 

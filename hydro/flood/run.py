@@ -8,6 +8,7 @@ when ``output`` is given. Every run carries its mass balance; one off by more th
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Callable
@@ -216,8 +217,8 @@ def line_cells(dem: Grid, points) -> list[tuple[int, int]]:
     """Cells a polyline crosses, in order, each once (sampled at a quarter of a cell)."""
     step = 0.25 * min(dem.dx, dem.dy)
     cells: list[tuple[int, int]] = []
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
-        n = max(1, int(math.ceil(math.hypot(x1 - x0, y1 - y0) / step)))
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        n = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / step))
         for s in np.linspace(0.0, 1.0, n + 1):
             cell = dem.cell_of(x0 + s * (x1 - x0), y0 + s * (y1 - y0))
             if cell is not None and cell not in cells:

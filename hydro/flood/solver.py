@@ -364,7 +364,7 @@ def centre_speed(h, qx, qy, *, min_depth: float) -> np.ndarray:
 
 
 def _output_times(duration: float, every: float) -> np.ndarray:
-    n = int(math.floor(duration / every + 1e-9))
+    n = math.floor(duration / every + 1e-9)
     times = every * np.arange(n + 1, dtype=np.float64)
     if times[-1] < duration:
         times = np.append(times, duration)
