@@ -128,5 +128,5 @@ def test_coupled_node_errors(tmp_path):
     shutil.copy(case, tmp_path / "c2.toml")
     text = case.read_text().replace('nodes = ["J9"]', "").replace('"3h"', '"2h"')
     case.write_text(text)
-    with pytest.raises(Exception, match="surface.duration is 7200 s but the drainage model"):
+    with pytest.raises(Exception, match=r"surface.duration is 7200 s but the drainage model"):
         run_case(case)
