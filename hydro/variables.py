@@ -7,6 +7,11 @@ at once instead of producing a file nobody can read.
 
 Dimension names are registered too (:data:`DIMENSIONS`): a variable on an unknown dimension is
 refused, so the same thing is never called two names in two files.
+
+A variable's ``standard_name`` is set only where the CF standard name table has one that means
+exactly the same quantity (checked against table version 93); most network quantities have none.
+Coordinates (element properties such as ``elevation`` or ``x``) are registered too, in
+:data:`COORDINATES`, so that :mod:`hydro.results` writes the same attrs whoever built the Dataset.
 """
 
 from __future__ import annotations
@@ -23,9 +28,16 @@ class Variable:
     dims: tuple[str, ...]
     long_name: str
     dtype: str = "float32"
+    standard_name: str = ""
+    cell_methods: str = ""
 
     def attrs(self) -> dict[str, str]:
-        return {"units": self.units, "long_name": self.long_name}
+        attrs = {"units": self.units, "long_name": self.long_name}
+        if self.standard_name:
+            attrs["standard_name"] = self.standard_name
+        if self.cell_methods:
+            attrs["cell_methods"] = self.cell_methods
+        return attrs
 
 
 VARIABLES: dict[str, Variable] = {}
@@ -58,10 +70,17 @@ DIMENSIONS: dict[str, str] = {
 
 
 def register(
-    name: str, units: str, dims: tuple[str, ...], long_name: str, dtype: str = "float32"
+    name: str,
+    units: str,
+    dims: tuple[str, ...],
+    long_name: str,
+    dtype: str = "float32",
+    *,
+    standard_name: str = "",
+    cell_methods: str = "",
 ) -> Variable:
     """Add a variable to the registry; registering the same name twice differently is a bug."""
-    var = Variable(name, units, tuple(dims), long_name, dtype)
+    var = Variable(name, units, tuple(dims), long_name, dtype, standard_name, cell_methods)
     unknown = [d for d in var.dims if d not in DIMENSIONS]
     if unknown:
         raise ValueError(
@@ -81,6 +100,66 @@ def get(name: str) -> Variable:
     except KeyError:
         raise KeyError(f"{name!r} is not a registered hydro variable") from None
 
+
+@dataclass(frozen=True)
+class Coordinate:
+    """What one coordinate (an element's name or property) is: written into its attrs."""
+
+    name: str
+    long_name: str
+    units: str = ""  # "" for names and categories, which have no units
+
+    def attrs(self) -> dict[str, str]:
+        attrs = {"long_name": self.long_name}
+        if self.units:
+            attrs["units"] = self.units
+        return attrs
+
+
+COORDINATES: dict[str, Coordinate] = {}
+
+
+def register_coordinate(name: str, long_name: str, units: str = "") -> Coordinate:
+    """Add a coordinate to the registry (an element dimension's names or a per-element property)."""
+    coord = Coordinate(name, long_name, units)
+    old = COORDINATES.get(name)
+    if old is not None and old != coord:
+        raise ValueError(f"coordinate {name!r} is already registered as {old}")
+    COORDINATES[name] = coord
+    return coord
+
+
+# Element names: the ids the model or its sidecar gives them.
+for _dim in (
+    "scenario",
+    "node",
+    "link",
+    "tank",
+    "pump",
+    "subcatchment",
+    "gauge",
+    "source",
+    "zone",
+    "plant",
+    "station",
+    "polder",
+    "booster",
+):
+    register_coordinate(_dim, f"{_dim} name")
+register_coordinate("node_type", "kind of node (junction, reservoir, tank, outfall, storage...)")
+register_coordinate("link_type", "kind of link (pipe, pump, valve, conduit, weir...)")
+register_coordinate("from_node", "start node of the link (positive flow leaves it)")
+register_coordinate("to_node", "end node of the link")
+register_coordinate("elevation", "node elevation", "m")
+register_coordinate("length", "link length", "m")
+register_coordinate("diameter", "link diameter", "m")
+# Map units are the model's own: metres of its CRS when it has one (hydro.results adds the
+# projection standard names then), unknown otherwise.
+register_coordinate("x", "x coordinate of the node in the model's map")
+register_coordinate("y", "y coordinate of the node in the model's map")
+register_coordinate(
+    "source_kind", "what the source label is (reservoir, tank, junction, initial or other)"
+)
 
 _ST = ("scenario", "time")
 
@@ -130,9 +209,21 @@ register("node_volume", "m3", (*_ST, "node"), "water stored at node, ponded wate
 register("ponded_volume", "m3", (*_ST, "node"), "water ponded on the surface above node")
 register("flow_depth", "m", (*_ST, "link"), "water depth in link")
 register("capacity_fraction", "1", (*_ST, "link"), "fraction of link's full depth or area in use")
-register("rainfall", "m s-1", (*_ST, "subcatchment"), "rainfall intensity on subcatchment")
+register(
+    "rainfall",
+    "m s-1",
+    (*_ST, "subcatchment"),
+    "rainfall intensity on subcatchment",
+    standard_name="lwe_precipitation_rate",
+)
 register("runoff", "m3 s-1", (*_ST, "subcatchment"), "runoff rate leaving subcatchment")
-register("rain_intensity", "m s-1", (*_ST, "gauge"), "rainfall intensity at rain gauge")
+register(
+    "rain_intensity",
+    "m s-1",
+    (*_ST, "gauge"),
+    "rainfall intensity at rain gauge",
+    standard_name="lwe_precipitation_rate",
+)
 
 # --- SWMM engine adapter: link storage and the engine's own report figures (hydro/drainage) -----
 # engine_* are SWMM's .rpt summaries (every routing step), NaN where the report lists no value.
@@ -205,6 +296,7 @@ register(
     ("duration", "return_period"),
     "mean rainfall intensity over the duration (storm intensity formula)",
     dtype="float64",
+    standard_name="lwe_precipitation_rate",
 )
 register(
     "idf_depth",
@@ -212,6 +304,7 @@ register(
     ("duration", "return_period"),
     "rainfall depth over the duration (storm intensity formula)",
     dtype="float64",
+    standard_name="lwe_thickness_of_precipitation_amount",
 )
 
 # --- scores: waterlogging, pump-station and supply coverage (hydro/scoring) ---------------------
@@ -224,8 +317,6 @@ for _name, _units, _long in (
     ("flooded_duration", "s", "time flooded (overflowing or ponded)"),
     ("flooding_onset", "s", "time the node starts to overflow"),
     ("flooding_recession", "s", "from the peak flooding rate until the overflow stops"),
-    ("max_ponded_depth", "m", "largest depth of water on the surface above the node"),
-    ("time_of_max_ponded_depth", "s", "time of the largest ponded depth"),
     ("waterlogged_duration", "s", "time the surface water is deeper than the lane depth"),
     ("longest_waterlogged_spell", "s", "longest continuous time deeper than the lane depth"),
     ("waterlogging_onset", "s", "time the surface water first gets deeper than the lane depth"),
@@ -237,6 +328,24 @@ for _name, _units, _long in (
     ("hazard_score", "m3", "hazard class weight x flood volume"),
 ):
     register(_name, _units, _SN, _long, dtype=_F8)
+# Ponded water stands on streets that are normally dry: CF's flood water, measured at the node.
+register(
+    "max_ponded_depth",
+    "m",
+    _SN,
+    "largest depth of water on the surface above the node",
+    dtype=_F8,
+    standard_name="flood_water_thickness",
+    cell_methods="time: maximum",
+)
+register(
+    "time_of_max_ponded_depth",
+    "s",
+    _SN,
+    "time of the largest ponded depth",
+    dtype=_F8,
+    standard_name="time_of_maximum_flood_depth",
+)
 register(
     "hazard_class", "1", _SN, "waterlogging hazard class (depth x duration matrix)", dtype="int8"
 )

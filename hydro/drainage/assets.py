@@ -44,6 +44,23 @@ def sidecar_path(inp_path: str | Path) -> Path:
     return inp_path.with_name(inp_path.stem + SIDECAR_SUFFIX)
 
 
+def model_crs(inp_path: str | Path) -> str | None:
+    """The CRS the assets sidecar declares (``crs``), or None: none is ever invented."""
+    path = sidecar_path(inp_path)
+    if not path.is_file():
+        return None
+    try:
+        crs = tomllib.loads(path.read_text(encoding="utf-8")).get("crs")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # load_drainage_assets says what is wrong with the file when it is needed
+    if not crs:
+        return None
+    from hydro.results import parse_crs
+
+    parse_crs(str(crs), f"{path}: crs")
+    return str(crs)
+
+
 # ------------------------------------------------------------------------------------------------
 # What load_drainage_assets returns
 

@@ -144,11 +144,13 @@ def _digest(arr: np.ndarray) -> bytes:
 
 
 def scenario_coords(ds: xr.Dataset) -> dict[str, Any]:
-    """The ``scenario`` coordinate (and per-scenario provenance) of a score Dataset."""
+    """The ``scenario`` coordinate (and per-scenario provenance, the CRS) of a score Dataset."""
     coords: dict[str, Any] = {"scenario": ("scenario", ds["scenario"].values)}
     for name in SCENARIO_COORDS:
         if name in ds.coords and ds[name].dims == ("scenario",):
             coords[name] = ("scenario", ds[name].values)
+    if "crs" in ds.coords:  # the model's CRS locates the scores' nodes too
+        coords["crs"] = ds["crs"].variable
     return coords
 
 

@@ -48,6 +48,24 @@ def sidecar_paths(inp_path: str | Path) -> dict[str, Path]:
     return {kind: inp_path.with_name(inp_path.stem + suffix) for kind, suffix in SIDECARS.items()}
 
 
+def model_crs(inp_path: str | Path) -> str | None:
+    """The CRS the assets sidecar declares (``[model] crs``), or None: none is ever invented."""
+    path = sidecar_paths(inp_path)["assets"]
+    if not path.is_file():
+        return None
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # load_assets says what is wrong with the file when the assets are needed
+    crs = doc.get("model", {}).get("crs") if isinstance(doc.get("model"), dict) else None
+    if not crs:
+        return None
+    from hydro.results import parse_crs
+
+    parse_crs(str(crs), f"{path}: [model] crs")
+    return str(crs)
+
+
 # ------------------------------------------------------------------------------------------------
 # What load_assets returns
 

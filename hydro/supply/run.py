@@ -13,6 +13,7 @@ import xarray as xr
 from hydro.errors import InputError
 from hydro.inpfile import InputText, detect_engine, read_text
 from hydro.results import build_dataset, provenance
+from hydro.supply.assets import model_crs
 from hydro.supply.epanet import (
     EpanetProject,
     LinkProperty,
@@ -138,6 +139,7 @@ def read_static(project: EpanetProject) -> dict:
         "quality": project.quality(),
         "demand_model": project.demand_model(),
         "duration": project.time(TimeParameter.DURATION),
+        "start_clocktime": project.time(TimeParameter.STARTTIME),
     }
 
 
@@ -189,8 +191,8 @@ def build_run_dataset(
         "pump": link_ids[pumps],
         "node_type": ("node", _names(NodeType)[project.node_types]),
         "elevation": ("node", elevation, {"units": "m"}),
-        "x": ("node", static["x"], {"long_name": "map x coordinate (the INP's own units)"}),
-        "y": ("node", static["y"], {"long_name": "map y coordinate (the INP's own units)"}),
+        "x": ("node", static["x"]),
+        "y": ("node", static["y"]),
         "link_type": ("link", _names(LinkType)[project.link_types]),
         "from_node": ("link", node_ids[start]),
         "to_node": ("link", node_ids[end]),
@@ -215,6 +217,7 @@ def build_run_dataset(
                 else "DDA"
             ),
             "quality": qtype.name.lower() + (f" {trace_node}" if trace_node else ""),
+            "start_clocktime": int(static.get("start_clocktime", 0)),
             "converged": not unbalanced and project.halted_at is None,
             "engine_warnings": summarise_warnings(
                 _halt_note(project, static["duration"])
@@ -222,7 +225,7 @@ def build_run_dataset(
             ),
         }
     )
-    return build_dataset(data, coords=coords, attrs=attrs)
+    return build_dataset(data, coords=coords, attrs=attrs, crs=model_crs(project.source.path))
 
 
 def _halt_note(project: EpanetProject, duration: int) -> list[str]:

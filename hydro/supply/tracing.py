@@ -41,6 +41,7 @@ from hydro.errors import InputError, ScenarioError, suggest
 from hydro.inpfile import InputText, detect_engine, read_text
 from hydro.kernels.transport import Network, Transport, link_volumes
 from hydro.results import build_dataset, provenance
+from hydro.supply.assets import model_crs
 from hydro.supply.epanet import (
     EpanetProject,
     LinkProperty,
@@ -427,7 +428,8 @@ def _dataset(
             "time": times.astype("timedelta64[s]").astype("timedelta64[ns]"),
             "node": np.array(project.node_ids, dtype=object),
         }
-        ds = build_dataset({}, coords=coords, attrs=attrs)
+        attrs["start_clocktime"] = int(project.time(TimeParameter.STARTTIME))
+        ds = build_dataset({}, coords=coords, attrs=attrs, crs=model_crs(project.source.path))
     ds = ds.assign_coords(
         source=("source", np.array(labels, dtype=object)),
         source_kind=("source", np.array(kinds, dtype=object)),

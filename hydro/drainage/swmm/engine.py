@@ -39,6 +39,7 @@ import xarray as xr
 from swmm.toolkit import shared_enum as se
 from swmm.toolkit import solver
 
+from hydro.drainage.assets import model_crs
 from hydro.drainage.inp import SiFactors, SwmmInput, format_row, read_inp, si_factors, split_tokens
 from hydro.drainage.swmm import output as out
 from hydro.drainage.swmm.report import SwmmMessage, SwmmReport, read_report
@@ -537,7 +538,12 @@ def _dataset(
         **_subcatch_coords(inp, net, f),
         "gauge": ("gauge", np.array(net.gauges, dtype=object)),
     }
-    ds = build_dataset(data, coords=coords, attrs={**attrs, **_run_attrs(inp, net, res, rpt)})
+    ds = build_dataset(
+        data,
+        coords=coords,
+        attrs={**attrs, **_run_attrs(inp, net, res, rpt)},
+        crs=model_crs(inp.source) if inp.source is not None else None,
+    )
     ds["capacity_fraction"].attrs["comment"] = (
         "conduits: fraction of full area in use; pumps: speed setting; orifices, weirs, outlets: "
         "opening setting"
@@ -603,8 +609,8 @@ def _node_coords(inp: SwmmInput, net: _Network, f: SiFactors) -> dict:
             net.node_ponded_area * f.area,
             {"units": "m2", "long_name": "area over which flood water ponds"},
         ),
-        "x": ("node", x, {"long_name": "node x coordinate (map units of the INP)"}),
-        "y": ("node", y, {"long_name": "node y coordinate (map units of the INP)"}),
+        "x": ("node", x),
+        "y": ("node", y),
     }
 
 
