@@ -1,6 +1,7 @@
 """The surface kernel in cell-updates per second per core, against its reference twin.
 
 Run:  pytest benchmarks/bench_flood.py --benchmark-columns=min,mean,rounds -s
+(the two city runs take minutes: add -k "not city" to skip them)
 Size: HYDRO_BENCH_FLOOD_SIDE (default 1000) cells a side, 2 m cells: a rolling terrain under a
 lake that covers ~60 % of it, rain falling, water leaving through an open side; STEPS time steps
 per round. One cell-update is one cell advanced by one step (its two faces, the depth limiter, the
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -142,11 +144,45 @@ def test_reference_twin(benchmark):
     )
 
 
+REPO = Path(__file__).resolve().parents[1]
+COUPLED = REPO / "scenarios" / "flood" / "p30_3h_coupled.toml"
+
+
+def test_city_one_dimensional(benchmark):
+    """The bundled 30-year storm on the network alone (the 1D run the coupled one adds to)."""
+    from hydro.drainage.scenario import run_scenario
+
+    benchmark.pedantic(
+        run_scenario,
+        args=(REPO / "scenarios/drainage/p30_3h_flood_river.toml",),
+        rounds=1,
+        iterations=1,
+    )
+    RESULTS["city 1D run [s]"] = benchmark.stats.stats.min
+
+
+def test_city_coupled(benchmark):
+    """The same storm coupled with the city's surface (25 m cells, 9 h simulated)."""
+    from hydro.flood import run_case
+
+    run = benchmark.pedantic(run_case, args=(COUPLED,), rounds=1, iterations=1)
+    RESULTS["city coupled run [s]"] = benchmark.stats.stats.min
+    RESULTS["coupled mass balance error [%]"] = (
+        100 * run.surface.attrs["coupled_mass_balance_error"]
+    )
+
+
 def test_summary():
     """Print the figures of this run side by side (run the whole file to fill them)."""
     if "kernel, 1 thread" not in RESULTS or "reference twin (numpy)" not in RESULTS:
         pytest.skip("run the whole file to compare")
-    lines = [f"{name:<48} {value:8.2f} M cell-updates/s" for name, value in RESULTS.items()]
+    lines = [
+        f"{name:<48} {value:8.2f}" + ("" if "[" in name else " M cell-updates/s")
+        for name, value in RESULTS.items()
+    ]
+    if "city coupled run [s]" in RESULTS and "city 1D run [s]" in RESULTS:
+        ratio = RESULTS["city coupled run [s]"] / RESULTS["city 1D run [s]"]
+        lines.append(f"{'coupled city run / 1D run':<48} {ratio:8.1f}")
     one = RESULTS["kernel, 1 thread (per CPU second)"]
     lines.append(f"{'per core against the 30 M target':<48} {one / TARGET:8.2f}")
     lines.append(

@@ -252,13 +252,13 @@ def test_mass_balance_warning():
         (
             {
                 "surface": {
-                    "dem": "../dem.asc",
+                    "dem": "../nope.asc",
                     "manning": 0.03,
                     "duration": "1h",
                     "output_every": "5min",
                 }
             },
-            r"surface.dem: .*inside the case file's folder",
+            r"surface.dem: .*no such file",
         ),
         (
             {
@@ -287,7 +287,7 @@ def test_mass_balance_warning():
 def test_case_errors_name_the_key(tmp_path, tables, message):
     write_grid(tilted(), tmp_path / "dem.asc")
     (tmp_path / "sub").mkdir()
-    case = write_case(tmp_path / "sub" if "../dem.asc" in str(tables) else tmp_path, tables)
+    case = write_case(tmp_path / "sub" if "../nope.asc" in str(tables) else tmp_path, tables)
     with pytest.raises(ScenarioError, match=message) as err:
         run_case(case, output=tmp_path / "out.nc")
     assert str(case) in str(err.value)

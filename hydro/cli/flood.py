@@ -41,7 +41,8 @@ def run(case: CaseArgument, output: OutputOption = None):
     with user_errors():
         out = output or default_output(case)
         with progress_bar(f"running {case.name}") as update:
-            ds = run_case(case, output=out, progress=update)
+            result = run_case(case, output=out, progress=update)
+        ds = getattr(result, "surface", result)  # a coupled run: its surface Dataset
         print_warnings(warnings_of(ds))
         print_rows(f"{case.name} -> {out}", surface_summary(ds))
 

@@ -30,13 +30,14 @@ mask = "buildings.asc"
 height = "10 m"              # omit to block them
 
 [drainage]                   # optional: a SWMM model coupled at its junctions (1D-2D)
-model = "drainage.inp"       # node coordinates in the DEM's CRS; same duration as [surface]
+model = "drainage.inp"       # or scenario = "p30.toml" (a drainage scenario); node coordinates
+                             # in the DEM's CRS; the same duration as [surface]
 nodes = ["J1", "J2"]         # default: every junction on a cell that holds water
 ```
 
 Unknown keys are refused; errors name the file, the key and what was expected. Numbers without
-units are SI (m, s, m3/s, m/s); rain and infiltration take texts such as "50 mm/h". Paths are
-relative to the case file's folder and must stay inside it.
+units are SI (m, s, m3/s, m/s); rain and infiltration take texts such as "50 mm/h". Relative
+paths are taken from the case file's folder.
 """
 
 from __future__ import annotations
@@ -79,21 +80,14 @@ Seconds = Annotated[float, BeforeValidator(_seconds)]
 
 def _inside(value: Path, info: ValidationInfo) -> Path:
     folder = (info.context or {}).get("folder")
-    if folder is None:
-        return value
-    folder = Path(folder)
-    if value.is_absolute():
-        raise ValueError(f"give the file relative to the case file's folder {folder}")
-    path = (folder / value).resolve()
-    if not path.is_relative_to(folder):
-        raise ValueError(f"the file must be inside the case file's folder {folder}")
+    path = value if value.is_absolute() or folder is None else (Path(folder) / value).resolve()
     if not path.is_file():
         raise ValueError(f"no such file {path}")
     return path
 
 
 CasePath = Annotated[Path, AfterValidator(_inside)]
-"""A file named in a case: relative to the case file's folder, inside it, existing."""
+"""A file named in a case: relative to the case file's folder, existing."""
 
 
 def _series(name: str):
@@ -186,12 +180,19 @@ class BuildingsSection(Strict):
 class DrainageSection(Strict):
     """A SWMM model coupled at its junctions (see hydro.flood.coupling)."""
 
-    model: CasePath
+    model: CasePath | None = None
+    scenario: CasePath | None = None
     nodes: list[str] | None = None
     manhole_area: Annotated[float, Field(gt=0)] = 1.167
     orifice_coefficient: Annotated[float, Field(gt=0)] = 0.167
     free_weir_coefficient: Annotated[float, Field(gt=0)] = 0.54
     submerged_weir_coefficient: Annotated[float, Field(gt=0)] = 0.056
+
+    @model_validator(mode="after")
+    def _one_model(self):
+        if (self.model is None) == (self.scenario is None):
+            raise ValueError("give one of model (an INP) or scenario (a drainage scenario)")
+        return self
 
 
 class FloodCase(Strict):

@@ -238,6 +238,7 @@ def _write_tiff(grid: Grid, path: Path, nodata: float) -> None:
         "transform": Affine(grid.dx, 0.0, grid.x0, 0.0, -grid.dy, grid.y0),
         "nodata": nodata,
         "crs": grid.crs,
+        "compress": "deflate",
     }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.where(np.isnan(grid.values), nodata, grid.values), 1)

@@ -261,8 +261,24 @@ def surface_summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     cell_area = float(ds.attrs["cell_size_x"]) * float(ds.attrs["cell_size_y"])
     error = float(ds["mass_balance_error"])
     deep = int((ds["waterlogging_duration"] > 0).sum())
-    rows = [
-        ("mass balance error", f"{100 * error:.2e} %"),
+    rows = []
+    if "coupled_mass_balance_error" in ds.attrs:
+        rows += [
+            ("coupled mass balance error", f"{100 * ds.attrs['coupled_mass_balance_error']:.3f} %"),
+            (
+                "overflow / drained back",
+                f"{float(ds['overflow_volume']):.0f} / "
+                f"{float(ds['drained_volume']):.0f} m3 at {ds.sizes['node']} nodes",
+            ),
+            (
+                "network: runoff in / outfalls",
+                f"{ds.attrs['network_runoff_m3']:.0f} / "
+                f"{ds.attrs['network_outfall_outflow_m3']:.0f} m3",
+            ),
+            ("network: flooding lost", f"{ds.attrs['network_flooding_lost_m3']:.0f} m3"),
+        ]
+    rows += [
+        ("surface mass balance error", f"{100 * error:.2e} %"),
         ("steps", f"{ds.attrs['surface_steps']} in {ds.attrs['surface_wall_seconds']:.1f} s"),
         ("grid", f"{ds.sizes['y']} x {ds.sizes['x']} cells of {cell_area:g} m2"),
         ("rain / inflow", f"{float(ds['rain_volume']):.0f} / {float(ds['inflow_volume']):.0f} m3"),
@@ -295,16 +311,18 @@ def run_coupled(
 ) -> CoupledRun:
     """Step the case's SWMM model and its surface together (see :mod:`hydro.flood.coupling`)."""
     from hydro.drainage.inp import read_inp
+    from hydro.drainage.scenario import build_input, load_scenario
     from hydro.drainage.swmm.engine import run as run_swmm
 
     d = case.drainage
     surface, forcing, options = prepare(case, path)
-    inp = read_inp(d.model)
+    inp = read_inp(d.model) if d.model is not None else build_input(load_scenario(d.scenario))
+    source = d.model if d.model is not None else d.scenario
     swmm_seconds = (inp.end_datetime - inp.start_datetime).total_seconds()
     if abs(swmm_seconds - options.duration) > 1e-6:
         raise InputError(
             f"{path}: surface.duration is {options.duration:g} s but the drainage model "
-            f"{d.model.name} runs {swmm_seconds:g} s; make them equal"
+            f"{source.name} runs {swmm_seconds:g} s; make them equal"
         )
     names, cells = _coupled_nodes(inp, d, surface, path)
     model = SurfaceModel(surface, forcing, options)
@@ -334,7 +352,7 @@ def run_coupled(
     attrs = provenance(
         engine="hydro.flood local-inertial + SWMM 5.2.4",
         engine_version=__version__,
-        network=d.model,
+        network=source,
         scenario=path,
     )
     attrs["engine_warnings"] = warn
@@ -432,7 +450,7 @@ def _coupled_nodes(inp, d, surface: Surface, path: Path) -> tuple[list[str], np.
     for name in d.nodes if d.nodes is not None else junctions:
         if name not in junctions:
             raise InputError(
-                f"{path}: drainage.nodes: {name!r} is not a junction of {d.model.name}; "
+                f"{path}: drainage.nodes: {name!r} is not a junction of the drainage model; "
                 + suggest(name, junctions)
             )
         if name not in coords:
@@ -450,5 +468,5 @@ def _coupled_nodes(inp, d, surface: Surface, path: Path) -> tuple[list[str], np.
         names.append(name)
         cells.append(cell)
     if not names:
-        raise InputError(f"{path}: drainage: no junction of {d.model.name} stands on the DEM")
+        raise InputError(f"{path}: drainage: no junction of the drainage model stands on the DEM")
     return names, np.array(cells, dtype=np.int64)

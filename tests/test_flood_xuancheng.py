@@ -1,0 +1,60 @@
+"""The bundled Xuancheng surface: generated with the drainage model, consistent with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hydro.drainage.inp import read_inp
+from hydro.flood import load_case, prepare, read_grid
+from hydro.flood.xuancheng import KERB, xuancheng_surface
+
+REPO = Path(__file__).resolve().parents[1]
+NET = REPO / "networks" / "xuancheng"
+CASE = REPO / "scenarios" / "flood" / "p30_3h_coupled.toml"
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return xuancheng_surface(NET / "drainage.inp")
+
+
+def test_committed_grids_are_not_stale(generated):
+    dem, buildings = generated
+    for grid, name in ((dem, "surface_dem.tif"), (buildings, "surface_buildings.tif")):
+        committed = read_grid(NET / name)
+        assert committed.matches(grid)
+        np.testing.assert_array_equal(committed.values, grid.values, err_msg=name)
+    assert "4549" in read_grid(NET / "surface_dem.tif").crs
+
+
+def test_surface_agrees_with_the_network(generated):
+    dem, buildings = generated
+    inp = read_inp(NET / "drainage.inp")
+    coords = {r[0]: (float(r[1]), float(r[2])) for r in inp.rows("COORDINATES")}
+    rims = {r[0]: float(r[1]) + float(r[2]) for r in inp.rows("JUNCTIONS")}
+    cells = [dem.cell_of(*coords[n]) for n in rims]
+    assert all(c is not None for c in cells)
+    ground = np.array([dem.values[c] for c in cells])
+    np.testing.assert_allclose(ground, list(rims.values()), atol=1e-9)  # every rim on the DEM
+    # Underpasses are dips: their rim is metres below the blocks around them.
+    i, j = dem.cell_of(*coords["J0212"])
+    assert np.nanmax(dem.values[i - 1 : i + 2, j - 1 : j + 2]) - dem.values[i, j] > 1.0
+    # Streets lie a kerb below blocks; buildings stand on blocks only.
+    assert 0.2 < np.nanmean(buildings.values) < 0.35
+    assert np.isnan(dem.values).mean() < 0.05 and KERB == 0.15
+
+
+def test_coupled_scenario_is_valid():
+    """The bundled coupled scenario reads, and every junction stands on a wet-able cell."""
+    case = load_case(CASE)
+    surface, _, options = prepare(case, CASE)
+    assert options.duration == 9 * 3600
+    from hydro.drainage.scenario import build_input, load_scenario
+    from hydro.flood.run import _coupled_nodes
+
+    inp = build_input(load_scenario(case.drainage.scenario))
+    names, _ = _coupled_nodes(inp, case.drainage, surface, CASE)
+    assert len(names) == len(inp.rows("JUNCTIONS"))
