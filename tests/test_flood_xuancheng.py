@@ -21,12 +21,19 @@ def generated():
     return xuancheng_surface(NET / "drainage.inp")
 
 
+STALE = (
+    "the committed surface grids do not match drainage.inp: regenerate them with "
+    "python -c 'from hydro.flood.xuancheng import write_xuancheng_surface as w; "
+    'w("networks/xuancheng")\'  (after any change to the drainage model)'
+)
+
+
 def test_committed_grids_are_not_stale(generated):
     dem, buildings = generated
     for grid, name in ((dem, "surface_dem.tif"), (buildings, "surface_buildings.tif")):
         committed = read_grid(NET / name)
-        assert committed.matches(grid)
-        np.testing.assert_array_equal(committed.values, grid.values, err_msg=name)
+        assert committed.matches(grid), STALE
+        np.testing.assert_array_equal(committed.values, grid.values, err_msg=f"{name}: {STALE}")
     assert "4549" in read_grid(NET / "surface_dem.tif").crs
 
 
