@@ -19,6 +19,7 @@ same arguments give the same grids (tests check the committed files are not stal
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,7 @@ def xuancheng_surface(inp_path: str | Path, *, cell: float = CELL, seed: int = S
     x1 = np.ceil((xy[:, 0].max() + MARGIN) / cell) * cell
     y0 = np.floor((xy[:, 1].min() - MARGIN) / cell) * cell
     y1 = np.ceil((xy[:, 1].max() + MARGIN) / cell) * cell
-    nx, ny = int(round((x1 - x0) / cell)), int(round((y1 - y0) / cell))
+    nx, ny = round((x1 - x0) / cell), round((y1 - y0) / cell)
     grid = Grid(np.zeros((ny, nx)), x0, y1, cell, cell, CRS.from_string(city.CRS).to_wkt())
     xx, yy = np.meshgrid(grid.x, grid.y)
     lx, ly = xx - city.CENTRE_EASTING, yy - city.CENTRE_NORTHING
@@ -113,7 +114,7 @@ def _burn(mask: np.ndarray, grid: Grid, a, b) -> None:
 
 def _near_polyline(x, y, points: np.ndarray, distance: float) -> np.ndarray:
     near = np.zeros(x.shape, dtype=bool)
-    for (ax, ay), (bx, by) in zip(points[:-1], points[1:], strict=True):
+    for (ax, ay), (bx, by) in itertools.pairwise(points):
         dx, dy = bx - ax, by - ay
         t = np.clip(((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
         near |= np.hypot(x - (ax + t * dx), y - (ay + t * dy)) <= distance
