@@ -1,15 +1,22 @@
-"""Kernel throughput against the reference twin and the obvious pandas way, in GB/s of input.
+"""Kernel throughput against the machine's own numpy sum, the reference twin and the pandas way,
+in GB/s of input.
 
-Run:  pytest benchmarks/bench_kernels.py --benchmark-columns=min,mean,rounds
+Run:  pytest benchmarks/bench_kernels.py --benchmark-columns=min,median,rounds -s
 Size: HYDRO_BENCH_NODES (default 130,000) nodes x HYDRO_BENCH_STEPS (default 2,000) reports of
 float32, i.e. 1.04 GB; use e.g. HYDRO_BENCH_NODES=20000 while developing. Each benchmark records its
 GB/s in extra_info ("gb_per_s"; "cpu_gb_per_s" is input over process CPU time, steadier on a shared
-machine); the last test prints the ratios of one run side by side.
+machine); the last test prints the figures of one run side by side.
+
+The target (issue 18): the flooding kernel on one thread reads at least 35 % of what numpy's sum
+reads over the same array, the two measured in alternation in the same run
+(test_flooding_share_of_numpy_sum). The quick case (marked ``quick``, run by CI) does the same on a
+64 MB array and only guards against a regression (half the target).
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import time
 
 import numba
@@ -36,26 +43,31 @@ DT = 60.0  # s, one-minute reports
 WET_SHARE = 0.05  # nodes that flood at all during the storm
 REF_NODES = 200  # the reference twin runs on a slice this wide, scaled
 RESULTS: dict[str, float] = {}  # GB/s by benchmark name, for the summary
+TARGET = 0.35  # flooding kernel on one thread / numpy sum, GB/s over GB/s
 
 
-@pytest.fixture(scope="module")
-def flooding_rate() -> np.ndarray:
+def storm(n_steps: int, n_nodes: int) -> np.ndarray:
     """(1, T, N) float32 [m3/s]: most nodes dry (exact zeros), 5% with one triangular flood.
 
     Floods start while the storm passes (reports 300-900) and last 10-240 minutes, peaking at up to
     0.5 m3/s, as a SWMM run of a design storm writes them.
     """
     rng = np.random.default_rng(2024)
-    rate = np.zeros((1, N_STEPS, N_NODES), dtype=np.float32)
-    wet = np.sort(rng.choice(N_NODES, int(WET_SHARE * N_NODES), replace=False))
-    start = rng.integers(min(300, N_STEPS - 1), min(900, N_STEPS), wet.size)
+    rate = np.zeros((1, n_steps, n_nodes), dtype=np.float32)
+    wet = np.sort(rng.choice(n_nodes, int(WET_SHARE * n_nodes), replace=False))
+    start = rng.integers(min(300, n_steps - 1), min(900, n_steps), wet.size)
     width = rng.integers(10, 241, wet.size)
     peak = rng.uniform(0.001, 0.5, wet.size).astype(np.float32)
-    steps = np.arange(N_STEPS)[:, None]
+    steps = np.arange(n_steps)[:, None]
     half = width / 2
     shape = np.clip(1 - np.abs(steps - (start + half)) / half, 0, None)
     rate[0][:, wet] = (shape * peak).astype(np.float32)
     return rate
+
+
+@pytest.fixture(scope="module")
+def flooding_rate() -> np.ndarray:
+    return storm(N_STEPS, N_NODES)
 
 
 def _gb(array: np.ndarray) -> float:
@@ -110,7 +122,91 @@ def pandas_flooding(rate: np.ndarray, dt: float, threshold: float = 0.0) -> list
     return results
 
 
+def numpy_sum(x: np.ndarray) -> float:
+    """What the memory gives one core: numpy's (vectorised, pairwise) sum over the whole array."""
+    return float(x.sum())
+
+
+def share_of_numpy_sum(rate: np.ndarray, rounds: int) -> dict[str, float]:
+    """Numpy's sum and the flooding kernel on 1 and 2 threads, in alternation, ``rounds`` times.
+
+    Returns GB/s of input from the median wall times, and from the least CPU times for the
+    one-thread calls (a shared machine's other users cost wall time, not this process's CPU
+    time), and the kernel's share of numpy's bandwidth both ways.
+    """
+    calls = {
+        "numpy sum": (1, numpy_sum),
+        "flooding kernel, 1 thread": (1, lambda x: flooding_stats(x, DT)),
+        "flooding kernel, 2 threads": (2, lambda x: flooding_stats(x, DT)),
+    }
+    before = numba.get_num_threads()
+    wall = {name: [] for name in calls}
+    cpu = {name: [] for name in calls}
+    try:
+        for n_threads, call in calls.values():  # compiled or loaded from the cache
+            numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+            call(rate)
+        for _ in range(rounds):
+            for name, (n_threads, call) in calls.items():
+                numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+                start, start_cpu = time.perf_counter(), time.process_time()
+                call(rate)
+                cpu[name].append(time.process_time() - start_cpu)
+                wall[name].append(time.perf_counter() - start)
+    finally:
+        numba.set_num_threads(before)
+    gb = _gb(rate)
+    figures = {name: gb / statistics.median(times) for name, times in wall.items()}
+    for name in ("numpy sum", "flooding kernel, 1 thread"):
+        figures[name + " (cpu time)"] = gb / min(cpu[name])
+    figures["share of numpy sum, 1 thread"] = (
+        figures["flooding kernel, 1 thread"] / figures["numpy sum"]
+    )
+    figures["share of numpy sum, 1 thread (cpu time)"] = (
+        figures["flooding kernel, 1 thread (cpu time)"] / figures["numpy sum (cpu time)"]
+    )
+    return figures
+
+
+def _print(figures: dict[str, float]) -> None:
+    print("\n" + "\n".join(f"{name:<52} {value:8.3f}" for name, value in figures.items()))
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 # --- flooding: the 1 GB comparison ---------------------------------------------------------------
+
+
+def test_numpy_sum(benchmark, flooding_rate):
+    numpy_sum(flooding_rate)
+    cpu = _cpu_seconds(numpy_sum, flooding_rate)
+    benchmark.pedantic(numpy_sum, args=(flooding_rate,), rounds=3, iterations=1)
+    _record(benchmark, "numpy sum", _gb(flooding_rate), cpu)
+
+
+def test_flooding_share_of_numpy_sum(benchmark, flooding_rate):
+    """The target, measured in alternation: kernel on one thread >= 35 % of numpy's sum."""
+    figures = benchmark.pedantic(
+        share_of_numpy_sum, args=(flooding_rate, 5), rounds=1, iterations=1
+    )
+    benchmark.extra_info.update({k: round(v, 3) for k, v in figures.items()})
+    RESULTS.update({f"interleaved: {k}": v for k, v in figures.items()})
+    _print(figures)
+    assert figures["share of numpy sum, 1 thread"] >= TARGET
+
+
+@pytest.mark.quick
+def test_quick_flooding_share_of_numpy_sum(benchmark):
+    """CI's regression guard: 64 MB (1,000 reports x 16,384 nodes), half the target."""
+    rate = storm(1_000, 16_384)
+    figures = benchmark.pedantic(share_of_numpy_sum, args=(rate, 7), rounds=1, iterations=1)
+    benchmark.extra_info.update({k: round(v, 3) for k, v in figures.items()})
+    _print(figures)
+    # Either clock may be the noisy one on a busy machine; a real regression shows on both.
+    best = max(
+        figures["share of numpy sum, 1 thread"],
+        figures["share of numpy sum, 1 thread (cpu time)"],
+    )
+    assert best >= TARGET / 2
 
 
 def test_flooding_kernel_one_thread(benchmark, flooding_rate, threads):
@@ -254,4 +350,5 @@ def test_summary():
         f"{'speed-up over the reference twin, 1 thread':<52} "
         f"{one / RESULTS['reference twin (slice, scaled)']:8.0f}x"
     )
+    lines.append(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("\n" + "\n".join(lines))

@@ -9,6 +9,7 @@ import xarray as xr
 
 from hydro.kernels import (
     DominantSource,
+    KernelArgumentError,
     ZoneCompliance,
     area_table,
     dominant_source,
@@ -93,3 +94,24 @@ def test_out_arrays_are_filled_in_place():
     assert areas.tolist() == [0, 0, -1]
     with pytest.raises(ValueError, match="out"):
         pressure_compliance(head, 60.0, out=np.empty((2, 5), dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: flooding_stats(np.zeros((4, 3)), 60.0),  # one dimension short
+        lambda: flooding_stats(np.zeros((1, 4, 3)), np.ones(3)),  # dt of the wrong length
+        lambda: intervals(np.zeros((2, 2))),
+        lambda: pump_stats(np.zeros((1, 4, 3)), np.ones(2), 60.0),
+        lambda: pressure_compliance(np.zeros((1, 4, 3)), 60.0, demand=np.zeros((1, 4, 2))),
+        lambda: pressure_compliance(np.zeros((1, 4, 3)), 60.0, out=np.empty((1, 2))),
+        lambda: hazard_class(np.zeros(3), np.zeros(2)),
+        lambda: area_table(np.zeros((2, 2))),
+        lambda: edges_to_csr(np.array([0, 1]), np.array([1]), 3),
+    ],
+)
+def test_kernels_raise_only_their_argument_error(call):
+    """Every argument mistake is a KernelArgumentError (a ValueError), which the scoring layer
+    turns into a message naming the file; nothing else escapes a kernel."""
+    with pytest.raises(KernelArgumentError):
+        call()

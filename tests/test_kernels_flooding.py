@@ -127,6 +127,25 @@ def test_one_time_step_and_zero_nodes():
     assert all(arr.shape == (2, 0) for arr in empty)
 
 
+@given(
+    st.integers(0, 2**32 - 1),
+    st.tuples(st.integers(1, 2), st.integers(1, 9), st.integers(60, 200)),
+    st.sampled_from([0.0, 0.02, 0.2]),
+    st.sampled_from([0.0, 0.01, 0.1]),
+    st.sampled_from([0.0, 0.5]),
+    st.sampled_from(RULES),
+)
+def test_wide_arrays_match_reference(seed, shape, wet_share, nan_share, threshold, rule):
+    """Rows wider than the kernel's 64-element chunks: whole chunks are swept through their bit
+    masks (the narrow arrays above only reach the partial chunk at a block's end)."""
+    rng = np.random.default_rng(seed)
+    rate = np.where(rng.random(shape) < wet_share, rng.choice([0.5, 0.25, 1.0], shape), 0.0)
+    rate[rng.random(shape) < nan_share] = np.nan
+    rate = rate.astype(np.float32)
+    got = flooding_stats(rate, 60.0, threshold=threshold, rule=rule)
+    assert_same(got, ref.flooding_stats(rate, 60.0, threshold=threshold, rule=rule))
+
+
 @pytest.mark.parametrize("rule", RULES)
 def test_wide_sparse_arrays_match_reference(rule):
     """Many elements, mostly dry: exercises the skipping of quiet chunks of exact zeros."""

@@ -11,11 +11,12 @@ from collections.abc import Mapping
 
 import numba
 import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
 
-from hydro.kernels._common import BLOCK, note_missing, outputs
+from hydro.kernels._common import block_length, note_missing, outputs
 
-# Elements per quiet-chunk test in the sweep (see exceedance_kernel); 32 measured best of 16..256.
-CHUNK = 32
+# Elements per mask in the sweep (see exceedance_kernel): one uint64 bit each.
+CHUNK = 64
 
 # Order of the arrays the kernel fills, each (S, N) float64.
 STATS = ("peak", "time_of_peak", "integral", "duration", "longest", "onset", "end", "recede")
@@ -34,7 +35,8 @@ def exceedance(
     arrays = dict(zip(fields.values(), chosen, strict=True))
     for name in STATS:
         arrays.setdefault(name, np.empty(shape, dtype=np.float64))
-    exceedance_kernel(x, t, threshold, trapezoid, BLOCK, *(arrays[name] for name in STATS))
+    block = block_length(x.shape[0], x.shape[2])
+    exceedance_kernel(x, t, threshold, trapezoid, block, *(arrays[name] for name in STATS))
     return chosen
 
 
@@ -73,14 +75,17 @@ def exceedance_kernel(
                     (NaN when the peak is not above threshold)
     Elements with no valid sample get NaN everywhere.
 
-    Parallel over (scenario, block of elements); each thread keeps its block's state in small arrays
-    and reads its block of every time row, so memory is read in contiguous runs. Rows of exact
-    zeros over elements that were already zero are skipped in chunks of CHUNK elements.
+    Parallel over (scenario, block of elements); each thread reads its block of every time row, a
+    long contiguous run, and keeps the block's state in small arrays. An element is *live* while
+    its last sample was non-zero or missing (or none was valid yet); a dry element meeting an exact
+    zero changes nothing. So each row is read in chunks of CHUNK elements: one branch-free pass
+    builds a bit mask of the elements that are non-zero now or live, and only those bits are
+    visited. Most drainage nodes are dry most of the time, and SWMM writes dry as exact zeros.
     """
     n_scen, n_time, n_elem = x.shape
     n_blocks = (n_elem + block - 1) // block
     thr = threshold
-    can_skip = thr >= 0.0  # zeros are "not above" only for a non-negative threshold
+    keep_live = thr < 0.0  # zeros are "above" a negative threshold: nothing may be skipped
     for work in numba.prange(n_scen * n_blocks):
         s = work // n_blocks
         lo = (work - s * n_blocks) * block
@@ -90,6 +95,7 @@ def exceedance_kernel(
         # last valid sample is the previous row, so the common path touches no time state at all.
         # Before the first valid sample the "gap" runs from the start of the run (t = 0).
         gap = np.ones(m, dtype=np.bool_)
+        live = np.ones(m, dtype=np.bool_)  # prev != 0 or gap (or keep_live)
         tprev = np.zeros(m)
         pk = np.full(m, np.nan)
         tpk = np.full(m, np.nan)
@@ -100,33 +106,37 @@ def exceedance_kernel(
         first_up = np.full(m, np.nan)
         last_down = np.full(m, np.nan)
         rec = np.full(m, np.nan)  # end of the spell holding the peak, once known
-        # A chunk is quiet when every element in it was exactly 0 at its last sample (no gap):
-        # then a row of exact zeros changes nothing and is skipped after one vectorised test.
-        # Most drainage nodes are dry most of the time, and SWMM writes dry as exact zeros.
-        n_chunk = (m + CHUNK - 1) // CHUNK
-        quiet = np.zeros(n_chunk, dtype=np.bool_)
         for i in range(n_time):
             ti = t[i]
             t_last = t[i - 1] if i > 0 else 0.0
             half = 0.5 * (ti - t_last)
             row = x[s, i, lo : lo + m]
-            for c in range(n_chunk):
-                c0 = c * CHUNK
-                c1 = min(c0 + CHUNK, m)
-                if quiet[c]:
+            for c in range((m + CHUNK - 1) // CHUNK):  # not range(0, m, CHUNK): that stops
+                c0 = c * CHUNK  # LLVM from vectorising the loops inside (measured 3x slower)
+                if c0 + CHUNK <= m:  # a whole chunk: fixed trip counts compile to vector code
                     busy = False
-                    for j in range(c0, c1):
-                        busy |= row[j] != 0  # NaN too
+                    for k in range(CHUNK):
+                        busy |= (row[c0 + k] != 0) | live[c0 + k]  # NaN != 0 too
                     if not busy:
                         continue
-                for j in range(c0, c1):
+                    mask = np.uint64(0)
+                    for k in range(CHUNK):
+                        hit = (row[c0 + k] != 0) | live[c0 + k]
+                        mask |= np.uint64(hit) << np.uint64(k)
+                else:  # the block's last, partial chunk
+                    mask = np.uint64(0)
+                    for k in range(m - c0):
+                        hit = (row[c0 + k] != 0) | live[c0 + k]
+                        mask |= np.uint64(hit) << np.uint64(k)
+                while mask:
+                    k = np.int64(trailing_zeros(mask))
+                    mask &= mask - np.uint64(1)
+                    j = c0 + k
                     v = np.float64(row[j])
                     a = prev[j]
-                    # Fast path: valid and not above threshold now and at the previous row (dry).
-                    # NaN in v or a fails the comparisons and takes the full path.
+                    # Valid and not above threshold now and at the previous row: the integral and
+                    # the peak only. NaN in v or a fails the comparisons and takes the full path.
                     if v <= thr and a <= thr and not gap[j]:
-                        if v == 0.0 and a == 0.0:  # dry and was dry: nothing changes
-                            continue
                         if trapezoid:
                             acc[j] += half * (a + v)
                         else:
@@ -135,9 +145,11 @@ def exceedance_kernel(
                             pk[j] = v
                             tpk[j] = ti
                         prev[j] = v
+                        live[j] = (v != 0.0) | keep_live
                         continue
                     if v != v:
                         note_missing(gap, tprev, j, t_last)
+                        live[j] = True  # the gap must be closed by the next valid sample
                         continue
                     seen = a == a
                     was = a > thr
@@ -186,11 +198,7 @@ def exceedance_kernel(
                     elif not above and rec[j] != rec[j] and pk[j] > thr:
                         rec[j] = t_down
                     prev[j] = v
-                if can_skip:
-                    calm = True
-                    for j in range(c0, c1):
-                        calm &= (prev[j] == 0.0) & (not gap[j])
-                    quiet[c] = calm
+                    live[j] = (v != 0.0) | keep_live
         t_end = t[n_time - 1] if n_time > 0 else 0.0
         for j in range(m):
             e = lo + j

@@ -28,7 +28,7 @@ def edges_to_csr(upstream, downstream, n_nodes: int, *, reverse: bool = False):
     u = np.asarray(upstream)
     v = np.asarray(downstream)
     if u.shape != v.shape or u.ndim != 1:
-        raise ValueError(
+        raise KernelArgumentError(
             f"edge lists must be two 1-D arrays of one length, got {u.shape}, {v.shape}"
         )
     n = int(n_nodes)
@@ -81,12 +81,12 @@ def _check_graph(indptr, indices, targets):
     idx = np.asarray(indices)
     tgt = np.asarray(targets)
     if ptr.ndim != 1 or ptr.size < 1 or not np.issubdtype(ptr.dtype, np.integer):
-        raise ValueError("indptr must be a 1-D integer array of N + 1 offsets")
+        raise KernelArgumentError("indptr must be a 1-D integer array of N + 1 offsets")
     n = ptr.size - 1
     if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
-        raise ValueError("indices must be a 1-D integer array")
+        raise KernelArgumentError("indices must be a 1-D integer array")
     if ptr[0] != 0 or ptr[-1] != idx.size or np.any(np.diff(ptr) < 0):
-        raise ValueError("indptr must rise from 0 to len(indices)")
+        raise KernelArgumentError("indptr must rise from 0 to len(indices)")
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise KernelArgumentError(f"graph neighbour indices must lie in 0 .. {n - 1}")
     if tgt.ndim != 1 or not (np.issubdtype(tgt.dtype, np.integer) or tgt.size == 0):
@@ -111,7 +111,7 @@ def _output(out, shape, dtype):
     if out is None:
         return np.empty(shape, dtype=dtype)
     if not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != dtype:
-        raise ValueError(f"out must be a {np.dtype(dtype)} array of shape {shape}")
+        raise KernelArgumentError(f"out must be a {np.dtype(dtype)} array of shape {shape}")
     return out
 
 

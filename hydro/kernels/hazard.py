@@ -50,7 +50,9 @@ def hazard_class(
     depth = np.asarray(max_depth, dtype=np.float64)
     dur = np.asarray(duration, dtype=np.float64)
     if depth.shape != dur.shape:
-        raise ValueError(f"max_depth {depth.shape} and duration {dur.shape} must have one shape")
+        raise KernelArgumentError(
+            f"max_depth {depth.shape} and duration {dur.shape} must have one shape"
+        )
     d_edges = _edges(depth_edges, "depth_edges")
     t_edges = _edges(duration_edges, "duration_edges")
     matrix = np.asarray(classes)
@@ -82,7 +84,7 @@ def hazard_score(classes, volume, *, weights=CLASS_WEIGHTS, out=None) -> np.ndar
     cls = np.asarray(classes)
     vol = np.asarray(volume, dtype=np.float64)
     if cls.shape != vol.shape:
-        raise ValueError(f"classes {cls.shape} and volume {vol.shape} must have one shape")
+        raise KernelArgumentError(f"classes {cls.shape} and volume {vol.shape} must have one shape")
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w < 0):
         raise KernelArgumentError(
@@ -108,7 +110,7 @@ def rank_order(score, *, descending: bool = True) -> np.ndarray:
     """
     values = np.ascontiguousarray(score, dtype=np.float64)
     if values.ndim == 0:
-        raise ValueError("score must have at least one dimension (element)")
+        raise KernelArgumentError("score must have at least one dimension (element)")
     flat = values.reshape(int(np.prod(values.shape[:-1])), values.shape[-1])
     order = np.empty(flat.shape, dtype=np.int64)
     _rank_kernel(flat, descending, order)

@@ -80,7 +80,7 @@ def area_table(ponded_area) -> tuple[np.ndarray, np.ndarray]:
     """
     area = np.asarray(ponded_area, dtype=np.float64)
     if area.ndim != 1:
-        raise ValueError(f"ponded_area must be 1-D (node,), got shape {area.shape}")
+        raise KernelArgumentError(f"ponded_area must be 1-D (node,), got shape {area.shape}")
     ok = np.isfinite(area) & (area > 0)
     volume = np.full((area.size, 2), np.nan)
     depth = np.full((area.size, 2), np.nan)
@@ -113,7 +113,7 @@ def _check_table(table_volume, table_depth, n_node: int):
     tv = np.ascontiguousarray(table_volume, dtype=np.float64)
     td = np.ascontiguousarray(table_depth, dtype=np.float64)
     if tv.ndim != 2 or tv.shape != td.shape or tv.shape[0] != n_node:
-        raise ValueError(
+        raise KernelArgumentError(
             f"depth-volume tables must both be ({n_node}, K), got {tv.shape} and {td.shape}"
         )
     valid = np.isfinite(tv) & np.isfinite(td)

@@ -65,7 +65,9 @@ def pump_stats(
     n_scen, n_time, n_link = q.shape
     cap = np.ascontiguousarray(capacity, dtype=np.float64)
     if cap.shape != (n_link,):
-        raise ValueError(f"capacity must have one value per link ({n_link},), got {cap.shape}")
+        raise KernelArgumentError(
+            f"capacity must have one value per link ({n_link},), got {cap.shape}"
+        )
     if np.any(cap <= 0):
         bad = int(np.flatnonzero(cap <= 0)[0])
         raise KernelArgumentError(

@@ -68,7 +68,9 @@ def pressure_compliance(
     weighted = demand is not None
     d = series(demand, "demand") if weighted else np.zeros((1, 1, 1))
     if weighted and d.shape != p.shape:
-        raise ValueError(f"demand {d.shape} must have the shape of pressure_head {p.shape}")
+        raise KernelArgumentError(
+            f"demand {d.shape} must have the shape of pressure_head {p.shape}"
+        )
     t = sample_times(dt, n_time)
     thr = finite_number(threshold, "pressure head threshold")
     result = output(out, (n_scen, n_node), np.float64, "pressure compliance")
@@ -100,7 +102,9 @@ def zone_compliance(
     weighted = demand is not None
     d = series(demand, "demand") if weighted else np.zeros((1, 1, 1))
     if weighted and d.shape != p.shape:
-        raise ValueError(f"demand {d.shape} must have the shape of pressure_head {p.shape}")
+        raise KernelArgumentError(
+            f"demand {d.shape} must have the shape of pressure_head {p.shape}"
+        )
     labels = np.asarray(zone)
     if labels.shape != (n_node,) or not np.issubdtype(labels.dtype, np.integer):
         raise KernelArgumentError(

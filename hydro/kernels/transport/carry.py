@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hydro.kernels._common import KernelArgumentError
 from hydro.kernels.transport.kernel import _advance, _initial_state, _transport_kernel
 from hydro.kernels.transport.model import Network, adjacency, start_components
 
@@ -62,9 +63,9 @@ def transport(
     demands = np.ascontiguousarray(demands, np.float64)
     n_steps = len(times)
     if moves.shape != flows.shape:
-        raise ValueError(f"moves {moves.shape} must have the shape of flows {flows.shape}")
+        raise KernelArgumentError(f"moves {moves.shape} must have the shape of flows {flows.shape}")
     if flows.shape != (n_steps, n_links) or demands.shape != (n_steps, n_nodes):
-        raise ValueError(
+        raise KernelArgumentError(
             f"flows {flows.shape} and demands {demands.shape} must be "
             f"({n_steps}, {n_links}) and ({n_steps}, {n_nodes})"
         )
@@ -75,12 +76,12 @@ def transport(
         else np.ascontiguousarray(tank_full, np.bool_)
     )
     if full.shape != (n_steps, n_tanks):
-        raise ValueError(f"tank_full {full.shape} must be ({n_steps}, {n_tanks})")
+        raise KernelArgumentError(f"tank_full {full.shape} must be ({n_steps}, {n_tanks})")
     if n_steps and np.any(np.diff(times) < 0):
-        raise ValueError("hydraulic times must increase")
+        raise KernelArgumentError("hydraulic times must increase")
     rows = np.ascontiguousarray(report_rows, np.int64)
     if rows.shape != (n_steps,) or rows.max(initial=-1) >= n_reports:
-        raise ValueError(f"report_rows must be {n_steps} rows below {n_reports}")
+        raise KernelArgumentError(f"report_rows must be {n_steps} rows below {n_reports}")
     fixed = _fixed(
         network,
         source_of_node,
@@ -187,9 +188,11 @@ class Transport:
             or demand.shape != (network.n_nodes,)
             or full.shape != f.tank_node.shape
         ):
-            raise ValueError("one step's flows, moves, demands and tank states expected")
+            raise KernelArgumentError("one step's flows, moves, demands and tank states expected")
         if step < 0 or row >= len(self.shares):
-            raise ValueError(f"step {step} s must be >= 0 and row {row} below {len(self.shares)}")
+            raise KernelArgumentError(
+                f"step {step} s must be >= 0 and row {row} below {len(self.shares)}"
+            )
         self._state = _advance(
             f.link_start,
             f.link_end,
@@ -246,12 +249,14 @@ def _fixed(
 ) -> _Fixed:
     n_nodes = network.n_nodes
     if quality_step < 1:
-        raise ValueError(f"quality step must be at least 1 s, got {quality_step}")
+        raise KernelArgumentError(f"quality step must be at least 1 s, got {quality_step}")
     source = np.ascontiguousarray(source_of_node, np.int64)
     if source.shape != (n_nodes,) or source.max(initial=-1) >= n_components:
-        raise ValueError(f"source_of_node must be {n_nodes} components below {n_components}")
+        raise KernelArgumentError(
+            f"source_of_node must be {n_nodes} components below {n_components}"
+        )
     if not (0 <= initial < n_components and 0 <= other < n_components):
-        raise ValueError(f"'initial' and 'other' must be components below {n_components}")
+        raise KernelArgumentError(f"'initial' and 'other' must be components below {n_components}")
     indptr, adj = adjacency(network.link_start, network.link_end, n_nodes)
     return _Fixed(
         link_start=np.ascontiguousarray(network.link_start, np.int64),
@@ -275,5 +280,5 @@ def _output(out: np.ndarray | None, shape: tuple[int, int, int]) -> np.ndarray:
     if out is None:
         return np.zeros(shape, np.float32)
     if out.shape != shape or out.dtype != np.float32:
-        raise ValueError(f"out must be float32 {shape}, got {out.dtype} {out.shape}")
+        raise KernelArgumentError(f"out must be float32 {shape}, got {out.dtype} {out.shape}")
     return out
