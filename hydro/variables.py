@@ -50,6 +50,8 @@ DIMENSIONS: dict[str, str] = {
     "link": "EPANET pipes, pumps and valves; SWMM conduits, pumps, orifices, weirs, outlets",
     "tank": "EPANET tanks",
     "pump": "pumps",
+    "step": "EPANET's hydraulic time steps of a run, in order (irregular: see step_start)",
+    "step_link": "links whose flow a supply run keeps at every hydraulic step",
     "plant": "treatment plants of the named supply sources",
     "booster": "secondary-supply booster stations",
     "source": "named water sources (and 'initial', 'other' water)",

@@ -158,10 +158,10 @@ def pump_stations(ds: xr.Dataset, assets: SupplyAssets) -> tuple[np.ndarray, np.
             (s.raw_booster_pumps, "raw booster"),
             (s.high_lift_pumps, "high-lift"),
         ):
-            station.update({p: f"{s.name} {what}" for p in pumps})
+            station.update(dict.fromkeys(pumps, f"{s.name} {what}"))
         standby.update(s.standby_pumps)
     for b in assets.boosters:
-        station.update({p: b.name for p in b.pumps})
+        station.update(dict.fromkeys(b.pumps, b.name))
         standby.update(b.standby_pumps)
     names = [str(p) for p in ds["pump"].values]
     return (

@@ -31,7 +31,7 @@ _NODE = re.compile(r"WARNING: Node (\S+) disconnected")
 
 
 def clock(seconds: float) -> str:
-    s = int(round(seconds))
+    s = round(seconds)
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
