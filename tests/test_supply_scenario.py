@@ -382,3 +382,17 @@ def test_a_scenario_reads_its_files_once(tmp_path: Path):
         watching[0] = False
     assert opened.count(str(MODEL.resolve())) == 1
     assert opened.count(str(scenario.resolve())) == 1
+
+
+def test_scores_read_the_assets_the_results_carry(tmp_path: Path):
+    """A scenario's results carry the model's named assets: scoring them needs no model file
+    (the one they came from may have moved or changed since)."""
+    from hydro.results import read_netcdf, write_netcdf
+    from hydro.scoring import score
+
+    ds = run(duration="2h")
+    ds.attrs["network_source"] = str(tmp_path / "moved" / "supply.inp")
+    ds = read_netcdf(write_netcdf(ds, tmp_path / "run.nc"))
+    scores = score(ds)
+    assert "carried by the results" in scores.attrs["assets"]
+    assert {"main", "devzone", "east"} <= {str(z) for z in scores["zone"].values}

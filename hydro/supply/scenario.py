@@ -37,6 +37,7 @@ from hydro.kernels.supply import SERVICE_HEAD
 from hydro.results import atomic_path
 from hydro.scenario.loader import ScenarioFile, read_scenario, validate
 from hydro.scenario.schema import OPERATIONS, Duration, Length, Strict
+from hydro.scoring.supply import layout_of, with_layout
 from hydro.supply import operations as ops
 from hydro.supply.answers import supply_answers
 from hydro.supply.assets import SupplyAssets
@@ -277,7 +278,8 @@ def run_scenario(
     answers = supply_answers(ds, loaded.assets, service_head=scenario.answers.service_head)
     merged = xr.merge([ds, answers], combine_attrs="override")
     merged.attrs.update(answers.attrs)
-    return merged
+    # The named assets travel with the results: scoring never goes back to the model's path.
+    return with_layout(merged, layout_of(loaded.assets))
 
 
 def _run(loaded: Loaded, edits: list, progress) -> xr.Dataset:
