@@ -162,6 +162,12 @@ register_coordinate("y", "y coordinate of the node in the model's map")
 register_coordinate(
     "source_kind", "what the source label is (reservoir, tank, junction, initial or other)"
 )
+register_coordinate("step", "hydraulic step of the run (0, 1, ...; its start is step_start)")
+register_coordinate("step_link", "link whose flow is kept at every hydraulic step")
+register_coordinate("pump_rated_flow", "rated (best-efficiency) flow at full speed", "m3 s-1")
+register_coordinate("pump_station", "station the pump belongs to")
+register_coordinate("node_zone", "supply zone of the node ('' none)")
+register_coordinate("node_population", "people served at the node (NaN: unknown)", "1")
 
 _ST = ("scenario", "time")
 

@@ -278,7 +278,7 @@ def build_run_dataset(
         "length": ("link", static["length"], {"units": "m"}),
         "diameter": ("link", static["diameter"], {"units": "m"}),
         "step_link": link_ids[accounts_watched(project)],
-        "step": np.arange(len(accounts.times)),
+        "step": np.arange(len(accounts.times), dtype=np.int32),
         "pump_rated_flow": (
             "pump",
             static["pump_rated_flow"],

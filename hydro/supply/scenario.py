@@ -267,7 +267,7 @@ def run_scenario(
         ds = _run(loaded, edits, progress)
     if wells and "chemical_concentration" in ds:
         ds = _age_since_plants(ds, wells)
-    ds.attrs["scenario_notes"] = notes
+    ds.attrs["scenario_notes"] = "\n".join(notes)
     if loaded.file is not None:
         ds.attrs.update(
             {"scenario_file": loaded.file.path.name, "scenario_sha256": loaded.file.sha256}
