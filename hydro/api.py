@@ -55,7 +55,7 @@ def run_scenario(path: str | Path, *, progress: Progress | None = None) -> xr.Da
     if scenario_kind(file.table, file.path) == "supply":
         from hydro.supply.scenario import run_scenario as run_supply
 
-        return run_supply(file.path, progress=progress)
+        return run_supply(file, progress=progress)
     from hydro.drainage.scenario import run_scenario as run_drainage
 
     return run_drainage(file.path, progress=progress)

@@ -7,6 +7,7 @@ superset of GBK) and hands the engine a UTF-8 copy when needed. IDs stay exactly
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +36,12 @@ _SWMM_ONLY = {
 
 @dataclass(frozen=True)
 class InputText:
-    """An INP file's text, decoded, with the encoding it was written in."""
+    """An INP file's text, decoded, with the encoding it was written in and the bytes' hash."""
 
     path: Path
     text: str
     encoding: str
+    sha256: str = ""  # of the bytes read (provenance without reading the file again)
 
     @property
     def is_utf8(self) -> bool:
@@ -77,7 +79,8 @@ def read_text(path: str | Path) -> InputText:
             continue
         if encoding == "utf-8" and text.isascii():
             encoding = "ascii"
-        return InputText(path, text.removeprefix("\ufeff"), encoding)
+        digest = hashlib.sha256(raw).hexdigest()
+        return InputText(path, text.removeprefix("\ufeff"), encoding, digest)
     raise InputError(f"{path}: cannot decode the text (neither UTF-8 nor GBK/GB18030)")
 
 

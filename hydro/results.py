@@ -35,6 +35,7 @@ import xarray as xr
 
 from hydro import __version__
 from hydro.errors import InputError
+from hydro.inpfile import InputText
 from hydro.scenario.loader import ScenarioFile
 from hydro.variables import COORDINATES, VARIABLES, Coordinate, Variable
 from hydro.variables import get as get_variable
@@ -153,16 +154,21 @@ def provenance(
     *,
     engine: str,
     engine_version: str,
-    network: str | Path,
+    network: str | Path | InputText,
     scenario: str | Path | ScenarioFile | None = None,
 ) -> dict[str, str]:
-    """Global attrs that say what produced a Dataset (a read scenario file keeps its hash)."""
+    """Global attrs that say what produced a Dataset (files already read keep their hash)."""
+    if isinstance(network, InputText) and network.sha256:
+        name, digest = network.path.name, network.sha256
+    else:
+        path = network.path if isinstance(network, InputText) else Path(network)
+        name, digest = path.name, file_sha256(path)
     attrs = {
         "hydro_version": __version__,
         "engine": engine,
         "engine_version": engine_version,
-        "network_file": Path(network).name,
-        "network_sha256": file_sha256(network),
+        "network_file": name,
+        "network_sha256": digest,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     if isinstance(scenario, ScenarioFile):

@@ -50,6 +50,8 @@ DIMENSIONS: dict[str, str] = {
     "link": "EPANET pipes, pumps and valves; SWMM conduits, pumps, orifices, weirs, outlets",
     "tank": "EPANET tanks",
     "pump": "pumps",
+    "step": "EPANET's hydraulic time steps of a run, in order (irregular: see step_start)",
+    "step_link": "links whose flow a supply run keeps at every hydraulic step",
     "plant": "treatment plants of the named supply sources",
     "booster": "secondary-supply booster stations",
     "source": "named water sources (and 'initial', 'other' water)",
@@ -160,6 +162,12 @@ register_coordinate("y", "y coordinate of the node in the model's map")
 register_coordinate(
     "source_kind", "what the source label is (reservoir, tank, junction, initial or other)"
 )
+register_coordinate("step", "hydraulic step of the run (0, 1, ...; its start is step_start)")
+register_coordinate("step_link", "link whose flow is kept at every hydraulic step")
+register_coordinate("pump_rated_flow", "rated (best-efficiency) flow at full speed", "m3 s-1")
+register_coordinate("pump_station", "station the pump belongs to")
+register_coordinate("node_zone", "supply zone of the node ('' none)")
+register_coordinate("node_population", "people served at the node (NaN: unknown)", "1")
 
 _ST = ("scenario", "time")
 
@@ -506,6 +514,126 @@ register(
     dtype=_F8,
 )
 
+# --- supply run health (hydro/supply/health.py), over every hydraulic step --------------------
+_S1, _STK = ("scenario",), ("scenario", "tank")
+register(
+    "mass_balance_error",
+    "1",
+    _S1,
+    "(water in - consumer demand - leakage - stored) / water in, over every hydraulic step",
+    dtype="float64",
+)
+register("hydraulic_steps", "1", _S1, "hydraulic time steps of the run", dtype="int32")
+register("unbalanced_steps", "1", _S1, "hydraulic steps EPANET left unbalanced", dtype="int32")
+register(
+    "unstable_steps",
+    "1",
+    _S1,
+    "hydraulic steps balanced only with link statuses held (EPANET: may be unstable)",
+    dtype="int32",
+)
+register(
+    "disconnected_steps",
+    "1",
+    _S1,
+    "hydraulic steps with nodes cut off from every source",
+    dtype="int32",
+)
+register(
+    "negative_pressure_nodes",
+    "1",
+    _S1,
+    "nodes serving demand or leaking whose pressure head fell below 0 m",
+    dtype="int32",
+)
+register(
+    "min_service_pressure",
+    "m",
+    _S1,
+    "lowest pressure head at a node serving demand or leaking, at any hydraulic step",
+    dtype="float64",
+)
+register(
+    "emitter_backflow_volume",
+    "m3",
+    _S1,
+    "water emitters took into the pipes at negative pressure",
+    dtype="float64",
+)
+register(
+    "tank_balance_error",
+    "m3",
+    _STK,
+    "the solver's net inflow into the tank minus its change in volume (< 0: water created)",
+    dtype="float64",
+)
+register(
+    "tank_empty_outflow_time",
+    "s",
+    _STK,
+    "time the tank sent water out while at its minimum level",
+    dtype="float64",
+)
+
+# --- supply run accounts over every hydraulic step (hydro/supply/epanet/accounts.py) -----------
+_SS1, _SSN = ("scenario", "step"), ("scenario", "node")
+_STEP = {
+    "step_start": ("s", _SS1, "start of the hydraulic step (elapsed)"),
+    "step_duration": ("s", _SS1, "how long the step's state holds"),
+    "step_inflow": ("m3 s-1", _SS1, "water into the network from reservoirs and negative demands"),
+    "step_consumer": ("m3 s-1", _SS1, "consumer demand delivered"),
+    "step_leakage": ("m3 s-1", _SS1, "leakage (negative: emitters taking water in)"),
+    "step_unserved": ("m3 s-1", _SS1, "consumer demand asked for and not delivered"),
+    "step_tank_volume": ("m3", (*_SS1, "tank"), "tank volume at the step's start"),
+    "step_tank_inflow": ("m3 s-1", (*_SS1, "tank"), "net tank inflow as the solver balanced it"),
+    "step_pump_flow": ("m3 s-1", (*_SS1, "pump"), "pump flow"),
+    "step_pump_speed": ("1", (*_SS1, "pump"), "pump relative speed"),
+    "step_pump_power": ("W", (*_SS1, "pump"), "power drawn by pump"),
+    "step_link_flow": ("m3 s-1", (*_SS1, "step_link"), "flow of a watched link"),
+    "node_required_volume": ("m3", _SSN, "consumer demand asked for over the run"),
+    "node_delivered_volume": ("m3", _SSN, "consumer demand delivered over the run"),
+    "node_leakage_volume": ("m3", _SSN, "leakage over the run"),
+    "node_time_at_service_head": (
+        "s",
+        _SSN,
+        "time with pressure head at or above the service head",
+    ),
+    "node_min_pressure": ("m", _SSN, "lowest pressure head at any hydraulic step"),
+}
+for _name, (_units, _dims, _long) in _STEP.items():
+    register(_name, _units, _dims, _long, dtype="float64")
+register(
+    "step_pump_state",
+    "1",
+    (*_SS1, "pump"),
+    "EPANET pump status: 0 cannot deliver head, 1 held closed, 2 closed, 3 open, 5 beyond curve",
+    dtype="int8",
+)
+_SP1 = ("scenario", "pump")
+register("pump_running_time", "s", _SP1, "time the pump was meant to run", dtype="float64")
+register(
+    "pump_in_band",
+    "1",
+    _SP1,
+    "share of running time within 70-120 % of the rated flow (scaled by speed)",
+    dtype="float64",
+)
+register(
+    "pump_at_shutoff",
+    "1",
+    _SP1,
+    "share of running time below 10 % of the rated flow or unable to deliver head",
+    dtype="float64",
+)
+register(
+    "pump_beyond_curve",
+    "1",
+    _SP1,
+    "share of running time beyond the last point of the pump curve",
+    dtype="float64",
+)
+register("pump_starts_per_day", "d-1", _SP1, "pump starts per day", dtype="float64")
+
 # --- supply answers (hydro/supply/metrics.py) ---------------------------------------------------
 _SZ = ("scenario", "zone")
 register(
@@ -546,6 +674,37 @@ register(
     "highest velocity along a source's raw-water main",
 )
 register("raw_main_headloss", "m", (*_ST, "plant"), "head loss along a source's raw-water main")
+
+register(
+    "service_compliance",
+    "1",
+    _SZ,
+    "share of demand nodes' time at or above the service head over the run (every step)",
+    dtype="float64",
+)
+register(
+    "population_service_compliance",
+    "1",
+    _SZ,
+    "share of people's time at or above the service head over the run (every step)",
+    dtype="float64",
+)
+register("water_age_drift", "s", _SZ, "change of mean_water_age from the 24 h before")
+register("clear_well_inflow", "m3 s-1", (*_ST, "plant"), "flow into a source's clear-water well")
+register(
+    "plant_volume",
+    "m3",
+    ("scenario", "plant"),
+    "water a source's plant sent into the city over the run (every step)",
+    dtype="float64",
+)
+register(
+    "clear_well_inflow_volume",
+    "m3",
+    ("scenario", "plant"),
+    "water that flowed into a source's clear-water well over the run (every step)",
+    dtype="float64",
+)
 
 # --- supply capacity study (hydro/supply/study.py) ----------------------------------------------
 _STUDY = ("outage", "size", "level")

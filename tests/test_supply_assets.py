@@ -240,7 +240,7 @@ def test_gbk_tags_name_the_zones(tmp_path):
 def test_not_an_inp_file(tmp_path):
     path = tmp_path / "notes.inp"
     path.write_text("hello\n", encoding="utf-8")
-    with pytest.raises(InputError, match="not an EPANET input file"):
+    with pytest.raises(InputError, match=r"not an INP file|not an EPANET input file"):
         load_assets(path)
     with pytest.raises(InputError, match="no such"):
         load_assets(tmp_path / "missing.inp")

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 from hydro.errors import ScenarioError
+from hydro.supply.network import load_network
 from hydro.supply.operations import segment
+from hydro.supply.run import run as hydro_run
 from hydro.supply.scenario import (
     SupplyScenario,
     build_edits,
     load_scenario,
-    model_duration,
     resolve,
     run_scenario,
 )
@@ -28,7 +29,7 @@ def scenario(
     *operations: dict,
     duration: str = "12h",
     shares: bool = False,
-    demand_model: str = "auto",
+    demand_model: str = "pda",
     **answers,
 ) -> SupplyScenario:
     return SupplyScenario.model_validate(
@@ -259,11 +260,17 @@ def test_bad_scenario_file(tmp_path: Path):
         load_scenario(path)
 
 
-def test_model_duration_forms():
-    assert model_duration("[TIMES]\n Duration 72:00\n[END]\n") == 72 * 3600
-    assert model_duration("[TIMES]\nDURATION 3 DAYS\n[END]\n") == 3 * 86400
-    assert model_duration("[TIMES]\nDuration 24\n[END]\n") == 24 * 3600
-    assert model_duration("[JUNCTIONS]\n") == 0
+def test_model_duration_forms(tmp_path):
+    def duration(times: str) -> int:
+        path = tmp_path / "m.inp"
+        path.write_text(f"[JUNCTIONS]\n J 0\n[RESERVOIRS]\n R 1\n{times}[END]\n")
+        return load_network(path).duration
+
+    assert duration("[TIMES]\n Duration 72:00\n") == 72 * 3600
+    assert duration("[TIMES]\nDURATION 3 DAYS\n") == 3 * 86400
+    assert duration("[TIMES]\nDuration 24\n") == 24 * 3600
+    assert duration("[TIMES]\nDuration 90 MIN ; comment\n") == 90 * 60
+    assert duration("") == 0
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
@@ -289,6 +296,22 @@ def test_bundled_scenarios_run(path: Path):
     city = ds["pressure_compliance"].sel(zone="city").values[0]
     assert np.isfinite(city).all() and (city >= 0).all() and (city <= 1).all()
     assert ds.attrs["question"] == loaded.scenario.question
+    # The run's health: no water created or lost, every step balanced, no tank giving water it
+    # does not hold (issue 13's acceptance for qingyi_out and shuiyang_out, here for all).
+    assert abs(float(ds["mass_balance_error"].values[0])) < 1e-3
+    assert ds.attrs["converged"], ds.attrs["health_warnings"]
+    assert float(ds["tank_empty_outflow_time"].values.max()) == 0.0
+    # EPANET sets a tank full or empty "within the next second": a few m3 at most per run
+    assert np.abs(ds["tank_balance_error"].values).max() < 5.0  # m3
+    # Where a clear well is low (at its minimum, or at the 1 m where its pumps stop), the plant
+    # sends into the city no more than reaches its well.
+    for plant in ds["plant"].values:
+        well = loaded.assets.source(str(plant)).clear_well
+        level = ds["tank_level"].sel(tank=well).values[0]
+        low = level <= 1.0 + 0.01
+        out = ds["plant_output"].sel(plant=plant).values[0][low]
+        into = ds["clear_well_inflow"].sel(plant=plant).values[0][low]
+        assert (out <= np.maximum(into, 0.0) + 1e-4).all(), (path.stem, plant)
 
 
 def test_a_severe_shortage_balances_with_the_models_own_trials():
@@ -312,3 +335,64 @@ def test_a_severe_shortage_balances_with_the_models_own_trials():
     assert ds.attrs["converged"]
     warnings = str(ds.attrs["engine_warnings"]).lower()
     assert "unbalanced" not in warnings and "trials" not in warnings
+
+
+def test_save_inp_writes_the_engine_input_as_run(tmp_path: Path):
+    """--save-inp: the file EPANET reruns on its own gives the scenario's own results."""
+    scenario = tmp_path / "renewal.toml"
+    scenario.write_text(
+        f'network = "{MODEL.as_posix()}"\n[time]\nduration = "6h"\n[answers]\nshares = false\n'
+        '[[operations]]\ntype = "pipe_renewal"\nrenewal_class = "aged"\n'
+    )
+    saved = tmp_path / "as_run.inp"
+    ds = run_scenario(scenario, save_inp=saved)
+    text = saved.read_text()
+    assert text.startswith("; written by hydro") and "[LEAKAGE]" not in text
+    again = hydro_run(saved)
+    served = ds["node_required_volume"].values[0] > 0
+    np.testing.assert_allclose(
+        again["pressure_head"].values[0][:, served],
+        ds["pressure_head"].values[0][:, served],
+        atol=1e-3,
+    )
+    with pytest.raises(ScenarioError, match="overwrite"):
+        run_scenario(scenario, save_inp=MODEL)
+
+
+def test_a_scenario_reads_its_files_once(tmp_path: Path):
+    """The network file is opened once by hydro (and once by the engine, in C), the scenario
+    file once: everything else comes from what was read."""
+    import sys
+
+    scenario = tmp_path / "short.toml"
+    scenario.write_text(
+        f'network = "{MODEL.as_posix()}"\n[time]\nduration = "2h"\n[answers]\nshares = false\n'
+    )
+    opened: list[str] = []
+    watching = [True]
+
+    def hook(event, args):
+        if watching[0] and event == "open" and args and isinstance(args[0], (str, Path)):
+            opened.append(str(Path(args[0]).resolve()))
+
+    sys.addaudithook(hook)
+    try:
+        run_scenario(scenario)
+    finally:
+        watching[0] = False
+    assert opened.count(str(MODEL.resolve())) == 1
+    assert opened.count(str(scenario.resolve())) == 1
+
+
+def test_scores_read_the_assets_the_results_carry(tmp_path: Path):
+    """A scenario's results carry the model's named assets: scoring them needs no model file
+    (the one they came from may have moved or changed since)."""
+    from hydro.results import read_netcdf, write_netcdf
+    from hydro.scoring import score
+
+    ds = run(duration="2h")
+    ds.attrs["network_source"] = str(tmp_path / "moved" / "supply.inp")
+    ds = read_netcdf(write_netcdf(ds, tmp_path / "run.nc"))
+    scores = score(ds)
+    assert "carried by the results" in scores.attrs["assets"]
+    assert {"main", "devzone", "east"} <= {str(z) for z in scores["zone"].values}

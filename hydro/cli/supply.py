@@ -24,6 +24,14 @@ app = typer.Typer(help="Water-supply scenarios (EPANET).", no_args_is_help=True)
 def run_command(
     scenario: Annotated[Path, typer.Argument(help="A supply scenario .toml file.")],
     output: OutputOption = None,
+    save_inp: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-inp",
+            help="Also write the engine's input as run (every edit applied), an EPANET 2.3 INP "
+            "that EPANET or WNTR can rerun.",
+        ),
+    ] = None,
 ):
     """Run a supply scenario: hydraulics, source shares and answers, written as netCDF."""
     from hydro.report.summary import supply_answer_rows, warnings_of
@@ -32,10 +40,12 @@ def run_command(
 
     with user_errors():
         with progress_bar(f"running {scenario.name}") as update:
-            ds = run_scenario(scenario, progress=update)
+            ds = run_scenario(scenario, progress=update, save_inp=save_inp)
         out = write_netcdf(ds, output or default_output(scenario))
         print_warnings(warnings_of(ds))
         print_rows(f"{scenario.name} -> {out}", supply_answer_rows(ds))
+        if save_inp is not None:
+            console.print(f"engine input as run: {save_inp}")
 
 
 def _floats(text: str | None, scale: float = 1.0) -> list[float]:

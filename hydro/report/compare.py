@@ -17,14 +17,20 @@ def compare(a: xr.Dataset, b: xr.Dataset) -> list[dict[str, str]]:
     """One row per variable both runs have: mean of each, the change, and the largest change."""
     a, b = _same_scenarios(a, b)
     rows = []
+    matched = False  # some variable of an element (node, link, ...) matched in both
     for name in a.data_vars:
         if name not in b.data_vars or a[name].dims != b[name].dims:
             continue
         if not np.issubdtype(a[name].dtype, np.number):
             continue
+        if "step" in a[name].dims:  # hydraulic steps differ from run to run: not matched
+            continue
         x, y = xr.align(a[name], b[name], join="inner")
         if x.size == 0:
             continue
+        matched |= bool(set(x.dims) - {"scenario", "time"})
+        if not (np.isfinite(x.values).any() or np.isfinite(y.values).any()):
+            continue  # nothing to say (e.g. operating points of pumps that never ran)
         diff = y.astype(np.float64) - x.astype(np.float64)
         values = np.abs(np.nan_to_num(diff.values, nan=0.0))
         where = np.unravel_index(int(np.argmax(values)), values.shape) if values.size else ()
@@ -39,7 +45,7 @@ def compare(a: xr.Dataset, b: xr.Dataset) -> list[dict[str, str]]:
                 "where": _where(diff, where),
             }
         )
-    if not rows:
+    if not matched:
         raise InputError(
             "the two files have no variable and element in common to compare "
             "(results of different networks?)"

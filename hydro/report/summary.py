@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hydro.kernels.supply import SERVICE_HEAD
+
 
 def run_summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     """(label, value) rows describing one run: size, time span, the headline numbers."""
@@ -55,9 +57,39 @@ def _supply_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
         rows.append(("junction-periods below 0 m", f"{np.mean(pressure < 0):.1%}"))
         rows.append(("mean junction demand", f"{demand.sum(axis=-1).mean() * 86400:,.0f} m³/d"))
     rows.append(("demand model", str(ds.attrs.get("demand_model", "DDA"))))
+    return health_rows(ds) + rows
+
+
+def health_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
+    """The run's own health (mass balance, convergence, negative pressures), shown first."""
+    rows = []
+    if "mass_balance_error" in ds.attrs or "mass_balance_error" in ds:
+        error = (
+            float(np.nanmax(np.abs(ds["mass_balance_error"].values)))
+            if "mass_balance_error" in ds
+            else float(ds.attrs["mass_balance_error"])
+        )
+        flag = "" if error <= 1e-3 else "  TOO LARGE: water created or lost"
+        rows.append(("mass balance error (every step)", f"{error:.4%}{flag}"))
+    converged = bool(ds.attrs.get("converged", 1))
+    steps = int(ds["hydraulic_steps"].values.max()) if "hydraulic_steps" in ds else None
     rows.append(
-        ("hydraulics converged", "yes" if ds.attrs.get("converged", 1) else "NO: see warnings")
+        (
+            "hydraulics converged",
+            ("yes" + (f", at all {steps:,} steps" if steps else ""))
+            if converged
+            else "NO: see the warnings",
+        )
     )
+    if "negative_pressure_nodes" in ds:
+        n = int(ds["negative_pressure_nodes"].values.max())
+        low = float(np.nanmin(ds["min_service_pressure"].values))
+        rows.append(
+            (
+                "nodes below 0 m (serving demand)",
+                f"{n:,} (lowest {low:.1f} m)" if n else f"none (lowest {low:.1f} m)",
+            )
+        )
     return rows
 
 
@@ -90,22 +122,22 @@ def _drainage_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
 
 def supply_answer_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
     """The planners' headline answers of one supply scenario run."""
-    rows = [
-        ("question", str(ds.attrs.get("question", "")) or "-"),
+    rows = [("question", str(ds.attrs.get("question", "")) or "-"), *health_rows(ds)]
+    rows += [
         ("simulated", _span(ds)),
         ("demand model", str(ds.attrs.get("demand_model", ""))),
+        ("answers over", str(ds.attrs.get("answers_window", "the whole run"))),
     ]
-    head = ds.attrs.get("service_head_m", 28)
+    head = ds.attrs.get("service_head_m", SERVICE_HEAD)
     for zone in ds["zone"].values:
         pc = ds["pressure_compliance"].sel(zone=zone).values[0]
         unserved = float(ds["unserved_fraction"].sel(zone=zone).values[0])
-        rows.append(
-            (
-                f"{zone}: nodes >= {head:g} m",
-                f"mean {np.nanmean(pc):.1%}, worst hour "
-                f"{np.nanmin(pc):.1%}; unserved {unserved:.1%}",
-            )
-        )
+        if "service_compliance" in ds:
+            whole = float(ds["service_compliance"].sel(zone=zone).values[0])
+            text = f"{whole:.1%} of node-time, worst hour {np.nanmin(pc):.1%}"
+        else:
+            text = f"mean {np.nanmean(pc):.1%}, worst hour {np.nanmin(pc):.1%}"
+        rows.append((f"{zone}: nodes >= {head:g} m", f"{text}; unserved {unserved:.1%}"))
     if "zone_source_share" in ds:
         # The last day: by then the water present at the start has mostly been drawn off.
         city = ds["zone_source_share"].sel(zone="city").values[0][_last_day(ds)]
@@ -116,20 +148,67 @@ def supply_answer_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
         rows.append(("city source shares (last 24 h)", shares))
     if "mean_water_age" in ds:
         age = float(ds["mean_water_age"].sel(zone="city").values[0])
-        rows.append(("mean water age (last 24 h)", f"{age / 3600:.1f} h"))
-    if "plant" in ds.coords:
-        out = ds["plant_output"].values[0].mean(axis=0) * 86400
+        since = "since the plants" if "clear-water" in str(ds.attrs.get("quality", "")) else ""
+        drift = (
+            float(ds["water_age_drift"].sel(zone="city").values[0])
+            if "water_age_drift" in ds
+            else np.nan
+        )
+        settled = "" if np.isnan(drift) else f" ({drift / 3600:+.1f} h on the day before)"
         rows.append(
             (
-                "plant output (run mean)",
+                f"mean water age {since} (last 24 h)".replace("  ", " "),
+                f"{age / 3600:.1f} h{settled}",
+            )
+        )
+    if "plant" in ds.coords:
+        if "plant_volume" in ds and np.isfinite(ds["plant_volume"].values[0]).all():
+            days = float(np.nansum(ds["step_duration"].values[0])) / 86400
+            out = ds["plant_volume"].values[0] / max(days, 1e-9)
+            label = "plant output (every step)"
+        else:
+            out = ds["plant_output"].values[0].mean(axis=0) * 86400
+            label = "plant output (run mean)"
+        rows.append(
+            (
+                label,
                 ", ".join(
                     f"{p} {v:,.0f} m³/d" for p, v in zip(ds["plant"].values, out, strict=True)
                 ),
             )
         )
-    rows.append(
-        ("hydraulics converged", "yes" if ds.attrs.get("converged", 1) else "NO: see warnings")
-    )
+    if "pump_in_band" in ds and "pump_station" in ds.coords:
+        rows += pump_rows(ds)
+    return rows
+
+
+def pump_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
+    """Per pump station (plants' stations; booster stations together): time-weighted share of
+    running time near the rated point, at shut-off, and starts per day."""
+    run_time = np.nan_to_num(ds["pump_running_time"].values[0])
+    stations = ds["pump_station"].values
+    groups: dict[str, list[int]] = {}
+    for k, station in enumerate(stations):
+        name = "booster stations" if str(station).startswith("BS") else str(station)
+        groups.setdefault(name, []).append(k)
+    rows = []
+    for name, members in groups.items():
+        t = run_time[members]
+        if t.sum() <= 0:
+            continue
+
+        def mean(var: str, members=members, t=t) -> float:
+            return float(np.nansum(np.nan_to_num(ds[var].values[0][members]) * t) / t.sum())
+
+        starts = float(np.nansum(ds["pump_starts_per_day"].values[0][members]))
+        rows.append(
+            (
+                f"pumps: {name}",
+                f"{mean('pump_in_band'):.0%} of running time at 70-120 % of rated flow, "
+                f"{mean('pump_at_shutoff'):.0%} at shut-off, {mean('pump_beyond_curve'):.0%} "
+                f"beyond the curve; {starts:.1f} starts/day",
+            )
+        )
     return rows
 
 
@@ -165,6 +244,12 @@ def supply_table(answers: xr.Dataset) -> pd.DataFrame:
 
 
 def warnings_of(ds: xr.Dataset) -> list[str]:
-    """Engine warnings stored in a Dataset's attrs, one per line."""
-    text = ds.attrs.get("engine_warnings", "")
-    return [line for line in str(text).splitlines() if line.strip()]
+    """What a user must be told, one per line: the run's health first (hydro's own checks),
+    then the answers' (pumps at the end of their curves), then EPANET's warnings."""
+    lines = []
+    for key in ("health_warnings", "answer_warnings", "scenario_notes", "engine_warnings"):
+        text = ds.attrs.get(key, "")
+        if isinstance(text, (list, tuple)):
+            text = "\n".join(text)
+        lines += [line for line in str(text).splitlines() if line.strip()]
+    return lines

@@ -22,7 +22,13 @@ from hydro.results import read_netcdf, write_netcdf
 from hydro.scoring._common import label, scores_results, split_by_network, static
 from hydro.scoring.rules import DEFAULT_RULES, ScoringRules
 from hydro.scoring.stations import score_stations
-from hydro.scoring.supply import SupplyLayout, inferred_layout, layout_of, score_supply
+from hydro.scoring.supply import (
+    SupplyLayout,
+    inferred_layout,
+    layout_from_results,
+    layout_of,
+    score_supply,
+)
 from hydro.scoring.surface import SurfaceTables
 from hydro.scoring.tables import write_tables
 from hydro.scoring.waterlogging import city_summary, score_waterlogging
@@ -190,8 +196,12 @@ def _describe(assets: DrainageAssets) -> str:
 
 
 def _supply_layout(ds: xr.Dataset, network: str | Path | None) -> SupplyLayout:
+    """The named assets: of the model given, else those the run carries (a scenario's run does),
+    else read from the run's network if it is still where it was, else inferred."""
     from hydro.supply.assets import load_assets
 
+    if network is None and (carried := layout_from_results(ds)) is not None:
+        return carried
     path = _model_path(ds, network)
     return layout_of(load_assets(path)) if path is not None else inferred_layout(ds)
 

@@ -15,6 +15,7 @@ says so); zones and boosters need only pressure head and demand.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,53 @@ def layout_of(assets: SupplyAssets) -> SupplyLayout:
         assets.inp_path
     ).name
     return SupplyLayout(zones, boosters, population, names, origin)
+
+
+def with_layout(ds: xr.Dataset, layout: SupplyLayout) -> xr.Dataset:
+    """The run with the names the scores speak of, so that they travel with the results: each
+    node's zone and people as coordinates, boosters and source names as attrs (JSON)."""
+    nodes = [str(n) for n in static(ds, "node")]
+    zone_of = {n: z for z, members in layout.zones.items() for n in members}
+    ds = ds.assign_coords(
+        node_zone=("node", np.array([zone_of.get(n, "") for n in nodes], dtype=object)),
+        node_population=(
+            "node",
+            np.array([layout.population.get(n, np.nan) for n in nodes]),
+            {"units": "1", "long_name": "people served at the node (NaN: unknown)"},
+        ),
+    )
+    ds.attrs["supply_boosters"] = json.dumps(
+        [[b.name, list(b.pumps), list(b.served_nodes), b.population] for b in layout.boosters]
+    )
+    ds.attrs["supply_source_names"] = json.dumps(layout.source_names)
+    ds.attrs["supply_layout"] = layout.origin
+    return ds
+
+
+def layout_from_results(ds: xr.Dataset) -> SupplyLayout | None:
+    """The layout a run carries (see :func:`with_layout`); None when it carries none."""
+    if "node_zone" not in ds.coords or "supply_boosters" not in ds.attrs:
+        return None
+    zones: dict[str, list[str]] = {}
+    for node, zone in zip(static(ds, "node"), static(ds, "node_zone"), strict=True):
+        if str(zone):
+            zones.setdefault(str(zone), []).append(str(node))
+    population = {
+        str(n): float(p)
+        for n, p in zip(static(ds, "node"), static(ds, "node_population"), strict=True)
+        if np.isfinite(p)
+    }
+    boosters = tuple(
+        Booster(name, tuple(pumps), tuple(served), people)
+        for name, pumps, served, people in json.loads(str(ds.attrs["supply_boosters"]))
+    )
+    return SupplyLayout(
+        {z: tuple(n) for z, n in zones.items()},
+        boosters,
+        population,
+        json.loads(str(ds.attrs.get("supply_source_names", "{}"))),
+        f"{ds.attrs.get('supply_layout', '')} (carried by the results)",
+    )
 
 
 def inferred_layout(ds: xr.Dataset) -> SupplyLayout:

@@ -29,12 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hydro.errors import InputError, ScenarioError, suggest
-from hydro.inpfile import read_text
 from hydro.supply.epanet import LinkType
-from hydro.supply.inp import read_elements, read_sections
+
+if TYPE_CHECKING:
+    from hydro.supply.network import SupplyNetwork
 
 SIDECARS = {"assets": "_assets.toml", "nodes": "_nodes.csv", "pipes": "_pipes.csv"}
 LAND_USES = ("residential", "commercial", "industrial")
@@ -239,15 +240,18 @@ _NODE_SECTIONS = ("JUNCTIONS", "RESERVOIRS", "TANKS")  # by EPANET node type cod
 _LINK_SECTIONS = {LinkType.CVPIPE: "PIPES", LinkType.PIPE: "PIPES", LinkType.PUMP: "PUMPS"}
 
 
-def read_inp_index(path: str | Path) -> InpIndex:
-    """Element ids, link ends, tags and the headloss formula of an EPANET INP file.
+def read_inp_index(model: str | Path | SupplyNetwork) -> InpIndex:
+    """Element ids, link ends, tags and the headloss formula of an EPANET model.
 
-    The elements come from :func:`hydro.supply.inp.read_elements` (the engine's own order);
-    duplicate ids and links to undefined nodes raise InputError naming the file and the element.
+    The elements are the network's (:func:`hydro.supply.inp.read_elements`, the engine's own
+    order); duplicate ids and links to undefined nodes raise InputError naming the file and the
+    element.
     """
-    doc = read_text(path)
-    path = doc.path
-    e = read_elements(doc.text)
+    from hydro.supply.network import load_network
+
+    network = load_network(model)
+    path = network.path
+    e = network.elements
     if not e.node_ids:
         raise InputError(
             f"{path}: not an EPANET input file (no [JUNCTIONS], [RESERVOIRS] or [TANKS] rows)"
@@ -267,7 +271,7 @@ def read_inp_index(path: str | Path) -> InpIndex:
         link: (e.node_ids[a], e.node_ids[b])
         for link, a, b in zip(e.link_ids, e.link_start.tolist(), e.link_end.tolist(), strict=True)
     }
-    rows = read_sections(doc.text, ("PIPES", "OPTIONS"))
+    rows = network.sections
     pipes = {}
     for row in rows["PIPES"]:
         if len(row) < 6:
@@ -330,10 +334,18 @@ def _to_float(text: str, path: Path, section: str, element: str) -> float:
 # Loading
 
 
-def load_assets(inp_path: str | Path) -> SupplyAssets:
-    """The named assets of the EPANET model at ``inp_path``: from its sidecars, or inferred."""
-    inp_path = Path(inp_path)
-    inp = read_inp_index(inp_path)
+def load_assets(model: str | Path | SupplyNetwork) -> SupplyAssets:
+    """The named assets of an EPANET model (a path, or a network read once): from its sidecars,
+    or inferred."""
+    from hydro.supply.network import load_network
+
+    return load_network(model).assets
+
+
+def assets_of(network: SupplyNetwork) -> SupplyAssets:
+    """The named assets of a network read once (what :attr:`SupplyNetwork.assets` holds)."""
+    inp_path = network.path
+    inp = read_inp_index(network)
     paths = sidecar_paths(inp_path)
     inferred = []
     if paths["nodes"].is_file():

@@ -10,6 +10,7 @@ toolkit when they disagree.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
@@ -50,6 +51,33 @@ def read_elements(text: str) -> Elements:
     finally:
         if enabled:
             gc.enable()
+
+
+class Parsing:
+    """The element tables of a text, parsed in a thread from the moment this is made.
+
+    The engine's C code releases the GIL, so while EPANET opens and solves the model the parse
+    costs nothing on a second core; :meth:`result` waits for it and re-raises its error.
+    """
+
+    def __init__(self, text: str):
+        self._result: Elements | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(text,), daemon=True)
+        self._thread.start()
+
+    def _run(self, text: str) -> None:
+        try:
+            self._result = read_elements(text)
+        except BaseException as err:  # handed to the caller of result()
+            self._error = err
+
+    def result(self) -> Elements:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
 
 
 def _read_elements(text: str) -> Elements:

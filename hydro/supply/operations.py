@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from hydro.errors import ScenarioError
+from hydro.errors import ScenarioError, suggest
 from hydro.scenario.schema import Duration, Flow, Length, Strict, check_name, clock, operation
 from hydro.supply.assets import RENEWAL_CLASSES, Source, SupplyAssets
 from hydro.supply.epanet import EpanetProject, LinkProperty, LinkType, NodeProperty
@@ -132,13 +132,19 @@ class SourceOutage(Window):
         return [hold(links, closed=True, window=self)]
 
 
+IN_SERVICE_LEVEL = 0.8  # (A) an opened plant's clear well starts at this share of its depth
+
+
 @operation("supply")
 class SourcePipeline(Strict):
     """Open (or close) a source's raw-water pipeline, size it, cap its flow, set the reservoir.
 
     Made for the Gangkouwan main: its isolation links are closed in the model; opening them and
     giving its flow-control valve a setting brings the third source in. ``flow_cap = "none"``
-    opens the valve wide, so that the pipe alone limits the flow.
+    opens the valve wide, so that the pipe alone limits the flow. An opened source is in service
+    from the start: its clear well starts at 80 % of its depth, as a plant brought into service
+    does, not at the closed plant's standby level (its level-switched pumps would wait for the
+    well to fill while the city goes short).
     """
 
     type: Literal["gangkouwan_pipeline"] = "gangkouwan_pipeline"
@@ -161,10 +167,16 @@ class SourcePipeline(Strict):
         valve = ctx.link(source.flow_control_valve) if source.flow_control_valve else None
         reservoir = ctx.nodes[source.reservoir]
         diameter, cap, level, opened = self.diameter, self.flow_cap, self.reservoir_level, self.open
+        well = (
+            ctx.nodes[source.clear_well] if source.clear_well and not source.default_open else None
+        )
 
         def edit(project: EpanetProject) -> None:
             for link in gates:
                 project.set_link_value(link, LinkProperty.INITSTATUS, 1.0 if opened else 0.0)
+            if opened and well is not None:
+                top = project.node_value(well, NodeProperty.MAXLEVEL)
+                project.set_node_value(well, NodeProperty.TANKLEVEL, IN_SERVICE_LEVEL * top)
             if diameter is not None:
                 for link in mains:
                     project.set_link_value(link, LinkProperty.DIAMETER, diameter)
@@ -333,6 +345,47 @@ class PumpOutage(Window):
         for name in names:
             check_name("pump", name, known, where=ctx.where)
         return [hold([ctx.links[n] for n in names], closed=True, window=self)]
+
+
+@operation("supply")
+class PumpSchedule(Strict):
+    """Pumps put on another speed schedule for the whole run: a time pattern of the model (their
+    relative speed each pattern period; 0 stops them), or ``standby`` (held closed).
+
+    This is how a scenario states a dispatch plan, e.g. the Xuancheng model's three-source
+    dispatch: Shuiyang's duty pumps on SPD-SY-GK, its third pump on standby.
+    """
+
+    type: Literal["pump_schedule"] = "pump_schedule"
+    pumps: list[str] = Field(min_length=1)
+    speed_pattern: str
+
+    def edits(self, ctx: Context) -> list[Edit]:
+        known = [
+            ctx.elements.link_ids[i]
+            for i in np.flatnonzero(ctx.elements.link_types == LinkType.PUMP)
+        ]
+        for name in self.pumps:
+            check_name("pump", name, known, where=ctx.where)
+        links = [ctx.links[n] for n in self.pumps]
+        pattern, where = self.speed_pattern, ctx.where
+
+        def edit(project: EpanetProject) -> None:
+            if pattern == "standby":
+                for link in links:
+                    project.force_status(link, closed=True)
+                return
+            index = project.pattern_index(pattern)
+            if not index:
+                raise ScenarioError(
+                    f"{where}speed_pattern {pattern!r} is not a time pattern of the model; "
+                    f"{suggest(pattern, project.pattern_ids())}"
+                )
+            for link in links:
+                project.set_link_value(link, LinkProperty.LINKPATTERN, float(index))
+                project.set_link_value(link, LinkProperty.INITSTATUS, 1.0)
+
+        return [edit]
 
 
 @operation("supply")

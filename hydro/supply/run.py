@@ -11,7 +11,8 @@ import numpy as np
 import xarray as xr
 
 from hydro.errors import InputError
-from hydro.inpfile import InputText, detect_engine, read_text
+from hydro.inpfile import InputText
+from hydro.kernels.supply import SERVICE_HEAD
 from hydro.results import build_dataset, provenance
 from hydro.supply.assets import model_crs
 from hydro.supply.epanet import (
@@ -24,6 +25,10 @@ from hydro.supply.epanet import (
     TimeParameter,
     engine_version,
 )
+from hydro.supply.epanet.accounts import RunAccounts, link_status
+from hydro.supply.health import health
+from hydro.supply.network import SupplyNetwork, load_network
+from hydro.supply.pumps import operating_points, rated_flow
 
 Edit = Callable[[EpanetProject], None]
 Progress = Callable[[float], None]
@@ -36,77 +41,144 @@ _QUALITY_VARIABLE = {
 
 
 def run(
-    model: str | Path | InputText,
+    model: str | Path | InputText | SupplyNetwork,
     *,
     scenario: str = "base",
     edits: Sequence[Edit] = (),
     scenario_file: str | Path | None = None,
     progress: Progress | None = None,
+    service_head: float = SERVICE_HEAD,
+    watched: Sequence[str] = (),
+    statistic: str | None = None,
 ) -> xr.Dataset:
     """Run an EPANET model to a Dataset with dims (scenario, time, node/link/tank/pump).
 
     ``edits`` are applied, in order, to the open project before the run: this is how scenario
     operations change a model without ever writing it back. ``progress`` is called with the
-    fraction of simulated time done.
+    fraction of simulated time done. Besides the results at the reporting times, the Dataset
+    holds the run's accounts over every hydraulic step (dim ``step``; volumes per node, the
+    time each node spends at or above ``service_head`` [m]) and its health
+    (:mod:`hydro.supply.health`); ``watched`` links have their flow kept at every step, as
+    have pumps and every link of a tank. A model whose [TIMES] STATISTIC is AVERAGE, MINIMUM,
+    MAXIMUM or RANGE gets that statistic over the reporting times, as EPANET reports it, in
+    place of the series (``statistic`` overrides the model's; "NONE" keeps the series).
     """
-    source = model if isinstance(model, InputText) else read_text(model)
-    if detect_engine(source) != "epanet":
-        raise InputError(
-            f"{source.path}: is a SWMM model, not an EPANET one; "
-            "run it with hydro.drainage.run or `hydro run`"
-        )
-    with EpanetProject.open(source) as project:
+    network = load_network(model)
+    with EpanetProject.open(network) as project:
         for edit in edits:
             edit(project)
+        accounts = project.keep_accounts(
+            service_head=service_head, watched=watched_links(project, watched)
+        )
         arrays, times = _simulate(project, progress)
         static = read_static(project)
     # The project is closed here: its report (and the warnings in it) is complete.
-    return build_run_dataset(
-        project, static, arrays, times, scenario=scenario, scenario_file=scenario_file
+    ds = build_run_dataset(
+        project,
+        static,
+        arrays,
+        times,
+        scenario=scenario,
+        scenario_file=scenario_file,
+        accounts=accounts.result(),
     )
+    return apply_statistic(ds, statistic or network.statistic)
+
+
+def apply_statistic(ds: xr.Dataset, statistic: str) -> xr.Dataset:
+    """The time series reduced over the reporting times as EPANET's [TIMES] STATISTIC does:
+    AVERAGE, MINIMUM, MAXIMUM or RANGE, flows taken as their size and link status as open
+    when it was open half the time or more (output.c). One time is left: the report start."""
+    if statistic == "NONE":
+        return ds
+    reduce = {"AVERAGE": "mean", "MINIMUM": "min", "MAXIMUM": "max", "RANGE": "range"}
+    if statistic not in reduce:
+        raise InputError(
+            f"{ds.attrs.get('network_file', 'the model')}: [TIMES] STATISTIC {statistic!r} is "
+            "not one EPANET knows (NONE, AVERAGE, MINIMUM, MAXIMUM, RANGE)"
+        )
+    series = [name for name, v in ds.data_vars.items() if "time" in v.dims]
+    out = ds.copy()
+    for name in series:
+        values = abs(ds[name]) if name == "flow" else ds[name]
+        if reduce[statistic] == "range":
+            reduced = values.max("time") - values.min("time")
+        else:
+            reduced = getattr(values, reduce[statistic])("time")
+        if name == "status":
+            reduced = (reduced >= 0.5).astype(ds[name].dtype)
+        out[name] = reduced.expand_dims(time=ds["time"].values[:1], axis=1).astype(ds[name].dtype)
+        out[name].attrs = ds[name].attrs
+    out = out.isel(time=slice(0, 1))
+    out.attrs["statistic"] = (
+        f"{statistic} over {ds.sizes['time']} reporting times (the model's [TIMES] STATISTIC)"
+    )
+    return out
+
+
+def watched_links(project: EpanetProject, names: Sequence[str] = ()) -> np.ndarray:
+    """Link indices whose flow is kept at every step: pumps, every link of a tank, ``names``."""
+    types = np.asarray(project.node_types)
+    start, end = project.link_nodes()
+    tank = types == NodeType.TANK
+    keep = (np.asarray(project.link_types) == LinkType.PUMP) | tank[start] | tank[end]
+    for name in names:
+        if name not in project.link_index:
+            raise InputError(f"{project.source.path}: no link {name!r} to watch")
+        keep[project.link_index[name]] = True
+    return np.flatnonzero(keep)
 
 
 def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, np.ndarray]:
     """Step through the run, copying each reporting period's results into preallocated arrays.
 
-    Only the engine is asked here (counts, not element tables), so the parse of the element
-    tables that started when the project opened goes on beside the solve.
+    The project's accounts read the engine at every hydraulic step; at a reporting time their
+    arrays are copied, so nothing is read twice. Only the engine is asked (counts, not element
+    tables) until the first report, so the parse of the element tables goes on beside the solve.
     """
     times = project.report_times()
     qtype, _, _ = project.quality()
+    accounts = project.accounts
     shape_n, shape_l = (len(times), project.n_nodes), (len(times), project.n_links)
     arrays = {
         "head": np.empty(shape_n, np.float32),
         "demand": np.empty(shape_n, np.float32),
         "flow": np.empty(shape_l, np.float32),
-        "status": np.empty(shape_l, np.int8),
-        "energy": np.empty(shape_l, np.float32),
+        "state": np.empty(shape_l, np.int8),
+        "pump_power": np.empty((len(times), len(accounts.pumps)), np.float32),
     }
+    quality = qtype is not QualityType.NONE
     optional = {
-        "quality": (qtype is not QualityType.NONE, NodeProperty.QUALITY),
-        "demand_deficit": (project.demand_model()[0], NodeProperty.DEMANDDEFICIT),
-        "leakage": (has_leakage(project), NodeProperty.EMITTERFLOW),
+        "quality": quality,
+        "demand_deficit": accounts.pressure_driven,
+        "leakage": accounts.leaks,
     }
-    extra = {name: prop for name, (wanted, prop) in optional.items() if wanted}
-    for name in extra:
-        arrays[name] = np.empty(shape_n, np.float32)
-    node_buf, link_buf = np.empty(project.n_nodes), np.empty(project.n_links)
+    for name, wanted in optional.items():
+        if wanted:
+            arrays[name] = np.empty(shape_n, np.float32)
+    node_buf = np.empty(project.n_nodes)
     duration = max(int(times[-1]), 1)
     k = 0
-    for t in project.report_steps(quality="quality" in extra):
-        arrays["head"][k] = project.node_values(NodeProperty.HEAD, node_buf)
-        arrays["demand"][k] = project.node_values(NodeProperty.DEMAND, node_buf)
-        for name, prop in extra.items():
-            arrays[name][k] = project.node_values(prop, node_buf)
-        arrays["flow"][k] = project.link_values(LinkProperty.FLOW, link_buf)
-        arrays["status"][k] = project.link_values(LinkProperty.STATUS, link_buf)
-        arrays["energy"][k] = project.link_values(LinkProperty.ENERGY, link_buf)
+    for t in project.report_steps(quality=quality):
+        arrays["head"][k] = accounts.head
+        arrays["demand"][k] = accounts.demand
+        arrays["flow"][k] = accounts.flow
+        arrays["state"][k] = accounts.state
+        arrays["pump_power"][k] = accounts.pump_power
+        if quality:
+            arrays["quality"][k] = project.node_values(NodeProperty.QUALITY, node_buf)
+        if accounts.pressure_driven:
+            arrays["demand_deficit"][k] = accounts.deficit
+        if accounts.leaks:
+            arrays["leakage"][k] = np.where(
+                accounts.junctions, accounts.demand - accounts.consumer, 0.0
+            )
         k += 1
         if progress is not None:
             progress(t / duration)
     # A run EPANET halted early (UNBALANCED STOP) has results up to the halt only.
     arrays = {name: values[:k] for name, values in arrays.items()}
-    arrays["pump_power"] = arrays.pop("energy")[:, project.link_types == LinkType.PUMP]
+    arrays["status"] = link_status(arrays.pop("state"), np.asarray(project.link_types))
     return arrays, times[:k]
 
 
@@ -120,15 +192,20 @@ def mean_velocity(
 
 
 def has_leakage(project: EpanetProject) -> bool:
-    """Whether the model leaks through emitters (then leakage is recorded apart from demand)."""
-    return bool(project.node_values(NodeProperty.EMITTER).any())
+    """Whether the model leaks (emitters or EPANET 2.3 pipe leakage): then leakage is recorded
+    apart from demand."""
+    return bool(project.node_values(NodeProperty.EMITTER).any()) or project.has_pipe_leakage()
 
 
 def read_static(project: EpanetProject) -> dict:
     """What the Dataset needs from the open project besides the time series."""
     start, end = project.link_nodes()
     x, y = project.coordinates()
+    pumps = np.flatnonzero(np.asarray(project.link_types) == LinkType.PUMP)
+    curves = [project.pump_curves(int(i)) for i in pumps]
     return {
+        "pump_rated_flow": np.array([rated_flow(*c) for c in curves]),
+        "pump_curve_end": np.array([c[0].max() if len(c[0]) else np.inf for c in curves]),
         "elevation": project.node_values(NodeProperty.ELEVATION),
         "start": start,
         "end": end,
@@ -151,6 +228,7 @@ def build_run_dataset(
     *,
     scenario: str,
     scenario_file: str | Path | None,
+    accounts: RunAccounts,
 ) -> xr.Dataset:
     elevation, start, end = static["elevation"], static["start"], static["end"]
     head = arrays["head"]
@@ -179,6 +257,7 @@ def build_run_dataset(
         if name in arrays:
             data[name] = arrays[name]
     data = {name: values[np.newaxis] for name, values in data.items()}  # scenario dim of size 1
+    data.update(step_data(accounts, static))
 
     node_ids = np.array(project.node_ids, dtype=object)
     link_ids = np.array(project.link_ids, dtype=object)
@@ -198,13 +277,38 @@ def build_run_dataset(
         "to_node": ("link", node_ids[end]),
         "length": ("link", static["length"], {"units": "m"}),
         "diameter": ("link", static["diameter"], {"units": "m"}),
+        "step_link": link_ids[accounts_watched(project)],
+        "step": np.arange(len(accounts.times), dtype=np.int32),
+        "pump_rated_flow": (
+            "pump",
+            static["pump_rated_flow"],
+            {"units": "m3 s-1", "long_name": "rated (best-efficiency) flow at full speed"},
+        ),
     }
     pressure_driven, pmin, preq, pexp = static["demand_model"]
-    unbalanced = any("WARNING 1:" in w for w in project.warnings)
+    report = project.report_warnings or project.warnings
+    run_health, health_attrs = health(
+        accounts,
+        node_ids=project.node_ids,
+        tank_ids=list(node_ids[tanks]),
+        link_ids=project.link_ids,
+        report=report,
+        halted_at=project.halted_at,
+    )
+    data.update(run_health)
+    points = operating_points(
+        accounts.pump_flow,
+        accounts.pump_state,
+        accounts.pump_speed,
+        accounts.seconds,
+        static["pump_rated_flow"],
+        static["pump_curve_end"],
+    )
+    data.update({name: values[np.newaxis] for name, values in points.items()})
     attrs = provenance(
         engine="EPANET",
         engine_version=engine_version(),
-        network=project.source.path,
+        network=project.source,
         scenario=scenario_file,
     )
     attrs.update(
@@ -218,14 +322,41 @@ def build_run_dataset(
             ),
             "quality": qtype.name.lower() + (f" {trace_node}" if trace_node else ""),
             "start_clocktime": int(static.get("start_clocktime", 0)),
-            "converged": not unbalanced and project.halted_at is None,
-            "engine_warnings": summarise_warnings(
-                _halt_note(project, static["duration"])
-                + (project.report_warnings or project.warnings)
-            ),
+            "engine_warnings": summarise_warnings(_halt_note(project, static["duration"]) + report),
+            "service_head_m": accounts.service_head,
+            **health_attrs,
         }
     )
     return build_dataset(data, coords=coords, attrs=attrs, crs=model_crs(project.source.path))
+
+
+def accounts_watched(project: EpanetProject) -> np.ndarray:
+    return project.accounts.watched if project.accounts is not None else np.empty(0, np.int64)
+
+
+def step_data(acc: RunAccounts, static: dict) -> dict[str, np.ndarray]:
+    """The accounts over every hydraulic step as Dataset variables (scenario dim of size 1)."""
+    steps = {
+        "step_start": acc.times.astype(np.float64),
+        "step_duration": acc.seconds,
+        "step_inflow": acc.inflow,
+        "step_consumer": acc.consumer,
+        "step_leakage": acc.leakage,
+        "step_unserved": acc.unserved,
+        "step_tank_volume": acc.tank_volume,
+        "step_tank_inflow": acc.tank_inflow,
+        "step_pump_flow": acc.pump_flow,
+        "step_pump_speed": acc.pump_speed,
+        "step_pump_state": acc.pump_state,
+        "step_pump_power": acc.pump_power,
+        "step_link_flow": acc.watched_flow,
+        "node_required_volume": acc.required_volume,
+        "node_delivered_volume": acc.delivered_volume,
+        "node_leakage_volume": acc.leakage_volume,
+        "node_time_at_service_head": acc.time_at_service_head,
+        "node_min_pressure": acc.min_pressure,
+    }
+    return {name: values[np.newaxis] for name, values in steps.items()}
 
 
 def _halt_note(project: EpanetProject, duration: int) -> list[str]:

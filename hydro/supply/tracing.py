@@ -37,8 +37,9 @@ from typing import NamedTuple
 import numpy as np
 import xarray as xr
 
-from hydro.errors import InputError, ScenarioError, suggest
-from hydro.inpfile import InputText, detect_engine, read_text
+from hydro.errors import ScenarioError, suggest
+from hydro.inpfile import InputText
+from hydro.kernels.supply import SERVICE_HEAD
 from hydro.kernels.transport import Network, Transport, link_volumes
 from hydro.results import build_dataset, provenance
 from hydro.supply.assets import model_crs
@@ -52,9 +53,18 @@ from hydro.supply.epanet import (
     TimeParameter,
     engine_version,
 )
+from hydro.supply.epanet.accounts import RunAccounts, link_status
+from hydro.supply.health import health
+from hydro.supply.network import SupplyNetwork, load_network
 
 # run's private Dataset builders: the same variables and coords as hydro.supply.run.run
-from hydro.supply.run import build_run_dataset, has_leakage, read_static, summarise_warnings
+from hydro.supply.run import (
+    build_run_dataset,
+    has_leakage,
+    read_static,
+    summarise_warnings,
+    watched_links,
+)
 from hydro.variables import get as get_variable
 
 Edit = Callable[[EpanetProject], None]
@@ -67,7 +77,7 @@ _MIX_MODELS = {0: "mixed", 1: "2comp", 2: "fifo", 3: "lifo"}
 
 
 def source_shares(
-    model: str | Path | InputText,
+    model: str | Path | InputText | SupplyNetwork,
     sources: Sequence[str] | str | None = None,
     *,
     edits: Sequence[Edit] = (),
@@ -77,6 +87,8 @@ def source_shares(
     overlap: bool = True,
     scenario_file: str | Path | None = None,
     progress: Progress | None = None,
+    service_head: float = SERVICE_HEAD,
+    watched: Sequence[str] = (),
 ) -> xr.Dataset:
     """Shares of every source at every node and reporting time, from one hydraulic run.
 
@@ -93,21 +105,20 @@ def source_shares(
       is free. False: one thread, e.g. inside an ensemble worker that owns one core. The
       shares are the same either way.
     progress : called with the fraction of simulated time whose hydraulics are solved.
+    service_head, watched : as for :func:`hydro.supply.run.run` (the run's accounts).
 
     Returns a Dataset with ``source_share`` (scenario, time, node, source) [1], each in [0, 1]
     and summing to 1 over ``source``, whose labels are the sources, then ``initial`` and
     ``other`` (see the module docstring). Coordinate ``source_kind`` says what each label is.
     """
-    text = model if isinstance(model, InputText) else read_text(model)
-    if detect_engine(text) != "epanet":
-        raise InputError(
-            f"{text.path}: is a SWMM model, not an EPANET one; source shares need "
-            "an EPANET water-supply model"
-        )
+    model = load_network(model)
     with ExitStack() as transporting:
-        with EpanetProject.open(text) as project:
+        with EpanetProject.open(model) as project:
             for edit in edits:
                 edit(project)
+            accounts = project.keep_accounts(
+                service_head=service_head, watched=watched_links(project, watched)
+            )
             names = _sources(project, sources)
             network = _network(project)
             qstep = _quality_step(project, quality_step)
@@ -141,6 +152,7 @@ def source_shares(
             tolerance=tolerance,
             scenario=scenario,
             scenario_file=scenario_file,
+            accounts=accounts.result(),
         )
     shares = flow.shares[: len(recording.report_times)]  # a halted run reports less
     ds["source_share"] = _share_variable(shares)
@@ -273,14 +285,15 @@ class _Recording:
         def after_advance() -> None:
             moves.append(self._moves(now["q"], now["status"]))
 
+        accounts = project.accounts  # it read the step: its arrays are reused, not read again
+        types = np.asarray(project.link_types)
         for t in project.hydraulic_steps(quality=self.quality, after_advance=after_advance):
-            now["q"] = project.link_values(LinkProperty.FLOW)
-            now["status"] = project.link_values(LinkProperty.STATUS)
-            demand = project.node_values(NodeProperty.DEMAND)
+            now["q"] = accounts.flow.copy()
+            now["status"] = link_status(accounts.state, types)
+            demand = accounts.demand.copy()
             full = no_tank
             if len(network.tank_node):  # the SI volume may miss the maximum by the last bit
-                volume = project.node_values(NodeProperty.TANKVOLUME)[network.tank_node]
-                full = volume >= network.tank_max_volume * (1.0 - 1e-9)
+                full = accounts.tank_volume >= network.tank_max_volume * (1.0 - 1e-9)
             if last is not None:
                 consume(_Step(last[1], moves.pop(0), last[2], full, t - last[0], last[3]))
             row = -1
@@ -315,22 +328,22 @@ class _Recording:
 
     def _read_results(self, columns: dict, now: dict, demand: np.ndarray) -> None:
         """The arrays hydro.supply.run records at a reporting time (same names and dtypes)."""
-        project = self.project
+        project, accounts = self.project, self.project.accounts
         values = {
-            "head": project.node_values(NodeProperty.HEAD),
+            "head": accounts.head.copy(),
             "demand": demand,
             "flow": now["q"],
             "status": now["status"],
-            "pump_power": np.array(
-                [project.link_value(p, LinkProperty.ENERGY) for p in self.pumps]
-            ),
+            "pump_power": accounts.pump_power,
         }
         if self.pressure_driven:
-            values["demand_deficit"] = project.node_values(NodeProperty.DEMANDDEFICIT)
+            values["demand_deficit"] = accounts.deficit.copy()
         if self.quality:
             values["quality"] = project.node_values(NodeProperty.QUALITY)
         if self.leakage:
-            values["leakage"] = project.node_values(NodeProperty.EMITTERFLOW)
+            values["leakage"] = np.where(
+                accounts.junctions, accounts.demand - accounts.consumer, 0.0
+            )
         for name, value in values.items():
             columns.setdefault(name, []).append(value)
 
@@ -398,19 +411,26 @@ def _dataset(
     tolerance: float,
     scenario: str,
     scenario_file: str | Path | None,
+    accounts: RunAccounts,
 ) -> xr.Dataset:
     """Everything but the shares themselves (see _share_variable)."""
     times = recording.report_times
     kinds = [_source_kind(project, name) for name in labels]
     if static is not None:
         ds = build_run_dataset(
-            project, static, recording.arrays, times, scenario=scenario, scenario_file=scenario_file
+            project,
+            static,
+            recording.arrays,
+            times,
+            scenario=scenario,
+            scenario_file=scenario_file,
+            accounts=accounts,
         )
     else:
         attrs = provenance(
             engine="EPANET",
             engine_version=engine_version(),
-            network=project.source.path,
+            network=project.source,
             scenario=scenario_file,
         )
         halted = (
@@ -420,9 +440,18 @@ def _dataset(
                 f"EPANET halted the run at {project.halted_at} s (UNBALANCED STOP): results end there"
             ]
         )
-        attrs["engine_warnings"] = summarise_warnings(
-            halted + (project.report_warnings or project.warnings)
+        report = project.report_warnings or project.warnings
+        attrs["engine_warnings"] = summarise_warnings(halted + report)
+        tanks = np.flatnonzero(np.asarray(project.node_types) == NodeType.TANK)
+        _, health_attrs = health(
+            accounts,
+            node_ids=project.node_ids,
+            tank_ids=[project.node_ids[i] for i in tanks],
+            link_ids=project.link_ids,
+            report=report,
+            halted_at=project.halted_at,
         )
+        attrs.update(health_attrs)
         coords = {
             "scenario": [scenario],
             "time": times.astype("timedelta64[s]").astype("timedelta64[ns]"),

@@ -36,6 +36,9 @@ class NodeProperty(enum.IntEnum):
     PATTERN = 2
     EMITTER = 3
     INITQUAL = 4
+    SOURCEQUAL = 5
+    SOURCEPAT = 6
+    SOURCETYPE = 7
     TANKLEVEL = 8
     DEMAND = 9
     HEAD = 10
@@ -54,8 +57,10 @@ class NodeProperty(enum.IntEnum):
     MIXZONEVOL = 16
     MINVOLUME = 18
     MIXFRACTION = 22
+    TANK_KBULK = 23
     TANKVOLUME = 24
     MAXVOLUME = 25
+    CANOVERFLOW = 26
 
 
 class LinkProperty(enum.IntEnum):
@@ -65,6 +70,8 @@ class LinkProperty(enum.IntEnum):
     MINORLOSS = 3
     INITSTATUS = 4
     INITSETTING = 5
+    KBULK = 6
+    KWALL = 7
     FLOW = 8
     VELOCITY = 9
     HEADLOSS = 10
@@ -72,6 +79,11 @@ class LinkProperty(enum.IntEnum):
     SETTING = 12
     ENERGY = 13
     LINKPATTERN = 15
+    PUMP_STATE = 16  # EPANET's own status code: see PumpState
+    PUMP_HCURVE = 19
+    PUMP_ECURVE = 20
+    LEAK_AREA = 26
+    LEAK_EXPAN = 27
 
 
 class TimeParameter(enum.IntEnum):
@@ -82,7 +94,29 @@ class TimeParameter(enum.IntEnum):
     PATTERNSTART = 4
     REPORTSTEP = 5
     REPORTSTART = 6
+    RULESTEP = 7
+    STATISTIC = 8
     STARTTIME = 10
+
+
+class LinkState(enum.IntEnum):
+    """A link's status as EPANET holds it (EN_PUMP_STATE reads it for any link)."""
+
+    XHEAD = 0  # pump closed: cannot deliver head
+    TEMPCLOSED = 1  # closed for now (e.g. it would drain an empty tank)
+    CLOSED = 2
+    OPEN = 3
+    ACTIVE = 4
+    XFLOW = 5  # pump beyond the end of its curve
+    XFCV = 6
+    XPRESSURE = 7
+
+
+class SourceType(enum.IntEnum):
+    CONCEN = 0
+    MASS = 1
+    SETPOINT = 2
+    FLOWPACED = 3
 
 
 class NodeType(enum.IntEnum):
@@ -115,8 +149,11 @@ _NODECOUNT, _TANKCOUNT, _LINKCOUNT = 0, 1, 2
 _OPTION_PRESS_UNITS = 25
 _OPTION_DEMANDMULT = 4
 _OPTION_UNBALANCED = 14  # EN_UNBALANCED: -1 stop, 0 continue, n > 0 n more trials, statuses held
-_CONTROLCOUNT, _RULECOUNT = 5, 6
+_PATCOUNT, _CONTROLCOUNT, _RULECOUNT = 3, 5, 6
 _OPTION_TOLERANCE = 2  # EN_TOLERANCE: water-quality tolerance
+_OPTION_TRIALS = 0
+_OPTION_BULKORDER, _OPTION_WALLORDER, _OPTION_TANKORDER = 19, 20, 21
+_OPTION_EMITBACKFLOW = 24  # EN_EMITBACKFLOW: 1 emitters may take water in, 0 they may not
 _CONTROL_TYPES = {"low_level": 0, "hi_level": 1, "timer": 2, "timeofday": 3}
 
 # Hydraulic warnings EPANET returns from EN_runH (codes below 100).
@@ -165,48 +202,10 @@ class Units:
         return EPANET_PRESSURE_TO_M[self.pressure_code]
 
     def node_factor(self, prop: NodeProperty) -> float:
-        if prop in (
-            NodeProperty.ELEVATION,
-            NodeProperty.TANKLEVEL,
-            NodeProperty.HEAD,
-            NodeProperty.MINLEVEL,
-            NodeProperty.MAXLEVEL,
-        ):
-            return self.length
-        if prop in (
-            NodeProperty.BASEDEMAND,
-            NodeProperty.DEMAND,
-            NodeProperty.DEMANDDEFICIT,
-            NodeProperty.EMITTERFLOW,
-            NodeProperty.LEAKAGEFLOW,
-            NodeProperty.DEMANDFLOW,
-            NodeProperty.FULLDEMAND,
-        ):
-            return self.flow
-        if prop is NodeProperty.PRESSURE:
-            return self.pressure
-        if prop in (
-            NodeProperty.INITVOLUME,
-            NodeProperty.MIXZONEVOL,
-            NodeProperty.MINVOLUME,
-            NodeProperty.TANKVOLUME,
-            NodeProperty.MAXVOLUME,
-        ):
-            return self.length**3  # ft3 or m3
-        return 1.0
+        return _node_factor(self, prop)
 
     def link_factor(self, prop: LinkProperty) -> float:
-        if prop is LinkProperty.DIAMETER:
-            return self.diameter
-        if prop is LinkProperty.LENGTH:
-            return self.length
-        if prop is LinkProperty.FLOW:
-            return self.flow
-        if prop is LinkProperty.VELOCITY:
-            return self.length  # ft/s or m/s
-        if prop is LinkProperty.ENERGY:
-            return 1000.0  # kW -> W
-        return 1.0
+        return _link_factor(self, prop)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -334,3 +333,51 @@ def _units(handle: ctypes.c_void_p) -> Units:
     if lib.EN_getoption(handle, _OPTION_PRESS_UNITS, ctypes.byref(press)) != 0:
         press.value = 0 if EPANET_FLOW_NAMES[flow.value] in EPANET_US_FLOWS else 2
     return Units(flow.value, int(press.value))
+
+
+@functools.cache
+def _node_factor(units: Units, prop: NodeProperty) -> float:
+    if prop in (
+        NodeProperty.ELEVATION,
+        NodeProperty.TANKLEVEL,
+        NodeProperty.HEAD,
+        NodeProperty.MINLEVEL,
+        NodeProperty.MAXLEVEL,
+    ):
+        return units.length
+    if prop in (
+        NodeProperty.BASEDEMAND,
+        NodeProperty.DEMAND,
+        NodeProperty.DEMANDDEFICIT,
+        NodeProperty.EMITTERFLOW,
+        NodeProperty.LEAKAGEFLOW,
+        NodeProperty.DEMANDFLOW,
+        NodeProperty.FULLDEMAND,
+    ):
+        return units.flow
+    if prop == NodeProperty.PRESSURE:
+        return units.pressure
+    if prop in (
+        NodeProperty.INITVOLUME,
+        NodeProperty.MIXZONEVOL,
+        NodeProperty.MINVOLUME,
+        NodeProperty.TANKVOLUME,
+        NodeProperty.MAXVOLUME,
+    ):
+        return units.length**3  # ft3 or m3
+    return 1.0
+
+
+@functools.cache
+def _link_factor(units: Units, prop: LinkProperty) -> float:
+    if prop == LinkProperty.DIAMETER:
+        return units.diameter
+    if prop == LinkProperty.LENGTH:
+        return units.length
+    if prop == LinkProperty.FLOW:
+        return units.flow
+    if prop == LinkProperty.VELOCITY:
+        return units.length  # ft/s or m/s
+    if prop == LinkProperty.ENERGY:
+        return 1000.0  # kW -> W
+    return 1.0

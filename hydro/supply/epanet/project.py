@@ -21,29 +21,37 @@ import ctypes
 import functools
 import os
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from hydro.errors import EngineError
-from hydro.inpfile import InputText, read_text, utf8_copy
+from hydro.inpfile import InputText, utf8_copy
+from hydro.supply.epanet.accounts import SERVICE_HEAD, StepAccounts
 from hydro.supply.epanet.library import (
     _CONTROL_TYPES,
     _CONTROLCOUNT,
     _LINKCOUNT,
     _NODECOUNT,
+    _OPTION_BULKORDER,
     _OPTION_DEMANDMULT,
+    _OPTION_EMITBACKFLOW,
+    _OPTION_TANKORDER,
     _OPTION_TOLERANCE,
+    _OPTION_TRIALS,
     _OPTION_UNBALANCED,
+    _OPTION_WALLORDER,
+    _PATCOUNT,
     _RULECOUNT,
     WARNINGS,
     LinkProperty,
     LinkType,
     NodeProperty,
+    NodeType,
     QualityType,
+    SourceType,
     TimeParameter,
     Units,
     _check,
@@ -53,7 +61,16 @@ from hydro.supply.epanet.library import (
     report_errors,
     report_warnings,
 )
-from hydro.supply.inp import Elements, read_elements
+from hydro.supply.inp import Elements, Parsing
+from hydro.supply.network import SupplyNetwork, load_network
+
+AGE_CLOCK = 1000.0  # h: water age by a falling chemical counts down from this (see set_age_since)
+
+
+def age_from_clock(concentration: np.ndarray, clock: float = AGE_CLOCK) -> np.ndarray:
+    """[h] water age from the chemical of :meth:`EpanetProject.set_age_since`."""
+    return clock - concentration
+
 
 # ------------------------------------------------------------------------------------------------
 # A project
@@ -67,31 +84,31 @@ class EpanetProject:
     dies with its ``with`` block.
     """
 
-    source: InputText
+    network: SupplyNetwork
     handle: ctypes.c_void_p
     workdir: Path
     units: Units
     n_nodes: int
     n_links: int
-    parsing: _Background
     warnings: list[str] = field(default_factory=list)
     report_warnings: list[str] = field(default_factory=list)
     halted_at: int | None = None
     forced: list[_Forced] = field(default_factory=list)
+    accounts: StepAccounts | None = None
 
     # --- life cycle ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path | InputText) -> _ProjectContext:
-        return _ProjectContext(path)
+    def open(cls, model: str | Path | InputText | SupplyNetwork) -> _ProjectContext:
+        """Open a model (a network read once, or a file read now) in a private folder."""
+        return _ProjectContext(model)
 
     @classmethod
-    def _create(cls, source: InputText, workdir: Path) -> EpanetProject:
+    def _create(cls, network: SupplyNetwork, workdir: Path) -> EpanetProject:
         lib = library()
-        # The element tables are parsed from the text in a thread while EPANET opens and
-        # solves the model: the engine's C code releases the GIL, so on a second core the parse
-        # costs nothing. Whoever needs the elements first waits for it (see `elements`).
-        parsing = _Background(read_elements, source.text)
+        # The network's element tables are being parsed in a thread while EPANET opens and
+        # solves the model (see hydro.supply.inp.Parsing): whoever needs them first waits.
+        source = network.source
         handle = ctypes.c_void_p()
         _check(lib.EN_createproject(ctypes.byref(handle)), "cannot create an EPANET project")
         inp = utf8_copy(source, workdir)
@@ -105,7 +122,10 @@ class EpanetProject:
                 f"; and {len(errors) - 3} more" if len(errors) > 3 else ""
             )
             raise EngineError(f"{source.path}: EPANET cannot read the model: {shown}")
-        project = cls(source, handle, workdir, _units(handle), 0, 0, parsing)
+        # The warnings EPANET writes to its report are the run's diagnostics: always wanted,
+        # whatever the model's [REPORT] MESSAGES says.
+        lib.EN_setreport(handle, b"MESSAGES YES")
+        project = cls(network, handle, workdir, _units(handle), 0, 0)
         project.n_nodes, project.n_links = project.count(_NODECOUNT), project.count(_LINKCOUNT)
         return project
 
@@ -121,10 +141,19 @@ class EpanetProject:
 
     # --- elements -----------------------------------------------------------------------------
 
+    @property
+    def source(self) -> InputText:
+        """The model's text as hydro read it."""
+        return self.network.source
+
+    @property
+    def parsing(self) -> Parsing:
+        return self.network.parsing
+
     @functools.cached_property
     def elements(self) -> Elements:
         """IDs, types and ends of all elements: from the text when it agrees with the engine."""
-        elements = self.parsing.result()
+        elements = self.network.elements
         return elements if self._agrees(elements) else self._elements_from_engine()
 
     @property
@@ -377,9 +406,17 @@ class EpanetProject:
             f"cannot set pattern {pattern} period {period}",
         )
 
-    def set_quality(self, kind: QualityType, *, trace_node: str = "") -> None:
+    def set_quality(
+        self, kind: QualityType, *, trace_node: str = "", chemical: str = "", units: str = ""
+    ) -> None:
         self._call(
-            library().EN_setqualtype(self.handle, int(kind), b"", b"", trace_node.encode("utf-8")),
+            library().EN_setqualtype(
+                self.handle,
+                int(kind),
+                chemical.encode("utf-8"),
+                units.encode("utf-8"),
+                trace_node.encode("utf-8"),
+            ),
             f"cannot set quality analysis to {kind.name.lower()} {trace_node}",
         )
 
@@ -447,7 +484,10 @@ class EpanetProject:
             duration = self.time(TimeParameter.DURATION)
             while tstep.value > 0:
                 self._force_statuses(now)
-                self._note(lib.EN_runH(h, ctypes.byref(t)), t.value)
+                code = lib.EN_runH(h, ctypes.byref(t))
+                self._note(code, t.value)
+                if self.accounts is not None:
+                    self.accounts.observe(t.value, code)
                 if quality:  # its own clock: EN_runQ reports the quality time, not ours
                     self._note(lib.EN_runQ(h, ctypes.byref(qt)), t.value)
                 yield t.value
@@ -464,6 +504,44 @@ class EpanetProject:
                 lib.EN_closeQ(h)
             lib.EN_closeH(h)
 
+    def keep_accounts(
+        self, *, service_head: float = SERVICE_HEAD, watched: Iterable[int] = ()
+    ) -> StepAccounts:
+        """Keep the run's accounts over every hydraulic step (see hydro.supply.epanet.accounts);
+        ``watched`` links have their flow kept at every step too."""
+        self.accounts = StepAccounts(self, service_head=service_head, watched=watched)
+        return self.accounts
+
+    def pump_curves(self, link: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A pump's head curve (flows m3/s, heads m) and efficiency curve (flows m3/s,
+        efficiency %); empty arrays where it has none (a constant-power pump has no head curve)."""
+        head = self._curve(link, LinkProperty.PUMP_HCURVE)
+        effic = self._curve(link, LinkProperty.PUMP_ECURVE)
+        f, length = self.units.flow, self.units.length
+        return head[0] * f, head[1] * length, effic[0] * f, effic[1]
+
+    def _curve(self, link: int, prop: LinkProperty) -> tuple[np.ndarray, np.ndarray]:
+        lib, h = library(), self.handle
+        index, n = ctypes.c_double(), ctypes.c_int()
+        lib.EN_getlinkvalue(h, link + 1, int(prop), ctypes.byref(index))
+        k = int(index.value)
+        if k <= 0 or lib.EN_getcurvelen(h, k, ctypes.byref(n)) != 0 or n.value <= 0:
+            return np.empty(0), np.empty(0)
+        x, y = (ctypes.c_double * n.value)(), (ctypes.c_double * n.value)()
+        name = ctypes.create_string_buffer(64)
+        self._call(
+            lib.EN_getcurve(h, k, name, ctypes.byref(n), x, y),
+            f"cannot read the curve of pump {self.link_ids[link]!r}",
+        )
+        return np.array(x[: n.value]), np.array(y[: n.value])
+
+    def has_pipe_leakage(self) -> bool:
+        """Whether pipes leak by EPANET 2.3's own leakage model ([LEAKAGE])."""
+        return bool(
+            self.link_values(LinkProperty.LEAK_AREA).any()
+            or self.link_values(LinkProperty.LEAK_EXPAN).any()
+        )
+
     # --- scenario levers ----------------------------------------------------------------------
 
     def force_status(
@@ -475,22 +553,27 @@ class EpanetProject:
         while the window lasts the controls and rules acting on the link are disabled and its
         speed pattern is set aside, and the status is set again before every hydraulic solve.
         Timer controls at the window's edges make EPANET take a hydraulic step exactly there; at
-        the end the link returns to its initial status and its controls take over again.
+        the end the link returns to its initial status and its controls take over again. Held
+        for the whole run, the link is simply given that initial status with its controls, rules
+        and pattern off, which EPANET then keeps by itself (and an INP file can say).
         """
         link = int(link)
-        self.forced.append(
-            _Forced(
-                link,
-                0 if closed else 1,
-                int(start),
-                end,
-                self._controls_on(link),
-                self._rules_on(link),
-                int(self.link_value(link, LinkProperty.LINKPATTERN))
-                if self.link_types[link] == LinkType.PUMP
-                else 0,
-            )
+        held = _Forced(
+            link,
+            0 if closed else 1,
+            int(start),
+            end,
+            self._controls_on(link),
+            self._rules_on(link),
+            int(self.link_value(link, LinkProperty.LINKPATTERN))
+            if self.link_types[link] == LinkType.PUMP
+            else 0,
         )
+        if start <= 0 and end is None:
+            self._suspend(held, suspended=True)
+            self.set_link_value(link, LinkProperty.INITSTATUS, 0.0 if closed else 1.0)
+            return
+        self.forced.append(held)
         self.add_timer_control(link, setting=self._status_setting(link, not closed), at=start)
         if end is not None:
             initial = bool(self.link_value(link, LinkProperty.INITSTATUS))
@@ -576,6 +659,85 @@ class EpanetProject:
             f"cannot set {trials} extra trials",
         )
 
+    def set_emitter_backflow(self, allowed: bool) -> None:
+        """Whether emitters may take water into the pipes at negative pressure (EPANET 2.3's
+        EMITTER BACKFLOW; leakage through an emitter never does)."""
+        self._call(
+            library().EN_setoption(self.handle, _OPTION_EMITBACKFLOW, float(bool(allowed))),
+            "cannot set the emitter backflow option",
+        )
+
+    def emitter_backflow(self) -> bool:
+        """Whether emitters may take water in at negative pressure (EPANET 2.3's option)."""
+        v = ctypes.c_double()
+        library().EN_getoption(self.handle, _OPTION_EMITBACKFLOW, ctypes.byref(v))
+        return bool(v.value)
+
+    def set_max_trials(self, trials: int) -> None:
+        """EPANET's TRIALS: the most solver iterations per hydraulic step."""
+        self._call(
+            library().EN_setoption(self.handle, _OPTION_TRIALS, float(trials)),
+            f"cannot set the maximum trials to {trials}",
+        )
+
+    def pattern_index(self, name: str) -> int:
+        """The 1-based index of a time pattern (0: no pattern of that name)."""
+        index = ctypes.c_int()
+        code = library().EN_getpatternindex(self.handle, name.encode("utf-8"), ctypes.byref(index))
+        return index.value if code == 0 else 0
+
+    def pattern_ids(self) -> list[str]:
+        """The IDs of the model's time patterns, in index order."""
+        lib, h = library(), self.handle
+        n, buf = ctypes.c_int(), ctypes.create_string_buffer(64)
+        lib.EN_getcount(h, _PATCOUNT, ctypes.byref(n))
+        ids = []
+        for i in range(1, n.value + 1):
+            lib.EN_getpatternid(h, i, buf)
+            ids.append(buf.value.decode("utf-8", "replace"))
+        return ids
+
+    def set_age_since(self, nodes: Iterable[int], *, clock: float = AGE_CLOCK) -> None:
+        """Water age that starts again where water leaves ``nodes`` (e.g. a plant's clear well).
+
+        EPANET's AGE counts from the reservoirs and takes no sources. The same age, reset at
+        chosen nodes, is a chemical that falls by exactly 1 per hour (zero-order reaction, rate
+        -24 per day, in pipes and tanks, no wall reaction) from ``clock`` [h], with a setpoint
+        source of ``clock`` at those nodes; the age is then ``clock`` minus the concentration
+        (read it with :func:`age_from_clock`). Initial ages (the model's initial quality, hours)
+        are kept. With no nodes it equals EPANET's AGE to the quality tolerance.
+        """
+        lib, h = library(), self.handle
+        initial = self.node_values(NodeProperty.INITQUAL)
+        tolerance = self.quality_tolerance()
+        self.set_quality(QualityType.CHEM, chemical="Age", units="hrs")
+        self._call(lib.EN_setoption(h, _OPTION_TOLERANCE, tolerance), "cannot set the tolerance")
+        for option in (_OPTION_BULKORDER, _OPTION_WALLORDER, _OPTION_TANKORDER):
+            self._call(lib.EN_setoption(h, option, 0.0), "cannot set a reaction order")
+        pipes = np.flatnonzero(np.asarray(self.link_types) <= LinkType.PIPE)
+        for i in pipes.tolist():
+            lib.EN_setlinkvalue(h, i + 1, int(LinkProperty.KBULK), -24.0)
+            lib.EN_setlinkvalue(h, i + 1, int(LinkProperty.KWALL), 0.0)
+        for i in range(self.n_nodes):
+            lib.EN_setnodevalue(h, i + 1, int(NodeProperty.INITQUAL), clock - initial[i])
+            if self.node_types[i] == NodeType.TANK:
+                lib.EN_setnodevalue(h, i + 1, int(NodeProperty.TANK_KBULK), -24.0)
+        for i in nodes:
+            self._call(
+                lib.EN_setnodevalue(
+                    h, int(i) + 1, int(NodeProperty.SOURCETYPE), SourceType.SETPOINT
+                ),
+                f"cannot put a quality source at node {self.node_ids[int(i)]!r}",
+            )
+            lib.EN_setnodevalue(h, int(i) + 1, int(NodeProperty.SOURCEQUAL), clock)
+
+    def save_inp(self, path: str | Path) -> None:
+        """Write the model as it now stands (every edit applied) as an EPANET 2.3 INP file."""
+        self._call(
+            library().EN_saveinpfile(self.handle, os.fsencode(Path(path))),
+            f"cannot write the model to {path}",
+        )
+
     def set_demand_multiplier(self, factor: float) -> None:
         """Scale every consumer demand (EPANET's global demand multiplier)."""
         self._call(
@@ -590,28 +752,6 @@ class EpanetProject:
         if code >= 100:
             raise EngineError(f"{self.source.path}: EPANET failed at {clock}: {error_text(code)}")
         self.warnings.append(f"at {clock}: WARNING {code}: {WARNINGS.get(code, error_text(code))}")
-
-
-class _Background:
-    """A function run in a thread; :meth:`result` waits for it and re-raises its error."""
-
-    def __init__(self, function: Callable, *args):
-        self._result = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(function, *args), daemon=True)
-        self._thread.start()
-
-    def _run(self, function: Callable, *args) -> None:
-        try:
-            self._result = function(*args)
-        except BaseException as err:  # handed to the caller of result()
-            self._error = err
-
-    def result(self):
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._result
 
 
 @dataclass
@@ -631,14 +771,14 @@ class _Forced:
 class _ProjectContext:
     """``with EpanetProject.open(path) as project``: a private folder, closed on the way out."""
 
-    def __init__(self, path: str | Path | InputText):
-        self._path = path
+    def __init__(self, model: str | Path | InputText | SupplyNetwork):
+        self._model = model
 
     def __enter__(self) -> EpanetProject:
-        source = self._path if isinstance(self._path, InputText) else read_text(self._path)
+        network = load_network(self._model)
         self._tmp = tempfile.TemporaryDirectory(prefix="hydro-epanet-")
         try:
-            self._project = EpanetProject._create(source, Path(self._tmp.name))
+            self._project = EpanetProject._create(network, Path(self._tmp.name))
         except BaseException:
             self._tmp.cleanup()
             raise

@@ -218,7 +218,7 @@ def inp_text(
     add(" Headloss           H-W")
     add(" Specific Gravity   1.0")
     add(" Viscosity          1.0")
-    add(" Trials             100")
+    add(" Trials             300")
     add(" Accuracy           0.001")
     add(" CHECKFREQ          2")
     add(" MAXCHECK           10")

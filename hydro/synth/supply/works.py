@@ -60,9 +60,10 @@ GKW_EXTRA_HEAD = 5.0  # m, (A) Gangkouwan high-lift design head above the Shuiya
 # pump on the hour is overridden at once while the well is low.
 HIGH_LIFT_DRY_LEVEL = 1.0
 # (A) Three-source dispatch: while Gangkouwan delivers its first-phase cap as base load, the
-# running plant whose zones it shares (Shuiyang) covers the rest of their demand with two duty
-# pumps on the schedule SPD-<plant>-GK, and stops in the hours that the base load covers (a
-# pump asked for less than DISPATCH_IDLE of its rated flow would only churn at shut-off).
+# running plant whose zones it shares (Shuiyang) covers the rest of their demand with up to two
+# duty pumps on the schedules SPD-<plant>-GK1 and -GK2 (as many as keep them near their rated
+# flow), and stops in the hours that the base load covers (a pump asked for less than
+# DISPATCH_IDLE of its rated flow would only churn at shut-off).
 DISPATCH_DUTY = 2
 DISPATCH_IDLE = 0.35
 
@@ -139,9 +140,7 @@ def design(
                 _running_station(layout, src, need, hourly / hourly[peak], peak, works, controls)
             )
         else:
-            curves.append(
-                _closed_station(layout, src, float(need["SY-HDR"][1][peak]), works, controls)
-            )
+            curves.append(_closed_station(layout, src, need["SY-HDR"][1], peak, works, controls))
         curves += _raw_water(layout, src, elevation, works.pump_curve, controls)
     for ic in layout.interconnections:
         works.valve_setting[ic.valve] = 0.0  # a gate valve: TCV with no extra loss when open
@@ -198,9 +197,11 @@ def _running_station(
         if not s.default_open and set(s.zones) & set(src.zones)
     )
     if base > 0:
-        works.speed_patterns[f"SPD-{prefix}-GK"] = _dispatch_speeds(
+        speeds = _dispatch_speeds(
             curve, flow * scale - base, heads - (tank.bottom + CW_USUAL), flow / len(duty)
         )
+        for k, values in enumerate(speeds, start=1):
+            works.speed_patterns[f"SPD-{prefix}-GK{k}"] = values
     # Without this, EPANET 2.3 lets a pump reopened by its pattern draw from an empty well.
     controls += [
         f"LINK {p} CLOSED IF NODE {src.clear_well} BELOW {HIGH_LIFT_DRY_LEVEL:.2f}" for p in duty
@@ -210,32 +211,55 @@ def _running_station(
 
 def _dispatch_speeds(
     curve: PumpCurve, rest: np.ndarray, lift: np.ndarray, rated: float
-) -> tuple[float, ...]:
-    """Hourly speeds of DISPATCH_DUTY pumps sharing ``rest`` (m3/s) at ``lift`` (m); 0: idle."""
-    per_pump = rest / DISPATCH_DUTY
-    return tuple(
-        0.0 if q < DISPATCH_IDLE * rated else round(curve.speed_for(q, h), 3)
-        for q, h in zip(per_pump, lift, strict=True)
-    )
+) -> list[tuple[float, ...]]:
+    """Hourly speeds of each of DISPATCH_DUTY pumps sharing ``rest`` (m3/s) at ``lift`` (m).
+
+    Each hour runs as many pumps as keep them near their rated flow (none when ``rest`` is less
+    than DISPATCH_IDLE of one pump's), all at the speed that shares ``rest`` at ``lift``; a pump
+    not needed gets speed 0 (stopped).
+    """
+    count = np.clip(np.ceil(rest / (1.1 * rated)), 1, DISPATCH_DUTY).astype(int)
+    count[rest < DISPATCH_IDLE * rated] = 0
+    speeds = [
+        round(curve.speed_for(q / n, h), 3) if n else 0.0
+        for q, h, n in zip(rest, lift, count, strict=True)
+    ]
+    return [
+        tuple(v if n >= k else 0.0 for v, n in zip(speeds, count, strict=True))
+        for k in range(1, DISPATCH_DUTY + 1)
+    ]
 
 
 def _closed_station(
-    layout: Layout, src: SourcePlan, shuiyang_head: float, works: Works, controls: list[str]
+    layout: Layout,
+    src: SourcePlan,
+    shuiyang_heads: np.ndarray,
+    peak: int,
+    works: Works,
+    controls: list[str],
 ) -> PumpCurve:
     """High-lift pumps of the plant that is closed by default (Gangkouwan), ready for opening.
 
     Two of the three pumps deliver the first-phase flow cap a little above the head the Shuiyang
-    header keeps at the peak hour; clear-well level switches them on and off.
+    header keeps at the peak hour; clear-well level switches them on and off. For the
+    three-source dispatch (base load) the schedule SPD-<plant> gives two pumps the speed at
+    which they send the cap in every hour at the head Shuiyang's schedule keeps then.
     """
     tank = layout.tanks[src.clear_well]
     prefix = src.header.split("-")[0]
     works.valve_setting[src.flow_control_valve] = GANGKOUWAN_FIRST_PHASE
+    extra = GKW_EXTRA_HEAD - (tank.bottom + CW_LEVEL)
     curve = centrifugal(
         f"C-{prefix}-HP",
         1.5 * GANGKOUWAN_FIRST_PHASE / len(src.high_lift_pumps),
-        shuiyang_head + GKW_EXTRA_HEAD - (tank.bottom + CW_LEVEL),
+        float(shuiyang_heads[peak]) + extra,
     )
     works.pump_curve.update(dict.fromkeys(src.high_lift_pumps, curve.id))
+    lift = shuiyang_heads + GKW_EXTRA_HEAD - (tank.bottom + CW_USUAL)
+    per_pump = GANGKOUWAN_FIRST_PHASE / DISPATCH_DUTY
+    works.speed_patterns[f"SPD-{prefix}"] = tuple(
+        round(curve.speed_for(per_pump, float(h)), 3) for h in lift
+    )
     for pump, (up, down) in zip(src.high_lift_pumps, GKW_SWITCHES, strict=True):
         controls.append(f"LINK {pump} OPEN IF NODE {src.clear_well} ABOVE {up:.2f}")
         controls.append(f"LINK {pump} CLOSED IF NODE {src.clear_well} BELOW {down:.2f}")

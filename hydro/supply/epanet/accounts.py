@@ -1,0 +1,360 @@
+"""The accounts of a run over every hydraulic step: water in, out and stored, and its health.
+
+EPANET's hydraulic steps are irregular (tanks filling and emptying, controls, pattern and
+reporting times) and the state solved at one step holds until the next. Answers that need a
+volume therefore integrate over these steps, never over hourly snapshots; and the same pass
+checks what a reviewing engineer would check:
+
+- the mass balance, per tank and for the system: water in from reservoirs (and negative
+  demands) = consumer demand + leakage + the change in stored volume. EPANET's solver balances
+  every node, so an error here is water that a tank gave without holding it (a pump drawing
+  from a tank at its minimum level; EPANET 2.3.5 lets one reopened by its speed pattern do so)
+  or took without room for it;
+- tanks at their minimum level that still send water out (net), and full ones still filling;
+- negative pressures at nodes that serve demand or leak, and emitters taking water in;
+- the links whose status EPANET holds (pumps that cannot deliver head, beyond their curve).
+
+:class:`StepAccounts` reads the engine once per hydraulic step (bulk getters; the simulation loop
+calls :meth:`observe`), keeps per-node integrals and a few per-step series (pumps, tanks,
+system totals), and hands the arrays it read to whoever else needs them at that step (the
+source tracing, the report-time results), so that nothing is read twice. All values are SI.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+
+import numpy as np
+
+from hydro.kernels.supply import SERVICE_HEAD
+from hydro.supply.epanet.library import (
+    LinkProperty,
+    LinkState,
+    LinkType,
+    NodeProperty,
+    NodeType,
+    library,
+)
+
+AT_MINIMUM = 1e-4  # m: a tank this close to its minimum level is empty
+MOVING = 1e-5  # m3/s (0.01 L/s): a net tank outflow smaller than this moves no water
+
+
+@dataclass(frozen=True)
+class RunAccounts:
+    """What :class:`StepAccounts` found over one run (SI units; steps in the engine's order)."""
+
+    times: np.ndarray  # (S,) int64 s, start of each hydraulic step
+    seconds: np.ndarray  # (S,) float64 s, how long each step's state holds (the last: 0)
+    codes: np.ndarray  # (S,) int8, EN_runH's warning code at each step (0 none)
+    # system, per step [m3/s]: into the network from reservoirs and negative demands; out as
+    # consumer demand, as leakage (emitter/leakage flow, negative when emitters take water in)
+    # and into reservoirs; stored (sum of tank inflows as the solver balanced them)
+    inflow: np.ndarray
+    consumer: np.ndarray
+    leakage: np.ndarray
+    to_reservoirs: np.ndarray
+    unserved: np.ndarray  # consumer demand asked for and not delivered (pressure-driven)
+    imbalance: np.ndarray  # net outflow of all nodes together: 0 when the solver balanced them
+    # tanks, per step (S, T)
+    tank_inflow: np.ndarray  # [m3/s] net inflow as the solver balanced it
+    tank_volume: np.ndarray  # [m3] at the step's start
+    tank_at_minimum: np.ndarray  # bool: at its minimum level
+    tank_at_maximum: np.ndarray  # bool: at its maximum level (and cannot overflow)
+    # pumps, per step (S, P): flow [m3/s], EPANET status (LinkState), relative speed, power [W]
+    pump_flow: np.ndarray
+    pump_state: np.ndarray
+    pump_speed: np.ndarray
+    pump_power: np.ndarray
+    watched_flow: np.ndarray  # (S, W) [m3/s] flows of the links asked for
+    # per node over the run
+    required_volume: np.ndarray  # (N,) [m3] consumer demand asked for
+    delivered_volume: np.ndarray  # (N,) [m3] consumer demand delivered
+    leakage_volume: np.ndarray  # (N,) [m3] emitter/leakage outflow (net of inflow)
+    backflow_volume: np.ndarray  # (N,) [m3] water emitters took in (negative pressure)
+    time_at_service_head: np.ndarray  # (N,) [s] with pressure head >= the service head
+    min_pressure: np.ndarray  # (N,) [m] lowest pressure head at any step
+    service_node: np.ndarray  # (N,) bool: a junction that serves demand or leaks
+    # negative pressures at service nodes, per step: how many, the lowest, where
+    negative_nodes: np.ndarray  # (S,) int
+    negative_min: np.ndarray  # (S,) [m]
+    negative_where: np.ndarray  # (S,) int node index of the lowest (-1 none)
+    residual_where: np.ndarray  # (S,) int node with the largest flow imbalance (unbalanced steps)
+    empty_links: tuple[tuple[int, ...], ...]  # (T,) links that took water out of it when empty
+    residual: np.ndarray  # (S,) [m3/s] that largest imbalance (0 where not unbalanced)
+    service_head: float
+    backflow_allowed: bool  # the run let emitters take water in
+
+    @property
+    def duration(self) -> float:
+        return float(self.seconds.sum())
+
+    def volume(self, rate: np.ndarray) -> np.ndarray:
+        """Integral over the steps of a per-step rate (S,) or (S, K)."""
+        return np.tensordot(self.seconds, rate, axes=(0, 0))
+
+    @property
+    def tank_error(self) -> np.ndarray:
+        """(T,) [m3] water each tank gave without holding it (< 0) or took without room (> 0):
+        the solver's net inflow over the run minus the tank's change in volume."""
+        if not len(self.times):
+            return np.zeros(self.tank_volume.shape[1:])
+        change = self.tank_volume[-1] - self.tank_volume[0]
+        return self.volume(self.tank_inflow) - change
+
+    @property
+    def storage_change(self) -> float:
+        """[m3] change in the water stored in tanks over the run."""
+        if not len(self.times):
+            return 0.0
+        return float((self.tank_volume[-1] - self.tank_volume[0]).sum())
+
+    @property
+    def continuity_error(self) -> float:
+        """[m3] water the solver's node balances lost over the run (its accuracy): the part of
+        the mass balance gap that no tank explains (gap = tank errors - this)."""
+        return float(self.volume(self.imbalance))
+
+    @property
+    def mass_balance_error(self) -> float:
+        """(in - out - stored) / in over the run: 0 when no water is created or lost."""
+        water_in = float(self.volume(self.inflow))
+        out = float(self.volume(self.consumer + self.leakage + self.to_reservoirs))
+        gap = water_in - out - self.storage_change
+        scale = max(water_in, out, abs(self.storage_change))
+        return gap / scale if scale > 0 else 0.0
+
+
+class StepAccounts:
+    """Reads a project once per hydraulic step and keeps its accounts (see the module text).
+
+    ``watched`` are link indices whose flow is kept at every step (plant outlets, raw mains);
+    pumps always are. After :meth:`observe`, ``demand``, ``head``, ``flow`` and ``state`` hold
+    the step's full arrays (SI) for other readers of the same step.
+    """
+
+    def __init__(self, project, *, service_head: float = SERVICE_HEAD, watched=()):
+        self.project = project
+        self.service_head = float(service_head)
+        types = np.asarray(project.node_types)
+        self.junctions = types == NodeType.JUNCTION
+        self.reservoirs = np.flatnonzero(types == NodeType.RESERVOIR)
+        self.tanks = np.flatnonzero(types == NodeType.TANK)
+        self.pumps = np.flatnonzero(np.asarray(project.link_types) == LinkType.PUMP)
+        self.watched = np.asarray(list(watched), dtype=np.int64)
+        self.elevation = project.node_values(NodeProperty.ELEVATION)
+        self.pressure_driven = project.demand_model()[0]
+        self.backflow_allowed = project.emitter_backflow()
+        emitter = project.node_values(NodeProperty.EMITTER) > 0
+        self.leaks = bool(emitter.any()) or project.has_pipe_leakage()
+        base = project.node_values(NodeProperty.BASEDEMAND) != 0
+        self.service_node = self.junctions & (emitter | base)
+        self.min_level = np.array(
+            [project.node_value(i, NodeProperty.MINLEVEL) for i in self.tanks]
+        )
+        self.max_level = np.array(
+            [project.node_value(i, NodeProperty.MAXLEVEL) for i in self.tanks]
+        )
+        self.can_overflow = np.array(
+            [project.node_value(i, NodeProperty.CANOVERFLOW) > 0 for i in self.tanks], bool
+        )
+        start, end = project.link_nodes()
+        self.link_start, self.link_end = np.asarray(start), np.asarray(end)
+        self.tank_links = [
+            (np.flatnonzero(self.link_start == i), np.flatnonzero(self.link_end == i))
+            for i in self.tanks
+        ]
+        self.empty_links: list[set[int]] = [set() for _ in self.tanks]
+        n = project.n_nodes
+        self.required = np.zeros(n)
+        self.delivered = np.zeros(n)
+        self.leaked = np.zeros(n)
+        self.backflow = np.zeros(n)
+        self.at_head = np.zeros(n)
+        self.min_pressure = np.full(n, np.inf)
+        self._rows: list[tuple] = []
+        self._last: tuple | None = None  # the previous step's rates, integrated once dt is known
+        self._buffers = {name: np.empty(n) for name in ("demand", "head", "consumer", "deficit")}
+        self._link_buffers = {name: np.empty(project.n_links) for name in ("flow", "state")}
+        self._value = ctypes.c_double()
+        self.demand = self.head = self.flow = self.state = None
+        self.consumer = self.deficit = self.pump_power = self.tank_volume = None
+
+    # --- reading one step ---------------------------------------------------------------------
+
+    def observe(self, t: int, code: int) -> None:
+        """Read the state EPANET solved at time ``t`` (EN_runH returned ``code``)."""
+        p = self.project
+        demand = self.demand = p.node_values(NodeProperty.DEMAND, self._buffers["demand"])
+        head = self.head = p.node_values(NodeProperty.HEAD, self._buffers["head"])
+        flow = self.flow = p.link_values(LinkProperty.FLOW, self._link_buffers["flow"])
+        state = self.state = p.link_values(LinkProperty.PUMP_STATE, self._link_buffers["state"])
+        if self.leaks:
+            consumer = p.node_values(NodeProperty.DEMANDFLOW, self._buffers["consumer"])
+        else:
+            consumer = demand
+        deficit = (
+            p.node_values(NodeProperty.DEMANDDEFICIT, self._buffers["deficit"])
+            if self.pressure_driven
+            else None
+        )
+        self.consumer, self.deficit = consumer, deficit
+        junction = self.junctions
+        pressure = head - self.elevation
+        served = np.where(junction, np.maximum(consumer, 0.0), 0.0)
+        asked = served + (
+            np.where(junction, np.maximum(deficit, 0.0), 0.0) if deficit is not None else 0.0
+        )
+        leak = np.where(junction, demand - consumer, 0.0) if self.leaks else np.zeros_like(demand)
+        rates = (served, asked, leak, pressure >= self.service_head)
+        if self._last is not None:
+            self._integrate(t)
+        self.service_node |= junction & (asked > 0)
+        self.min_pressure = np.minimum(self.min_pressure, np.where(junction, pressure, np.inf))
+        negative = self.service_node & (pressure < 0)
+        worst = int(np.argmin(np.where(self.service_node, pressure, np.inf)))
+        residual_at, residual = self._residual(flow, demand) if code == 1 else (-1, 0.0)
+        tank_level = head[self.tanks] - self.elevation[self.tanks]
+        at_minimum = tank_level <= self.min_level + AT_MINIMUM
+        for k in np.flatnonzero(at_minimum & (demand[self.tanks] < -MOVING)):
+            leaving, arriving = self.tank_links[k]
+            self.empty_links[k].update(leaving[flow[leaving] > MOVING].tolist())
+            self.empty_links[k].update(arriving[flow[arriving] < -MOVING].tolist())
+        self._rows.append(
+            (
+                int(t),
+                int(code),
+                float(np.maximum(-demand[self.reservoirs], 0.0).sum())
+                + float(np.maximum(-consumer[junction], 0.0).sum()),
+                float(served.sum()),
+                float(leak.sum()),
+                float(np.maximum(demand[self.reservoirs], 0.0).sum()),
+                float((asked - served).sum()),
+                demand[self.tanks].copy(),
+                self._tank_volumes(),
+                at_minimum,
+                (tank_level >= self.max_level - AT_MINIMUM) & ~self.can_overflow,
+                flow[self.pumps].copy(),
+                state[self.pumps].astype(np.int8),
+                self._pump_values(LinkProperty.SETTING),
+                self._pump_power(),
+                flow[self.watched].copy(),
+                int(negative.sum()),
+                float(pressure[worst]) if negative.any() else np.nan,
+                worst if negative.any() else -1,
+                residual_at,
+                residual,
+                float(demand.sum()),
+            )
+        )
+        self._last = (int(t), rates)
+
+    def _integrate(self, t: int) -> None:
+        """Add the previous step's rates, held from its start until ``t``, to the integrals."""
+        start, (served, asked, leak, at_head) = self._last
+        dt = float(t - start)
+        self.delivered += served * dt
+        self.required += asked * dt
+        self.leaked += leak * dt
+        self.backflow += np.maximum(-leak, 0.0) * dt
+        self.at_head += at_head * dt
+
+    def _tank_volumes(self) -> np.ndarray:
+        """Volumes of the tanks alone (a call each: far fewer than the nodes); kept as
+        ``tank_volume`` for other readers of the step."""
+        p = self.project
+        get, h, ref = library().EN_getnodevalue, p.handle, ctypes.byref(self._value)
+        out = np.empty(len(self.tanks))
+        for k, i in enumerate(self.tanks.tolist()):
+            get(h, i + 1, int(NodeProperty.TANKVOLUME), ref)
+            out[k] = self._value.value
+        self.tank_volume = out * p.units.node_factor(NodeProperty.TANKVOLUME)
+        return self.tank_volume
+
+    def _pump_values(self, prop: LinkProperty) -> np.ndarray:
+        """One property of the pumps alone (a call each: far fewer than the links)."""
+        p = self.project
+        get, h, ref = library().EN_getlinkvalue, p.handle, ctypes.byref(self._value)
+        factor = p.units.link_factor(prop)
+        out = np.empty(len(self.pumps))
+        for k, i in enumerate(self.pumps.tolist()):
+            get(h, i + 1, int(prop), ref)
+            out[k] = self._value.value * factor
+        return out
+
+    def _pump_power(self) -> np.ndarray:
+        self.pump_power = self._pump_values(LinkProperty.ENERGY)
+        return self.pump_power
+
+    def _residual(self, flow: np.ndarray, demand: np.ndarray) -> tuple[int, float]:
+        """The junction whose flows balance worst, and by how much [m3/s]: where an unbalanced
+        step went wrong."""
+        n = len(demand)
+        net = np.bincount(self.link_end, flow, n) - np.bincount(self.link_start, flow, n) - demand
+        worst = int(np.argmax(np.where(self.junctions, np.abs(net), -1.0)))
+        return worst, float(abs(net[worst]))
+
+    # --- the run's accounts -------------------------------------------------------------------
+
+    def result(self) -> RunAccounts:
+        """The accounts of the steps observed so far (the last step holds no time)."""
+        rows = self._rows
+        n_tanks, n_pumps, n_watched = len(self.tanks), len(self.pumps), len(self.watched)
+
+        def column(k: int, dtype=np.float64, width: int | None = None) -> np.ndarray:
+            if width is None:
+                return np.array([r[k] for r in rows], dtype=dtype)
+            return np.array([r[k] for r in rows], dtype=dtype).reshape(len(rows), width)
+
+        times = column(0, np.int64)
+        seconds = np.append(np.diff(times), 0).astype(np.float64) if len(times) else times * 1.0
+        min_pressure = np.where(np.isfinite(self.min_pressure), self.min_pressure, np.nan)
+        return RunAccounts(
+            times=times,
+            seconds=seconds,
+            codes=column(1, np.int8),
+            inflow=column(2),
+            consumer=column(3),
+            leakage=column(4),
+            to_reservoirs=column(5),
+            unserved=column(6),
+            tank_inflow=column(7, width=n_tanks),
+            tank_volume=column(8, width=n_tanks),
+            tank_at_minimum=column(9, bool, n_tanks),
+            tank_at_maximum=column(10, bool, n_tanks),
+            pump_flow=column(11, width=n_pumps),
+            pump_state=column(12, np.int8, n_pumps),
+            pump_speed=column(13, width=n_pumps),
+            pump_power=column(14, width=n_pumps),
+            watched_flow=column(15, width=n_watched),
+            required_volume=self.required.copy(),
+            delivered_volume=self.delivered.copy(),
+            leakage_volume=self.leaked.copy(),
+            backflow_volume=self.backflow.copy(),
+            time_at_service_head=self.at_head.copy(),
+            min_pressure=min_pressure,
+            service_node=self.service_node.copy(),
+            negative_nodes=column(16, np.int64),
+            negative_min=column(17),
+            negative_where=column(18, np.int64),
+            residual_where=column(19, np.int64),
+            empty_links=tuple(tuple(sorted(links)) for links in self.empty_links),
+            residual=column(20),
+            imbalance=column(21),
+            service_head=self.service_head,
+            backflow_allowed=self.backflow_allowed,
+        )
+
+
+def link_status(state: np.ndarray, link_types: np.ndarray) -> np.ndarray:
+    """EPANET's EN_STATUS from its status codes: 0 closed, 1 open, 2 a valve in control."""
+    status = (state > LinkState.CLOSED).astype(np.int8)
+    status[(link_types > LinkType.PUMP) & (state > LinkState.OPEN)] = 2
+    return status
+
+
+def running(state: np.ndarray) -> np.ndarray:
+    """Pumps meant to run: open, beyond their curve, or held closed by EPANET because they
+    cannot deliver head (or would drain an empty tank) -- not those closed by a control."""
+    return (state >= LinkState.OPEN) | (state == LinkState.XHEAD) | (state == LinkState.TEMPCLOSED)
