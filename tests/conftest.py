@@ -13,6 +13,12 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("HYDRO_CORPUS", REPO.parent / "shared" / "corpus"))
 NETWORKS = REPO / "networks"
 
+# Tests write scenarios into temporary folders that name the bundled networks and the corpus:
+# let every scenario read those (hydro.paths; the tests of that rule clear this variable).
+os.environ["HYDRO_ALLOW_PATH"] = os.pathsep.join(
+    [str(REPO), str(CORPUS), *filter(None, [os.environ.get("HYDRO_ALLOW_PATH")])]
+)
+
 # Property tests are derandomized so that a run is repeatable; CI and a user see the same cases.
 settings.register_profile("hydro", derandomize=True, deadline=None, max_examples=60)
 settings.load_profile("hydro")

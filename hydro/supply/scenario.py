@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -67,16 +67,16 @@ class Hydraulics(Strict):
     """
 
     demand_model: Literal["auto", "dda", "pda"] = "auto"
-    minimum_pressure: Length = Field(default=0.0, ge=0)
-    required_pressure: Length = Field(default=20.0, gt=0)
-    pressure_exponent: float = Field(default=0.5, gt=0)
+    minimum_pressure: Length = Field(default=0.0, ge=0, le=1000)
+    required_pressure: Length = Field(default=20.0, gt=0, le=1000)
+    pressure_exponent: float = Field(default=0.5, gt=0, le=10)
     extra_trials: int | None = Field(default=None, ge=0, le=10_000)
 
 
 class Answers(Strict):
     """What to answer: the service head for compliance, and whose shares to trace."""
 
-    service_head: Length = Field(default=28.0, gt=0)
+    service_head: Length = Field(default=28.0, gt=0, le=1000)
     shares: bool = True
     sources: list[str] | None = None  # default: every source of the model
 
@@ -105,9 +105,12 @@ class Loaded:
         return self.file.path if self.file is not None else None
 
 
-def load_scenario(path: str | Path) -> Loaded:
-    """Read, merge includes, validate, and resolve the network path against the scenario file."""
-    file = read_scenario(path)
+def load_scenario(path: str | Path, *, allow: Iterable[str | Path] = ()) -> Loaded:
+    """Read, merge includes, validate, and resolve the network path against the scenario file.
+
+    The files it names must lie in its bundle or a folder of ``allow`` (see :mod:`hydro.paths`).
+    """
+    file = read_scenario(path, allow=allow)
     table = dict(file.table)
     table.setdefault("name", file.path.stem)
     table.setdefault("question", file.question)
@@ -119,6 +122,8 @@ def resolve(scenario: SupplyScenario, file: ScenarioFile | None = None) -> Loade
     """Find the network (relative to the scenario file, else the working folder) and its assets."""
     base = file.path.parent if file is not None else Path.cwd()
     network = (base / scenario.network).resolve()
+    if file is not None:
+        network = file.inside(base / scenario.network, "network")
     if not network.is_file():
         where = f"{file.path}: " if file is not None else ""
         raise ScenarioError(f"{where}network: no such file {network}")
