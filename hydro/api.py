@@ -82,6 +82,11 @@ def scenario_kind(table: dict[str, Any], path: Path, *, roots: Sequence[Path] = 
     model = (path.parent / network).resolve()
     if roots:
         check_inside(model, roots, source=path, key="network", error=ScenarioError)
+    if model.exists() and not model.is_file():
+        kind = "a folder" if model.is_dir() else "not a regular file"
+        raise ScenarioError(
+            f"{path}: network: {model} is {kind}; expected an EPANET or SWMM .inp file"
+        )
     if not model.is_file():
         raise ScenarioError(f"{path}: network: no such file {model}")
     return "supply" if detect_engine(read_text(model)) == "epanet" else "drainage"

@@ -155,6 +155,8 @@ def check_output(
         info = path.stat()
     except FileNotFoundError:
         info = None
+    except NotADirectoryError:
+        raise OutputError(f"{path}: cannot write here, {path.parent} is not a folder") from None
     except OSError as err:
         raise OutputError(f"{path}: cannot write here ({err.strerror})") from None
     if info is not None:

@@ -247,9 +247,6 @@ def run_plan(
     plan = plan if isinstance(plan, EnsemblePlan) else load_plan(plan, allow=allow)
     output = Path(output)
     check_output_folder(output, inputs=[plan.path], what="folder for the ensemble's results")
-    for kind in KINDS:
-        if any(m.kind == kind for m in plan.members):
-            _make_folder(output / kind)
     run = EnsembleRun(output, failed=list(plan.refused))
     total = plan.size
     digests = {m: inputs_digest(m, plan.roots) for m in plan.members}
@@ -272,7 +269,7 @@ def run_plan(
         ]
         outcomes = each_job(
             jobs,
-            workers=workers or plan.workers,
+            workers=workers if workers is not None else plan.workers,
             address=scheduler,
             security=security,
             retry=_worth_retrying,
@@ -302,11 +299,12 @@ def run_plan(
 
 
 def _make_folder(folder: Path) -> None:
+    """Made when the first result is written (by a worker), so that an ensemble that cannot
+    start (a bad scheduler address) leaves nothing behind."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise write_error(folder / ".", err) from None
-    check_output_folder(folder)
+        raise write_error(folder, err) from None
 
 
 def _worth_retrying(err: BaseException) -> bool:
@@ -364,6 +362,7 @@ def _member_job(member: Member, target: Path, digest: str, roots: tuple[Path, ..
     if str(ds["scenario"].values[0]) != member.name:
         raise HydroError(f"{member.path}: ran as {ds['scenario'].values[0]!r}, not {member.name!r}")
     ds.attrs[DIGEST_ATTR] = digest
+    _make_folder(target.parent)
     with atomic_path(target, inputs=inputs) as tmp:
         try:
             ds.to_netcdf(tmp, engine="netcdf4")
@@ -442,6 +441,7 @@ def _write_summaries(
 ) -> None:
     """Join the summaries of every finished member (file order); list the failures. Summaries
     of an earlier run that no member of this one has are replaced or removed, never mixed."""
+    _make_folder(output)
     for kind in KINDS:
         parts = [summaries[m] for m in plan.members if m.kind == kind and m in summaries]
         target = output / SUMMARIES[kind]

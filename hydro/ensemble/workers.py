@@ -207,10 +207,21 @@ def dask_client(
 ) -> Iterator:
     """A Dask client: to the cluster at ``address`` (with ``security``, default: the user's Dask
     configuration), or to a local TLS cluster on 127.0.0.1 made for the block."""
-    if address is not None:
-        with _remote_client(address, security) as client:
-            yield client
-        return
+    import dask
+
+    # A Client makes itself dask's default scheduler for the whole process, and one that fails
+    # to start may not undo it: keep the caller's setting, however the block ends.
+    with dask.config.set({"scheduler": dask.config.get("scheduler", None)}):
+        if address is not None:
+            with _remote_client(address, security) as client:
+                yield client
+        else:
+            with _local_client(workers, security) as client:
+                yield client
+
+
+@contextlib.contextmanager
+def _local_client(workers: int | None, security) -> Iterator:
     import dask
     from distributed import Client, LocalCluster, Security
 
@@ -250,6 +261,9 @@ def dask_client(
             except Exception as err:  # e.g. no process can be spawned: one line, not Dask's log
                 raise HydroError(f"cannot start {n} local worker processes: {err}") from None
             with cluster, Client(cluster, security=security) as client:
+                from hydro.ensemble._plugin import QuickExit
+
+                client.register_plugin(QuickExit(), name="hydro-quick-exit")
                 yield client
     finally:
         shutil.rmtree(private, ignore_errors=True)
@@ -274,10 +288,15 @@ def _workers_ignore_sigint() -> Iterator[None]:
 def _remote_client(address: str, security) -> Iterator:
     from distributed import Client, Security
 
+    # Made in two steps so that a client that fails half-way can be closed here: left to the
+    # garbage collector, it would try to close at exit and print tracebacks for a minute.
+    client = Client.__new__(Client)
     try:
         security = security or Security()  # distributed.comm.tls.* from the Dask configuration
-        client = Client(address, timeout="10s", security=security)
+        client.__init__(address, timeout="10s", security=security)
     except Exception as err:  # a bad address or certificate shows in many forms: one line
+        with contextlib.suppress(Exception):
+            client.close(timeout=1)
         reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
         raise HydroError(f"cannot use the Dask scheduler at {address!r}: {reason}") from None
     with client:

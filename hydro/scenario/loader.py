@@ -122,7 +122,7 @@ def _table(
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in top.items():
-        if key == "operations":
+        if key == "operations" and isinstance(value, list) and isinstance(out.get(key, []), list):
             out[key] = [*out.get(key, []), *value]
         elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)

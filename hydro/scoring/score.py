@@ -29,6 +29,7 @@ from hydro.scoring.surface import SurfaceTables
 from hydro.scoring.tables import write_tables
 from hydro.scoring.waterlogging import city_summary, score_waterlogging
 from hydro.supply.assets import SupplyAssets
+from hydro.variables import get as get_variable
 
 
 @scores_results
@@ -55,6 +56,13 @@ def score(
         raise InputError(
             f"{label(ds)}: neither SWMM nor EPANET results (no flooding_rate or "
             "pressure_head); nothing to score"
+        )
+    main = "flooding_rate" if engine == "SWMM" else "pressure_head"
+    dims = get_variable(main).dims
+    if main not in ds or ds[main].dims != dims:
+        got = ds[main].dims if main in ds else "none"
+        raise InputError(
+            f"{label(ds)}: {main} has dims {got}; expected {dims} (a result of hydro run)"
         )
     groups = split_by_network(ds)
     if engine == "SWMM":

@@ -124,6 +124,10 @@ def resolve(scenario: SupplyScenario, file: ScenarioFile | None = None) -> Loade
     network = (base / scenario.network).resolve()
     if file is not None:
         network = file.inside(base / scenario.network, "network")
+    if network.exists() and not network.is_file():
+        kind = "a folder" if network.is_dir() else "not a regular file"
+        where = f"{file.path}: " if file is not None else ""
+        raise ScenarioError(f"{where}network: {network} is {kind}; expected an EPANET .inp file")
     if not network.is_file():
         where = f"{file.path}: " if file is not None else ""
         raise ScenarioError(f"{where}network: no such file {network}")
