@@ -67,7 +67,7 @@ def test_allowed_folders_let_a_scenario_include_outside_its_bundle(tmp_path: Pat
     (tmp_path / "mine").mkdir()
     scenario = tmp_path / "mine" / "s.toml"
     scenario.write_text('include = "../shared/base.toml"\n')
-    with pytest.raises(ScenarioError, match="include: .*outside the folders"):
+    with pytest.raises(ScenarioError, match=r"include: .*outside the folders"):
         read_scenario(scenario)
     file = read_scenario(scenario, allow=[tmp_path / "shared"])
     assert file.table["network"] == str((tmp_path / "shared" / "n.inp").resolve())

@@ -59,7 +59,7 @@ from hydro.paths import (
     read_roots,
     write_error,
 )
-from hydro.results import atomic_path, file_sha256, write_netcdf
+from hydro.results import atomic_path, file_sha256, read_netcdf, write_netcdf
 from hydro.scenario.loader import read_scenario, read_toml, validate
 from hydro.scenario.schema import Strict, parse_duration
 
@@ -363,12 +363,7 @@ def _member_job(member: Member, target: Path, digest: str, roots: tuple[Path, ..
         raise HydroError(f"{member.path}: ran as {ds['scenario'].values[0]!r}, not {member.name!r}")
     ds.attrs[DIGEST_ATTR] = digest
     _make_folder(target.parent)
-    with atomic_path(target, inputs=inputs) as tmp:
-        try:
-            ds.to_netcdf(tmp, engine="netcdf4")
-            summary.to_netcdf(tmp, mode="a", group=SUMMARY_GROUP, engine="netcdf4")
-        except RuntimeError as err:  # the netCDF library's own errors (e.g. a full disk)
-            raise write_error(target, OSError(0, str(err))) from None
+    write_netcdf(ds, target, inputs=inputs, groups={SUMMARY_GROUP: summary})
     return summary.load()
 
 
@@ -381,9 +376,8 @@ def _finished_summary(path: Path, digest: str) -> xr.Dataset | None:
         with xr.open_dataset(path, engine="netcdf4") as full:
             if full.attrs.get(DIGEST_ATTR) != digest:
                 return None
-        with xr.open_dataset(path, engine="netcdf4", group=SUMMARY_GROUP) as summary:
-            return summary.load()
-    except (OSError, ValueError, KeyError, RuntimeError):
+        return read_netcdf(path, group=SUMMARY_GROUP)
+    except (HydroError, OSError, ValueError, KeyError, RuntimeError):
         return None
 
 
