@@ -1,10 +1,15 @@
-"""Ensembles: speed-up of 2 workers against 1, and peak memory against a single run.
+"""Ensembles: speed-up of 2 workers against 1, and peak memory per worker against a single run.
 
-Eight drainage scenarios of the bundled model (a 2-hour storm and 2 hours after it, different return periods)
-run through hydro.study.run_plan -- each worker writes its full result to disk and sends back only
-its scores -- once with 1 worker (in process) and once with 2 worker processes. Peak memory is the
-largest resident set of any process involved (the caller and, with Dask, its workers), measured in
-a fresh interpreter per case, against one plain scenario run.
+Sixteen drainage scenarios of the bundled model (eight return periods, 1-hour and 2-hour storms,
+2 hours after the rain) run through hydro.ensemble.run_plan -- workers started once, each writing
+its members' full results itself and sending back only their scores -- once with 1 worker (in
+this process, no Dask) and once with 2 worker processes (a local TLS Dask cluster). Each case
+runs in a fresh interpreter; a plain run of one scenario (its own fresh interpreter) is the memory
+baseline. Peak memory per worker is the largest resident set any worker process reached
+(``RUSAGE_CHILDREN``, read once the workers have exited); the caller's own is reported apart.
+
+The machine is shared: the 1-minute load average before and after is reported with the ratios,
+and the speed-up target (>= 1.8) is asserted only when the machine was otherwise idle (load < 1).
 
 Run: python -m pytest benchmarks/bench_ensemble.py --benchmark-only -s
 """
@@ -12,6 +17,7 @@ Run: python -m pytest benchmarks/bench_ensemble.py --benchmark-only -s
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -19,6 +25,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PERIODS = (2, 3, 5, 10, 20, 30, 50, 100)
+DURATIONS = ("1h", "2h")
 
 CASE = textwrap.dedent("""
     import json, resource, sys, time
@@ -28,60 +35,75 @@ CASE = textwrap.dedent("""
         start = time.perf_counter()
         if mode == "single":
             from hydro.drainage.scenario import run_scenario
-            run_scenario(folder / "storm2.toml")
+            run_scenario(folder / "storm_2_2h.toml")
         else:
             from hydro.ensemble.plan import run_plan
-            run_plan(folder / "plan.toml", folder / ("out" + mode), workers=int(mode))
+            run = run_plan(folder / "plan.toml", folder / ("out" + mode), workers=int(mode))
+            assert not run.failed and len(run.finished) == 16, run.failed
         elapsed = time.perf_counter() - start
-        peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-        print(json.dumps({"seconds": elapsed, "peak_mb": peak / 1024}))
+        mb = 1 / 1024  # ru_maxrss is in kB on Linux
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * mb
+        workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * mb
+        print(json.dumps({"seconds": elapsed, "caller_mb": own, "worker_mb": workers}))
 """)
 
 
 def scenarios(folder: Path) -> None:
+    (folder / ".hydro-bundle").write_text("")
     base = REPO / "scenarios" / "drainage" / "p5_2h_normal_river.toml"
     for p in PERIODS:
-        (folder / f"storm{p}.toml").write_text(
-            f'include = "{base}"\n[rainfall.design]\nreturn_period = {p}\nduration = "2h"\n'
-            '[time]\nrecession = "2h"\n'
-        )
-    (folder / "plan.toml").write_text('drainage = ["storm*.toml"]\n')
+        for d in DURATIONS:
+            (folder / f"storm_{p}_{d}.toml").write_text(
+                f'include = "{base}"\n[rainfall.design]\nreturn_period = {p}\nduration = "{d}"\n'
+                '[time]\nrecession = "2h"\n'
+            )
+    (folder / "plan.toml").write_text('drainage = ["storm_*.toml"]\n')
     (folder / "case.py").write_text(CASE)
 
 
 def measure(folder: Path, mode: str) -> dict:
+    env = {**os.environ, "HYDRO_ALLOW_PATH": str(REPO)}
     done = subprocess.run(
         [sys.executable, str(folder / "case.py"), mode, str(folder)],
         capture_output=True,
         text=True,
         check=True,
         cwd=folder,
+        env=env,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_two_workers_against_one(benchmark, tmp_path: Path):
     scenarios(tmp_path)
+    load_before = os.getloadavg()[0]
     single = measure(tmp_path, "single")
     one = measure(tmp_path, "1")
     two = benchmark.pedantic(measure, args=(tmp_path, "2"), rounds=1, iterations=1)
+    load_after = os.getloadavg()[0]
     speedup = one["seconds"] / two["seconds"]
+    memory = two["worker_mb"] / single["caller_mb"]
     benchmark.extra_info.update(
         {
+            "scenarios": 16,
             "one_worker_s": one["seconds"],
             "two_workers_s": two["seconds"],
             "speedup": speedup,
-            "single_run_peak_mb": single["peak_mb"],
-            "ensemble_peak_mb": two["peak_mb"],
+            "single_run_peak_mb": single["caller_mb"],
+            "worker_peak_mb": two["worker_mb"],
+            "caller_peak_mb_two_workers": two["caller_mb"],
+            "worker_peak_vs_single_run": memory,
+            "load_before": load_before,
+            "load_after": load_after,
         }
     )
     print(
-        f"\n{len(PERIODS)} scenarios: 1 worker {one['seconds']:.1f} s, 2 workers "
-        f"{two['seconds']:.1f} s, speed-up {speedup:.2f}; peak memory: single run "
-        f"{single['peak_mb']:.0f} MB, ensemble of 1 {one['peak_mb']:.0f} MB, "
-        f"of 2 {two['peak_mb']:.0f} MB per process"
+        f"\n16 scenarios: 1 worker {one['seconds']:.1f} s, 2 workers {two['seconds']:.1f} s, "
+        f"speed-up {speedup:.2f}; peak memory: single run {single['caller_mb']:.0f} MB, per "
+        f"worker {two['worker_mb']:.0f} MB ({memory:.2f}x), caller {two['caller_mb']:.0f} MB; "
+        f"1-minute load average {load_before:.2f} before, {load_after:.2f} after"
     )
-    assert speedup > 1.3  # two cores, two engines: needs an otherwise idle machine
-    # Full results stay in the workers' files: no process holds more than a few runs' worth.
-    assert two["peak_mb"] < 3 * single["peak_mb"]
+    assert memory <= 2.0  # a worker holds one run at a time, results go to disk
+    assert speedup > 1.3  # two engines on two cores, even with some load
+    if load_before < 1.0:  # an otherwise idle machine: the target
+        assert speedup >= 1.8

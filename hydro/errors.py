@@ -25,6 +25,11 @@ class InputError(HydroError):
     exit_code = 2
 
 
+class OutputError(InputError):
+    """An output cannot be written where asked: a folder, a device, an input of the run, a
+    missing or read-only folder, a full disk."""
+
+
 class ScenarioError(HydroError):
     """A scenario file or operation is invalid: unknown key, element or value out of range."""
 

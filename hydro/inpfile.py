@@ -8,11 +8,13 @@ superset of GBK) and hands the engine a UTF-8 copy when needed. IDs stay exactly
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from hydro.errors import InputError
+from hydro.paths import read_bytes
 
 _SECTION = re.compile(r"^\s*\[([A-Za-z_]+)\]", re.MULTILINE)
 
@@ -61,13 +63,15 @@ class InputText:
 
 
 def read_text(path: str | Path) -> InputText:
-    """Decode an INP file, refusing what cannot be a model with an error that names the file."""
+    """Decode an INP file, refusing what cannot be a model with an error that names the file.
+
+    Only regular files of at most 2 GB are read (:data:`hydro.paths.LIMITS`); a value that is
+    not a finite number (NaN, inf, 1e999) is refused naming its line, before any engine sees it.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, expected an EPANET or SWMM .inp file")
-    raw = path.read_bytes()
+    raw = read_bytes(path, what="EPANET or SWMM .inp file", kind="model")
     if not raw.strip():
         raise InputError(f"{path}: the file is empty, expected an EPANET or SWMM .inp file")
     if b"\x00" in raw[:65536]:
@@ -80,8 +84,71 @@ def read_text(path: str | Path) -> InputText:
         if encoding == "utf-8" and text.isascii():
             encoding = "ascii"
         digest = hashlib.sha256(raw).hexdigest()
-        return InputText(path, text.removeprefix("\ufeff"), encoding, digest)
+        doc = InputText(path, text.removeprefix("\ufeff"), encoding, digest)
+        check_finite(doc)
+        return doc
     raise InputError(f"{path}: cannot decode the text (neither UTF-8 nor GBK/GB18030)")
+
+
+# What a token that reads as NaN or infinity holds: nan, inf, infinity (signed, any case), or an
+# exponent too large for a double (1e999). Candidates are widened to their token and checked.
+_HUGE_EXPONENT = re.compile(r"e\+?\d\d\d")
+_SEPARATORS = " \t\r\n,;"
+_NO_NUMBERS = {"TITLE"}  # free text
+
+
+def check_finite(doc: InputText) -> None:
+    """Refuse a value that is not a finite number, naming its line (element IDs that happen to
+    read as one, e.g. a node called "INF", are allowed: they are the first word of a row)."""
+    text = doc.text
+    low = text.lower()  # one pass in C; the searches below are plain substring scans
+    candidates = [m.start() for m in _HUGE_EXPONENT.finditer(low)]
+    for word in ("nan", "inf"):
+        at = low.find(word)
+        while at >= 0:
+            candidates.append(at)
+            at = low.find(word, at + 3)
+    checked = -1
+    for at in sorted(candidates):
+        if at < checked:
+            continue
+        start, end = at, at + 1
+        while start > 0 and text[start - 1] not in _SEPARATORS:
+            start -= 1
+        while end < len(text) and text[end] not in _SEPARATORS:
+            end += 1
+        checked = end
+        token = text[start:end]
+        try:
+            if math.isfinite(float(token)):
+                continue
+        except ValueError:
+            continue  # a word such as INFILTRATION
+        line_start = text.rfind("\n", 0, start) + 1
+        before = text[line_start:start]
+        if ";" in before or not before.strip():  # a comment, or the row's ID
+            continue
+        if _section_at(text, line_start) in _NO_NUMBERS or _is_id(text, token):
+            continue
+        number = text.count("\n", 0, line_start) + 1
+        raise InputError(
+            f"{doc.path}: line {number}: {token[:24]!r} is not a finite number; expected a "
+            "value every engine can compute with"
+        )
+
+
+def _section_at(text: str, at: int) -> str:
+    head = text.rfind("\n[", 0, at)
+    head = head + 1 if head >= 0 else (0 if text.startswith("[") else -1)
+    if head < 0:
+        return ""
+    close = text.find("]", head)
+    return text[head + 1 : close].strip().upper() if close > head else ""
+
+
+def _is_id(text: str, token: str) -> bool:
+    """True when some row of the file starts with ``token`` (an element or pattern ID)."""
+    return re.search(rf"^[ \t]*{re.escape(token)}[ \t]", text, re.MULTILINE) is not None
 
 
 def detect_engine(source: str | Path | InputText) -> str:

@@ -26,7 +26,7 @@ import datetime as _dt
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ import xarray as xr
 from hydro import __version__
 from hydro.errors import InputError
 from hydro.inpfile import InputText
+from hydro.paths import check_output, write_error
 from hydro.scenario.loader import ScenarioFile
 from hydro.variables import COORDINATES, VARIABLES, Coordinate, Variable
 from hydro.variables import get as get_variable
@@ -181,22 +182,28 @@ def provenance(
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path, *, inputs: Iterable[str | Path | None] = ()) -> Iterator[Path]:
     """A temporary path beside ``path`` that becomes ``path`` only if the block succeeds.
 
-    Nothing half-written is ever left under the final name: on any error the temporary file is
-    removed and the previous file (if any) stays as it was.
+    ``path`` must be a place hydro may write (:func:`hydro.paths.check_output`: a regular file or
+    new, never a folder, device, FIFO or one of ``inputs``). Nothing half-written is ever left
+    under the final name: on any error (or an interrupt) the temporary file is removed and the
+    previous file (if any) stays as it was; an OSError becomes a plain :class:`OutputError`.
     """
-    path = Path(path)
-    if not path.parent.exists():
-        raise InputError(f"{path}: cannot write here, folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    path = check_output(path, inputs=inputs)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as err:
+        raise write_error(path, err) from None
     os.close(fd)
     tmp = Path(tmp)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a result file is an ordinary file
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a result file is an ordinary file
         yield tmp
+        check_output(path, inputs=inputs)  # nothing became a folder or a FIFO meanwhile
         os.replace(tmp, path)
+    except OSError as err:
+        raise write_error(path, err) from None
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -207,23 +214,42 @@ def _umask() -> int:
     return mask
 
 
-def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
+def write_netcdf(
+    ds: xr.Dataset,
+    path: str | Path,
+    *,
+    inputs: Iterable[str | Path | None] = (),
+    groups: Mapping[str, xr.Dataset] | None = None,
+) -> Path:
     """Write ``ds`` to ``path`` atomically (temporary name, then rename), as CF-1.8 with zlib
-    compression (lossless: :func:`read_netcdf` gives the same values back)."""
+    compression (lossless: :func:`read_netcdf` gives the same values back). ``inputs`` are files
+    the result must never replace (see :func:`atomic_path`); ``groups`` are further Datasets
+    stored as netCDF groups of the same file (read one back with ``read_netcdf(path, group=)``).
+    """
     path = Path(path)
     cf = to_cf(ds)
-    with atomic_path(path) as tmp:
-        cf.to_netcdf(tmp, engine="netcdf4", encoding=_encoding(cf))
+    with atomic_path(path, inputs=inputs) as tmp:
+        try:
+            cf.to_netcdf(tmp, engine="netcdf4", encoding=_encoding(cf))
+            for name, group in (groups or {}).items():
+                part = to_cf(group)
+                part.to_netcdf(
+                    tmp, mode="a", group=name, engine="netcdf4", encoding=_encoding(part)
+                )
+        except RuntimeError as err:  # the netCDF library's own errors (e.g. a full disk)
+            raise write_error(path, OSError(0, str(err))) from None
     return path
 
 
-def read_netcdf(path: str | Path) -> xr.Dataset:
-    """Load a hydro netCDF file fully into memory (the file is closed on return)."""
+def read_netcdf(path: str | Path, *, group: str | None = None) -> xr.Dataset:
+    """Load a hydro netCDF file (or one of its groups) fully into memory (the file is closed on
+    return)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        raise InputError(f"{path}: " + ("no such file" if not path.exists() else kind))
     try:
-        with xr.open_dataset(path, engine="netcdf4", decode_coords="all") as ds:
+        with xr.open_dataset(path, engine="netcdf4", decode_coords="all", group=group) as ds:
             return from_cf(ds.load())
     except (OSError, ValueError) as err:
         raise InputError(f"{path}: not a readable netCDF file ({err})") from None

@@ -1,7 +1,9 @@
-"""Shared fixtures: where the real-model corpus is, and deterministic hypothesis settings."""
+"""Shared fixtures: where the real-model corpus is, deterministic hypothesis settings, and a
+guard that no test changes the bundled models, scenarios or the corpus."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -12,6 +14,12 @@ REPO = Path(__file__).resolve().parents[1]
 # The corpus of real models written by others sits beside the repository (../shared/corpus).
 CORPUS = Path(os.environ.get("HYDRO_CORPUS", REPO.parent / "shared" / "corpus"))
 NETWORKS = REPO / "networks"
+
+# Tests write scenarios into temporary folders that name the bundled networks and the corpus:
+# let every scenario read those (hydro.paths; the tests of that rule clear this variable).
+os.environ["HYDRO_ALLOW_PATH"] = os.pathsep.join(
+    [str(REPO), str(CORPUS), *filter(None, [os.environ.get("HYDRO_ALLOW_PATH")])]
+)
 
 # Property tests are derandomized so that a run is repeatable; CI and a user see the same cases.
 settings.register_profile("hydro", derandomize=True, deadline=None, max_examples=60)
@@ -54,3 +62,35 @@ def corpus_file():
         return path
 
     return find
+
+
+# ------------------------------------------------------------------------------------------------
+# Inputs are read-only: nothing under networks/, scenarios/, tests/data/ or the corpus may change
+# (or appear, such as an engine's .rpt beside a model) while the suite runs.
+
+GUARDED = [NETWORKS, REPO / "scenarios", REPO / "tests" / "data", CORPUS]
+
+
+def fingerprint(folders: list[Path]) -> dict[str, str]:
+    """SHA-256 of every file (and the target of every link) under ``folders``."""
+    found = {}
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_symlink():
+                found[str(path)] = "link -> " + os.readlink(path)
+            elif path.is_file():
+                found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+            else:
+                found[str(path)] = "folder"
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def inputs_stay_unchanged():
+    before = fingerprint(GUARDED)
+    yield
+    after = fingerprint(GUARDED)
+    changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+    assert not changed, f"the suite changed or added files among its inputs: {changed[:10]}"

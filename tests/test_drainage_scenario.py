@@ -67,6 +67,7 @@ def series_rows(start: str = "2024-06-01 00:00", n: int = 12, values=("1.0", "0.
 
 def test_load_resolves_paths_and_names(tmp_path):
     (tmp_path / "sub").mkdir()
+    (tmp_path / ".hydro-bundle").write_text("")  # sub/s.toml may read ../rain.csv
     rain_csv(tmp_path, series_rows())
     path = scenario_file(
         tmp_path / "sub",

@@ -96,7 +96,7 @@ def test_gauge_lookup(write):
         ("", r"the file is empty"),
         ("# only a comment\n\n", r"the file is empty"),
         ("time,RG1\n", r"no data rows"),
-        ("time\n2024-06-20 08:00\n", r"line 1: header .* names no rain gauge"),
+        ("time\n2024-06-20 08:00\n", r"line 1: the header names no rain gauge"),
         ("time,RG1,\n2024-06-20 08:00,1,2\n", r"line 1: column 3 of the header has no gauge name"),
         ("time,RG1,RG1\n2024-06-20 08:00,1,2\n", r"line 1: gauge 'RG1' appears more than once"),
         (

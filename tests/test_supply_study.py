@@ -71,10 +71,11 @@ def test_supply_run_and_compare_commands(tmp_path: Path, base):
     )
     short = tmp_path / "short.toml"
     short.write_text(f'include = "{base}"\n[time]\nduration = "12h"\n')
-    result = runner.invoke(app, ["supply", "run", str(short), "-o", str(out_a)])
+    allow = ["--allow-path", str(base.parent)]  # the base scenario lives in another folder
+    result = runner.invoke(app, ["supply", "run", str(short), "-o", str(out_a), *allow])
     assert result.exit_code == 0, result.output
     assert "city: nodes >= 28 m" in result.output
-    result = runner.invoke(app, ["supply", "run", str(lost), "-o", str(out_b)])
+    result = runner.invoke(app, ["supply", "run", str(lost), "-o", str(out_b), *allow])
     assert result.exit_code == 0, result.output
     a, b = read_netcdf(out_a), read_netcdf(out_b)
     assert float(b["unserved_fraction"].sel(zone="devzone").values[0]) > float(

@@ -12,15 +12,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from hydro.cli.common import (
+    AllowOption,
     OutputOption,
     default_output,
     print_rows,
     print_warnings,
     progress_bar,
+    stop_on_sigterm,
     user_errors,
 )
+from hydro.errors import HydroError
 
 app = typer.Typer(
     help="hydro: hydraulic scenarios for water supply (EPANET) and drainage (SWMM).",
@@ -45,13 +49,15 @@ def run(
 ):
     """Run any EPANET or SWMM model and write its results as netCDF."""
     from hydro.api import run as run_model
+    from hydro.paths import check_output
     from hydro.report.summary import run_summary, warnings_of
     from hydro.results import write_netcdf
 
     with user_errors():
+        out = check_output(output or default_output(model), inputs=[model])
         with progress_bar(f"running {model.name}") as update:
             ds = run_model(model, scenario=scenario, progress=update)
-        out = write_netcdf(ds, output or default_output(model))
+        out = write_netcdf(ds, out, inputs=[model])
         print_warnings(warnings_of(ds))
         print_rows(f"{model.name} -> {out}", run_summary(ds))
 
@@ -89,37 +95,77 @@ def ensemble_command(
         int | None,
         typer.Option(help="Parallel worker processes (default: the file's, else one per CPU)."),
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Address of a Dask scheduler to use instead of local workers (default: "
+            "$HYDRO_SCHEDULER), with the TLS settings of your Dask configuration.",
+        ),
+    ] = None,
+    rerun: Annotated[
+        bool,
+        typer.Option(help="Run every member again, even those whose result is up to date."),
+    ] = False,
+    allow_path: AllowOption = None,
 ):
     """Run many supply and drainage scenarios in parallel: full results per scenario, answers
-    and scores together."""
-    from hydro.cli.common import print_frame
-    from hydro.ensemble.plan import load_plan, run_plan
+    and scores together. Run it again to finish what an interrupted or failed run left."""
+    from hydro.cli.common import err_console, print_frame
+    from hydro.ensemble.plan import FAILED, load_plan, run_plan
     from hydro.report.summary import supply_table
     from hydro.scoring.tables import display_tables
 
     with user_errors():
-        plan = load_plan(study)
-        total = len(plan.supply) + len(plan.drainage)
-        with progress_bar(f"{total} scenarios") as update:
-            summaries = run_plan(
-                plan, output, workers=workers, progress=lambda done, n: update(done / n)
+        plan = load_plan(study, allow=allow_path or ())
+        with progress_bar(f"{plan.size} scenarios", time_left=True) as update:
+            run = run_plan(
+                plan,
+                output,
+                workers=workers,
+                scheduler=scheduler,
+                resume=not rerun,
+                progress=lambda done, n: update(done / n),
             )
-        if "supply" in summaries:
-            print_frame("Water supply: answers by scenario", supply_table(summaries["supply"]))
-        if "drainage" in summaries:
-            for title, frame in display_tables(summaries["drainage"]).items():
+        if "supply" in run.summaries:
+            print_frame("Water supply: answers by scenario", supply_table(run.summaries["supply"]))
+        if "drainage" in run.summaries:
+            for title, frame in display_tables(run.summaries["drainage"]).items():
                 print_frame(title, frame)
-        print_rows(
-            f"{study.name} -> {output}",
-            [
-                ("supply scenarios", f"{len(plan.supply)} (full results in {output / 'supply'})"),
-                (
-                    "drainage scenarios",
-                    f"{len(plan.drainage)} (full results in {output / 'drainage'})",
-                ),
-                ("summaries", "supply_answers.nc, drainage_scores.nc, drainage_tables/*.csv"),
-            ],
+        print_rows(f"{study.name} -> {output}", _ensemble_rows(plan, run, output))
+        for failure in run.failed:
+            err_console.print(
+                f"[bold red]failed:[/] {escape(failure.line())}", highlight=False, soft_wrap=True
+            )
+        if run.failed:
+            raise HydroError(
+                f"{len(run.failed)} of {plan.size} scenarios failed (listed in "
+                f"{output / FAILED}); the others' results are kept"
+            )
+
+
+def _ensemble_rows(plan, run, output: Path) -> list[tuple[str, str]]:
+    rows = []
+    for kind in ("supply", "drainage"):
+        total = sum(m.kind == kind for m in plan.members) + sum(
+            f.kind == kind for f in plan.refused
         )
+        if not total:
+            continue
+        ran = sum(m.kind == kind for m in run.finished)
+        reused = sum(m.kind == kind for m in run.reused)
+        failed = sum(f.kind == kind for f in run.failed)
+        text = f"{ran} run, {reused} up to date, {failed} failed (full results in {output / kind})"
+        rows.append((f"{kind} scenarios", text))
+    written = [
+        name
+        for kind, name in (
+            ("supply", "supply_answers.nc"),
+            ("drainage", "drainage_scores.nc, drainage_tables/*.csv"),
+        )
+        if kind in run.summaries
+    ]
+    rows.append(("summaries", ", ".join(written) or "none"))
+    return rows
 
 
 def _register_groups() -> None:
@@ -136,6 +182,7 @@ _register_groups()
 
 
 def main() -> None:
+    stop_on_sigterm()
     app()
 
 

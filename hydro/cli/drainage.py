@@ -13,11 +13,13 @@ from typing import Annotated
 import typer
 
 from hydro.cli.common import (
+    AllowOption,
     OutputOption,
     default_output,
     print_rows,
     print_warnings,
     progress_bar,
+    scenario_inputs,
     user_errors,
 )
 
@@ -33,28 +35,31 @@ ScenarioArgument = Annotated[Path, typer.Argument(help="A drainage scenario file
 
 
 @app.command()
-def run(scenario: ScenarioArgument, output: OutputOption = None):
+def run(scenario: ScenarioArgument, output: OutputOption = None, allow_path: AllowOption = None):
     """Run a drainage scenario and write its results (rainfall included) as netCDF."""
-    from hydro.drainage.scenario import load_scenario, run_scenario
+    from hydro.drainage.scenario import load_scenario, read_files, run_scenario
+    from hydro.paths import check_output
     from hydro.report.summary import run_summary, warnings_of
     from hydro.results import write_netcdf
 
     with user_errors():
-        loaded = load_scenario(scenario)
+        loaded = load_scenario(scenario, allow=allow_path or ())
+        inputs = scenario_inputs(loaded.file, *read_files(loaded))
+        out = check_output(output or default_output(scenario), inputs=inputs)
         with progress_bar(f"running {scenario.name}") as update:
             ds = run_scenario(loaded, progress=update)
-        out = write_netcdf(ds, output or default_output(scenario))
+        out = write_netcdf(ds, out, inputs=inputs)
         print_warnings(warnings_of(ds))
         print_rows(f"{scenario.name} -> {out}", _scenario_rows(ds) + run_summary(ds))
 
 
 @app.command()
-def check(scenario: ScenarioArgument):
+def check(scenario: ScenarioArgument, allow_path: AllowOption = None):
     """Validate a drainage scenario and build its model without running it."""
     from hydro.drainage.scenario import build_input, load_scenario
 
     with user_errors():
-        loaded = load_scenario(scenario)
+        loaded = load_scenario(scenario, allow=allow_path or ())
         inp = build_input(loaded)
         rows = [
             ("network", str(loaded.network)),

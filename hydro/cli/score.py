@@ -49,6 +49,7 @@ def score(
     top: Annotated[int, typer.Option(help="Rows of each ranked table.", min=1)] = 10,
 ):
     """Score waterlogging and pump stations (SWMM) or supply coverage (EPANET)."""
+    from hydro.paths import check_output, check_output_folder
     from hydro.scoring import (
         ScoringRules,
         load_rules,
@@ -59,12 +60,15 @@ def score(
     from hydro.scoring.tables import display_tables, summary_rows
 
     with user_errors():
+        inputs = [results, network, rules, surface]
+        out = check_output(output or Path.cwd() / f"{results.stem}_scores.nc", inputs=inputs)
+        if csv is not None:
+            check_output_folder(csv, inputs=[*inputs, out], what="folder for the CSV tables")
         chosen = load_rules(rules) if rules is not None else ScoringRules()
         tables = read_surface_tables(surface) if surface is not None else None
-        out = output or Path.cwd() / f"{results.stem}_scores.nc"
         scores = score_file(results, network=network, rules=chosen, surface=tables)
         shown = display_tables(scores, scenario=scenario, top=top, rules=chosen)
-        write_scores(scores, output=out, csv=csv, rules=chosen)  # only once all is well
+        write_scores(scores, output=out, csv=csv, rules=chosen, inputs=inputs)  # once all is well
         for title, frame in shown.items():
             print_frame(title, frame)
         written = [str(out)] + ([f"{csv}/*.csv"] if csv is not None else [])

@@ -8,12 +8,14 @@ from typing import Annotated
 import typer
 
 from hydro.cli.common import (
+    AllowOption,
     OutputOption,
     console,
     default_output,
     print_rows,
     print_warnings,
     progress_bar,
+    scenario_inputs,
     user_errors,
 )
 
@@ -32,24 +34,45 @@ def run_command(
             "that EPANET or WNTR can rerun.",
         ),
     ] = None,
+    allow_path: AllowOption = None,
 ):
     """Run a supply scenario: hydraulics, source shares and answers, written as netCDF."""
+    from hydro.paths import check_output
     from hydro.report.summary import supply_answer_rows, warnings_of
     from hydro.results import write_netcdf
-    from hydro.supply.scenario import run_scenario
+    from hydro.supply.scenario import load_scenario, run_scenario
 
     with user_errors():
+        loaded = load_scenario(scenario, allow=allow_path or ())
+        inputs = scenario_inputs(loaded.file, loaded.network.path)
+        out = check_output(output or default_output(scenario), inputs=inputs)
         with progress_bar(f"running {scenario.name}") as update:
-            ds = run_scenario(scenario, progress=update, save_inp=save_inp)
-        out = write_netcdf(ds, output or default_output(scenario))
+            ds = run_scenario(loaded, progress=update, save_inp=save_inp)
+        out = write_netcdf(ds, out, inputs=inputs)
         print_warnings(warnings_of(ds))
         print_rows(f"{scenario.name} -> {out}", supply_answer_rows(ds))
         if save_inp is not None:
             console.print(f"engine input as run: {save_inp}")
 
 
-def _floats(text: str | None, scale: float = 1.0) -> list[float]:
-    return [float(v) * scale for v in text.split(",")] if text else []
+def _floats(text: str, option: str, scale: float = 1.0) -> list[float]:
+    """The comma-separated numbers of an option, scaled; a plain error for anything else (the
+    ranges are checked by the study itself)."""
+    from hydro.errors import ScenarioError
+
+    values = []
+    for part in text.split(","):
+        try:
+            values.append(float(part) * scale)
+        except ValueError:
+            raise ScenarioError(
+                f"{option}: {part.strip()[:20]!r} is not a number; expected comma-separated "
+                "numbers such as 800,1000,1200"
+            ) from None
+    return values
+
+
+PLOT_FORMATS = (".png", ".pdf", ".svg")
 
 
 @app.command()
@@ -80,27 +103,38 @@ def study(
     workers: Annotated[int | None, typer.Option(help="Parallel worker processes.")] = None,
     output: OutputOption = None,
     plot: Annotated[Path | None, typer.Option(help="PNG file for the study plot.")] = None,
+    allow_path: AllowOption = None,
 ):
     """Size a source's raw-water pipeline: deliverable flow and compliance per case."""
     from rich.table import Table
 
-    from hydro.results import write_netcdf
+    from hydro.errors import OutputError
+    from hydro.paths import check_output
+    from hydro.results import atomic_path, write_netcdf
     from hydro.supply.capacity_study import capacity_study, plot_study, study_table
+    from hydro.supply.scenario import load_scenario
 
     outages = [[] if o in ("none", "") else o.split("+") for o in (out or ["none"])]
     with user_errors():
+        loaded = load_scenario(scenario, allow=allow_path or ())
+        inputs = scenario_inputs(loaded.file, loaded.network.path)
+        path = check_output(output or Path.cwd() / f"{scenario.stem}_study.nc", inputs=inputs)
+        if plot is not None:
+            check_output(plot, inputs=[*inputs, path])
+            if plot.suffix.lower() not in PLOT_FORMATS:
+                raise OutputError(f"{plot}: expected a {', '.join(PLOT_FORMATS)} file for the plot")
         with progress_bar("capacity study") as update:
             result = capacity_study(
-                scenario,
+                loaded,
                 source=source,
-                diameters=_floats(diameters, 1e-3),
-                flow_caps=_floats(flow_caps, 1 / 86400),
-                levels=_floats(levels),
+                diameters=_floats(diameters, "--diameters", 1e-3) if diameters else [],
+                flow_caps=_floats(flow_caps, "--flow-caps", 1 / 86400) if flow_caps else [],
+                levels=_floats(levels, "--levels") if levels else [],
                 outages=outages,
                 workers=workers,
                 progress=lambda done, total: update(done / total),
             )
-        path = write_netcdf(result, output or Path.cwd() / f"{scenario.stem}_study.nc")
+        path = write_netcdf(result, path, inputs=inputs)
         rows = study_table(result)
         table = Table(title=f"{source} pipeline study -> {path}")
         for column in rows[0]:
@@ -109,5 +143,10 @@ def study(
             table.add_row(*map(str, row.values()))
         console.print(table)
         if plot is not None:
-            plot_study(result, plot)
+            import matplotlib
+
+            matplotlib.use("Agg")
+            figure = plot_study(result)
+            with atomic_path(plot, inputs=[*inputs, path]) as tmp:
+                figure.savefig(tmp, dpi=120, format=plot.suffix[1:].lower())
             console.print(f"plot: {plot}")

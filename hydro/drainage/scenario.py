@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import operator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -83,7 +84,7 @@ class DesignStorm(Strict):
     """A design storm from the storm intensity formula; unset values take the defaults of the
     network's rainfall.toml ([design_storm])."""
 
-    return_period: float = Field(gt=0, description="years")
+    return_period: float = Field(gt=0, le=1000, description="years, at most 1000")
     duration: Duration | None = Field(default=None, gt=0)
     step: Duration | None = Field(default=None, gt=0)
     pattern: Literal["chicago", "alternating_block", "huff"] | None = None
@@ -158,20 +159,42 @@ class DrainageScenario(Strict):
         return self.source.stem if self.source is not None else "scenario"
 
 
-def load_scenario(path: str | Path) -> DrainageScenario:
+def load_scenario(path: str | Path, *, allow: Iterable[str | Path] = ()) -> DrainageScenario:
     """Read and validate a drainage scenario file; relative paths resolved from its folder.
 
-    Raises ScenarioError naming the file and the key (unknown keys, bad values, a missing
-    network file).
+    The files it names (network, rain series, hotstart) must lie in its bundle or a folder of
+    ``allow`` (see :mod:`hydro.paths`). Raises ScenarioError naming the file and the key
+    (unknown keys, bad values, a missing network file, a file outside those folders).
     """
-    file = read_scenario(path)
+    file = read_scenario(path, allow=allow)
     scenario = validate(
-        DrainageScenario, file.table, file.path, context={"folder": file.path.parent.resolve()}
+        DrainageScenario,
+        file.table,
+        file.path,
+        context={"folder": file.path.parent.resolve(), "roots": file.roots},
     )
     if not scenario.network.is_file():
         raise ScenarioError(f"{file.path}: network: no such model file {scenario.network}")
     scenario._file = file
     return scenario
+
+
+def read_files(scenario: DrainageScenario) -> list[Path]:
+    """The files a scenario names (network, rain series, hotstart...): every path it holds."""
+    found: list[Path] = []
+
+    def walk(value) -> None:
+        if isinstance(value, Path):
+            found.append(value)
+        elif isinstance(value, Strict):
+            for name in type(value).model_fields:
+                walk(getattr(value, name))
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(scenario)
+    return found
 
 
 # ------------------------------------------------------------------------------------------------

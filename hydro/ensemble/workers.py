@@ -2,29 +2,64 @@
 
 Engines are not re-entrant (SWMM keeps global state) and swmm-toolkit's OpenMP oversubscribes a
 core when runs share it, so every worker is its own process (started with spawn), runs one engine
-at a time, and has OMP_NUM_THREADS=1. Results come back as Datasets and are joined along the
-``scenario`` dimension in the order the jobs were given.
+at a time, and has OMP_NUM_THREADS=1. Workers are started once per call and take jobs until all
+are done.
 
-A job is any picklable callable returning a Dataset with a ``scenario`` dimension of size 1, for
-instance ``functools.partial(hydro.supply.run, "net.inp", scenario="base")``; lambdas do not
-survive the trip to another process.
+Security: the local cluster listens on 127.0.0.1 only, over TLS with credentials made for the
+call and kept in memory (distributed's ``Security.temporary()``), so another process on the
+machine can neither submit work to it nor read what travels. A remote scheduler is used only when
+the caller names it (``address=``, the command line's ``--scheduler`` or the ``HYDRO_SCHEDULER``
+environment variable; never a scenario or ensemble file), with the user's own Dask security
+settings (``distributed.comm.tls.*`` in the Dask configuration) unless ``security=`` is given.
+
+Worker processes write their temporary files into a private folder made for the call and removed
+when it ends, however it ends (a worker killed mid-run cannot leave ``hydro-swmm-*`` folders
+behind); Dask's workers exit by themselves when the process that started them goes away.
+
+A job is any picklable callable, for instance ``functools.partial(hydro.supply.run, "net.inp",
+scenario="base")``; lambdas do not survive the trip to another process.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import xarray as xr
 
 from hydro.errors import HydroError
 
-Job = Callable[[], xr.Dataset]
+Job = Callable[[], Any]
 Progress = Callable[[int, int], None]
+
+SCHEDULER_ENV = "HYDRO_SCHEDULER"
+MAX_WORKERS = 256
 
 # Environment of every worker process: one OpenMP thread per engine.
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+@dataclass
+class Outcome:
+    """What became of one job: its ``value``, or the ``error`` of its last attempt."""
+
+    index: int
+    value: Any = None
+    error: BaseException | None = None
+    attempts: int = 1
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 def run_ensemble(
@@ -32,16 +67,19 @@ def run_ensemble(
     *,
     workers: int | None = None,
     address: str | None = None,
+    security=None,
     progress: Progress | None = None,
 ) -> xr.Dataset:
-    """Run every job and join the results along ``scenario``.
+    """Run every job and join the results (Datasets) along ``scenario``.
 
     ``workers=1`` runs the jobs one after the other in this process (no Dask); otherwise a local
     Dask cluster of ``workers`` processes (default: the number of CPUs) is started for the call,
-    or the cluster at ``address`` (``tcp://host:8786``) is used. ``progress(done, total)`` is
-    called as jobs finish.
+    or the cluster at ``address`` (``tls://host:8786``; default: ``$HYDRO_SCHEDULER``) is used.
+    ``progress(done, total)`` is called as jobs finish. The first job to fail raises its error.
     """
-    return combine(map_jobs(jobs, workers=workers, address=address, progress=progress))
+    return combine(
+        map_jobs(jobs, workers=workers, address=address, security=security, progress=progress)
+    )
 
 
 def map_jobs(
@@ -49,74 +87,219 @@ def map_jobs(
     *,
     workers: int | None = None,
     address: str | None = None,
+    security=None,
     progress: Progress | None = None,
-) -> list[xr.Dataset]:
-    """Run every job (as :func:`run_ensemble` does) and return the results in job order."""
+) -> list:
+    """Run every job (as :func:`run_ensemble` does) and return the results in job order; the
+    first job to fail raises its error and cancels the rest."""
+    results: list = [None] * len(jobs)
+    for outcome in each_job(
+        jobs, workers=workers, address=address, security=security, progress=progress
+    ):
+        if not outcome.ok:
+            raise outcome.error
+        results[outcome.index] = outcome.value
+    return results
+
+
+def each_job(
+    jobs: Sequence[Job],
+    *,
+    workers: int | None = None,
+    address: str | None = None,
+    security=None,
+    progress: Progress | None = None,
+    retry: Callable[[BaseException], bool] = lambda err: False,
+    priorities: Sequence[float] | None = None,
+) -> Iterator[Outcome]:
+    """Run every job and yield an :class:`Outcome` per job as each finishes.
+
+    A job whose error satisfies ``retry`` is run once more before its outcome is yielded.
+    ``priorities`` (higher first) order the queue, e.g. longest jobs first so that the last
+    ones to finish are short. Closing the generator early (or an interrupt) stops the workers.
+    """
     if not jobs:
         raise HydroError("an ensemble needs at least one scenario")
-    if workers is not None and workers < 1:
-        raise HydroError(f"workers must be at least 1 (got {workers})")
+    check_workers(workers)
+    address = address or os.environ.get(SCHEDULER_ENV) or None
     if workers == 1 and address is None:
-        results = []
-        for k, job in enumerate(jobs):
-            results.append(job())
-            if progress is not None:
-                progress(k + 1, len(jobs))
-        return results
-    with dask_client(workers=workers, address=address) as client:
-        return _gather(client, jobs, progress)
+        yield from _in_process(jobs, progress, retry, priorities)
+        return
+    with dask_client(workers=workers, address=address, security=security) as client:
+        yield from _on_dask(client, jobs, progress, retry, priorities)
 
 
-def _gather(client, jobs: Sequence[Job], progress: Progress | None) -> list[xr.Dataset]:
+def check_workers(workers: int | None) -> None:
+    if workers is not None and not (1 <= workers <= MAX_WORKERS):
+        raise HydroError(f"workers must be at least 1 and at most {MAX_WORKERS} (got {workers})")
+
+
+def _in_process(jobs, progress, retry, priorities) -> Iterator[Outcome]:
+    order = _order(len(jobs), priorities)
+    for done, k in enumerate(order, start=1):
+        outcome = Outcome(k)
+        while True:
+            start = time.perf_counter()
+            try:
+                outcome.value, outcome.error = jobs[k](), None
+            except Exception as err:  # a job's failure is its outcome, not the caller's
+                outcome.error = err
+            outcome.seconds = time.perf_counter() - start
+            if outcome.ok or outcome.attempts > 1 or not retry(outcome.error):
+                break
+            outcome.attempts += 1
+        if progress is not None:
+            progress(done, len(jobs))
+        yield outcome
+
+
+def _order(n: int, priorities: Sequence[float] | None) -> list[int]:
+    if priorities is None:
+        return list(range(n))
+    return sorted(range(n), key=lambda k: -priorities[k])
+
+
+def _on_dask(client, jobs, progress, retry, priorities) -> Iterator[Outcome]:
     from distributed import as_completed
 
-    futures = [client.submit(job, key=f"hydro-job-{k}", pure=False) for k, job in enumerate(jobs)]
-    order = {f.key: k for k, f in enumerate(futures)}
-    results: list[xr.Dataset | None] = [None] * len(jobs)
+    outcomes = {k: Outcome(k) for k in range(len(jobs))}
+    started: dict[str, float] = {}
+
+    def submit(k: int):
+        key = f"hydro-job-{k}-{outcomes[k].attempts}-{os.getpid()}"
+        started[key] = time.perf_counter()
+        priority = 0 if priorities is None else priorities[k]
+        return client.submit(jobs[k], key=key, pure=False, priority=priority, retries=0)
+
+    futures = {}
+    for k in _order(len(jobs), priorities):
+        futures[submit(k)] = k
+    pending = as_completed(list(futures))
+    done = 0
     try:
-        for done, future in enumerate(as_completed(futures), start=1):
-            results[order[future.key]] = future.result()  # re-raises a job's HydroError here
+        for future in pending:
+            k = futures.pop(future)
+            outcome = outcomes[k]
+            outcome.seconds = time.perf_counter() - started.pop(future.key, time.perf_counter())
+            try:
+                outcome.value, outcome.error = future.result(), None
+            except Exception as err:
+                outcome.error = err
+            future.release()
+            if not outcome.ok and outcome.attempts == 1 and retry(outcome.error):
+                outcome.attempts += 1
+                again = submit(k)
+                futures[again] = k
+                pending.add(again)
+                continue
+            done += 1
             if progress is not None:
                 progress(done, len(jobs))
+            yield outcome
     finally:
-        client.cancel(futures)
-    return results  # type: ignore[return-value]
+        if futures:
+            client.cancel(list(futures))
 
 
 @contextlib.contextmanager
-def dask_client(*, workers: int | None = None, address: str | None = None) -> Iterator:
-    """A Dask client: to the cluster at ``address``, or to a local cluster made for the block."""
+def dask_client(
+    *, workers: int | None = None, address: str | None = None, security=None
+) -> Iterator:
+    """A Dask client: to the cluster at ``address`` (with ``security``, default: the user's Dask
+    configuration), or to a local TLS cluster on 127.0.0.1 made for the block."""
     import dask
-    from distributed import Client, LocalCluster
 
-    if address is not None:
-        try:
-            client = Client(address, timeout="10s")
-        except OSError as err:
-            raise HydroError(f"cannot reach the Dask scheduler at {address}: {err}") from None
-        with client:
-            yield client
-        return
+    # A Client makes itself dask's default scheduler for the whole process, and one that fails
+    # to start may not undo it: keep the caller's setting, however the block ends.
+    with dask.config.set({"scheduler": dask.config.get("scheduler", None)}):
+        if address is not None:
+            with _remote_client(address, security) as client:
+                yield client
+        else:
+            with _local_client(workers, security) as client:
+                yield client
+
+
+@contextlib.contextmanager
+def _local_client(workers: int | None, security) -> Iterator:
+    import dask
+    from distributed import Client, LocalCluster, Security
+
     n = workers or os.cpu_count() or 1
+    security = security or Security.temporary()
     saved = dict(os.environ)  # the nanny sets the workers' environment in this process too
-    with (
-        _restored_environ(saved),
-        dask.config.set(
-            {
-                "distributed.nanny.pre-spawn-environ": WORKER_ENV,
-                "distributed.worker.multiprocessing-method": "spawn",
-                "distributed.logging.distributed": "error",
-            }
-        ),
-        LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=40,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    private = tempfile.mkdtemp(prefix="hydro-ensemble-")
+    try:
+        with (
+            _restored_environ(saved),
+            dask.config.set(
+                {
+                    "distributed.nanny.pre-spawn-environ": {**WORKER_ENV, "TMPDIR": private},
+                    "distributed.worker.multiprocessing-method": "spawn",
+                    "distributed.logging.distributed": "error",
+                    # No HTTP endpoints (dashboard, metrics, health) on any process.
+                    "distributed.scheduler.http.routes": [],
+                    "distributed.worker.http.routes": [],
+                }
+            ),
+        ):
+            try:
+                with _workers_ignore_sigint():
+                    cluster = LocalCluster(
+                        n_workers=n,
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        protocol="tls://",
+                        security=security,
+                        dashboard_address=None,
+                        # its (empty) HTTP server on a free loopback port, not 8787
+                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                        silence_logs=50,
+                        local_directory=private,
+                    )
+            except Exception as err:  # e.g. no process can be spawned: one line, not Dask's log
+                raise HydroError(f"cannot start {n} local worker processes: {err}") from None
+            with cluster, Client(cluster, security=security) as client:
+                from hydro.ensemble._plugin import QuickExit
+
+                client.register_plugin(QuickExit(), name="hydro-quick-exit")
+                yield client
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _workers_ignore_sigint() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored (a disposition they inherit): Ctrl-C in a
+    terminal reaches the whole process group, and it is this process that stops them, not a
+    KeyboardInterrupt traceback in each worker."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, saved)
+
+
+@contextlib.contextmanager
+def _remote_client(address: str, security) -> Iterator:
+    from distributed import Client, Security
+
+    # Made in two steps so that a client that fails half-way can be closed here: left to the
+    # garbage collector, it would try to close at exit and print tracebacks for a minute.
+    client = Client.__new__(Client)
+    try:
+        security = security or Security()  # distributed.comm.tls.* from the Dask configuration
+        client.__init__(address, timeout="10s", security=security)
+    except Exception as err:  # a bad address or certificate shows in many forms: one line
+        with contextlib.suppress(Exception):
+            client.close(timeout=1)
+        reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+        raise HydroError(f"cannot use the Dask scheduler at {address!r}: {reason}") from None
+    with client:
         yield client
 
 

@@ -15,10 +15,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from hydro.errors import InputError, ScenarioError, suggest
+from hydro.paths import read_bytes
 from hydro.rain.formula import ChineseFormula, StormFormula, TabulatedFormula
 from hydro.rain.hyetograph import PATTERNS, Hyetograph, alternating_block, chicago, huff
 
-_STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
+_STRICT = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class _BuildsFormula(BaseModel):
@@ -191,11 +192,11 @@ def _message(path: Path, err: ValidationError) -> str:
 def load_rainfall_config(path: str | Path) -> RainfallConfig:
     """Read and validate a rainfall.toml; errors are :class:`InputError` naming file and key."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such rainfall configuration file")
+    data = read_bytes(path, what="rainfall configuration file", kind="scenario")
     try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
+        raw = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path}: not valid TOML ({err})") from None
     try:

@@ -20,9 +20,11 @@ from typing import Literal
 import numpy as np
 
 from hydro.errors import InputError, ScenarioError, where
+from hydro.paths import check_readable
 
 #: How many offending rows a message lists before saying "and N more".
 _SHOWN = 5
+_CELL = 24  # characters of a cell shown in an error
 _MISSING = {"", "nan", "na", "n/a", "null", "none", "-"}
 
 
@@ -141,6 +143,11 @@ def _fmt(t: np.datetime64) -> str:
     return str(np.datetime_as_string(t, unit="s")).replace("T", " ")
 
 
+def _cell(text: str) -> str:
+    """A cell quoted in a message: short, so that an error never shows much of a file."""
+    return repr(text if len(text) <= _CELL else text[:_CELL] + "...")
+
+
 def _rows_text(lines: list[int]) -> str:
     shown = ", ".join(str(n) for n in lines[:_SHOWN])
     more = f" and {len(lines) - _SHOWN} more" if len(lines) > _SHOWN else ""
@@ -155,7 +162,7 @@ def _parse_time(text: str, path: Path, line: int) -> _dt.datetime:
         stamp = _dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise InputError(
-            f"{path}: line {line}: time {text!r} is not a date and time; expected "
+            f"{path}: line {line}: time {_cell(text)} is not a date and time; expected "
             "ISO 8601 such as '2024-06-20T08:05' or '2024-06-20 08:05'"
         ) from None
     return stamp
@@ -170,7 +177,7 @@ def _parse_value(text: str, path: Path, line: int, gauge: str, missing: list) ->
         value = float(cleaned)
     except ValueError:
         raise InputError(
-            f"{path}: line {line}, gauge {gauge!r}: {text!r} is not a number; "
+            f"{path}: line {line}, gauge {_cell(gauge)}: {_cell(text)} is not a number; "
             "expected a rainfall value such as 0.4"
         ) from None
     if math.isnan(value):
@@ -178,12 +185,12 @@ def _parse_value(text: str, path: Path, line: int, gauge: str, missing: list) ->
         return math.nan
     if not math.isfinite(value):
         raise InputError(
-            f"{path}: line {line}, gauge {gauge!r}: {text!r} is not a finite "
+            f"{path}: line {line}, gauge {_cell(gauge)}: {_cell(text)} is not a finite "
             "number; expected a rainfall value such as 0.4"
         )
     if value < 0:
         raise InputError(
-            f"{path}: line {line}, gauge {gauge!r}: rainfall {value:g} is negative; "
+            f"{path}: line {line}, gauge {_cell(gauge)}: rainfall {value:g} is negative; "
             "expected a value >= 0"
         )
     return value
@@ -191,8 +198,7 @@ def _parse_value(text: str, path: Path, line: int, gauge: str, missing: list) ->
 
 def _read_rows(path: Path, delimiter: str):
     """Header cells and (line number, cells) of the data rows, comments and blanks skipped."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such rainfall file")
+    check_readable(path, what="rainfall file", kind="table")
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = [(n, cells) for n, cells in enumerate(csv.reader(fh, delimiter=delimiter), 1)]
@@ -218,9 +224,8 @@ def _read_rows(path: Path, delimiter: str):
 def _check_header(path: Path, line: int, header: list[str]) -> tuple[str, ...]:
     gauges = tuple(cell.strip() for cell in header[1:])
     if not gauges:
-        raise InputError(
-            f"{path}: line {line}: header {header!r} names no rain gauge; expected "
-            "'time,<gauge>,...'"
+        raise InputError(  # the line is not quoted: it may not be a rain file at all
+            f"{path}: line {line}: the header names no rain gauge; expected 'time,<gauge>,...'"
         )
     for k, name in enumerate(gauges, 2):
         if not name:
@@ -228,7 +233,7 @@ def _check_header(path: Path, line: int, header: list[str]) -> tuple[str, ...]:
     dupes = sorted(name for name, count in Counter(gauges).items() if count > 1)
     if dupes:
         raise InputError(
-            f"{path}: line {line}: gauge {dupes[0]!r} appears more than once in "
+            f"{path}: line {line}: gauge {_cell(dupes[0])} appears more than once in "
             "the header; expected one column per gauge"
         )
     return gauges
@@ -328,8 +333,8 @@ def _parse_values(rows, gauges: tuple[str, ...], path: Path) -> np.ndarray:
         if infinite.size:
             k, j = infinite[0]
             raise InputError(
-                f"{path}: line {lines[k]}, gauge {gauges[j]!r}: "
-                f"{rows[k][1][j + 1]!r} is not a finite number; expected a "
+                f"{path}: line {lines[k]}, gauge {_cell(gauges[j])}: "
+                f"{_cell(rows[k][1][j + 1])} is not a finite number; expected a "
                 "rainfall value such as 0.4"
             )
         missing = [(lines[k], gauges[j]) for k, j in zip(*np.nonzero(np.isnan(data)), strict=True)]
@@ -340,7 +345,7 @@ def _parse_values(rows, gauges: tuple[str, ...], path: Path) -> np.ndarray:
         gauge, where_lines = next(iter(by_gauge.items()))
         others = f" (and gaps at {len(by_gauge) - 1} other gauge(s))" if len(by_gauge) > 1 else ""
         raise InputError(
-            f"{path}: gauge {gauge!r} has missing values at "
+            f"{path}: gauge {_cell(gauge)} has missing values at "
             f"{_rows_text(where_lines)}{others}; expected a number on every "
             "row (0 where no rain fell)"
         )
@@ -348,7 +353,7 @@ def _parse_values(rows, gauges: tuple[str, ...], path: Path) -> np.ndarray:
     if negative.size:
         k, j = negative[0]
         raise InputError(
-            f"{path}: line {lines[k]}, gauge {gauges[j]!r}: rainfall "
+            f"{path}: line {lines[k]}, gauge {_cell(gauges[j])}: rainfall "
             f"{data[k, j]:g} is negative; expected a value >= 0"
         )
     return data

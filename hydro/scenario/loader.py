@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,8 +12,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from hydro.errors import ScenarioError, suggest
+from hydro.paths import check_inside, read_bytes, read_roots
 
 Model = TypeVar("Model", bound=BaseModel)
+MAX_FILES = 64  # a scenario and its fragments, counted as read (a diamond of includes repeats)
 
 
 @dataclass(frozen=True)
@@ -23,22 +26,37 @@ class ScenarioFile:
     table: dict[str, Any]  # with ``include`` fragments merged in
     question: str  # the first comment line, without "Question:"
     sha256: str  # of the file's bytes as read (fragments not included)
+    roots: tuple[Path, ...] = ()  # the folders it may read from (hydro.paths.read_roots)
+    files: tuple[Path, ...] = ()  # the file and every fragment it includes, resolved
+
+    def inside(self, target: str | Path, key: str) -> Path:
+        """``target`` resolved, if this scenario may read it; else a ScenarioError naming
+        the key (see :mod:`hydro.paths`)."""
+        return check_inside(target, self.roots, source=self.path, key=key, error=ScenarioError)
 
 
-def read_scenario(path: str | Path) -> ScenarioFile:
-    """Read a scenario file once: table (includes merged), question and SHA-256."""
+def read_scenario(path: str | Path, *, allow: Iterable[str | Path] = ()) -> ScenarioFile:
+    """Read a scenario file once: table (includes merged), question and SHA-256.
+
+    Included fragments must lie in the scenario's bundle or a folder of ``allow``
+    (:func:`hydro.paths.read_roots`); the file and its fragments are read only if they are
+    regular files of at most 1 MB.
+    """
     path = Path(path)
+    roots = read_roots(path, allow)
     raw = _read_bytes(path)
     text = _decode(raw, path)
+    files: list[Path] = []
+    table = _table(text, path, (), roots, files)
     return ScenarioFile(
-        path, _table(text, path, ()), first_comment(text), hashlib.sha256(raw).hexdigest()
+        path, table, first_comment(text), hashlib.sha256(raw).hexdigest(), roots, tuple(files)
     )
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
+def read_toml(path: str | Path, *, allow: Iterable[str | Path] = ()) -> dict[str, Any]:
     """A scenario's TOML table with its ``include`` fragments merged in (see :func:`_table`)."""
     path = Path(path)
-    return _table(_decode(_read_bytes(path), path), path, ())
+    return _table(_decode(_read_bytes(path), path), path, (), read_roots(path, allow), [])
 
 
 def first_comment(text: str) -> str:
@@ -52,9 +70,7 @@ def first_comment(text: str) -> str:
 
 
 def _read_bytes(path: Path) -> bytes:
-    if not path.is_file():
-        raise ScenarioError(f"{path}: no such scenario file")
-    return path.read_bytes()
+    return read_bytes(path, what="scenario file", kind="scenario", error=ScenarioError)
 
 
 def _decode(raw: bytes, path: Path) -> str:
@@ -64,16 +80,21 @@ def _decode(raw: bytes, path: Path) -> str:
         raise ScenarioError(f"{path}: not UTF-8 text") from None
 
 
-def _table(text: str, path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+def _table(
+    text: str, path: Path, seen: tuple[Path, ...], roots: tuple[Path, ...], files: list[Path]
+) -> dict[str, Any]:
     """The TOML table of ``text`` (read from ``path``) with its ``include`` fragments merged in.
 
     Fragments come first and the including file wins: its scalar keys and tables override the
     fragment's, and its ``operations`` are appended after the fragment's. Include paths are
-    relative to the file that names them.
+    relative to the file that names them and must lie inside ``roots``.
     """
     if path.resolve() in seen:
         chain = " -> ".join(p.name for p in (*seen, path.resolve()))
         raise ScenarioError(f"{path}: includes itself ({chain})")
+    files.append(path.resolve())
+    if len(files) > MAX_FILES:
+        raise ScenarioError(f"{files[0]}: includes more than {MAX_FILES} files")
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -86,10 +107,13 @@ def _table(text: str, path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for name in includes:
         fragment_path = path.parent / name
+        check_inside(fragment_path, roots, source=path, key="include", error=ScenarioError)
         fragment = _table(
             _decode(_read_bytes(fragment_path), fragment_path),
             fragment_path,
             (*seen, path.resolve()),
+            roots,
+            files,
         )
         merged = _merge(merged, _rebase(fragment, path.parent / name, path.parent))
     return _merge(merged, table)
@@ -98,7 +122,7 @@ def _table(text: str, path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in top.items():
-        if key == "operations":
+        if key == "operations" and isinstance(value, list) and isinstance(out.get(key, []), list):
             out[key] = [*out.get(key, []), *value]
         elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)

@@ -8,6 +8,7 @@ build their discriminated union from the registry, so adding an operation is one
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -21,13 +22,14 @@ from hydro.units import DURATION_UNITS, FLOW_UNITS, LENGTH_UNITS
 class Strict(BaseModel):
     """Base of every scenario model: unknown keys rejected, values validated, immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # ------------------------------------------------------------------------------------------------
 # Durations: "90s", "30min", "2h", "1d", "1h30min", "06:00", "06:00:00" or seconds as a number.
 
 _UNITS = DURATION_UNITS
+MAX_DURATION = 100 * 365 * 86400  # s: a century of simulated time is the longest hydro takes
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(s|sec|min|m|h|hr|d|day)(?![a-z])")
 
 
@@ -41,8 +43,14 @@ def parse_duration(value: Any) -> int:
         seconds = _duration_text(value.strip().lower())
     else:
         raise ValueError("expected a duration such as 3600, '1h', '30min' or '06:00'")
+    if not math.isfinite(seconds):
+        raise ValueError(f"a duration must be a finite number of seconds (got {value!r})")
     if seconds < 0:
         raise ValueError(f"a duration cannot be negative (got {value!r})")
+    if seconds > MAX_DURATION:
+        raise ValueError(
+            f"{value!r} is longer than the {MAX_DURATION // (365 * 86400)} years a duration may be"
+        )
     if seconds != int(seconds):
         raise ValueError(f"durations are whole seconds (got {value!r})")
     return int(seconds)
@@ -87,7 +95,9 @@ def _quantity(units: dict[str, float], si: str, example: str) -> Callable[[Any],
                 value.lower().replace("³", "3").replace(",", ""),
             )
             if m and m.group(2) in units:
-                return float(m.group(1)) * units[m.group(2)]
+                number = float(m.group(1)) * units[m.group(2)]
+                if math.isfinite(number):
+                    return number
         raise ValueError(
             f"cannot read {value!r}; expected a number in {si} or a text such as "
             f"{example!r} (units: {', '.join(units)})"

@@ -102,6 +102,8 @@ def static(ds: xr.Dataset, name: str) -> np.ndarray:
     An ensemble whose members changed the network carries such coordinates per scenario; the
     score builders take one network at a time (:func:`split_by_network` makes the groups).
     """
+    if name not in ds.variables:
+        raise InputError(f"{label(ds)}: has no {name}; expected a result of hydro run")
     arr = ds[name]
     if "scenario" in arr.dims:
         if ds.sizes["scenario"] > 1 and not _all_rows_equal(arr):

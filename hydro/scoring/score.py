@@ -11,6 +11,7 @@ recorded), and are otherwise inferred from the Dataset itself::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import xarray as xr
 
 from hydro.drainage.assets import DrainageAssets, PumpStation, WaterloggingPoint
 from hydro.errors import InputError
+from hydro.paths import check_output, check_output_folder
 from hydro.results import read_netcdf, write_netcdf
 from hydro.scoring._common import label, scores_results, split_by_network, static
 from hydro.scoring.rules import DEFAULT_RULES, ScoringRules
@@ -33,6 +35,7 @@ from hydro.scoring.surface import SurfaceTables
 from hydro.scoring.tables import write_tables
 from hydro.scoring.waterlogging import city_summary, score_waterlogging
 from hydro.supply.assets import SupplyAssets
+from hydro.variables import get as get_variable
 
 
 @scores_results
@@ -59,6 +62,13 @@ def score(
         raise InputError(
             f"{label(ds)}: neither SWMM nor EPANET results (no flooding_rate or "
             "pressure_head); nothing to score"
+        )
+    main = "flooding_rate" if engine == "SWMM" else "pressure_head"
+    dims = get_variable(main).dims
+    if main not in ds or ds[main].dims != dims:
+        got = ds[main].dims if main in ds else "none"
+        raise InputError(
+            f"{label(ds)}: {main} has dims {got}; expected {dims} (a result of hydro run)"
         )
     groups = split_by_network(ds)
     if engine == "SWMM":
@@ -94,8 +104,11 @@ def score_file(
 ) -> xr.Dataset:
     """Score a netCDF file of `hydro run`; write the scores as netCDF (``output``) and as CSV
     tables (one file per table in the folder ``csv``). Returns the scores."""
+    inputs = [results, network]
+    if output is not None:
+        check_output(output, inputs=inputs)
     scores = score(read_netcdf(results), network=network, rules=rules, surface=surface)
-    write_scores(scores, output=output, csv=csv, rules=rules)
+    write_scores(scores, output=output, csv=csv, rules=rules, inputs=inputs)
     return scores
 
 
@@ -105,16 +118,17 @@ def write_scores(
     output: str | Path | None = None,
     csv: str | Path | None = None,
     rules: ScoringRules = DEFAULT_RULES,
+    inputs: Sequence[str | Path | None] = (),
 ) -> None:
-    """Write scores as netCDF (``output``) and CSV tables (folder ``csv``), each atomically."""
-    if output is not None and not Path(output).parent.is_dir():  # fail before writing anything
-        raise InputError(
-            f"{output}: cannot write here, folder {Path(output).parent} does not exist"
-        )
+    """Write scores as netCDF (``output``) and CSV tables (folder ``csv``), each atomically;
+    ``inputs`` are files they must never replace."""
+    if output is not None:  # fail before writing anything
+        check_output(output, inputs=inputs)
     if csv is not None:
-        write_tables(scores, csv, rules=rules)
+        check_output_folder(csv, inputs=[*inputs, output], what="folder for the CSV tables")
+        write_tables(scores, csv, rules=rules, inputs=inputs)
     if output is not None:
-        write_netcdf(scores, output)
+        write_netcdf(scores, output, inputs=inputs)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from hydro.errors import InputError
+from hydro.paths import check_readable
 
 SurfaceTables = Mapping[str, tuple[Sequence[float], Sequence[float]]]
 """node name -> (volumes [m3], depths [m]), points in increasing volume."""
@@ -33,9 +34,7 @@ COLUMNS = ("node", "volume", "depth")
 
 def read_surface_tables(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Surface depth-volume tables from a CSV file with columns node, volume [m3], depth [m]."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such surface table file")
+    path = check_readable(path, what="surface table file", kind="table")
     points: dict[str, list[tuple[float, float]]] = {}
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:

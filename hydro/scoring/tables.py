@@ -18,6 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from hydro.errors import InputError, ScenarioError, suggest
+from hydro.paths import write_error
 from hydro.results import atomic_path
 from hydro.scoring.rules import DEFAULT_RULES, ScoringRules
 
@@ -78,17 +79,25 @@ def score_tables(
 
 
 def write_tables(
-    scores: xr.Dataset, folder: str | Path, *, rules: ScoringRules = DEFAULT_RULES
+    scores: xr.Dataset,
+    folder: str | Path,
+    *,
+    rules: ScoringRules = DEFAULT_RULES,
+    inputs: Sequence[str | Path | None] = (),
 ) -> list[Path]:
-    """Write every table as ``<folder>/<table>.csv`` (each file atomically); returns the paths."""
+    """Write every table as ``<folder>/<table>.csv`` (each file atomically, never onto one of
+    ``inputs``); returns the paths."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: exists and is not a folder; give a folder for the CSV tables")
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise write_error(folder / "", err) from None
     written = []
     for name, df in score_tables(scores, rules=rules).items():
         path = folder / f"{name}.csv"
-        with atomic_path(path) as tmp:
+        with atomic_path(path, inputs=inputs) as tmp:
             df.to_csv(tmp, index=False, encoding="utf-8")
         written.append(path)
     return written

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -52,6 +53,9 @@ def capacity_study(
     ``[[], ["shuiyang"], ["qingyi"], ["shuiyang", "qingyi"]]``.
     """
     loaded = base if isinstance(base, Loaded) else load_scenario(base)
+    _check_values("diameters", diameters, 0.01, 10.0, "m")
+    _check_values("flow_caps", flow_caps, 1e-6, 100.0, "m3/s")
+    _check_values("levels", levels, -500.0, 9000.0, "m")
     if bool(diameters) == bool(flow_caps):
         raise ScenarioError("sweep either diameters or flow caps (one of them, not both)")
     sizes, kind = (list(diameters), "diameter") if diameters else (list(flow_caps), "flow_cap")
@@ -79,6 +83,16 @@ def capacity_study(
     ]
     results = run_ensemble(jobs, workers=workers, progress=progress)
     return _table(results, cases, outages, sizes, levels, kind, source, loaded)
+
+
+def _check_values(name: str, values: Sequence[float], low: float, high: float, units: str) -> None:
+    """Every swept value a finite number in its range, before any case runs."""
+    for value in values:
+        if not (isinstance(value, int | float) and math.isfinite(value) and low <= value <= high):
+            raise ScenarioError(
+                f"{name}: {value!r} {units} is out of range; expected finite numbers from "
+                f"{low:g} to {high:g} {units}"
+            )
 
 
 def _case_name(out: tuple[str, ...], kind: str, size: float, level: float) -> str:

@@ -150,9 +150,9 @@ class SourcePipeline(Strict):
     type: Literal["gangkouwan_pipeline"] = "gangkouwan_pipeline"
     source: str = "gangkouwan"
     open: bool = True
-    diameter: Length | None = Field(default=None, gt=0)
+    diameter: Length | None = Field(default=None, gt=0, le=10, description="m, at most 10 m")
     flow_cap: Flow | Literal["none"] | None = None  # "none": the valve wide open, no cap
-    reservoir_level: Length | None = None
+    reservoir_level: Length | None = Field(default=None, ge=-500, le=9000, description="m")
 
     def edits(self, ctx: Context) -> list[Edit]:
         source = source_of(ctx, self.source)
@@ -201,8 +201,8 @@ class DemandGrowth(Strict):
     """All consumer demand scaled by a factor, or by the model's multiplier for a planning year."""
 
     type: Literal["demand_growth"] = "demand_growth"
-    factor: float | None = Field(default=None, gt=0)
-    year: int | None = None
+    factor: float | None = Field(default=None, gt=0, le=10, description="at most 10x")
+    year: int | None = Field(default=None, ge=1900, le=2200)
 
     @model_validator(mode="after")
     def _one_of(self) -> DemandGrowth:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -78,9 +78,9 @@ class Hydraulics(Strict):
     """
 
     demand_model: Literal["pda", "dda"] = "pda"
-    minimum_pressure: Length = Field(default=0.0, ge=0)
-    required_pressure: Length | None = Field(default=None, gt=0)  # None: the service head
-    pressure_exponent: float = Field(default=0.5, gt=0)
+    minimum_pressure: Length = Field(default=0.0, ge=0, le=1000)
+    required_pressure: Length | None = Field(default=None, gt=0, le=1000)  # None: service head
+    pressure_exponent: float = Field(default=0.5, gt=0, le=10)
     extra_trials: int | None = Field(default=None, ge=0, le=10_000)
     emitter_backflow: bool = False
 
@@ -91,7 +91,7 @@ class Answers(Strict):
     where the model names them, else from the reservoirs; ``source``, EPANET's own age from the
     reservoirs (raw-water mains and wells included)."""
 
-    service_head: Length = Field(default=SERVICE_HEAD, gt=0)
+    service_head: Length = Field(default=SERVICE_HEAD, gt=0, le=1000)
     water_age: Literal["plant", "source"] = "plant"
     shares: bool = True
     sources: list[str] | None = None  # default: every source of the model
@@ -124,9 +124,12 @@ class Loaded:
         return self.network.assets
 
 
-def load_scenario(path: str | Path) -> Loaded:
-    """Read, merge includes, validate, and resolve the network path against the scenario file."""
-    return load_file(read_scenario(path))
+def load_scenario(path: str | Path, *, allow: Iterable[str | Path] = ()) -> Loaded:
+    """Read, merge includes, validate, and resolve the network path against the scenario file.
+
+    The files it names must lie in its bundle or a folder of ``allow`` (see :mod:`hydro.paths`).
+    """
+    return load_file(read_scenario(path, allow=allow))
 
 
 def load_file(file: ScenarioFile) -> Loaded:
@@ -142,8 +145,13 @@ def resolve(scenario: SupplyScenario, file: ScenarioFile | None = None) -> Loade
     """Find the network (relative to the scenario file, else the working folder) and its assets."""
     base = file.path.parent if file is not None else Path.cwd()
     path = (base / scenario.network).resolve()
+    if file is not None:
+        path = file.inside(base / scenario.network, "network")
+    where = f"{file.path}: " if file is not None else ""
+    if path.exists() and not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        raise ScenarioError(f"{where}network: {path} is {kind}; expected an EPANET .inp file")
     if not path.is_file():
-        where = f"{file.path}: " if file is not None else ""
         raise ScenarioError(f"{where}network: no such file {path}")
     network = load_network(path)
     network.assets  # noqa: B018 -- named assets checked now: a bad sidecar fails before any run

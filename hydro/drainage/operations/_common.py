@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, model_validator
 from hydro.drainage.assets import DrainageAssets
 from hydro.drainage.inp import SwmmInput, format_row
 from hydro.errors import InputError, ScenarioError
+from hydro.paths import inside
 from hydro.scenario.schema import Strict, clock
 
 # Control rules written by hydro win over the model's own (SWMM keeps the highest priority).
@@ -26,14 +27,21 @@ RESTORE_PRIORITY = 0
 
 
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:
-    folder = (info.context or {}).get("folder")
-    if value.is_absolute() or folder is None:
-        return value
-    return (Path(folder) / value).resolve()
+    context = info.context or {}
+    folder, roots = context.get("folder"), context.get("roots")
+    if not value.is_absolute() and folder is not None:
+        value = (Path(folder) / value).resolve()
+    if roots is not None and not inside(value, roots):
+        raise ValueError(
+            "outside the folders this scenario may read "
+            f"({' or '.join(map(str, roots[:3]))}); pass --allow-path (API: allow=) to read it"
+        )
+    return value
 
 
 ScenarioPath = Annotated[Path, AfterValidator(_resolve_path)]
-"""A file named in a scenario: relative paths are taken from the scenario file's folder."""
+"""A file named in a scenario: relative paths are taken from the scenario file's folder, and a
+scenario read from a file may name only files inside its bundle (:mod:`hydro.paths`)."""
 
 
 # ------------------------------------------------------------------------------------------------

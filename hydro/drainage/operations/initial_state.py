@@ -27,7 +27,9 @@ class InitialState(DrainageOperation):
     station's name means its wet well), or a SWMM hotstart file saved by an earlier run."""
 
     type: Literal["initial_state"] = "initial_state"
-    depths: dict[str, Annotated[Length, Field(ge=0)]] | None = Field(default=None, min_length=1)
+    depths: dict[str, Annotated[Length, Field(ge=0, le=1000)]] | None = Field(
+        default=None, min_length=1
+    )
     hotstart: ScenarioPath | None = None
 
     @model_validator(mode="after")

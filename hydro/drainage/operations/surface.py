@@ -40,7 +40,7 @@ class Imperviousness(DrainageOperation):
     land_use: str | list[str] | None = None
     area: Area | None = None
     imperviousness: float | None = Field(default=None, ge=0, le=1)
-    factor: float | None = Field(default=None, ge=0)
+    factor: float | None = Field(default=None, ge=0, le=100)
     extra_storage: Length = Field(default=0.0, ge=0, le=1, description="m, or '10 mm'")
 
     @model_validator(mode="after")
