@@ -38,6 +38,32 @@ def run_command(
         print_rows(f"{scenario.name} -> {out}", supply_answer_rows(ds))
 
 
+@app.command()
+def check(scenario: Annotated[Path, typer.Argument(help="A supply scenario .toml file.")]):
+    """Validate a supply scenario against its model without running it."""
+    from hydro.supply.scenario import build_edits, load_scenario, pressure_driven, share_nodes
+
+    with user_errors():
+        loaded = load_scenario(scenario)
+        build_edits(loaded)  # every operation checked against the model and its assets
+        s = loaded.scenario
+        rows = [("network", str(loaded.network))]
+        if s.question:
+            rows.append(("question", s.question))
+        if s.time.duration is not None:
+            rows.append(("duration", f"{s.time.duration / 3600:g} h"))
+        rows.append(("demand model", "PDA" if pressure_driven(s) else "DDA (as in the model)"))
+        if s.answers.shares:
+            rows.append(("source shares of", ", ".join(share_nodes(loaded))))
+        rows += [(f"operation {k}", _describe(op)) for k, op in enumerate(s.operations)]
+        print_rows(f"{scenario.name}: valid", rows)
+
+
+def _describe(op) -> str:
+    fields = op.model_dump(exclude={"type"}, exclude_none=True, exclude_defaults=True)
+    return op.type + (": " + ", ".join(f"{k} = {v}" for k, v in fields.items()) if fields else "")
+
+
 def _floats(text: str | None, scale: float = 1.0) -> list[float]:
     return [float(v) * scale for v in text.split(",")] if text else []
 
@@ -68,14 +94,22 @@ def study(
     ] = None,
     source: Annotated[str, typer.Option(help="The source whose pipeline is sized.")] = "gangkouwan",
     workers: Annotated[int | None, typer.Option(help="Parallel worker processes.")] = None,
-    output: OutputOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="netCDF file to write (default: <scenario>_study.nc in the working folder).",
+        ),
+    ] = None,
     plot: Annotated[Path | None, typer.Option(help="PNG file for the study plot.")] = None,
 ):
     """Size a source's raw-water pipeline: deliverable flow and compliance per case."""
     from rich.table import Table
 
+    from hydro.report.study import study_curves
     from hydro.results import write_netcdf
-    from hydro.supply.capacity_study import capacity_study, plot_study, study_table
+    from hydro.supply.capacity_study import capacity_study, study_table
 
     outages = [[] if o in ("none", "") else o.split("+") for o in (out or ["none"])]
     with user_errors():
@@ -99,5 +133,5 @@ def study(
             table.add_row(*map(str, row.values()))
         console.print(table)
         if plot is not None:
-            plot_study(result, plot)
+            study_curves(result, plot)
             console.print(f"plot: {plot}")
