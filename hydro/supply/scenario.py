@@ -229,7 +229,10 @@ def run_scenario(source: str | Path | Loaded, *, progress=None) -> xr.Dataset:
         {"question": scenario.question, "demand_model": ds.attrs.get("demand_model", "")}
     )
     answers = supply_answers(ds, loaded.assets, service_head=scenario.answers.service_head)
-    return xr.merge([ds, answers], combine_attrs="override")
+    merged = xr.merge([ds, answers], combine_attrs="override")
+    # the answers' own attrs (the service head they count from) would be lost in the merge
+    merged.attrs.update({k: v for k, v in answers.attrs.items() if k not in merged.attrs})
+    return merged
 
 
 def share_nodes(loaded: Loaded) -> dict[str, str]:
