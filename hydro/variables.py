@@ -160,6 +160,10 @@ register_coordinate("diameter", "link diameter", "m")
 register_coordinate("x", "x coordinate of the node in the model's map")
 register_coordinate("y", "y coordinate of the node in the model's map")
 register_coordinate(
+    "outline",
+    "outline of the subcatchment as a WKT polygon in the model's map ('' when it has none)",
+)
+register_coordinate(
     "source_kind", "what the source label is (reservoir, tank, junction, initial or other)"
 )
 register_coordinate("step", "hydraulic step of the run (0, 1, ...; its start is step_start)")

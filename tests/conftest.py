@@ -94,3 +94,46 @@ def inputs_stay_unchanged():
     after = fingerprint(GUARDED)
     changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
     assert not changed, f"the suite changed or added files among its inputs: {changed[:10]}"
+
+
+SUPPLY_INP = NETWORKS / "xuancheng" / "supply.inp"
+
+
+@pytest.fixture(scope="session")
+def short_supply(tmp_path_factory):
+    """(Dataset, netCDF path) of a short supply scenario of the bundled model: the Qingyi plant
+    out for 2 of 4 hours; hydraulics, source shares and answers, EPSG:4549."""
+    from hydro.results import write_netcdf
+    from hydro.supply.scenario import run_scenario
+
+    folder = tmp_path_factory.mktemp("short_supply")
+    scenario = folder / "qingyi_2h.toml"
+    scenario.write_text(
+        "# Question: what if Qingyi stops for two hours?\n"
+        f'network = "{SUPPLY_INP.as_posix()}"\n'
+        '[time]\nduration = "4h"\n'
+        '[[operations]]\ntype = "source_outage"\nsource = "qingyi"\nscope = "plant"\n'
+        'start = "1h"\nend = "3h"\n',
+        encoding="utf-8",
+    )
+    ds = run_scenario(scenario)
+    return ds, write_netcdf(ds, folder / "qingyi_2h.nc")
+
+
+@pytest.fixture(scope="session")
+def short_drainage(tmp_path_factory):
+    """(Dataset, netCDF path) of the bundled 5-year storm cut to 1 h of rain and 30 min more."""
+    from hydro.drainage.scenario import load_scenario, run_scenario
+    from hydro.results import write_netcdf
+
+    s = load_scenario(REPO / "scenarios" / "drainage" / "p5_2h_normal_river.toml")
+    design = s.rainfall.design.model_copy(update={"duration": 3600})
+    s = s.model_copy(
+        update={
+            "rainfall": s.rainfall.model_copy(update={"design": design}),
+            "time": s.time.model_copy(update={"recession": 1800}),
+        }
+    )
+    ds = run_scenario(s)
+    folder = tmp_path_factory.mktemp("short_drainage")
+    return ds, write_netcdf(ds, folder / "p5_1h.nc")

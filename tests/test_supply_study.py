@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from hydro.cli import app
 from hydro.errors import ScenarioError
+from hydro.report.study import study_curves
 from hydro.results import read_netcdf
-from hydro.supply.capacity_study import capacity_study, plot_study, study_table
+from hydro.supply.capacity_study import capacity_study, study_table
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = REPO / "networks" / "xuancheng" / "supply.inp"
@@ -51,7 +52,7 @@ def test_bigger_main_delivers_more_and_helps_without_shuiyang(study, tmp_path: P
     )
     rows = study_table(study)
     assert len(rows) == 4 and rows[0]["diameter"] == "DN500"
-    plot_study(study, tmp_path / "study.png")
+    study_curves(study, tmp_path / "study.png")
     assert (tmp_path / "study.png").stat().st_size > 10_000
 
 

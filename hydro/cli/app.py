@@ -17,6 +17,7 @@ from rich.markup import escape
 from hydro.cli.common import (
     AllowOption,
     OutputOption,
+    console,
     default_output,
     print_rows,
     print_warnings,
@@ -34,8 +35,23 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from hydro import __version__
+
+        typer.echo(f"hydro {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _group() -> None:
+def _group(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show hydro's version and exit."
+        ),
+    ] = False,
+) -> None:
     """hydro: hydraulic scenarios for water supply (EPANET) and drainage (SWMM)."""
 
 
@@ -66,23 +82,36 @@ def run(
 def compare_command(
     a: Annotated[Path, typer.Argument(help="The reference result (.nc).")],
     b: Annotated[Path, typer.Argument(help="The result to compare (.nc).")],
-    limit: Annotated[int, typer.Option(help="Rows to show at most.")] = 40,
+    places: Annotated[int, typer.Option(help="Places to list per measure.", min=1)] = 10,
+    csv: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Also write the tables as CSV into this folder."),
+    ] = None,
 ):
-    """What changed between two results: per variable, the means, the change and where."""
-    from rich.table import Table
-
-    from hydro.cli.common import console
-    from hydro.report.compare import compare
-    from hydro.results import read_netcdf
+    """What changed from A to B: the answers (compliance, unserved demand, flooding, station
+    load) in m³/d, %, cm and h, most important first, then the places that changed most."""
+    from hydro.cli.common import print_frame
+    from hydro.paths import check_output_folder
+    from hydro.report.compare import compare, display
+    from hydro.results import atomic_path, read_netcdf
 
     with user_errors():
-        rows = compare(read_netcdf(a), read_netcdf(b))
-        table = Table(title=f"A = {a.name}, B = {b.name} (B - A)")
-        for column in rows[0]:
-            table.add_column(column, no_wrap=column in ("variable", "units"))
-        for row in rows[:limit]:
-            table.add_row(*row.values())
-        console.print(table)
+        result = compare(read_netcdf(a), read_netcdf(b), places=places)
+        answers, where = display(result)
+        title = f"A = {a.name}, B = {b.name}: answers that changed (B - A)"
+        print_frame(title, answers)
+        if result.unchanged:
+            console.print(f"{result.unchanged} other answers did not change")
+        print_frame("Places that changed most", where)
+        if csv is not None:
+            check_output_folder(csv, inputs=[a, b], what="folder for the CSV tables").mkdir(
+                parents=True, exist_ok=True
+            )
+            for name, frame in (("answers", result.answers), ("places", result.places)):
+                path = csv / f"{name}.csv"
+                with atomic_path(path, inputs=[a, b]) as tmp:
+                    frame.to_csv(tmp, index=False)
+                console.print(f"written: {path}")
 
 
 @app.command("ensemble")
@@ -169,13 +198,15 @@ def _ensemble_rows(plan, run, output: Path) -> list[tuple[str, str]]:
 
 
 def _register_groups() -> None:
-    from hydro.cli import drainage, flood, score, supply, synth
+    from hydro.cli import drainage, export, flood, report, score, supply, synth
 
     app.add_typer(synth.app, name="synth")
     app.add_typer(supply.app, name="supply")
     app.add_typer(drainage.app, name="drainage")
     app.add_typer(flood.app, name="flood")
     app.command("score")(score.score)
+    app.command("report")(report.report)
+    app.command("export")(export.export)
 
 
 _register_groups()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
@@ -78,23 +79,48 @@ def user_errors() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def progress_bar(label: str, *, time_left: bool = False) -> Iterator[Callable[[float], None]]:
-    """A progress bar fed with fractions of the work done (with the time left estimated from
-    the pace so far, if asked); silent when not on a terminal."""
-    columns = [
+def progress_bar(label: str, *, time_left: bool = True) -> Iterator[Callable[[float], None]]:
+    """Progress fed with fractions of the work done: a bar with the time left on a terminal,
+    else plain lines on stderr at every tenth of the work (logs, CI, pipes)."""
+    if not err_console.is_terminal:
+        yield _progress_lines(label)
+        return
+    with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
-    ]
-    columns += [TimeElapsedColumn()] + (
-        [TextColumn("left"), TimeRemainingColumn()] if time_left else []
-    )
-    if not err_console.is_terminal:  # a log or a pipe: no bar, not even its closing newline
-        yield lambda fraction: None
-        return
-    with Progress(*columns, console=err_console, transient=True) as bar:
+        TimeElapsedColumn(),
+        *([TextColumn("left"), TimeRemainingColumn()] if time_left else []),
+        console=err_console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=1.0)
         yield lambda fraction: bar.update(task, completed=min(max(fraction, 0.0), 1.0))
+
+
+def _progress_lines(label: str) -> Callable[[float], None]:
+    start = time.monotonic()
+    shown = [0]
+
+    def update(fraction: float) -> None:
+        tenth = int(min(max(fraction, 0.0), 1.0) * 10)
+        if tenth <= shown[0]:
+            return
+        shown[0] = tenth
+        spent = time.monotonic() - start
+        left = spent * (10 - tenth) / tenth
+        err_console.print(
+            f"{label}: {tenth * 10}% after {_clock(spent)}, about {_clock(left)} left",
+            highlight=False,
+            markup=False,
+        )
+
+    return update
+
+
+def _clock(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 def print_rows(title: str, rows: list[tuple[str, str]]) -> None:
@@ -129,16 +155,62 @@ def default_output(model: Path) -> Path:
 
 
 def print_frame(title: str, frame) -> None:
-    """A pandas DataFrame as a rich table; NaN shows as '-'."""
+    """A pandas DataFrame as a rich table; NaN shows as '-'.
+
+    Headers wrap at spaces and are never cut; a table too wide for the terminal is split into
+    several, each repeating the first (key) column, rather than squeezing its columns.
+    """
     if frame.empty:
         console.print(f"{title}: none")
         return
-    table = Table(title=title, title_justify="left")
-    for column in frame.columns:
-        table.add_column(str(column), justify="left" if frame[column].dtype == object else "right")
-    for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
-    console.print(table)
+    cells = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    columns = [str(c) for c in frame.columns]
+    widths = [
+        max([_longest_word(name)] + [len(row[k]) for row in cells]) + 3
+        for k, name in enumerate(columns)
+    ]
+    for part, chosen in enumerate(_column_groups(widths, console.width)):
+        label = title if part == 0 else f"{title} (continued)"
+        table = Table(title=label, title_justify="left")
+        for k in chosen:
+            numeric = _numeric(frame[frame.columns[k]], [row[k] for row in cells])
+            table.add_column(
+                columns[k], justify="right" if numeric else "left", min_width=widths[k] - 3
+            )
+        for row in cells:
+            table.add_row(*(row[k] for k in chosen))
+        console.print(table)
+
+
+def _numeric(column, cells: list[str]) -> bool:
+    """Numbers (or numbers already formatted, '+1,234', '12.5%', '-') sit right."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    stripped = [c.replace(",", "").rstrip("%").strip() for c in cells]
+    try:
+        [float(c) for c in stripped if c not in ("", "-")]
+    except ValueError:
+        return False
+    return True
+
+
+def _longest_word(text: str) -> int:
+    return max((len(word) for word in text.split()), default=0)
+
+
+def _column_groups(widths: list[int], room: int) -> list[list[int]]:
+    """Column indexes per table: as many as fit in ``room`` characters, the first in each."""
+    groups: list[list[int]] = [[0]]
+    used = widths[0] + 1
+    for k in range(1, len(widths)):
+        if used + widths[k] > room and len(groups[-1]) > 1:
+            groups.append([0])
+            used = widths[0] + 1
+        groups[-1].append(k)
+        used += widths[k]
+    return groups
 
 
 def _cell(value) -> str:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from hydro.cli.common import OutputOption, print_frame, print_rows, user_errors
+from hydro.cli.common import print_frame, print_rows, user_errors
 
 app = typer.Typer(
     help="Score the results of `hydro run`.", add_completion=False, pretty_exceptions_enable=False
@@ -21,7 +21,14 @@ app = typer.Typer(
 @app.command()
 def score(
     results: Annotated[Path, typer.Argument(help="A netCDF file written by `hydro run`.")],
-    output: OutputOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="netCDF file to write (default: <results>_scores.nc in the working folder).",
+        ),
+    ] = None,
     csv: Annotated[
         Path | None, typer.Option("--csv", help="Also write every table as CSV into this folder.")
     ] = None,

@@ -55,6 +55,35 @@ def run_command(
             console.print(f"engine input as run: {save_inp}")
 
 
+@app.command()
+def check(
+    scenario: Annotated[Path, typer.Argument(help="A supply scenario .toml file.")],
+    allow_path: AllowOption = None,
+):
+    """Validate a supply scenario against its model without running it."""
+    from hydro.supply.scenario import build_edits, load_scenario, pressure_driven, share_nodes
+
+    with user_errors():
+        loaded = load_scenario(scenario, allow=allow_path or ())
+        build_edits(loaded)  # every operation checked against the model and its assets
+        s = loaded.scenario
+        rows = [("network", str(loaded.network.path))]
+        if s.question:
+            rows.append(("question", s.question))
+        if s.time.duration is not None:
+            rows.append(("duration", f"{s.time.duration / 3600:g} h"))
+        rows.append(("demand model", "PDA" if pressure_driven(s) else "DDA (as in the model)"))
+        if s.answers.shares:
+            rows.append(("source shares of", ", ".join(share_nodes(loaded))))
+        rows += [(f"operation {k}", _describe(op)) for k, op in enumerate(s.operations)]
+        print_rows(f"{scenario.name}: valid", rows)
+
+
+def _describe(op) -> str:
+    fields = op.model_dump(exclude={"type"}, exclude_none=True, exclude_defaults=True)
+    return op.type + (": " + ", ".join(f"{k} = {v}" for k, v in fields.items()) if fields else "")
+
+
 def _floats(text: str, option: str, scale: float = 1.0) -> list[float]:
     """The comma-separated numbers of an option, scaled; a plain error for anything else (the
     ranges are checked by the study itself)."""
@@ -101,7 +130,14 @@ def study(
     ] = None,
     source: Annotated[str, typer.Option(help="The source whose pipeline is sized.")] = "gangkouwan",
     workers: Annotated[int | None, typer.Option(help="Parallel worker processes.")] = None,
-    output: OutputOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="netCDF file to write (default: <scenario>_study.nc in the working folder).",
+        ),
+    ] = None,
     plot: Annotated[Path | None, typer.Option(help="PNG file for the study plot.")] = None,
     allow_path: AllowOption = None,
 ):
@@ -110,8 +146,9 @@ def study(
 
     from hydro.errors import OutputError
     from hydro.paths import check_output
+    from hydro.report.study import study_curves
     from hydro.results import atomic_path, write_netcdf
-    from hydro.supply.capacity_study import capacity_study, plot_study, study_table
+    from hydro.supply.capacity_study import capacity_study, study_table
     from hydro.supply.scenario import load_scenario
 
     outages = [[] if o in ("none", "") else o.split("+") for o in (out or ["none"])]
@@ -143,10 +180,7 @@ def study(
             table.add_row(*map(str, row.values()))
         console.print(table)
         if plot is not None:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            figure = plot_study(result)
+            figure = study_curves(result)
             with atomic_path(plot, inputs=[*inputs, path]) as tmp:
                 figure.savefig(tmp, dpi=120, format=plot.suffix[1:].lower())
             console.print(f"plot: {plot}")

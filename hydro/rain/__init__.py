@@ -1,7 +1,7 @@
 """Rainfall: storm intensity formulas, design hyetographs and observed rainfall series.
 
 SI units throughout (seconds, m/s, m), except :meth:`q`, which gives a formula's intensity in its
-own units, L/(s·ha) for t in minutes.
+own units, L/(s·ha) for t in minutes. Their plots are in :mod:`hydro.report.rain`.
 """
 
 from hydro.rain.config import RainfallConfig, load_rainfall_config
@@ -22,7 +22,6 @@ from hydro.rain.hyetograph import (
     huff,
     huff_mass_curve,
 )
-from hydro.rain.plots import plot_hyetograph, plot_idf
 from hydro.rain.series import RainSeries, read_rain_csv
 
 __all__ = [
@@ -42,7 +41,5 @@ __all__ = [
     "huff_mass_curve",
     "idf_table",
     "load_rainfall_config",
-    "plot_hyetograph",
-    "plot_idf",
     "read_rain_csv",
 ]

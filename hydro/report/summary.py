@@ -37,7 +37,9 @@ def _span(ds: xr.Dataset) -> str:
     if len(seconds) < 2:
         return "steady state (1 period)"
     step = int(np.median(np.diff(seconds)))
-    return f"{(seconds[-1] - seconds[0]) / 3600:g} h, {len(seconds)} periods of {step / 60:g} min"
+    span = int(seconds[-1] - seconds[0])
+    hours = f"{span // 3600} h" + (f" {span % 3600 // 60} min" if span % 3600 else "")
+    return f"{hours}, {len(seconds)} periods of {step / 60:g} min"
 
 
 def _supply_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
@@ -57,11 +59,11 @@ def _supply_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
         rows.append(("junction-periods below 0 m", f"{np.mean(pressure < 0):.1%}"))
         rows.append(("mean junction demand", f"{demand.sum(axis=-1).mean() * 86400:,.0f} m³/d"))
     rows.append(("demand model", str(ds.attrs.get("demand_model", "DDA"))))
-    return health_rows(ds) + rows
+    return supply_health_rows(ds) + rows
 
 
-def health_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
-    """The run's own health (mass balance, convergence, negative pressures), shown first."""
+def supply_health_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
+    """A supply run's own health (mass balance, convergence, negative pressures), shown first."""
     rows = []
     if "mass_balance_error" in ds.attrs or "mass_balance_error" in ds:
         error = (
@@ -122,7 +124,7 @@ def _drainage_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
 
 def supply_answer_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
     """The planners' headline answers of one supply scenario run."""
-    rows = [("question", str(ds.attrs.get("question", "")) or "-"), *health_rows(ds)]
+    rows = [("question", str(ds.attrs.get("question", "")) or "-"), *supply_health_rows(ds)]
     rows += [
         ("simulated", _span(ds)),
         ("demand model", str(ds.attrs.get("demand_model", ""))),
@@ -241,6 +243,38 @@ def supply_table(answers: xr.Dataset) -> pd.DataFrame:
     for column in ("nodes at service head (mean)", "worst hour", "unserved"):
         frame[column] = frame[column].map(lambda v: f"{v:.1%}")
     return frame
+
+
+# Continuity errors (%) SWMM users treat as fine, and as too large to trust the run
+CONTINUITY_OK, CONTINUITY_BAD = 1.0, 10.0
+
+
+def health_rows(ds: xr.Dataset) -> list[tuple[str, str, str]]:
+    """(label, value, 'ok' | 'warn' | 'bad') for the run's own health, shown before its answers:
+    convergence, continuity and mass-balance errors, anything the engine warned about."""
+    rows: list[tuple[str, str, str]] = []
+    if "converged" in ds.attrs:
+        converged = bool(int(ds.attrs["converged"]))
+        rows.append(
+            ("hydraulics converged", "yes" if converged else "NO", "ok" if converged else "bad")
+        )
+    for key, value in ds.attrs.items():
+        if key.endswith("continuity_error") or "mass_balance" in key:
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                continue
+            size = abs(number) if key.endswith("continuity_error") else abs(number) * 100
+            level = "ok" if size <= CONTINUITY_OK else "warn" if size <= CONTINUITY_BAD else "bad"
+            rows.append((key.replace("_", " "), f"{size:.2f} %", level))
+    for key, var in ds.data_vars.items():
+        name = str(key)
+        if ("balance" in name or name.startswith("health")) and var.dims == ("scenario",):
+            units = str(var.attrs.get("units", ""))
+            rows.append((name.replace("_", " "), f"{float(var.values[0]):.4g} {units}", "ok"))
+    count = len(warnings_of(ds))
+    rows.append(("engine warnings", f"{count}", "ok" if count == 0 else "warn"))
+    return rows
 
 
 def warnings_of(ds: xr.Dataset) -> list[str]:

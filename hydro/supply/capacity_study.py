@@ -5,7 +5,7 @@ survive without one or both of its rivers?
 level, for each set of river sources out of service, runs every case as a scenario (in parallel
 on Dask), and reports per case the flow the pipeline delivers, the pressure compliance and the
 unserved demand, averaged over the evaluation window (the last 24 h by default, once clear wells
-have drained). :func:`plot_study` draws it.
+have drained). :func:`hydro.report.study.study_curves` draws it.
 """
 
 from __future__ import annotations
@@ -231,41 +231,3 @@ def study_table(study: xr.Dataset) -> list[dict]:
             }
         )
     return rows
-
-
-def plot_study(study: xr.Dataset, path: str | Path | None = None):
-    """Delivered flow and compliance against the swept size, one line per level, one column per
-    outage case. Returns the matplotlib Figure (saved to ``path`` when given)."""
-    import matplotlib
-
-    if path is not None:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    kind = study.attrs["swept"]
-    outages = list(study["outage"].values)
-    fig, axes = plt.subplots(
-        2, len(outages), figsize=(4 * len(outages), 6.5), squeeze=False, sharex=True
-    )
-    x = study["size"].values * (1000 if kind == "diameter" else 86400)
-    for col, out in enumerate(outages):
-        for level in study["level"].values:
-            case = study.sel(outage=out, level=level)
-            label = "model level" if np.isnan(level) else f"level {level:g} m"
-            axes[0, col].plot(
-                x, case["study_delivered_flow"].values * 86400, marker="o", label=label
-            )
-            axes[1, col].plot(x, case["study_compliance"].values * 100, marker="o", label=label)
-        axes[0, col].set_title("rivers out: " + out)
-        axes[1, col].set_ylim(0, 102)
-        for ax in axes[:, col]:
-            ax.ticklabel_format(axis="y", style="plain", useOffset=False)
-        axes[1, col].set_xlabel("diameter (mm)" if kind == "diameter" else "flow cap (m³/d)")
-    axes[0, 0].set_ylabel(f"{study.attrs['source']} delivered (m³/d)")
-    axes[1, 0].set_ylabel("pressure compliance (%)")
-    axes[0, 0].legend(fontsize="small")
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-    return fig

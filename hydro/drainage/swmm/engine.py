@@ -655,7 +655,26 @@ def _subcatch_coords(inp: SwmmInput, net: _Network, f: SiFactors) -> dict:
             np.array([gauges.get(s, "") for s in net.subcatchments], dtype=object),
             {"long_name": "rain gauge supplying the subcatchment"},
         ),
+        "outline": ("subcatchment", _outlines(inp, net.subcatchments)),
     }
+
+
+def _outlines(inp: SwmmInput, subcatchments) -> np.ndarray:
+    """Each subcatchment's [POLYGONS] outline as WKT ('' when the model draws none)."""
+    import shapely
+
+    points: dict[str, list[tuple[float, float]]] = {}
+    for tokens in inp.rows("POLYGONS"):
+        try:
+            points.setdefault(tokens[0], []).append((float(tokens[1]), float(tokens[2])))
+        except (IndexError, ValueError):
+            continue  # SWMM itself reports a malformed row; the outline is only for maps
+    out = np.full(len(subcatchments), "", dtype=object)
+    for k, name in enumerate(subcatchments):
+        ring = points.get(name, [])
+        if len(set(ring)) >= 3:
+            out[k] = shapely.Polygon(ring).wkt
+    return out
 
 
 _NODE_TABLES = {

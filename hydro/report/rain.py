@@ -1,4 +1,4 @@
-"""Plots of storm formulas and design storms (matplotlib; nothing is shown or saved here)."""
+"""Plots of storm formulas and design storms: IDF curves and a design hyetograph."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 
 from hydro.rain.formula import StormFormula, idf_table
 from hydro.rain.hyetograph import Hyetograph
+from hydro.report.style import axes_or_new
 
 
 def plot_idf(
@@ -20,10 +21,7 @@ def plot_idf(
     """IDF curves: mean intensity (mm/h) against duration (min, log scale), one line per return
     period. ``durations`` in seconds (default 5 min to 24 h), ``return_periods`` in years.
     Returns the matplotlib Axes."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.5))
+    ax = axes_or_new(ax, (7, 4.5))
     if durations is None:
         durations = np.geomspace(300.0, 86400.0, 60)
     table = idf_table(formula, durations=durations, return_periods=return_periods)
@@ -43,10 +41,7 @@ def plot_idf(
 
 def plot_hyetograph(hyetograph: Hyetograph, ax=None):
     """The storm as bars of intensity (mm/h) against minutes from its start. Returns the Axes."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+    ax = axes_or_new(ax, (7, 4))
     ax.bar(
         hyetograph.times / 60.0,
         hyetograph.to_mm_per_hour(),
