@@ -385,7 +385,9 @@ def _global_attrs(ds: xr.Dataset) -> dict[str, Any]:
     attrs = dict(ds.attrs)
     attrs["Conventions"] = "CF-1.8"
     generic = f"hydro results of {attrs.get('network_file', 'a model')}"
-    if not attrs.get("title") or attrs["title"] == generic:  # a scenario's question is better
+    # A scenario's question is better than a generic title (which a merge may have carried
+    # over from a part built without the network's name)
+    if not attrs.get("title") or str(attrs["title"]).startswith("hydro results of "):
         attrs["title"] = str(attrs.get("question") or "") or generic
     engine = f"{attrs.get('engine', '')} {attrs.get('engine_version', '')}".strip()
     attrs.setdefault(

@@ -94,6 +94,7 @@ def test_wide_tables_split_instead_of_cutting_headers(monkeypatch):
 def test_progress_lines_when_not_on_a_terminal(monkeypatch):
     console = Console(width=80, record=True, force_terminal=False)
     monkeypatch.setattr(common, "err_console", console)
+    monkeypatch.setattr(common, "QUIET_SECONDS", 0.0)
     with common.progress_bar("running x") as update:
         for k in range(1, 21):
             update(k / 20)
@@ -132,3 +133,12 @@ def test_output_defaults_are_what_the_help_says():
             command = command.commands[name]
         output = next(p for p in command.params if p.name == "output")
         assert default in output.help, path
+
+
+def test_quick_work_prints_no_progress_lines(monkeypatch):
+    console = Console(width=80, record=True, force_terminal=False)
+    monkeypatch.setattr(common, "err_console", console)
+    with common.progress_bar("running x") as update:
+        for k in range(1, 21):
+            update(k / 20)
+    assert console.export_text() == ""

@@ -98,13 +98,17 @@ def progress_bar(label: str, *, time_left: bool = True) -> Iterator[Callable[[fl
         yield lambda fraction: bar.update(task, completed=min(max(fraction, 0.0), 1.0))
 
 
+# Off a terminal, work shorter than this says nothing (a log of a quick run stays one line)
+QUIET_SECONDS = 5.0
+
+
 def _progress_lines(label: str) -> Callable[[float], None]:
     start = time.monotonic()
     shown = [0]
 
     def update(fraction: float) -> None:
         tenth = int(min(max(fraction, 0.0), 1.0) * 10)
-        if tenth <= shown[0]:
+        if tenth <= shown[0] or time.monotonic() - start < QUIET_SECONDS:
             return
         shown[0] = tenth
         spent = time.monotonic() - start

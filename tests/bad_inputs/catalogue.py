@@ -852,7 +852,7 @@ case(
 )
 case(
     "score-network-not-inp",
-    "not an EPANET input file",
+    "not an INP file",
     ("score", "{b}/res.nc", "-o", "{b}/s.nc", "--network", "{b}/rain.csv"),
     api_score("res.nc", "s.nc", network="rain.csv"),
 )
