@@ -31,7 +31,7 @@ _FACADE = {
 
 if TYPE_CHECKING:
     from hydro.api import open_results, run, run_scenario
-    from hydro.scoring import score
+    from hydro.scoring import score  # type: ignore[no-redef]  # the function, not the module
 
 
 def __getattr__(name: str):

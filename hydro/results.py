@@ -157,7 +157,7 @@ def provenance(
     engine_version: str,
     network: str | Path | InputText,
     scenario: str | Path | ScenarioFile | None = None,
-) -> dict[str, str]:
+) -> dict[str, Any]:
     """Global attrs that say what produced a Dataset (files already read keep their hash)."""
     if isinstance(network, InputText) and network.sha256:
         name, digest = network.path.name, network.sha256
@@ -196,16 +196,16 @@ def atomic_path(path: str | Path, *, inputs: Iterable[str | Path | None] = ()) -
     except OSError as err:
         raise write_error(path, err) from None
     os.close(fd)
-    tmp = Path(tmp)
+    part = Path(tmp)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a result file is an ordinary file
-        yield tmp
+        yield part
         check_output(path, inputs=inputs)  # nothing became a folder or a FIFO meanwhile
-        os.replace(tmp, path)
+        os.replace(part, path)
     except OSError as err:
         raise write_error(path, err) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        part.unlink(missing_ok=True)
 
 
 def _umask() -> int:

@@ -48,6 +48,8 @@ def drainage(
     from hydro.synth.drainage import write_drainage
 
     with user_errors():
-        kwargs = {} if subcatchments is None else {"subcatchments": subcatchments}
-        path = write_drainage(output, seed=seed, **kwargs)
+        if subcatchments is None:
+            path = write_drainage(output, seed=seed)
+        else:
+            path = write_drainage(output, seed=seed, subcatchments=subcatchments)
         console.print(f"wrote {path} and its sidecar (seed {seed})")

@@ -40,7 +40,7 @@ import io
 import json
 import signal
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -281,7 +281,7 @@ def run_plan(
         with _interruptible(run, todo, output, outcomes), contextlib.closing(outcomes):
             for outcome in outcomes:
                 member = todo[outcome.index]
-                if outcome.ok:
+                if outcome.error is None:
                     summaries[member] = outcome.value
                     run.finished.append(member)
                 else:
@@ -348,16 +348,18 @@ def _member_job(member: Member, target: Path, digest: str, roots: tuple[Path, ..
         from hydro.supply.scenario import load_scenario, run_scenario
 
         loaded = load_scenario(member.path, allow=roots)
-        inputs = [*loaded.file.files, loaded.network.path]
+        inputs = [*(loaded.file.files if loaded.file else ()), loaded.network.path]
         ds = run_scenario(loaded)
         summary = ds[[v for v in ds.data_vars if not set(ds[v].dims) & _ELEMENT_DIMS]]
     else:
-        from hydro.drainage.scenario import load_scenario, read_files, run_scenario
+        from hydro.drainage.scenario import load_scenario as load_drainage
+        from hydro.drainage.scenario import read_files
+        from hydro.drainage.scenario import run_scenario as run_drainage
         from hydro.scoring import score
 
-        loaded = load_scenario(member.path, allow=roots)
-        inputs = [*loaded.file.files, *read_files(loaded)]
-        ds = run_scenario(loaded)
+        scenario = load_drainage(member.path, allow=roots)
+        inputs = [*(scenario.file.files if scenario.file else ()), *read_files(scenario)]
+        ds = run_drainage(scenario)
         summary = score(ds)
     if str(ds["scenario"].values[0]) != member.name:
         raise HydroError(f"{member.path}: ran as {ds['scenario'].values[0]!r}, not {member.name!r}")
@@ -474,7 +476,7 @@ def _write_failures(failed: list[Failure], path: Path) -> None:
 
 @contextlib.contextmanager
 def _interruptible(
-    run: EnsembleRun, todo: list[Member], output: Path, outcomes: Iterator
+    run: EnsembleRun, todo: list[Member], output: Path, outcomes: Generator
 ) -> Iterator[None]:
     """On SIGINT/SIGTERM (a KeyboardInterrupt here): stop the workers, remove half-written
     member files, keep the finished ones, and raise EnsembleInterrupted saying so."""

@@ -29,7 +29,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +96,7 @@ def map_jobs(
     for outcome in each_job(
         jobs, workers=workers, address=address, security=security, progress=progress
     ):
-        if not outcome.ok:
+        if outcome.error is not None:
             raise outcome.error
         results[outcome.index] = outcome.value
     return results
@@ -111,7 +111,7 @@ def each_job(
     progress: Progress | None = None,
     retry: Callable[[BaseException], bool] = lambda err: False,
     priorities: Sequence[float] | None = None,
-) -> Iterator[Outcome]:
+) -> Generator[Outcome, None, None]:
     """Run every job and yield an :class:`Outcome` per job as each finishes.
 
     A job whose error satisfies ``retry`` is run once more before its outcome is yielded.
@@ -293,7 +293,7 @@ def _remote_client(address: str, security) -> Iterator:
     client = Client.__new__(Client)
     try:
         security = security or Security()  # distributed.comm.tls.* from the Dask configuration
-        client.__init__(address, timeout="10s", security=security)
+        client.__init__(address, timeout="10s", security=security)  # type: ignore[misc]
     except Exception as err:  # a bad address or certificate shows in many forms: one line
         with contextlib.suppress(Exception):
             client.close(timeout=1)

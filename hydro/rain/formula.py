@@ -45,7 +45,8 @@ N_RANGE = (0.0, 1.5)
 class StormFormula(Protocol):
     """What hyetographs and IDF tables need from a storm intensity formula."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def q(self, t_minutes, return_period) -> np.ndarray:
         """Mean intensity over ``t_minutes`` in L/(s·ha) (the formula's own units)."""
@@ -133,6 +134,12 @@ class _FormulaInSI:
     """Intensity and depth in SI from a formula's own ``q`` (L/(s·ha), t in minutes)."""
 
     name: str
+
+    def q(self, t_minutes, return_period) -> np.ndarray:
+        raise NotImplementedError  # each formula's own
+
+    def max_duration(self, return_period) -> float:
+        raise NotImplementedError  # each formula's own
 
     def intensity(self, duration, return_period) -> np.ndarray:
         """Mean intensity in m/s over ``duration`` seconds."""

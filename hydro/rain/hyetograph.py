@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,7 +73,7 @@ class Hyetograph:
         """The storm as a one-gauge :class:`~hydro.rain.series.RainSeries` starting at ``start``."""
         from hydro.rain.series import RainSeries
 
-        t0 = np.datetime64(start, "ns")
+        t0 = np.datetime64(start, "ns")  # type: ignore[call-overload]  # numpy's stubs miss str
         times = t0 + (self.times * 1e9).astype("timedelta64[ns]")
         return RainSeries(
             times=times,
@@ -342,4 +343,5 @@ def huff(
 
 
 #: Builders by pattern name, for configuration files and scenarios.
-PATTERNS = {"chicago": chicago, "alternating_block": alternating_block, "huff": huff}
+PATTERNS: dict[str, Callable[..., Hyetograph]] = {
+    "chicago": chicago, "alternating_block": alternating_block, "huff": huff}

@@ -99,7 +99,7 @@ def _answers(a: xr.Dataset, b: xr.Dataset) -> dict[str, tuple[str, int, float, f
             units_b, priority_b, vb = found_b.get(key, (units, priority, np.nan))
             rows[key] = (
                 str(units or units_b),
-                int(priority if priority is not None else priority_b),
+                int(priority if priority is not None else priority_b or 0),
                 va,
                 vb,
             )

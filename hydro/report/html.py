@@ -450,9 +450,10 @@ def _table(frame: pd.DataFrame) -> str:
 
 def _cell(value) -> tuple[str, bool]:
     if isinstance(value, (float, np.floating)):
-        if not np.isfinite(value):
+        number = float(value)
+        if not np.isfinite(number):
             return "-", True
-        return (f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"), True
+        return (f"{number:,.3g}" if abs(number) < 1000 else f"{number:,.0f}"), True
     if isinstance(value, (int, np.integer)):
         return f"{value:,}", True
     return str(value), False

@@ -67,11 +67,11 @@ def network_map(
     ax = axes_or_new(ax, MAP_SIZE)
     x, y = node_xy(ds)
     segments = link_segments(ds)
-    lines = LineCollection(segments, colors="0.7", linewidths=0.6, zorder=1)
+    lines = LineCollection(list(segments), colors="0.7", linewidths=0.6, zorder=1)
     if link_values is not None:
         lines.set_array(np.ma.masked_invalid(np.asarray(link_values, dtype=float)))
         lines.set_cmap("plasma")
-        lines.set_linewidths(1.2)
+        lines.set_linewidth(1.2)
         ax.figure.colorbar(lines, ax=ax, label=link_label, shrink=0.8)
     ax.add_collection(lines)
     if node_values is not None:
@@ -226,7 +226,7 @@ def node_total(ds: xr.Dataset, name: str) -> np.ndarray:
     seconds = ds["time"].values.astype("timedelta64[s]").astype(np.float64)
     if len(seconds) < 2:
         return np.zeros(rate.shape[-1])
-    return np.trapezoid(rate, seconds, axis=0)
+    return np.asarray(np.trapezoid(rate, seconds, axis=0))
 
 
 def _finite_reduce(values: np.ndarray, reduce) -> np.ndarray:

@@ -154,7 +154,7 @@ def validate(
     try:
         return model.model_validate(table, context=context)
     except ValidationError as err:
-        lines = [describe(e, model) for e in err.errors()[:5]]
+        lines = [describe(dict(e), model) for e in err.errors()[:5]]
         more = f" (and {err.error_count() - 5} more)" if err.error_count() > 5 else ""
         raise ScenarioError(f"{path}: " + "; ".join(lines) + more) from None
 

@@ -22,6 +22,9 @@ import numpy as np
 from hydro.errors import InputError
 from hydro.kernels import edges_to_csr
 
+# Element names: a list, or an array of strings as read from a Dataset
+Names = Sequence[str] | np.ndarray
+
 
 @dataclass(frozen=True)
 class Csr:
@@ -36,10 +39,10 @@ class Csr:
 
 
 def build_graph(
-    nodes: Sequence[str],
-    from_node: Sequence[str],
-    to_node: Sequence[str],
-    links: Sequence[str],
+    nodes: Names,
+    from_node: Names,
+    to_node: Names,
+    links: Names,
     *,
     skip: Collection[str] = (),
     where: str = "",
@@ -81,7 +84,7 @@ def dead_ends(graph: nx.MultiDiGraph, targets: Sequence[str]) -> list[str]:
 
 
 def subcatchment_nodes(
-    subcatchments: Sequence[str], outlets: Sequence[str], nodes: Sequence[str], *, where: str = ""
+    subcatchments: Names, outlets: Names, nodes: Names, *, where: str = ""
 ) -> np.ndarray:
     """The node each subcatchment's runoff ends up at (index into ``nodes``), -1 if none.
 

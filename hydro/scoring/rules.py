@@ -143,7 +143,7 @@ class _WaterloggingTable(Strict):
     lane_depth: Length = LANE_DEPTH
     depth_edges: list[Length] = Field(default_factory=lambda: list(DEPTH_EDGES), min_length=1)
     duration_edges: list[Duration] = Field(
-        default_factory=lambda: list(DURATION_EDGES), min_length=1
+        default_factory=lambda: [int(t) for t in DURATION_EDGES], min_length=1
     )
     classes: list[list[int]] = Field(default_factory=lambda: [list(r) for r in CLASSES])
     weights: list[float] = Field(default_factory=lambda: list(CLASS_WEIGHTS))

@@ -278,8 +278,8 @@ def _area_scores(ds, areas: ServiceAreas, wl: xr.Dataset, n_scen: int) -> dict[s
     n_station = len(areas.stations)
     shape = (n_scen, n_station)
     sub = areas.subcatchment_station
-    area = np.zeros(n_station)
-    impervious = np.zeros(n_station)
+    area: np.ndarray = np.zeros(n_station)
+    impervious: np.ndarray = np.zeros(n_station)
     if sub.size:
         a = np.nan_to_num(static(ds, "area").astype(np.float64))
         imp = (
@@ -322,9 +322,9 @@ def _polder_scores(
     names = list(polders)
     n_scen = contributing.shape[0]
     area = np.array([polders[p] for p in names], dtype=np.float64)
-    covered = np.zeros((n_scen, len(names)))
+    covered: np.ndarray = np.zeros((n_scen, len(names)))
     for k, st in enumerate(stations):
-        if st.polder in polders:
+        if st.polder is not None and st.polder in polders:
             covered[:, names.index(st.polder)] += contributing[:, k]
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(area > 0, covered / area, np.nan)

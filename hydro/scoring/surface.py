@@ -26,7 +26,7 @@ import numpy as np
 from hydro.errors import InputError
 from hydro.paths import check_readable
 
-SurfaceTables = Mapping[str, tuple[Sequence[float], Sequence[float]]]
+SurfaceTables = Mapping[str, tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]]
 """node name -> (volumes [m3], depths [m]), points in increasing volume."""
 
 COLUMNS = ("node", "volume", "depth")
@@ -52,17 +52,16 @@ def read_surface_tables(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndar
                 where = f"{path}, line {reader.line_num}"
                 if not node:
                     raise InputError(f"{where}: empty node name")
-                vol = _number(row["volume"], where, "volume")
-                depth = _number(row["depth"], where, "depth")
-                points.setdefault(node, []).append((vol, depth))
+                volume = _number(row["volume"], where, "volume")
+                points.setdefault(node, []).append((volume, _number(row["depth"], where, "depth")))
     except UnicodeDecodeError:
         raise InputError(f"{path}: not UTF-8 text; expected a CSV of node,volume,depth") from None
     tables = {}
     for node, rows in points.items():
-        vol = np.array([v for v, _ in rows])
-        depth = np.array([d for _, d in rows])
-        check_table(node, vol, depth, where=str(path))
-        tables[node] = (vol, depth)
+        volumes = np.array([v for v, _ in rows])
+        depths = np.array([d for _, d in rows])
+        check_table(node, volumes, depths, where=str(path))
+        tables[node] = (volumes, depths)
     return tables
 
 

@@ -69,7 +69,7 @@ def score_tables(
             tables[name] = _frame(
                 scores,
                 ("scenario", dim),
-                [v for v, a in scores.data_vars.items() if a.dims == ("scenario", dim)],
+                [str(v) for v, a in scores.data_vars.items() if a.dims == ("scenario", dim)],
             )
     if "zone_demand_compliance" in scores:
         series = _frame(scores, ("scenario", "time", "zone"), ("zone_demand_compliance",))

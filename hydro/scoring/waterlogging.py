@@ -198,7 +198,9 @@ def city_summary(points: xr.Dataset, *, worst: int = WORST) -> xr.Dataset:
         "worst_score": score,
         "worst_class": cls,
     }
-    coords = {name: c for name, c in points.coords.items() if c.dims == ("scenario",)}
+    coords: dict[str, object] = {
+        str(name): c for name, c in points.coords.items() if c.dims == ("scenario",)
+    }
     coords["worst"] = ("worst", np.arange(1, worst + 1, dtype=np.int32))
     attrs = {**points.attrs, "scores": "waterlogging city summary"}
     out = build_dataset(data, coords=coords, attrs=attrs)

@@ -151,7 +151,8 @@ def _time_compliance(
 def pump_stations(ds: xr.Dataset, assets: SupplyAssets) -> tuple[np.ndarray, np.ndarray]:
     """Per pump: the station it belongs to (a source's intake, raw booster or high-lift pumps, a
     booster station, else its own name) and whether it is a duty pump (not a standby)."""
-    station, standby = {}, set()
+    station: dict[str, str] = {}
+    standby: set[str] = set()
     for s in assets.sources:
         for pumps, what in (
             (s.intake_pumps, "intake"),
@@ -331,7 +332,7 @@ def _plants(ds: xr.Dataset, assets: SupplyAssets) -> dict:
         columns["plant_output"].append(flow[:, :, out_index].sum(axis=2) if outlets else blank)
         inflow = _well_links(ds, source, set(outlets))
         columns["clear_well_inflow"].append(
-            _into(ds, flow, inflow, source.clear_well) if inflow else blank
+            _into(ds, flow, inflow, source.clear_well) if inflow and source.clear_well else blank
         )
         columns["raw_main_flow"].append(flow[:, :, main[0]] if main else blank)
         columns["raw_main_velocity"].append(

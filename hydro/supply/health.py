@@ -79,11 +79,11 @@ def health(
         f"{acc.storage_change:,.0f} m3; error {error:.4%}"
     )
     if abs(error) > BALANCE_TOLERANCE:
-        tanks, nodes = float(acc.tank_error.sum()), -acc.continuity_error
+        tanks, unbalanced_flows = float(acc.tank_error.sum()), -acc.continuity_error
         warnings.append(
             f"mass balance error {error:.2%} (more than {BALANCE_TOLERANCE:.1%}): "
             f"{tanks:+,.0f} m3 from tanks giving water they did not hold (-) or taking water "
-            f"without room (+), {nodes:+,.0f} m3 from node flows the solver left unbalanced "
+            f"without room (+), {unbalanced_flows:+,.0f} m3 from node flows the solver left unbalanced "
             "(its ACCURACY, unbalanced steps, disconnected nodes)"
         )
     empty_time, tank_lines = _tanks(acc, tank_ids, link_ids)

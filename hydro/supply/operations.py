@@ -184,7 +184,7 @@ class SourcePipeline(Strict):
                 # Fully open: a valve asked for more than the pipe can carry keeps switching
                 # between open and active, and EPANET spends its trials on that.
                 project.set_link_value(valve, LinkProperty.INITSTATUS, 1.0)
-            elif valve is not None and cap is not None:
+            elif valve is not None and isinstance(cap, float):
                 project.set_link_value(valve, LinkProperty.INITSETTING, cap)
             if level is not None:
                 project.set_node_value(reservoir, NodeProperty.ELEVATION, level)
@@ -217,7 +217,7 @@ class DemandGrowth(Strict):
         if not table:
             raise ctx.fail("this model has no demand-growth table; give a factor instead of a year")
         years = list(table)
-        if not years[0] <= self.year <= years[-1]:
+        if self.year is None or not years[0] <= self.year <= years[-1]:
             raise ctx.fail(
                 f"no demand growth known for {self.year}: the model's table covers "
                 f"{years[0]}-{years[-1]} ({', '.join(map(str, years))})"
@@ -277,7 +277,7 @@ class PipeRenewal(Strict):
         classes = (
             [c for c in RENEWAL_CLASSES if c != "none"]
             if self.renewal_class == "all"
-            else [self.renewal_class]
+            else [self.renewal_class] if self.renewal_class else []
         )
         names = [p for c in classes for p in ctx.assets.renewal_pipes(c)]
         if not names:

@@ -138,9 +138,9 @@ def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, 
     """
     times = project.report_times()
     qtype, _, _ = project.quality()
-    accounts = project.accounts
+    accounts = project.kept_accounts()
     shape_n, shape_l = (len(times), project.n_nodes), (len(times), project.n_links)
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "head": np.empty(shape_n, np.float32),
         "demand": np.empty(shape_n, np.float32),
         "flow": np.empty(shape_l, np.float32),

@@ -25,7 +25,7 @@ import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import xarray as xr
@@ -48,10 +48,14 @@ from hydro.supply.run import run
 from hydro.supply.tracing import source_shares
 from hydro.variables import get as get_variable
 
-# Every registered supply operation, told apart by its `type` key.
-SupplyOperation = Annotated[
-    functools.reduce(operator.or_, OPERATIONS["supply"].values()), Field(discriminator="type")
-]
+# Every registered supply operation, told apart by its `type` key (a union made at import
+# time, which a type checker cannot follow).
+if TYPE_CHECKING:
+    SupplyOperation = Any
+else:
+    SupplyOperation = Annotated[
+        functools.reduce(operator.or_, OPERATIONS["supply"].values()), Field(discriminator="type")
+    ]
 
 
 class SupplyTime(Strict):

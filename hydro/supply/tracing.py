@@ -204,7 +204,8 @@ def _network(project: EpanetProject) -> Network:
     """Links, node kinds and tanks (volumes and mixing models) as the transport needs them."""
     start, end = project.link_nodes()
     tanks = np.flatnonzero(project.node_types == NodeType.TANK)
-    models = [int(project.node_value(i, NodeProperty.MIXMODEL)) for i in tanks]
+    indices = tanks.tolist()  # plain ints for the engine
+    models = [int(project.node_value(i, NodeProperty.MIXMODEL)) for i in indices]
     return Network(
         link_start=np.asarray(start, np.int64),
         link_end=np.asarray(end, np.int64),
@@ -215,10 +216,10 @@ def _network(project: EpanetProject) -> Network:
         ),
         node_kind=np.asarray(project.node_types, np.int8),
         tank_node=tanks.astype(np.int64),
-        tank_volume=np.array([project.node_value(i, NodeProperty.INITVOLUME) for i in tanks]),
+        tank_volume=np.array([project.node_value(i, NodeProperty.INITVOLUME) for i in indices]),
         tank_model=np.array(models, np.int8),
-        tank_mix_volume=np.array([project.node_value(i, NodeProperty.MIXZONEVOL) for i in tanks]),
-        tank_max_volume=np.array([project.node_value(i, NodeProperty.MAXVOLUME) for i in tanks]),
+        tank_mix_volume=np.array([project.node_value(i, NodeProperty.MIXZONEVOL) for i in indices]),
+        tank_max_volume=np.array([project.node_value(i, NodeProperty.MAXVOLUME) for i in indices]),
     )
 
 
@@ -285,7 +286,7 @@ class _Recording:
         def after_advance() -> None:
             moves.append(self._moves(now["q"], now["status"]))
 
-        accounts = project.accounts  # it read the step: its arrays are reused, not read again
+        accounts = project.kept_accounts()  # it read the step: its arrays are reused, not read again
         types = np.asarray(project.link_types)
         for t in project.hydraulic_steps(quality=self.quality, after_advance=after_advance):
             now["q"] = accounts.flow.copy()
@@ -328,7 +329,7 @@ class _Recording:
 
     def _read_results(self, columns: dict, now: dict, demand: np.ndarray) -> None:
         """The arrays hydro.supply.run records at a reporting time (same names and dtypes)."""
-        project, accounts = self.project, self.project.accounts
+        project, accounts = self.project, self.project.kept_accounts()
         values = {
             "head": accounts.head.copy(),
             "demand": demand,

@@ -103,8 +103,8 @@ def transport_reference(
         q = np.asarray(flows[h], np.float64)
         new = np.where(np.abs(q) < STAGNANT_FLOW, 0, np.sign(q)).astype(np.int64)
         q = np.asarray(moves[h], np.float64)  # directions from flows, volumes from moves
-        for k in np.flatnonzero(new * direction < 0):
-            chains[k].reverse()
+        for turned in np.flatnonzero(new * direction < 0).tolist():
+            chains[turned].reverse()
         if np.any(new != direction):
             order = _reference_sort(network, links_at, new)
         direction = new

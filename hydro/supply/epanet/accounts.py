@@ -178,8 +178,16 @@ class StepAccounts:
         self._buffers = {name: np.empty(n) for name in ("demand", "head", "consumer", "deficit")}
         self._link_buffers = {name: np.empty(project.n_links) for name in ("flow", "state")}
         self._value = ctypes.c_double()
-        self.demand = self.head = self.flow = self.state = None
-        self.consumer = self.deficit = self.pump_power = self.tank_volume = None
+        # This step's values (arrays refilled at every step; empty until the first one)
+        empty = np.empty(0)
+        self.demand: np.ndarray = empty
+        self.head: np.ndarray = empty
+        self.flow: np.ndarray = empty
+        self.state: np.ndarray = empty
+        self.consumer: np.ndarray = empty
+        self.deficit: np.ndarray = empty
+        self.pump_power: np.ndarray = empty
+        self.tank_volume: np.ndarray = empty
 
     # --- reading one step ---------------------------------------------------------------------
 
@@ -199,7 +207,9 @@ class StepAccounts:
             if self.pressure_driven
             else None
         )
-        self.consumer, self.deficit = consumer, deficit
+        self.consumer = consumer
+        if deficit is not None:
+            self.deficit = deficit
         junction = self.junctions
         pressure = head - self.elevation
         served = np.where(junction, np.maximum(consumer, 0.0), 0.0)
@@ -209,7 +219,7 @@ class StepAccounts:
         leak = np.where(junction, demand - consumer, 0.0) if self.leaks else np.zeros_like(demand)
         rates = (served, asked, leak, pressure >= self.service_head)
         if self._last is not None:
-            self._integrate(t)
+            self._integrate(t, self._last)
         self.service_node |= junction & (asked > 0)
         self.min_pressure = np.minimum(self.min_pressure, np.where(junction, pressure, np.inf))
         negative = self.service_node & (pressure < 0)
@@ -250,9 +260,10 @@ class StepAccounts:
         )
         self._last = (int(t), rates)
 
-    def _integrate(self, t: int) -> None:
-        """Add the previous step's rates, held from its start until ``t``, to the integrals."""
-        start, (served, asked, leak, at_head) = self._last
+    def _integrate(self, t: int, last: tuple) -> None:
+        """Add the previous step's rates (``last``), held from its start until ``t``, to the
+        integrals."""
+        start, (served, asked, leak, at_head) = last
         dt = float(t - start)
         self.delivered += served * dt
         self.required += asked * dt

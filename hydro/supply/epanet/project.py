@@ -512,6 +512,12 @@ class EpanetProject:
         self.accounts = StepAccounts(self, service_head=service_head, watched=watched)
         return self.accounts
 
+    def kept_accounts(self) -> StepAccounts:
+        """The accounts :meth:`keep_accounts` started (a programming error if it was not called)."""
+        if self.accounts is None:
+            raise RuntimeError("EpanetProject.keep_accounts() must be called before the run")
+        return self.accounts
+
     def pump_curves(self, link: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """A pump's head curve (flows m3/s, heads m) and efficiency curve (flows m3/s,
         efficiency %); empty arrays where it has none (a constant-power pump has no head curve)."""

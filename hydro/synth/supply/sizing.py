@@ -240,13 +240,13 @@ def size_pipes(
         if r in start:
             layout.links[k].diameter = start[r]
     c = np.full(len(net.links), SIZING_C)
-    est = None
+    flow = None
     for _ in range(rounds):
-        est = estimate(layout, net, node_demand, c, flow=None if est is None else est.flow)
-        new = choose_diameter(est.flow, minimum)
+        flow = estimate(layout, net, node_demand, c, flow=flow).flow
+        new = choose_diameter(flow, minimum)
         for j in np.flatnonzero(sized):
             layout.links[net.links[j]].diameter = float(new[j])
-    return estimate(layout, net, node_demand, c, flow=est.flow)
+    return estimate(layout, net, node_demand, c, flow=flow)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -385,8 +385,8 @@ def _emitters(
     heads = node_heads[:, cols]
     elev = np.array([elevation[n] for n in nodes])
     root_p = np.sqrt(np.maximum(heads - elev, 0.0)).mean(axis=0)
-    w = np.array([weight[n] for n in nodes])
+    weights = np.array([weight[n] for n in nodes])
     consumption = float(demand.base.sum())
     target = LEAKAGE_FRACTION / (1.0 - LEAKAGE_FRACTION) * consumption
-    scale = target / float((w * root_p).sum())
-    return {n: float(c) for n, c in zip(nodes, w * scale, strict=True)}
+    scale = target / float((weights * root_p).sum())
+    return {n: float(c) for n, c in zip(nodes, weights * scale, strict=True)}
