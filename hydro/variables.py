@@ -60,6 +60,7 @@ DIMENSIONS: dict[str, str] = {
     "gauge": "SWMM rain gauges",
     "station": "drainage pump stations",
     "polder": "dyked polders",
+    "budget_term": "terms of a run's water budget (rain, infiltration, outflow, stored, lost...)",
     "worst": "rank among the worst places (0 = worst)",
     "outage": "capacity study: the set of sources out",
     "size": "capacity study: the swept size (diameter or flow cap)",
@@ -300,6 +301,21 @@ register(
     _SL,
     "fraction of on-time above the pump curve's highest point (SWMM Pumping Summary)",
 )
+register(
+    "node_continuity_error",
+    "1",
+    _SN,
+    "node's flow balance error: (inflow - outflow - change in storage) / inflow "
+    "(SWMM Node Inflow Summary)",
+    dtype="float64",
+)
+register(
+    "water_budget",
+    "m3",
+    ("scenario", "budget_term"),
+    "where the run's water came from and went (SWMM's continuity tables, pumping, ponding)",
+    dtype="float64",
+)
 
 # --- rainfall: IDF tables (hydro/rain) ----------------------------------------------------------
 register(
@@ -371,7 +387,49 @@ register(
     "waterlogging points with hazard class >= 1",
     dtype="int32",
 )
+register(
+    "flooded_at_end",
+    "1",
+    _SN,
+    "1 where the node still overflows or holds ponded water at the end of the run",
+    dtype="int8",
+)
+register(
+    "waterlogged_at_end",
+    "1",
+    _SN,
+    "1 where the surface water is still deeper than the lane depth at the end of the run",
+    dtype="int8",
+)
+register(
+    "unreliable",
+    "1",
+    _SN,
+    "1 where the node's continuity error exceeds the limit: its figures are not to be trusted",
+    dtype="int8",
+)
 register("waterlogged_nodes", "1", ("scenario",), "nodes with hazard class >= 1", dtype="int32")
+register(
+    "unreliable_nodes",
+    "1",
+    ("scenario",),
+    "flooded nodes whose continuity error exceeds the limit",
+    dtype="int32",
+)
+register(
+    "nodes_flooded_at_end",
+    "1",
+    ("scenario",),
+    "nodes still overflowing or ponded at the end of the run",
+    dtype="int32",
+)
+register(
+    "street_flood_volume",
+    "m3",
+    ("scenario",),
+    "volume overflowed at street nodes (junctions that are not rivers)",
+    dtype=_F8,
+)
 register("flooded_nodes", "1", ("scenario",), "nodes that overflowed", dtype="int32")
 register("total_flood_volume", "m3", ("scenario",), "volume overflowed at all nodes", dtype=_F8)
 register(

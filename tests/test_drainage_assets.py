@@ -60,14 +60,20 @@ def test_bundled_assets_name_the_stations_rivers_and_points():
     for station in assets.pump_stations:
         assert {pumps[p] for p in station.pumps} == {station.wet_well}
     assert sorted(p for s in assets.pump_stations for p in s.pumps) == sorted(pumps)
-    # Every outfall is on exactly one river; the Jingting station discharges into the Wanxi.
-    wanxi, shuiyang = assets.outfalls_of("wanxi"), assets.outfalls_of("shuiyang")
-    assert set(wanxi).isdisjoint(shuiyang)
-    assert set(wanxi) | set(shuiyang) == set(assets.outfalls_of())
-    assert assets.station("jingting").outfall in wanxi
-    assert assets.river("shuiyang").flood_stage == 16.5
-    assert {o.river for o in assets.outfalls} == {"wanxi", "shuiyang"}
-    assert all(o.gated for o in assets.outfalls)
+    # The rivers are channels: the Wanxi joins the Shuiyang, whose stage is set at its gauge.
+    wanxi, shuiyang = assets.river("wanxi"), assets.river("shuiyang")
+    assert wanxi.is_channel and shuiyang.is_channel
+    assert wanxi.outfalls == () and shuiyang.outfalls == ("OF_SY",) == assets.outfalls_of()
+    assert wanxi.nodes[-1] in shuiyang.nodes and shuiyang.nodes[-1] == "OF_SY"
+    assert (wanxi.inflow_node, shuiyang.inflow_node) == (wanxi.nodes[0], shuiyang.nodes[0])
+    assert (wanxi.normal_flow, wanxi.flood_flow, wanxi.flood_return_period) == (30, 460, 20)
+    assert shuiyang.flood_stage == 16.5 and shuiyang.limit_stage == 17.0
+    assert assets.station("jingting").outfall in wanxi.nodes
+    assert assets.station("bietuqiao").outfall in shuiyang.nodes
+    assert [(o.name, o.river, o.gated) for o in assets.outfalls] == [("OF_SY", "shuiyang", False)]
+    storage = set(inp.storage().index)
+    assert {n for p in polders.values() for n in p.storage} == storage
+    assert {s.wet_well for s in assets.pump_stations} == storage
     assert {g.station for g in assets.gravity_outlets} == {s.name for s in assets.pump_stations}
     kinds = {p.kind for p in assets.waterlogging_points}
     assert kinds == {"underpass", "old_street"}
@@ -102,10 +108,10 @@ def test_without_a_sidecar_assets_are_inferred_from_the_inp(tmp_path):
     assets = load_drainage_assets(inp_path)
     assert assets.inferred and assets.sidecar is None
     stations = {s.wet_well: s for s in assets.pump_stations}
-    assert set(stations) == {"WW_BTQ", "WW_PS4", "WW_CD", "WW_JT"}
-    assert stations["WW_BTQ"].pumps == ("P_BTQ_1", "P_BTQ_2", "P_BTQ_3", "P_BTQ_4")
+    assert set(stations) == {"IR_BTQ", "IR_PS4", "IR_CD", "IR_JT"}
+    assert stations["IR_BTQ"].pumps == ("P_BTQ_1", "P_BTQ_2", "P_BTQ_3", "P_BTQ_4")
     # The curves' largest flow (at zero head) of the four units.
-    assert stations["WW_BTQ"].design_capacity == pytest.approx(4 * 2.4 * 1.15, rel=1e-3)
+    assert stations["IR_BTQ"].design_capacity == pytest.approx(4 * 2.4 * 1.15, rel=1e-3)
     junctions = read_inp(inp_path).junctions()
     assert set(assets.waterlogging_nodes) == set(junctions.index[junctions["ponded_area"] > 0])
     assert {p.kind for p in assets.waterlogging_points} == {INFERRED_KIND}
@@ -158,13 +164,21 @@ def test_every_corpus_model_gets_assets(path):
             r"pump_station: unknown key; did you mean "
             r"'pump_stations'",
         ),
-        ('wet_well = "WW_BTQ"', 'wetwell = "WW_BTQ"', "wetwell: unknown key"),
+        ('wet_well = "IR_BTQ"', 'wetwell = "IR_BTQ"', "wetwell: unknown key"),
         (
             'pumps = ["P_BTQ_1"',
             'pumps = ["P_BTQ_9"',
             r"pumps: 'P_BTQ_9' is not a pump of small.inp",
         ),
-        ('wet_well = "WW_BTQ"', 'wet_well = "WW_XYZ"', r"wet_well: 'WW_XYZ' is not a node"),
+        ('wet_well = "IR_BTQ"', 'wet_well = "IR_XYZ"', r"wet_well: 'IR_XYZ' is not a node"),
+        ('inflow_node = "SY01"', 'inflow_node = "SY99"', r"inflow_node: 'SY99' is not a node"),
+        ('nodes = ["SY01"', 'nodes = ["SYXX"', r"rivers.shuiyang.nodes\[0\]: 'SYXX' is not a node"),
+        (
+            'storage = ["IR_JT"]',
+            'storage = ["SY01"]',
+            r"storage\[0\]: 'SY01' is not a storage unit",
+        ),
+        ("normal_flow = 30 ", "normal_flow = -30 ", "normal_flow: Input should be greater than"),
         (
             "design_capacity = 9.6",
             "design_capacity = -9.6",
@@ -183,11 +197,9 @@ def test_malformed_sidecar(spoil, old, new, message):
     assert "small_assets.toml" in str(err.value)
 
 
-def test_an_outfall_on_two_rivers_is_refused(spoil, small_model):
-    text = sidecar_path(small_model).read_text(encoding="utf-8")
-    first = text.split('outfalls = ["', 1)[1].split('"', 1)[0]  # the first Wanxi outfall
-    path = spoil('outfalls = ["OF_BTQ"', f'outfalls = ["{first}", "OF_BTQ"')
+def test_an_outfall_on_two_rivers_is_refused(spoil):
+    path = spoil("outfalls = []", 'outfalls = ["OF_SY"]')  # the Wanxi's list
     with pytest.raises(
-        InputError, match=f"outfall '{first}' is listed under rivers.wanxi and rivers.shuiyang"
+        InputError, match=r"outfall 'OF_SY' is listed under rivers\.wanxi and rivers\.shuiyang"
     ):
         load_drainage_assets(path)

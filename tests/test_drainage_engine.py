@@ -50,6 +50,7 @@ def test_dims_coords_and_attrs(tiny):
         "link": 2,
         "subcatchment": 1,
         "gauge": 1,
+        "budget_term": 14,
     }
     assert list(ds.scenario.values) == ["storm"]
     assert ds.time.dtype == "timedelta64[ns]"

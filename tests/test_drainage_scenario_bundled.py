@@ -132,33 +132,50 @@ def test_more_rain_floods_more(runs):
     assert runoff_volume(p2) < runoff_volume(p5) < runoff_volume(p30) < runoff_volume(p50)
 
 
-def test_a_high_river_raises_flooding_behind_the_dykes(runs):
+def test_a_river_in_flood_raises_flooding_behind_its_outlets(runs):
+    """The city's outlets into the Wanxi close behind their flap gates while the river is high:
+    the area draining to the Wanxi floods more than with the river at its ordinary level."""
     flood_river = load_scenario(SCENARIOS / "p30_3h_flood_river.toml")
     normal = flood_river.model_copy(
         update={
             "operations": [
                 ops.RiverStage(river="shuiyang", stage="normal"),
-                ops.RiverStage(river="wanxi", stage="normal"),
+                ops.RiverFlow(river="shuiyang", flow="normal"),
+                ops.RiverFlow(river="wanxi", flow="normal"),
             ]
         }
     )
     high, low = runs("p30_3h_flood_river"), runs("p30_normal_river", normal)
-    wet_wells = [s.wet_well for s in load_drainage_assets(NETWORK).pump_stations]
-    polders = upstream(high, wet_wells)
-    assert len(polders) > 100
-    assert flood(high, polders) > 1.2 * flood(low, polders)
-    outfall = "OF_BTQ"
-    assert high.hydraulic_head.sel(node=outfall).values.min() == pytest.approx(16.5, abs=1e-3)
+    assets = load_drainage_assets(NETWORK)
+    wanxi = assets.river("wanxi").nodes[:-1]
+    city = [n for n in upstream(high, wanxi) if n.startswith("J")]
+    assert len(city) > 300
+    assert flood(high, city) > 1.2 * flood(low, city)
+    gauge = high.hydraulic_head.sel(node="OF_SY").values[0]
+    assert gauge[0] == pytest.approx(16.5, abs=0.05)
+    # the river in the city stands above the gauge: it carries its flood and the city's water
+    assert high.hydraulic_head.sel(node=wanxi[10]).values.min() > 16.5
 
 
-def test_a_pump_outage_floods_the_station_area(runs):
+def test_a_pump_outage_fills_the_station_inner_river(runs):
+    """Without its pumps from 30 min, the Bietuqiao station's inner river ends higher than with
+    them (the polder keeps the water: none is lost) and flooding elsewhere is unchanged. (The
+    inner river has room for hours of the storm: see networks/xuancheng/README.md.)"""
     outage, base = runs("bietuqiao_pump_outage"), runs("p30_3h_flood_river")
     station = load_drainage_assets(NETWORK).station("bietuqiao")
-    area = upstream(base, [station.wet_well])
     pumps = list(station.pumps)
     minutes = outage.time.values / np.timedelta64(60, "s")
     assert np.all(outage.flow.sel(link=pumps).values[0][minutes > 35] == 0.0)
-    assert flood(outage, area) > 1.2 * flood(base, area) + 1000.0
+    assert float(base.flow.sel(link=pumps).max()) > 0.0
+    depth = {
+        k: ds.water_depth.sel(node=station.wet_well).values[0]
+        for k, ds in (("outage", outage), ("base", base))
+    }
+    assert depth["outage"][-1] > depth["base"][-1] + 0.001
+    lost = outage.water_budget.sel(budget_term="flooding_lost").values[0]
+    assert lost == 0.0
+    area = upstream(base, [station.wet_well])
+    assert flood(outage, area) >= flood(base, area) - 1.0
     others = [n for n in base.node.values if n not in set(area)]
     assert flood(outage, others) == pytest.approx(flood(base, others), rel=0.05, abs=500.0)
 
@@ -182,5 +199,5 @@ def test_historical_event_uses_the_record_and_the_rising_rivers(runs):
     window = record.between(start, start + np.timedelta64(WINDOW[1], "s"))
     assert ds.attrs["rain_depth"] == pytest.approx(window.gauge("xuancheng").sum() * 300)
     assert ds.attrs["start_datetime"] == "2020-07-06T10:00:00"
-    head = ds.hydraulic_head.sel(node="OF_BTQ").values[0]
+    head = ds.hydraulic_head.sel(node="OF_SY").values[0]
     assert head[0] == pytest.approx(12.5, abs=0.02) and head[-1] > head[0]

@@ -20,7 +20,7 @@ TABULATED_LINE = (
 
 def test_bundled_xuancheng_file_is_a_labelled_placeholder():
     config = load_rainfall_config(XUANCHENG)
-    formula = config.formula
+    formula = config.formula.short  # nested in the city's 24-hour rainfall past 3 hours
     assert isinstance(formula, ChineseFormula)
     assert (formula.a, formula.c, formula.b, formula.n) == (3600.0, 0.76, 14.0, 0.84)
     assert config.is_placeholder
@@ -62,13 +62,13 @@ def test_replacing_the_formula_is_a_one_line_change(tmp_path):
     path = tmp_path / "rainfall.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     config = load_rainfall_config(path)
-    assert (config.formula.a, config.formula.name) == (2000.0, "official")
+    assert (config.formula.short.a, config.formula.name) == (2000.0, "official")
     assert not config.is_placeholder
 
     lines[formula_lines[0]] = TABULATED_LINE
     path.write_text("\n".join(lines), encoding="utf-8")
     config = load_rainfall_config(path)
-    assert isinstance(config.formula, TabulatedFormula)
+    assert isinstance(config.formula.short, TabulatedFormula)
     assert config.design_storm().return_period == 3.0  # between the rows 2 and 5
 
 
@@ -117,3 +117,45 @@ def test_bad_files_name_the_file_and_the_key(tmp_path, text, pattern):
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="no such rainfall configuration file"):
         load_rainfall_config(tmp_path / "rainfall.toml")
+
+
+def test_long_storms_nest_the_formula_in_the_24_hour_depth_of_the_same_frequency():
+    """Up to 3 h the depth is the formula's; the 24-hour depth is mean (1 + Cv Phi) with the
+    Pearson III factor (Cs = 3.5 Cv: Phi = 2.62 for 2 %, checked against scipy's own quantile);
+    between, depth grows as a power law; a 24-hour Chicago storm holds every duration's depth."""
+    from scipy.stats import pearson3
+
+    config = load_rainfall_config(XUANCHENG)
+    formula, long = config.formula, config.long_duration
+    for period in (2, 30, 50):
+        for hours in (0.5, 1, 3):
+            assert formula.depth(hours * 3600, period) == pytest.approx(
+                formula.short.depth(hours * 3600, period), rel=1e-12
+            )
+        h24 = (
+            long.mean_24h_mm
+            * 1e-3
+            * (1 + long.cv * pearson3.ppf(1 - 1 / period, long.cs_cv * long.cv))
+        )
+        assert formula.depth(86400, period) == pytest.approx(h24, rel=1e-9)
+        d6, d12 = formula.depth(6 * 3600, period), formula.depth(12 * 3600, period)
+        assert formula.depth(3 * 3600, period) < d6 < d12 < h24
+    assert formula.depth(86400, 50) == pytest.approx(0.247, abs=0.001)
+    storm = config.design_storm(return_period=50, duration=86400, step=300)
+    assert storm.depth == pytest.approx(formula.depth(86400, 50), rel=1e-9)
+    # around its peak the nested storm holds the formula's 1-hour depth of the same frequency
+    mass = storm.cumulative_depth
+    peak = round(0.375 * storm.intensity.size)
+    hour = mass[peak + 8] - mass[peak - 4]  # 20 min before, 40 min after: r = 0.375... of 1 h
+    assert hour == pytest.approx(formula.depth(3600, 50), rel=0.05)
+
+
+def test_a_24_hour_depth_below_the_formula_s_is_refused(tmp_path):
+    text = XUANCHENG.read_text(encoding="utf-8").replace(
+        "mean_24h_mm = 110.0", "mean_24h_mm = 30.0"
+    )
+    path = tmp_path / "rainfall.toml"
+    path.write_text(text, encoding="utf-8")
+    config = load_rainfall_config(path)
+    with pytest.raises(ScenarioError, match="24-hour depth"):
+        config.formula.depth(86400, 50)

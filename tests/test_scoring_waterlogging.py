@@ -112,13 +112,17 @@ def _ponding_node(above_rim, *, rate=None, step=600.0):
     )
 
 
-def test_hazard_matrix_edges_stay_in_the_lower_bin():
-    # 0.4 m deep; deeper than 15 cm for exactly 3 x 10 min = 30 min: "<= 30 min" is class 0
+def test_hazard_matrix_thirty_minutes_or_more_counts():
+    # 0.4 m deep; deeper than 15 cm for exactly 3 x 10 min = 30 min: "30 minutes or more" counts,
+    # 0.30-0.50 m deep for 30-60 min: class 2 (moderate)
     ds = _ponding_node([0, 0.1, 0.2, 0.4, 0.2, 0.1, 0], rate=[0, 1, 0, 0, 0, 0, 0])
     sc = score_waterlogging(ds).isel(scenario=0, node=0)
     assert float(sc.max_ponded_depth) == pytest.approx(0.4, abs=1e-6)
     assert float(sc.waterlogged_duration) == pytest.approx(1800.0)
-    assert int(sc.hazard_class) == 0
+    assert int(sc.hazard_class) == 2
+    # 20 minutes deeper than 15 cm: not waterlogged
+    ds = _ponding_node([0, 0.1, 0.2, 0.4, 0.1, 0.1, 0], rate=[0, 1, 0, 0, 0, 0, 0])
+    assert int(score_waterlogging(ds).isel(scenario=0, node=0).hazard_class) == 0
     # 40 min above 15 cm, 0.30-0.50 m deep: class 2 (moderate)
     ds = _ponding_node([0, 0.1, 0.2, 0.4, 0.3, 0.2, 0.1], rate=[0, 1, 0, 0, 0, 0, 0])
     sc = score_waterlogging(ds).isel(scenario=0, node=0)

@@ -2,6 +2,7 @@
 :mod:`hydro.drainage.scenario`).
 
     hydro drainage run scenarios/drainage/p5_2h_normal_river.toml -o p5.nc
+    hydro drainage run scenarios/drainage/p5_2h_normal_river.toml --save-inp p5.inp
     hydro drainage check scenarios/drainage/sponge_city.toml
 """
 
@@ -32,10 +33,23 @@ app = typer.Typer(
 )
 
 ScenarioArgument = Annotated[Path, typer.Argument(help="A drainage scenario file (.toml).")]
+SaveInpOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--save-inp",
+        help="Also write the SWMM input exactly as run (.inp; after a spin-up also its hotstart "
+        "<stem>.hsf and the spin-up's input <stem>_spinup.inp), to rerun in SWMM alone.",
+    ),
+]
 
 
 @app.command()
-def run(scenario: ScenarioArgument, output: OutputOption = None, allow_path: AllowOption = None):
+def run(
+    scenario: ScenarioArgument,
+    output: OutputOption = None,
+    save_inp: SaveInpOption = None,
+    allow_path: AllowOption = None,
+):
     """Run a drainage scenario and write its results (rainfall included) as netCDF."""
     from hydro.drainage.scenario import load_scenario, read_files, run_scenario
     from hydro.paths import check_output
@@ -47,7 +61,7 @@ def run(scenario: ScenarioArgument, output: OutputOption = None, allow_path: All
         inputs = scenario_inputs(loaded.file, *read_files(loaded))
         out = check_output(output or default_output(scenario), inputs=inputs)
         with progress_bar(f"running {scenario.name}") as update:
-            ds = run_scenario(loaded, progress=update)
+            ds = run_scenario(loaded, progress=update, save_input=save_inp)
         out = write_netcdf(ds, out, inputs=inputs)
         print_warnings(warnings_of(ds))
         print_rows(f"{scenario.name} -> {out}", _scenario_rows(ds) + run_summary(ds))

@@ -100,11 +100,30 @@ class Outfall:
 
 @dataclass(frozen=True)
 class River:
+    """A river the model discharges into.
+
+    ``outfalls`` are where its stage is set (the downstream boundary when the river is modelled
+    as a channel). A river modelled as a 1D channel also lists its ``nodes`` from upstream to
+    downstream (the last one may lie on the river it flows into), the ``inflow_node`` where its
+    upstream flow enters, and that flow in ordinary and flood conditions.
+    """
+
     name: str
     name_zh: str
     outfalls: tuple[str, ...]
     normal_stage: float | None = None  # m
     flood_stage: float | None = None  # m
+    nodes: tuple[str, ...] = ()
+    inflow_node: str | None = None
+    normal_flow: float | None = None  # m3/s
+    flood_flow: float | None = None  # m3/s
+    flood_return_period: float | None = None  # years, of flood_flow
+    limit_stage: float | None = None  # m, pumping into it is limited above this level
+
+    @property
+    def is_channel(self) -> bool:
+        """True when the river is a channel of the model (it has nodes), not only outfalls."""
+        return bool(self.nodes)
 
 
 @dataclass(frozen=True)
@@ -129,6 +148,7 @@ class Polder:
     name: str
     name_zh: str = ""
     area: float | None = None  # m2, as declared
+    storage: tuple[str, ...] = ()  # storage units holding its inner rivers and ponds
 
 
 @dataclass(frozen=True)
@@ -192,12 +212,19 @@ class _River(_Strict):
     name_zh: str = ""
     normal_stage: float | None = None
     flood_stage: float | None = None
+    limit_stage: float | None = None
     outfalls: list[str] = Field(default_factory=list)
+    nodes: list[str] = Field(default_factory=list)
+    inflow_node: str | None = None
+    normal_flow: float | None = Field(default=None, ge=0)
+    flood_flow: float | None = Field(default=None, ge=0)
+    flood_return_period: float | None = Field(default=None, gt=0)
 
 
 class _Polder(_Strict):
     name_zh: str = ""
     area: float | None = Field(default=None, gt=0)
+    storage: list[str] = Field(default_factory=list)
 
 
 class _Station(_Strict):
@@ -281,9 +308,23 @@ def _from_sidecar(inp: SwmmInput, path: Path, land: Mapping[str, str]) -> Draina
                     f"and rivers.{rname}; an outfall is on one river"
                 )
             river_of[o] = rname
+        for k, node in enumerate(river.nodes):
+            names.check(path, f"rivers.{rname}.nodes[{k}]", node, names.nodes, "node")
+        if river.inflow_node is not None:
+            names.check(path, f"rivers.{rname}.inflow_node", river.inflow_node, names.nodes, "node")
         rivers.append(
             River(
-                rname, river.name_zh, tuple(river.outfalls), river.normal_stage, river.flood_stage
+                rname,
+                river.name_zh,
+                tuple(river.outfalls),
+                river.normal_stage,
+                river.flood_stage,
+                tuple(river.nodes),
+                river.inflow_node,
+                river.normal_flow,
+                river.flood_flow,
+                river.flood_return_period,
+                river.limit_stage,
             )
         )
     stations = []
@@ -332,7 +373,10 @@ def _from_sidecar(inp: SwmmInput, path: Path, land: Mapping[str, str]) -> Draina
     uses = tuple(LandUse(n, u.name_zh, u.imperviousness) for n, u in spec.land_uses.items())
     gated = _gated(inp)
     outfalls = tuple(Outfall(o, river_of.get(o), gated[o]) for o in gated)
-    polders = tuple(Polder(n, p.name_zh, p.area) for n, p in spec.polders.items())
+    for n, p in spec.polders.items():
+        for k, node in enumerate(p.storage):
+            names.check(path, f"polders.{n}.storage[{k}]", node, names.storage, "storage unit")
+    polders = tuple(Polder(n, p.name_zh, p.area, tuple(p.storage)) for n, p in spec.polders.items())
     return DrainageAssets(
         inp.source,
         path,
@@ -372,6 +416,7 @@ class _Names:
             t[0] for s in ("JUNCTIONS", "OUTFALLS", "STORAGE", "DIVIDERS") for t in inp.rows(s)
         }
         self.outfalls = {t[0] for t in inp.rows("OUTFALLS")}
+        self.storage = {t[0] for t in inp.rows("STORAGE")}
         self.links = {
             t[0] for s in ("CONDUITS", "PUMPS", "ORIFICES", "WEIRS", "OUTLETS") for t in inp.rows(s)
         }
@@ -472,3 +517,64 @@ def _subcatchment_land_use(inp: SwmmInput) -> Mapping[str, str]:
             if value > best.get(sub, (-1.0, ""))[0]:
                 best[sub] = (value, use)
     return MappingProxyType({sub: use for sub, (_, use) in best.items()})
+
+
+# ------------------------------------------------------------------------------------------------
+# Assets that travel with the results
+
+
+ASSETS_ATTR = "drainage_assets"  # the global attribute of a run Dataset holding its assets
+_PARTS = {
+    "pump_stations": PumpStation,
+    "gravity_outlets": GravityOutlet,
+    "outfalls": Outfall,
+    "rivers": River,
+    "waterlogging_points": WaterloggingPoint,
+    "land_uses": LandUse,
+    "polders": Polder,
+}
+
+
+def assets_to_json(assets: DrainageAssets) -> str:
+    """The assets as JSON text (a run Dataset keeps it in its ``drainage_assets`` attribute, so
+    that scoring never has to find the model's files again)."""
+    import dataclasses
+    import json
+
+    def plain(value):
+        if isinstance(value, tuple | list):
+            return [plain(v) for v in value]
+        if dataclasses.is_dataclass(value):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return value
+
+    doc = {name: plain(getattr(assets, name)) for name in _PARTS}
+    doc["model"] = str(assets.model) if assets.model is not None else None
+    doc["sidecar"] = str(assets.sidecar) if assets.sidecar is not None else None
+    doc["subcatchment_land_use"] = dict(assets.subcatchment_land_use)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def assets_from_json(text: str) -> DrainageAssets:
+    """Assets written by :func:`assets_to_json`; InputError when the text is not such a record."""
+    import json
+
+    try:
+        doc = json.loads(text)
+        parts = {
+            name: tuple(
+                kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in item.items()})
+                for item in doc[name]
+            )
+            for name, kind in _PARTS.items()
+        }
+        return DrainageAssets(
+            Path(doc["model"]) if doc.get("model") else None,
+            Path(doc["sidecar"]) if doc.get("sidecar") else None,
+            subcatchment_land_use=MappingProxyType(dict(doc["subcatchment_land_use"])),
+            **parts,
+        )
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(
+            f"the results' {ASSETS_ATTR} attribute is not a record of drainage assets ({err})"
+        ) from None

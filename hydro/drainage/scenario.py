@@ -48,9 +48,10 @@ import xarray as xr
 from pydantic import Field, PrivateAttr, model_validator
 
 from hydro.drainage import operations as ops
-from hydro.drainage.assets import load_drainage_assets
+from hydro.drainage.assets import DrainageAssets, load_drainage_assets
 from hydro.drainage.inp import SwmmInput, read_inp
 from hydro.drainage.rainfall import DEFAULT_RECESSION, apply_rainfall, set_period
+from hydro.drainage.spinup import DEFAULT_SPIN_UP
 from hydro.drainage.swmm import engine
 from hydro.errors import ScenarioError
 from hydro.rain import Hyetograph, RainSeries, load_rainfall_config, read_rain_csv
@@ -72,12 +73,15 @@ Progress = engine.Progress
 class TimeSettings(Strict):
     """When the simulation runs. By default it starts with the rain (a design storm at the
     model's START, an observed series at its first interval) and ends ``recession`` after the
-    rain stops; ``duration`` fixes its length instead."""
+    rain stops; ``duration`` fixes its length instead. ``spin_up``: a dry run of that length
+    before the simulation, whose final state it starts from (:mod:`hydro.drainage.spinup`);
+    by default 3 h for a model that carries rivers as channels, none otherwise."""
 
     start: _dt.datetime | None = None
     duration: Duration | None = Field(default=None, gt=0)
     recession: Duration = parse_duration(DEFAULT_RECESSION)
     report_step: Duration | None = Field(default=None, gt=0)
+    spin_up: Duration | None = Field(default=None, ge=0)
 
 
 class DesignStorm(Strict):
@@ -209,7 +213,16 @@ def build_input(scenario: DrainageScenario) -> SwmmInput:
     return _build(scenario)[0]
 
 
-def _build(scenario: DrainageScenario) -> tuple[SwmmInput, Hyetograph | RainSeries | None]:
+def spin_up_of(scenario: DrainageScenario, assets: DrainageAssets) -> float:
+    """Seconds of dry spin-up before the scenario's run (see :class:`TimeSettings`)."""
+    if scenario.time.spin_up is not None:
+        return float(scenario.time.spin_up)
+    return DEFAULT_SPIN_UP if any(r.is_channel for r in assets.rivers) else 0.0
+
+
+def _build(
+    scenario: DrainageScenario,
+) -> tuple[SwmmInput, Hyetograph | RainSeries | None, DrainageAssets]:
     prefix = f"{scenario.source}: " if scenario.source is not None else ""
     inp = read_inp(scenario.network)
     assets = load_drainage_assets(inp)
@@ -225,7 +238,7 @@ def _build(scenario: DrainageScenario) -> tuple[SwmmInput, Hyetograph | RainSeri
             inp = op.apply(inp, assets=assets)
         except ScenarioError as err:
             raise ScenarioError(f"{prefix}operations[{k}] ({op.type}): {err}") from None
-    return inp, rain
+    return inp, rain, assets
 
 
 def rainfall_input(scenario: DrainageScenario) -> Hyetograph | RainSeries | None:
@@ -242,12 +255,14 @@ def rainfall_input(scenario: DrainageScenario) -> Hyetograph | RainSeries | None
 def _design_storm(scenario: DrainageScenario) -> Hyetograph:
     spec = scenario.rainfall.design
     config_path = scenario.network.parent / RAINFALL_CONFIG
-    defaults, formula = DesignStormSpec(), None
+    defaults, formula, long = DesignStormSpec(), None, None
     if config_path.is_file():
         config = load_rainfall_config(config_path)
-        defaults, formula = config.design, config.formula
+        defaults, formula, long = config.design, config.formula, config.long_duration
     if scenario.rainfall.formula is not None:
         formula = scenario.rainfall.formula.build()
+        if long is not None:  # the city's 24-hour rainfall still nests the formula given
+            formula = long.build(formula)
     if formula is None:
         raise ScenarioError(
             f"design: no storm intensity formula; add a [rainfall.formula] table "
@@ -299,7 +314,10 @@ def _with_time_and_rain(
 
 
 def run_scenario(
-    scenario: str | Path | DrainageScenario, *, progress: Progress | None = None
+    scenario: str | Path | DrainageScenario,
+    *,
+    progress: Progress | None = None,
+    save_input: str | Path | None = None,
 ) -> xr.Dataset:
     """Run a drainage scenario (a file or a loaded scenario) to one Dataset in SI units.
 
@@ -310,8 +328,15 @@ def run_scenario(
     """
     if not isinstance(scenario, DrainageScenario):
         scenario = load_scenario(scenario)
-    inp, rain = _build(scenario)
-    ds = engine.run(inp, scenario=scenario.label, progress=progress)
+    inp, rain, assets = _build(scenario)
+    ds = engine.run(
+        inp,
+        scenario=scenario.label,
+        progress=progress,
+        spin_up=spin_up_of(scenario, assets),
+        save_input=save_input,
+        assets=assets,
+    )
     ds.attrs.update(_scenario_attrs(scenario, ds, rain))
     return ds
 

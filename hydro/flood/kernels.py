@@ -53,16 +53,34 @@ N_STATS = 6
 VOL_INFILTRATION, VOL_CLIPPED = 0, 1
 
 
-@intrinsic
-def _float_bits(typingctx, x):
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], ir.IntType(64))
+# Speed: each kernel below is a prange over rows calling small per-row loops that are branch-free
+# (a dry, closed or inactive cell computes, then keeps or stores the right value), index whole 2-D
+# arrays (few alias checks) and call no libm, so that LLVM vectorises them (AVX2: 4 doubles at a
+# time). ``reassoc`` lets it split a row's sums into lanes (summation order only: no NaN or
+# infinity assumptions, the arrival time uses NaN for "not yet"); ``contract`` fuses mul-adds.
+_ROW_MATH = {"reassoc", "nsz", "contract"}
 
-    return types.int64(types.float64), codegen
+
+@intrinsic
+def _inv_cube_root_guess(typingctx, x):
+    """x^(-1/3) to ~3.5 % for x in float32's normal range: the classic bit trick (magic constant
+    minus a third of the exponent-and-mantissa bits) on x as a float32. In 32-bit integers the
+    division by 3 is a multiply that AVX2 can do four or eight at a time, so loops that call it
+    vectorise (the 64-bit version of the trick cannot)."""
+
+    def codegen(context, builder, sig, args):
+        i32 = ir.IntType(32)
+        bits = builder.bitcast(builder.fptrunc(args[0], ir.FloatType()), i32)
+        guess = builder.sub(ir.Constant(i32, 0x54A2FA8C), builder.udiv(bits, ir.Constant(i32, 3)))
+        return builder.fpext(builder.bitcast(guess, ir.FloatType()), ir.DoubleType())
+
+    return types.float64(types.float64), codegen
 
 
 @intrinsic
 def _bits_float(typingctx, i):
+    """The double whose bits are the int64 ``i``."""
+
     def codegen(context, builder, sig, args):
         return builder.bitcast(args[0], ir.DoubleType())
 
@@ -70,65 +88,76 @@ def _bits_float(typingctx, i):
 
 
 @numba.njit(cache=True, inline="always")
-def cube_root(x):
-    """x^(1/3) for x > 0, to 1 ulp: a third of the exponent bits as first guess (the classic
-    bit trick, ~5 %), then three Halley steps y <- y (y^3 + 2x) / (2y^3 + x), each cubing the
-    error. Twice as fast as libm's cbrt, which was half the cost of a face update."""
-    y = _bits_float(_float_bits(x) // 3 + 0x2A9F7893782DA1CE)
-    for _ in range(3):
-        y3 = y * y * y
-        y = y * (y3 + 2.0 * x) / (2.0 * y3 + x)
+def inv_cube_root(x):
+    """x^(-1/3) for x in float32's normal range (1.2e-38 to 3.4e38), to 1 ulp: the bit-trick
+    guess, then four Newton steps y <- y (4 - x y^3) / 3, each squaring the error (3.5 % ->
+    1e-16). Multiplications only: no division, no libm call, so the face loop vectorises; libm's
+    cbrt was half the cost of a face update."""
+    y = _inv_cube_root_guess(x)
+    third = x * (1.0 / 3.0)
+    for _ in range(4):
+        y = y * (4.0 / 3.0 - third * (y * y * y))
     return y
 
 
 @numba.njit(cache=True, inline="always")
-def _face_flux(q, q_side, q_perp, eta_a, eta_b, hf, n2, dx, dt, theta):
-    """The q-centred update of one face; a -> b is the positive direction."""
-    qc = theta * q + (1.0 - theta) * q_side
-    slope = (eta_b - eta_a) / dx
-    qnorm = math.sqrt(q * q + q_perp * q_perp)
-    return (qc - G * hf * dt * slope) / (1.0 + G * dt * n2 * qnorm / (hf * hf * cube_root(hf)))
+def _friction_divisor(hf, q, q_perp, gn2dt):
+    """1 + g dt n^2 |q_vec| / hf^(7/3), the semi-implicit Manning term; gn2dt = g dt n^2."""
+    r = inv_cube_root(hf)
+    r2 = r * r
+    return 1.0 + gn2dt * math.sqrt(q * q + q_perp * q_perp) * (r2 * r2 * r2 * r)
+
+
+@numba.njit(cache=True, fastmath=_ROW_MATH)
+def _x_faces(z, h, qx, qy, n2x, qx_new, i, g_dt_dx, g_dt, theta, md):
+    """The q-centred update of row i's interior x-faces (face j + 1 between cells j and j + 1).
+
+    Branch-free (a closed or dry face computes, then stores 0) so that LLVM vectorises the loop;
+    the arrays are indexed whole, not as row slices, which keeps its alias checks few enough.
+    """
+    side = 0.5 * (1.0 - theta)
+    for j in range(qx_new.shape[1] - 2):
+        za = z[i, j]
+        zb = z[i, j + 1]
+        ea = za + h[i, j]
+        eb = zb + h[i, j + 1]
+        hf = max(ea, eb) - max(za, zb)
+        hs = max(hf, md)  # what the friction sees on a face that stores 0 anyway
+        q = qx[i, j + 1]
+        q_perp = 0.25 * (qy[i, j] + qy[i + 1, j] + qy[i, j + 1] + qy[i + 1, j + 1])
+        qc = theta * q + side * (qx[i, j] + qx[i, j + 2])
+        n2 = n2x[i, j + 1]
+        new = (qc - g_dt_dx * hs * (eb - ea)) / _friction_divisor(hs, q, q_perp, g_dt * n2)
+        qx_new[i, j + 1] = new if (n2 >= 0.0 and hf > md) else 0.0
+
+
+@numba.njit(cache=True, fastmath=_ROW_MATH)
+def _y_faces(z, h, qx, qy, n2y, qy_new, i, g_dt_dy, g_dt, theta, md):
+    """The same for the y-faces north of row i (between cells (i - 1, j) and (i, j)), i >= 1."""
+    side = 0.5 * (1.0 - theta)
+    for j in range(qy_new.shape[1]):
+        za = z[i - 1, j]
+        zb = z[i, j]
+        ea = za + h[i - 1, j]
+        eb = zb + h[i, j]
+        hf = max(ea, eb) - max(za, zb)
+        hs = max(hf, md)
+        q = qy[i, j]
+        q_perp = 0.25 * (qx[i - 1, j] + qx[i - 1, j + 1] + qx[i, j] + qx[i, j + 1])
+        qc = theta * q + side * (qy[i - 1, j] + qy[i + 1, j])
+        n2 = n2y[i, j]
+        new = (qc - g_dt_dy * hs * (eb - ea)) / _friction_divisor(hs, q, q_perp, g_dt * n2)
+        qy_new[i, j] = new if (n2 >= 0.0 and hf > md) else 0.0
 
 
 @numba.njit(cache=True, parallel=True)
 def _fluxes(z, h, qx, qy, qx_new, qy_new, n2x, n2y, dt, dx, dy, theta, min_depth):
     """Interior faces of qx_new and qy_new from the old state (h, qx, qy)."""
-    ny, nx = h.shape
-    for i in numba.prange(ny):
-        for j in range(1, nx):
-            n2 = n2x[i, j]
-            if n2 < 0.0:  # closed face (a side is outside or a building)
-                qx_new[i, j] = 0.0
-                continue
-            za, zb = z[i, j - 1], z[i, j]
-            ea, eb = za + h[i, j - 1], zb + h[i, j]
-            hf = max(ea, eb) - max(za, zb)
-            if hf <= min_depth:
-                qx_new[i, j] = 0.0
-                continue
-            q = qx[i, j]
-            q_perp = 0.25 * (qy[i, j - 1] + qy[i + 1, j - 1] + qy[i, j] + qy[i + 1, j])
-            qx_new[i, j] = _face_flux(
-                q, 0.5 * (qx[i, j - 1] + qx[i, j + 1]), q_perp, ea, eb, hf, n2, dx, dt, theta
-            )
-        if i == 0:
-            continue
-        for j in range(nx):
-            n2 = n2y[i, j]
-            if n2 < 0.0:
-                qy_new[i, j] = 0.0
-                continue
-            za, zb = z[i - 1, j], z[i, j]
-            ea, eb = za + h[i - 1, j], zb + h[i, j]
-            hf = max(ea, eb) - max(za, zb)
-            if hf <= min_depth:
-                qy_new[i, j] = 0.0
-                continue
-            q = qy[i, j]
-            q_perp = 0.25 * (qx[i - 1, j] + qx[i - 1, j + 1] + qx[i, j] + qx[i, j + 1])
-            qy_new[i, j] = _face_flux(
-                q, 0.5 * (qy[i - 1, j] + qy[i + 1, j]), q_perp, ea, eb, hf, n2, dy, dt, theta
-            )
+    g_dt = G * dt
+    for i in numba.prange(h.shape[0]):
+        _x_faces(z, h, qx, qy, n2x, qx_new, i, g_dt / dx, g_dt, theta, min_depth)
+        if i > 0:
+            _y_faces(z, h, qx, qy, n2y, qy_new, i, g_dt / dy, g_dt, theta, min_depth)
 
 
 @numba.njit(cache=True)
@@ -149,7 +178,7 @@ def _edge_flux(q, z_in, h_in, n2, kind, value, width_to_ghost, dt, min_depth):
     if hf <= min_depth:
         return 0.0
     slope = (eta_out - eta_in) / width_to_ghost
-    new = (q - G * hf * dt * slope) / (1.0 + G * dt * n2 * abs(q) / (hf * hf * cube_root(hf)))
+    new = (q - G * hf * dt * slope) / _friction_divisor(hf, q, 0.0, G * dt * n2)
     if kind == OPEN and new < 0.0:
         return 0.0  # a free outfall never draws water in
     return new
@@ -195,32 +224,57 @@ def _edges(z, h, qx, qy, qx_new, qy_new, n2, active, bc_kind, bc_value, dt, dx, 
             )
 
 
+@numba.njit(cache=True, fastmath=_ROW_MATH)
+def _limit_row(h, qx, qy, factor, i, dt_dy, dt_dx, area):
+    """factor = min(1, water held / water going out) for row i's cells."""
+    for j in range(h.shape[1]):
+        out = dt_dy * (max(-qx[i, j], 0.0) + max(qx[i, j + 1], 0.0)) + dt_dx * (
+            max(-qy[i, j], 0.0) + max(qy[i + 1, j], 0.0)
+        )
+        held = h[i, j] * area
+        factor[i, j] = 1.0 if out <= held else held / out
+
+
+@numba.njit(cache=True)
+def _scale_x(qx, factor, i):
+    """Row i's interior x-faces, scaled by the factor of the cell the water leaves."""
+    for j in range(factor.shape[1] - 1):
+        west = factor[i, j]  # both loaded: a conditional load would stop the loop vectorising
+        east = factor[i, j + 1]
+        qx[i, j + 1] *= west if qx[i, j + 1] > 0.0 else east
+
+
+@numba.njit(cache=True)
+def _scale_y(qy, factor, i):
+    """The y-faces north of row i (i >= 1), the same way."""
+    for j in range(factor.shape[1]):
+        north = factor[i - 1, j]
+        south = factor[i, j]
+        qy[i, j] *= north if qy[i, j] > 0.0 else south
+
+
 @numba.njit(cache=True, parallel=True)
 def _limit(h, qx, qy, factor, dt, dx, dy):
     """Scale each cell's outgoing discharges so that they take at most the water it holds."""
     ny, nx = h.shape
     for i in numba.prange(ny):
-        for j in range(nx):
-            out = dt * (
-                dy * (max(-qx[i, j], 0.0) + max(qx[i, j + 1], 0.0))
-                + dx * (max(-qy[i, j], 0.0) + max(qy[i + 1, j], 0.0))
-            )
-            held = h[i, j] * dx * dy
-            factor[i, j] = 1.0 if out <= held else held / out
+        _limit_row(h, qx, qy, factor, i, dt * dy, dt * dx, dx * dy)
     for i in numba.prange(ny):
-        for j in range(nx + 1):
-            q = qx[i, j]
-            donor = j - 1 if q > 0.0 else j
-            if 0 <= donor < nx:
-                qx[i, j] = q * factor[i, donor]
-        row = np.int64(i)  # prange's index is unsigned: i - 1 would not be
-        for j in range(nx):
-            q = qy[row, j]
-            donor = row - 1 if q > 0.0 else row
-            if donor >= 0:
-                qy[row, j] = q * factor[donor, j]
-            if i == ny - 1 and qy[ny, j] > 0.0:
-                qy[ny, j] *= factor[i, j]
+        _scale_x(qx, factor, i)
+        if qx[i, 0] < 0.0:  # edge faces: only water leaving the grid is limited
+            qx[i, 0] *= factor[i, 0]
+        if qx[i, nx] > 0.0:
+            qx[i, nx] *= factor[i, nx - 1]
+        if i > 0:
+            _scale_y(qy, factor, i)
+        else:
+            for j in range(nx):
+                if qy[0, j] < 0.0:
+                    qy[0, j] *= factor[0, j]
+        if i == ny - 1:
+            for j in range(nx):
+                if qy[ny, j] > 0.0:
+                    qy[ny, j] *= factor[i, j]
 
 
 @numba.njit(cache=True)
@@ -243,6 +297,79 @@ def _edge_volumes(qx, qy, dt, dx, dy):
             else:
                 inflow -= q * dy * dt
     return out, inflow
+
+
+@numba.njit(cache=True, fastmath=_ROW_MATH)
+def _depth_row(h, qx, qy, active, source, i, dt, dx, dy, rain, sources):
+    """Row i: h += dt (net inflow per area + rain + sources) on active cells, clipped at 0;
+    returns the clipped depth summed over the row [m]."""
+    clipped = 0.0
+    for j in range(h.shape[1]):
+        net = (qx[i, j] - qx[i, j + 1]) / dx + (qy[i, j] - qy[i + 1, j]) / dy + rain
+        if sources:
+            net += source[i, j]
+        on = active[i, j]
+        hn = h[i, j] + dt * net
+        clipped += max(-hn, 0.0) if on else 0.0  # round-off only: the limiter keeps fluxes in
+        h[i, j] = max(hn, 0.0) if on else h[i, j]
+    return clipped
+
+
+@numba.njit(cache=True, fastmath=_ROW_MATH)
+def _infiltration_row(h, active, rate, capacity, stats, i, dt):
+    """Row i: take min(rate dt, capacity left, water) from each active cell; returns the sum [m]."""
+    total = 0.0
+    for j in range(h.shape[1]):
+        taken = stats[INFILTRATED, i, j]
+        f = max(min(rate[i, j] * dt, capacity[i, j] - taken, h[i, j]), 0.0)
+        f = f if active[i, j] else 0.0
+        stats[INFILTRATED, i, j] = taken + f
+        h[i, j] -= f
+        total += f
+    return total
+
+
+@numba.njit(cache=True)
+def _row_max(h):
+    """The row's deepest water, as the largest int64 of its bits: they order non-negative doubles
+    as the doubles do, and an integer maximum vectorises where a float one does not."""
+    bits = h.view(np.int64)
+    top = 0
+    for j in range(bits.shape[0]):
+        top = max(top, bits[j])
+    return _bits_float(top)
+
+
+@numba.njit(cache=True, fastmath=_ROW_MATH)
+def _speed_row(speed, h, qx, qy, active, i, min_depth):
+    """Row i's speed at the cell centres from the mean discharge of opposite faces; 0 below
+    min_depth."""
+    for j in range(h.shape[1]):
+        u = 0.5 * (qx[i, j] + qx[i, j + 1])
+        v = 0.5 * (qy[i, j] + qy[i + 1, j])
+        hj = h[i, j]
+        s = math.sqrt(u * u + v * v) / max(hj, min_depth)
+        speed[j] = s if (active[i, j] and hj > min_depth) else 0.0
+
+
+@numba.njit(cache=True, fastmath=_ROW_MATH)
+def _stats_row(stats, h, speed, active, i, dt, t_end, arrival_depth, duration_depth):
+    """Row i's running maxima, arrival time and time above a depth; one loop per statistic."""
+    for j in range(h.shape[1]):
+        d = h[i, j] if active[i, j] else 0.0
+        stats[MAX_DEPTH, i, j] = max(stats[MAX_DEPTH, i, j], d)
+    for j in range(h.shape[1]):
+        stats[MAX_VELOCITY, i, j] = max(stats[MAX_VELOCITY, i, j], speed[j])
+    for j in range(h.shape[1]):
+        r = hazard_rating(h[i, j], speed[j]) if active[i, j] else 0.0
+        stats[MAX_HAZARD, i, j] = max(stats[MAX_HAZARD, i, j], r)
+    for j in range(h.shape[1]):
+        a = stats[ARRIVAL, i, j]
+        first = active[i, j] and h[i, j] > arrival_depth and not a <= t_end  # NaN: not yet
+        stats[ARRIVAL, i, j] = t_end if first else a
+    for j in range(h.shape[1]):
+        wet = active[i, j] and h[i, j] > duration_depth
+        stats[DURATION, i, j] += dt if wet else 0.0
 
 
 @numba.njit(cache=True, parallel=True)
@@ -276,49 +403,15 @@ def _continuity(
     ny, nx = h.shape
     area = dx * dy
     for i in numba.prange(ny):
-        hmax = 0.0
-        infil = 0.0
-        clipped = 0.0
-        for j in range(nx):
-            if not active[i, j]:
-                continue
-            net = (qx[i, j] - qx[i, j + 1]) / dx + (qy[i, j] - qy[i + 1, j]) / dy + rain
-            if sources:
-                net += source[i, j]
-            hn = h[i, j] + dt * net
-            if hn < 0.0:  # round-off only: the limiter keeps fluxes inside
-                clipped -= hn
-                hn = 0.0
-            if infiltrating and hn > 0.0:
-                f = min(infiltration[i, j] * dt, capacity[i, j] - stats[INFILTRATED, i, j], hn)
-                if f > 0.0:
-                    hn -= f
-                    stats[INFILTRATED, i, j] += f
-                    infil += f
-            h[i, j] = hn
-            if hn <= 0.0:  # dry: no statistic can change
-                continue
-            if hn > hmax:
-                hmax = hn
-            speed = 0.0
-            if hn > min_depth:
-                u = 0.5 * (qx[i, j] + qx[i, j + 1])
-                v = 0.5 * (qy[i, j] + qy[i + 1, j])
-                speed = math.sqrt(u * u + v * v) / hn
-            if hn > stats[MAX_DEPTH, i, j]:
-                stats[MAX_DEPTH, i, j] = hn
-            if speed > stats[MAX_VELOCITY, i, j]:
-                stats[MAX_VELOCITY, i, j] = speed
-            if hn > arrival_depth and not stats[ARRIVAL, i, j] <= t_end:
-                stats[ARRIVAL, i, j] = t_end
-            if hn > duration_depth:
-                stats[DURATION, i, j] += dt
-            rating = hazard_rating(hn, speed)
-            if rating > stats[MAX_HAZARD, i, j]:
-                stats[MAX_HAZARD, i, j] = rating
-        row_hmax[i] = hmax
-        row_volumes[i, VOL_INFILTRATION] += infil * area
+        clipped = _depth_row(h, qx, qy, active, source, i, dt, dx, dy, rain, sources)
         row_volumes[i, VOL_CLIPPED] += clipped * area
+        if infiltrating:
+            infil = _infiltration_row(h, active, infiltration, capacity, stats, i, dt)
+            row_volumes[i, VOL_INFILTRATION] += infil * area
+        row_hmax[i] = _row_max(h[i])
+        speed = np.empty(nx)
+        _speed_row(speed, h, qx, qy, active, i, min_depth)
+        _stats_row(stats, h, speed, active, i, dt, t_end, arrival_depth, duration_depth)
 
 
 @numba.njit(cache=True, inline="always")

@@ -139,7 +139,7 @@ def hazard_class(max_depth, duration, *, depth_edges, duration_edges, classes) -
         if np.isnan(depth[idx]) or np.isnan(dur[idx]):
             continue
         row = sum(1 for edge in depth_edges if edge < depth[idx])
-        col = sum(1 for edge in duration_edges if edge < dur[idx])
+        col = sum(1 for edge in duration_edges if edge <= dur[idx])
         out[idx] = classes[row][col]
     return out
 

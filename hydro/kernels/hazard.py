@@ -1,10 +1,12 @@
 """Hazard classes of waterlogging points (depth x duration matrix), a score and a ranking.
 
 Default matrix (GB 50014: a lane is waterlogged when deeper than 0.15 m; this city counts ponding
-longer than 30 minutes). Bins are open below and closed above, i.e. a value equal to an edge stays
-in the lower bin: depth bin = number of depth edges strictly below the depth.
+of 30 minutes or more). Depth bins are open below and closed above (a depth equal to an edge stays
+in the lower bin: "deeper than"); duration bins are closed below (a duration equal to an edge
+moves up: "30 minutes or more"): depth bin = number of depth edges strictly below the depth,
+duration bin = number of duration edges at or below the duration.
 
-    depth \\ time above threshold   <=30 min  30-60 min  60-120 min  >120 min
+    depth \\ time above threshold   <30 min  30-60 min  60-120 min  >=120 min
     <= 0.15 m                           0         0          0          0
     0.15-0.30 m                         0         1          2          3
     0.30-0.50 m                         0         2          3          4
@@ -45,7 +47,7 @@ def hazard_class(
     classes : (D + 1, E + 1) integers 0..127; row = depth bin, column = duration bin.
     out : optional int8 array of the same shape.
     Returns int8, classes[depth_bin, duration_bin], with
-      depth_bin = #{edges < depth}, duration_bin = #{edges < duration}; -1 where an input is NaN.
+      depth_bin = #{edges < depth}, duration_bin = #{edges <= duration}; -1 where an input is NaN.
     """
     depth = np.asarray(max_depth, dtype=np.float64)
     dur = np.asarray(duration, dtype=np.float64)
@@ -126,7 +128,7 @@ def _edges(edges, name: str) -> np.ndarray:
 
 @numba.njit(cache=True)
 def _hazard_class_kernel(depth, duration, depth_edges, duration_edges, classes, out):
-    """out[e] = classes[#(depth_edges < depth[e]), #(duration_edges < duration[e])]; -1 for NaN."""
+    """out[e] = classes[#(depth_edges < depth[e]), #(duration_edges <= duration[e])]; -1 for NaN."""
     for e in range(depth.size):
         d = depth[e]
         t = duration[e]
@@ -137,7 +139,7 @@ def _hazard_class_kernel(depth, duration, depth_edges, duration_edges, classes, 
         while row < depth_edges.size and depth_edges[row] < d:
             row += 1
         col = 0
-        while col < duration_edges.size and duration_edges[col] < t:
+        while col < duration_edges.size and duration_edges[col] <= t:
             col += 1
         out[e] = classes[row, col]
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from hydro.errors import InputError, ScenarioError, suggest
 from hydro.paths import read_bytes
-from hydro.rain.formula import ChineseFormula, StormFormula, TabulatedFormula
+from hydro.rain.formula import ChineseFormula, LongDurationFormula, StormFormula, TabulatedFormula
 from hydro.rain.hyetograph import PATTERNS, Hyetograph, alternating_block, chicago, huff
 
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
@@ -79,6 +79,23 @@ class TabulatedFormulaSpec(_BuildsFormula):
 FormulaSpec = Annotated[ChineseFormulaSpec | TabulatedFormulaSpec, Field(discriminator="kind")]
 
 
+class LongDurationSpec(BaseModel):
+    """The 24-hour rainfall of the same frequency that long design storms nest the formula in
+    (:class:`~hydro.rain.formula.LongDurationFormula`)."""
+
+    model_config = _STRICT
+    mean_24h_mm: float = Field(gt=0, description="mean annual maximum 24-hour rainfall, mm")
+    cv: float = Field(gt=0, lt=2)
+    cs_cv: float = Field(default=3.5, gt=0, le=6)
+    join_minutes: float = Field(default=180, ge=10, lt=1440)
+    source: str = ""
+
+    def build(self, short: StormFormula) -> StormFormula:
+        return LongDurationFormula(
+            short, self.mean_24h_mm * 1e-3, self.cv, self.cs_cv, self.join_minutes * 60.0
+        )
+
+
 class DesignStormSpec(BaseModel):
     """Defaults of a city's design storm; each can be overridden per call."""
 
@@ -108,10 +125,12 @@ class RainfallConfig(BaseModel):
     model_config = _STRICT
     formula_spec: FormulaSpec = Field(alias="formula")
     design: DesignStormSpec = Field(default_factory=DesignStormSpec, alias="design_storm")
+    long_duration: LongDurationSpec | None = None
     _formula: StormFormula = PrivateAttr()
 
     def model_post_init(self, context, /) -> None:
-        self._formula = self.formula_spec.build()
+        short = self.formula_spec.build()
+        self._formula = short if self.long_duration is None else self.long_duration.build(short)
 
     @property
     def formula(self) -> StormFormula:
@@ -161,9 +180,11 @@ def _known_keys(loc: tuple) -> list[str]:
     """The keys allowed beside the one at ``loc`` (for "unknown key" messages)."""
     parent = loc[:-1]
     if not parent:
-        return ["formula", "design_storm"]
+        return ["formula", "design_storm", "long_duration"]
     if parent[0] == "design_storm":
         return list(DesignStormSpec.model_fields)
+    if parent[0] == "long_duration":
+        return list(LongDurationSpec.model_fields)
     if "rows" in parent:
         return list(PowerLawRow.model_fields)
     spec = TabulatedFormulaSpec if "tabulated" in parent else ChineseFormulaSpec

@@ -328,6 +328,119 @@ class TabulatedFormula(_FormulaInSI):
         return f"{label}{rows} L/(s·ha)"
 
 
+# --- long durations: the short formula nested in a 24-hour depth of the same frequency --------
+
+DAY = 86400.0
+
+
+def pearson3_factor(return_period, *, cs: float) -> np.ndarray:
+    """Frequency factor Φ of a Pearson type III distribution (skew ``cs``): the value exceeded
+    once in ``return_period`` years is mean·(1 + Cv·Φ) (Chinese hydrological practice, SL 44)."""
+    from scipy.stats import pearson3
+
+    p = np.asarray(return_period, dtype=float)
+    return pearson3.ppf(1.0 - 1.0 / p, cs)
+
+
+@dataclass(frozen=True)
+class LongDurationFormula(_FormulaInSI):
+    """A storm intensity formula extended past its valid durations by a 24-hour depth of the
+    same return period (同频率): a same-frequency nested storm.
+
+    Up to ``join`` seconds the depth is the short formula's, D(t) = q(t, P)·t. Beyond, it follows
+    a power law through D(join) and the 24-hour depth of the same return period,
+    H24(P) = ``mean_24h``·(1 + Cv·Φ(P)) (Pearson III, Cs = ``cs_cv``·Cv: SL 44-2006)::
+
+        D(t) = D(join)·(t / join)^m,   m = ln(H24 / D(join)) / ln(24 h / join)
+
+    so a Chicago storm built on it holds, around its peak, the same-frequency depth of every
+    duration from 5 minutes to 24 hours (the short formula's inside ``join``, the day's whole).
+    For return periods under MIN_PERIOD (an annual maximum reached about every year, which has no
+    24-hour frequency to speak of) the short formula goes on past ``join``.
+    ``mean_24h`` in m (annual maximum 24-hour rainfall), ``cv`` and ``cs_cv`` dimensionless.
+    """
+
+    MIN_PERIOD = 1.1  # years: below it the formula itself goes on past ``join``
+
+    short: StormFormula
+    mean_24h: float
+    cv: float
+    cs_cv: float = 3.5
+    join: float = 3 * 3600.0
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        for key in ("mean_24h", "cv", "cs_cv", "join"):
+            value = _finite(getattr(self, key), key, self.name)
+            if value <= 0:
+                raise ScenarioError(f"{_label(self.name)}: {key} = {value} must be > 0")
+        if not 600.0 <= self.join < DAY:
+            raise ScenarioError(
+                f"{_label(self.name)}: join = {self.join / 60:g} min; expected "
+                "10 min to 24 h (the longest duration the short formula holds)"
+            )
+        if not self.name:
+            object.__setattr__(self, "name", self.short.name)
+
+    def depth_24h(self, return_period) -> np.ndarray:
+        """H24(P) in m."""
+        p = _return_periods(return_period, self.name)
+        return self.mean_24h * (1.0 + self.cv * pearson3_factor(p, cs=self.cs_cv * self.cv))
+
+    def _exponent(self, return_period) -> np.ndarray:
+        p = np.asarray(return_period, dtype=float)
+        d_join = self.short.depth(np.full(p.shape, self.join), p)
+        h24 = self.depth_24h(p)
+        bad = h24 <= d_join
+        if np.any(bad):
+            k = int(np.argmax(bad))
+            raise ScenarioError(
+                f"{_label(self.name)}: for P = {p.flat[k]:g} years the 24-hour depth "
+                f"({h24.flat[k] * 1e3:.0f} mm) is not above the formula's "
+                f"{self.join / 60:g}-minute depth ({d_join.flat[k] * 1e3:.0f} mm); raise "
+                "mean_24h or cv, or lower join"
+            )
+        return np.log(h24 / d_join) / math.log(DAY / self.join)
+
+    def depth(self, duration, return_period) -> np.ndarray:
+        t = _durations(duration, self.name, "s")
+        t, p = np.broadcast_arrays(t, np.asarray(return_period, dtype=float))
+        out = np.empty(t.shape)
+        inside = t <= self.join
+        if np.any(inside):
+            out[inside] = self.short.depth(t[inside], p[inside])
+        # An annual maximum exceeded about every year (P < MIN_PERIOD) has no 24-hour frequency
+        # to nest in: there the formula itself goes on.
+        plain = ~inside & (p < self.MIN_PERIOD)
+        if np.any(plain):
+            out[plain] = self.short.depth(t[plain], p[plain])
+        long = ~inside & ~plain
+        if np.any(long):
+            tl, pl = t[long], p[long]
+            d_join = self.short.depth(np.full(tl.shape, self.join), pl)
+            out[long] = d_join * (tl / self.join) ** self._exponent(pl)
+        return out if out.ndim else float(out)  # type: ignore[return-value]  # a scalar in, out
+
+    def intensity(self, duration, return_period) -> np.ndarray:
+        t = _durations(duration, self.name, "s")
+        return self.depth(t, return_period) / t
+
+    def q(self, t_minutes, return_period) -> np.ndarray:
+        """Mean intensity in L/(s·ha) over ``t_minutes``."""
+        t = _durations(t_minutes, self.name, "min")
+        return self.intensity(t * 60.0, return_period) / LSHA_TO_M_PER_S
+
+    def max_duration(self, return_period) -> float:
+        return math.inf
+
+    def __str__(self) -> str:
+        return (
+            f"{self.short} up to {self.join / 60:g} min, then nested in the 24-hour depth "
+            f"of the same frequency (mean {self.mean_24h * 1e3:g} mm, Cv {self.cv:g}, "
+            f"Cs = {self.cs_cv:g} Cv)"
+        )
+
+
 def _check_growing(formula: StormFormula, duration_s: np.ndarray, return_period) -> None:
     """Refuse durations past the point where the formula's depth starts to fall (n > 1)."""
     periods = np.atleast_1d(np.asarray(return_period, dtype=float))

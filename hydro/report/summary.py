@@ -97,6 +97,20 @@ def supply_health_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
 
 def _drainage_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
     rows = []
+    if "routing_steps_not_converging" in ds.attrs:
+        share = float(ds.attrs["routing_steps_not_converging"])
+        rows.append(
+            ("converged", "yes" if int(ds.attrs.get("converged", 1)) else "NO: see warnings")
+        )
+        rows.append(("routing steps not converging", f"{share:.2%}"))
+    if "node_continuity_error_max" in ds.attrs:
+        rows.append(
+            (
+                "largest node continuity error",
+                f"{float(ds.attrs['node_continuity_error_max']):.2%} at "
+                f"{ds.attrs.get('node_continuity_error_node', '?')}",
+            )
+        )
     for key, label in (
         ("runoff_continuity_error", "runoff continuity error"),
         ("flow_routing_continuity_error", "flow routing continuity error"),
@@ -113,7 +127,15 @@ def _drainage_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
             else 0.0
         )
         rows.append(("nodes flooding", f"{flooded:,}"))
-        rows.append(("flood volume (report steps)", f"{total:,.0f} m³"))
+        if "engine_flood_volume" in ds:
+            engine = float(np.nansum(ds["engine_flood_volume"].values))
+            rows.append(("flood volume (SWMM's Node Flooding Summary)", f"{engine:,.0f} m³"))
+        else:
+            rows.append(("flood volume (report steps)", f"{total:,.0f} m³"))
+    if "water_budget" in ds:
+        budget = ds["water_budget"].isel(scenario=0).to_series()
+        if budget.get("flooding_lost", 0) > 0:
+            rows.append(("flooding lost from the model", f"{budget['flooding_lost']:,.0f} m³"))
     if "flow" in ds and "link_type" in ds.coords:
         pumps = (ds["link_type"] == "pump").values
         if pumps.any():

@@ -1,7 +1,7 @@
 """The thresholds behind the scores: documented defaults, replaceable from Python or a TOML file.
 
 Waterlogging (GB 50014: a road is waterlogged when one lane holds more than 15 cm of water; this
-city counts ponding longer than 30 minutes) is judged on a depth x duration matrix; see
+city counts ponding of 30 minutes or more) is judged on a depth x duration matrix; see
 :mod:`hydro.kernels.hazard` for the default matrix and how values on a bin edge fall. Supply is
 judged against a minimum service head of 28 m (0.28 MPa, six storeys, GB 50013 practice).
 

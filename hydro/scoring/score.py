@@ -50,7 +50,8 @@ def score(
     """Scores of every scenario in ``ds`` (a Dataset of hydro.drainage.run, hydro.supply.run,
     source_shares or an ensemble of them), as one Dataset.
 
-    network : the model's INP, for its named assets (default: the run's ``network_source``).
+    network : the model's INP, for its named assets. By default a drainage run's own assets, which
+        it carries in its ``drainage_assets`` attribute (supply: the run's ``network_source``).
     rules : thresholds (:mod:`hydro.scoring.rules`). surface : surface depth-volume tables for
         drainage nodes that do not pond (:mod:`hydro.scoring.surface`).
     assets : named assets already loaded (overrides ``network``).
@@ -72,8 +73,15 @@ def score(
         )
     groups = split_by_network(ds)
     if engine == "SWMM":
-        found = assets if isinstance(assets, DrainageAssets) else _drainage_assets(ds, network)
-        parts = [_score_drainage(g, found, rules, surface) for g in groups]
+        parts = [
+            _score_drainage(
+                g,
+                assets if isinstance(assets, DrainageAssets) else _drainage_assets(g, network),
+                rules,
+                surface,
+            )
+            for g in groups
+        ]
     else:
         layout = (
             layout_of(assets) if isinstance(assets, SupplyAssets) else _supply_layout(ds, network)
@@ -138,8 +146,13 @@ def write_scores(
 def _score_drainage(
     ds: xr.Dataset, assets: DrainageAssets, rules: ScoringRules, surface: SurfaceTables | None
 ) -> xr.Dataset:
+    rivers = tuple(n for r in assets.rivers for n in r.nodes)
     wl = score_waterlogging(
-        ds, rules=rules.waterlogging, points=assets.waterlogging_points, surface=surface
+        ds,
+        rules=rules.waterlogging,
+        points=assets.waterlogging_points,
+        surface=surface,
+        rivers=rivers,
     )
     summary = city_summary(wl)
     stations = score_stations(
@@ -161,10 +174,22 @@ def _score_drainage(
 
 
 def _drainage_assets(ds: xr.Dataset, network: str | Path | None) -> DrainageAssets:
-    from hydro.drainage.assets import load_drainage_assets
+    """The named assets to score with: the model given, else those the run carries (never read
+    again from a path the run recorded: the file may have moved or changed), else inferred
+    from the results (and said so in the scores' ``assets`` attribute)."""
+    from hydro.drainage.assets import ASSETS_ATTR, assets_from_json, load_drainage_assets
 
-    path = _model_path(ds, network)
-    return load_drainage_assets(path) if path is not None else drainage_assets_from_dataset(ds)
+    if network is not None:
+        if not Path(network).is_file():
+            raise InputError(f"{network}: no such model file")
+        return load_drainage_assets(Path(network))
+    carried = ds.attrs.get(ASSETS_ATTR)
+    if carried is None and ASSETS_ATTR in ds.coords:
+        values = {str(v) for v in np.atleast_1d(ds[ASSETS_ATTR].values)}
+        carried = values.pop() if len(values) == 1 else None
+    if carried:
+        return assets_from_json(str(carried))
+    return drainage_assets_from_dataset(ds)
 
 
 def drainage_assets_from_dataset(ds: xr.Dataset) -> DrainageAssets:

@@ -64,6 +64,7 @@ def score_waterlogging(
     rules: WaterloggingRules = DEFAULT_RULES.waterlogging,
     points: tuple[WaterloggingPoint, ...] = (),
     surface: SurfaceTables | None = None,
+    rivers: tuple[str, ...] = (),
 ) -> xr.Dataset:
     """Waterlogging scores of every node of every scenario: a Dataset on (scenario, node).
 
@@ -72,6 +73,12 @@ def score_waterlogging(
     points : the named waterlogging points (their names and kinds become node coordinates
         ``point_name`` / ``point_kind``, "" elsewhere, and they are what the city summary counts).
     surface : node -> (volumes [m3], depths [m]) surface relations for nodes that do not pond.
+    rivers : the nodes of rivers carried as channels (scored apart from the streets).
+
+    Flood volume, time flooded, peak rate and its time, and the largest ponded depth are SWMM's
+    own (its Node Flooding Summary, accumulated over every routing step) wherever the Dataset
+    carries them; the reporting-step series give only what the summary lacks: onsets, recessions
+    and the time spent deeper than the lane depth.
     """
     require(ds, ("flooding_rate", "node_type"), "waterlogging scoring")
     named = _named_points(ds, points)
@@ -82,31 +89,126 @@ def score_waterlogging(
     duration = _flooded_duration(ds, rate, dt, can_pond, flood.duration, rules.rule)
     known, cols, depth = _surface_depth(ds, rate, dt, can_pond, surface or {}, rules)
     ponding = _ponding(known, cols, depth, dt, rules, rate.shape)
+    engine = _engine_flooding(ds, flood, duration, ponding, rules)
+    roles = node_roles(ds, rivers)
+    street = roles == "street"
 
     classes = hazard_class(
-        ponding["max_ponded_depth"],
+        engine["max_ponded_depth"],
         ponding["waterlogged_duration"],
         depth_edges=rules.depth_edges,
         duration_edges=rules.duration_edges,
         classes=rules.classes,
     )
-    score = hazard_score(classes, flood.volume, weights=rules.weights)
+    score = hazard_score(classes, engine["flood_volume"], weights=rules.weights)
+    rank = np.where(street[None, :], score, np.nan)
     data = {
-        "peak_flooding_rate": flood.peak_rate,
-        "time_of_peak_flooding": _where_flooded(flood.time_of_peak, flood.peak_rate),
-        "flood_volume": flood.volume,
-        "flooded_duration": duration,
-        "flooding_onset": flood.onset,
+        "peak_flooding_rate": engine["peak_flooding_rate"],
+        "time_of_peak_flooding": engine["time_of_peak_flooding"],
+        "flood_volume": engine["flood_volume"],
+        "flooded_duration": engine["flooded_duration"],
+        "flooding_onset": np.where(
+            np.isnan(flood.onset) & (engine["flood_volume"] > 0),
+            engine["time_of_peak_flooding"],
+            flood.onset,
+        ),
         "flooding_recession": flood.time_to_recede,
         **ponding,
+        "max_ponded_depth": engine["max_ponded_depth"],
         "hazard_class": classes,
         "hazard_score": score,
-        "hazard_rank": _rank(classes, score, flood.volume, rules),
+        "hazard_rank": _rank(classes, rank, np.where(street, engine["flood_volume"], 0), rules),
+        **_at_end(ds, rate, depth, known, cols, rules),
+        "unreliable": _unreliable(ds, engine["flood_volume"]),
     }
     attrs = score_attrs(ds, "waterlogging", _rule_attrs(rules, points))
-    out = build_dataset(data, coords=_node_coords(ds, can_pond, named), attrs=attrs)
+    attrs["flood_statistics_from"] = engine["source"]
+    coords = _node_coords(ds, can_pond, named)
+    coords["node_role"] = (
+        "node",
+        object_strings(roles),
+        {"long_name": "street (ranked), storage, river or outfall: scored apart"},
+    )
+    out = build_dataset(data, coords=coords, attrs=attrs)
     _describe(out, rules)
     return out
+
+
+# SWMM's Node Flooding Summary, as the engine adapter stores it
+_ENGINE_STATS = {
+    "flood_volume": "engine_flood_volume",
+    "flooded_duration": "engine_flooded_duration",
+    "peak_flooding_rate": "engine_max_flooding_rate",
+    "time_of_peak_flooding": "engine_time_of_max_flooding",
+    "max_ponded_depth": "engine_max_ponded_depth",
+}
+# a node's continuity error above which its scores are unreliable (hydro.drainage.swmm.health)
+UNRELIABLE_ERROR = 0.05
+
+
+def node_roles(ds: xr.Dataset, rivers=()) -> np.ndarray:
+    """Each node's role: 'street' (a junction or divider: ranked), 'storage', 'river' (a node of a
+    river carried as a channel) or 'outfall'."""
+    kinds = static(ds, "node_type").astype(str)
+    names = static(ds, "node").astype(str)
+    roles = np.where(np.isin(kinds, ("storage", "outfall")), kinds, "street").astype(object)
+    roles[np.isin(names, list(rivers)) & (roles == "street")] = "river"
+    return roles
+
+
+def _engine_flooding(
+    ds: xr.Dataset, flood, duration, ponding, rules: WaterloggingRules
+) -> dict[str, np.ndarray]:
+    """Flood statistics per (scenario, node): SWMM's where the Dataset has them (nodes it does not
+    list did not flood: 0, times NaN), else from the reporting steps. The largest ponded depth is
+    SWMM's only by the default rule (ponded_depth "engine")."""
+    series = {
+        "flood_volume": flood.volume,
+        "flooded_duration": duration,
+        "peak_flooding_rate": flood.peak_rate,
+        "time_of_peak_flooding": _where_flooded(flood.time_of_peak, flood.peak_rate),
+        "max_ponded_depth": ponding["max_ponded_depth"],
+    }
+    if not all(name in ds for name in _ENGINE_STATS.values()):
+        return {**series, "source": "reporting steps"}
+    out: dict = {"source": "SWMM's Node Flooding Summary (every routing step)"}
+    for key, name in _ENGINE_STATS.items():
+        engine = ds[name].transpose("scenario", "node").values.astype(np.float64)
+        if key == "time_of_peak_flooding":
+            out[key] = engine
+        elif key == "max_ponded_depth":
+            # NaN stays NaN where the depth is unknown (a node that does not pond)
+            known = ~np.isnan(series[key])
+            own = np.nan_to_num(engine) if rules.ponded_depth == "engine" else series[key]
+            out[key] = np.where(known, own, np.nan)
+        else:
+            out[key] = np.nan_to_num(engine)
+    return out
+
+
+def _at_end(ds, rate, depth, known, cols, rules: WaterloggingRules) -> dict[str, np.ndarray]:
+    """Nodes still flooded (overflowing or ponded) and still waterlogged at the last report."""
+    flooded = rate[:, -1, :] > 0
+    if "ponded_volume" in ds:
+        flooded |= values(ds, "ponded_volume", STN)[:, -1, :] > 0
+    waterlogged = np.zeros_like(flooded)
+    if depth is not None:
+        last = depth[:, -1, :] > rules.lane_depth
+        target = cols if cols is not None else slice(None)
+        waterlogged[:, target] = last
+        waterlogged &= known[None, :]
+    return {
+        "flooded_at_end": flooded.astype(np.int8),
+        "waterlogged_at_end": waterlogged.astype(np.int8),
+    }
+
+
+def _unreliable(ds: xr.Dataset, volume: np.ndarray) -> np.ndarray:
+    """1 where the node's own continuity error (SWMM) is beyond UNRELIABLE_ERROR."""
+    if "node_continuity_error" not in ds:
+        return np.zeros(volume.shape, dtype=np.int8)
+    error = ds["node_continuity_error"].transpose("scenario", "node").values
+    return (np.abs(np.nan_to_num(error)) > UNRELIABLE_ERROR).astype(np.int8)
 
 
 def _named_points(ds: xr.Dataset, points) -> dict[str, WaterloggingPoint]:
@@ -155,7 +257,8 @@ def _describe(out: xr.Dataset, rules: WaterloggingRules) -> None:
         }
     )
     out["hazard_rank"].attrs["comment"] = (
-        "1 = worst; 0 = did not flood. Ranked by hazard_score; a node of unknown class counts "
+        "1 = worst; 0 = did not flood or not a street node (storage units, rivers and outfalls "
+        "are scored apart). Ranked by hazard_score; a node of unknown class counts "
         f"its flood volume with the weight of class 1 ({rules.class_name(1)})"
     )
     out["flooded_duration"].attrs["comment"] = (
@@ -168,8 +271,11 @@ def city_summary(points: xr.Dataset, *, worst: int = WORST) -> xr.Dataset:
     """The city's verdict per scenario, from :func:`score_waterlogging`'s Dataset.
 
     waterlogged_points: named points (all nodes when none are named) with hazard class >= 1;
-    waterlogged_nodes: every node with class >= 1; flooded_nodes: nodes that overflowed;
-    total_flood_volume [m3]; the ``worst`` nodes by rank (worst_node, worst_score, worst_class).
+    waterlogged_nodes: every street node with class >= 1; flooded_nodes: nodes that overflowed;
+    total_flood_volume [m3] (every node: SWMM's Node Flooding Summary total) and
+    street_flood_volume (street nodes); unreliable_nodes (flooded, with a continuity error over
+    the limit); nodes_flooded_at_end; the ``worst`` street nodes by rank (worst_node,
+    worst_score, worst_class).
     """
     classes = points["hazard_class"].transpose("scenario", "node").values
     volume = points["flood_volume"].transpose("scenario", "node").values
@@ -189,15 +295,28 @@ def city_summary(points: xr.Dataset, *, worst: int = WORST) -> xr.Dataset:
         names[s, :k] = [str(n) for n in node_names[ranked]]
         score[s, :k] = hazard[s, ranked]
         cls[s, :k] = classes[s, ranked]
+    street = (
+        points["node_role"].values == "street"
+        if "node_role" in points.coords
+        else np.ones(volume.shape[1], dtype=bool)
+    )
     data = {
         "waterlogged_points": np.sum((classes >= 1) & chosen, axis=1),
-        "waterlogged_nodes": np.sum(classes >= 1, axis=1),
+        "waterlogged_nodes": np.sum((classes >= 1) & street, axis=1),
         "flooded_nodes": np.sum(volume > 0, axis=1),
         "total_flood_volume": np.nansum(volume, axis=1),
+        "street_flood_volume": np.nansum(np.where(street, volume, 0.0), axis=1),
         "worst_node": names,
         "worst_score": score,
         "worst_class": cls,
     }
+    if "unreliable" in points:
+        flagged = points["unreliable"].transpose("scenario", "node").values > 0
+        data["unreliable_nodes"] = np.sum(flagged & (volume > 0), axis=1)
+    if "flooded_at_end" in points:
+        data["nodes_flooded_at_end"] = np.sum(
+            points["flooded_at_end"].transpose("scenario", "node").values > 0, axis=1
+        )
     coords: dict[str, object] = {
         str(name): c for name, c in points.coords.items() if c.dims == ("scenario",)
     }

@@ -9,7 +9,12 @@ INP's FLOW_UNITS) here, so the same scenario works on a US-unit model.
 How each operation is expressed in SWMM 5.2, and why:
 
 * ``river_stage``: outfalls become FIXED (constant stage) or TIMESERIES (stage series) outfalls,
-  gates and route-to nodes kept. A stage is a water-surface elevation (m), never a depth.
+  gates and route-to nodes kept. A stage is a water-surface elevation (m), never a depth. A river
+  the model carries as a channel (its sidecar lists the river's nodes) has its stage set at its
+  downstream outfall, and the river then starts the run at the steady levels of that stage and
+  its inflows (:mod:`hydro.drainage.rivers`).
+* ``river_flow``: the flow entering a channel river upstream ([INFLOWS] at its inflow node), a
+  constant or a series; the river starts at the steady levels of that flow.
 * ``pump_outage``: control rules ``IF SIMULATION TIME >= t1 AND SIMULATION TIME < t2 THEN PUMP p
   STATUS = OFF`` at a high priority. SWMM re-evaluates the pumps' start/stop depths before the
   rules at every routing step (routing.c), so the rule must be evaluated at every step too: the
@@ -53,7 +58,7 @@ from hydro.drainage.operations.blockage import (
 )
 from hydro.drainage.operations.initial_state import InitialState
 from hydro.drainage.operations.pumps import PumpCapacity, PumpOutage
-from hydro.drainage.operations.river import RiverStage, set_river_stage
+from hydro.drainage.operations.river import RiverFlow, RiverStage, set_river_stage
 from hydro.drainage.operations.surface import Imperviousness, land_uses
 
 __all__ = [
@@ -66,6 +71,7 @@ __all__ = [
     "InitialState",
     "PumpCapacity",
     "PumpOutage",
+    "RiverFlow",
     "RiverStage",
     "ScenarioPath",
     "Window",

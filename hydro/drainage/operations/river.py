@@ -1,4 +1,6 @@
-"""River stage at the outfalls: constant or a series, gates kept."""
+"""Rivers: their stage at the outfalls (constant or a series, gates kept) and, for a river the
+model carries as a channel, the flow entering it upstream; a channel river then starts the run at
+the steady levels of its stage and inflows (:mod:`hydro.drainage.rivers`)."""
 
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ from hydro.drainage.operations._common import (
     _one_of,
     unique_name,
 )
+from hydro.drainage.rivers import with_steady_rivers
 from hydro.errors import ScenarioError, suggest
 from hydro.scenario.loader import validate
-from hydro.scenario.schema import Duration, check_name, clock, operation
+from hydro.scenario.schema import Duration, Flow, check_name, clock, operation
 
 # --- river stage --------------------------------------------------------------------------------
 
@@ -89,7 +92,8 @@ class RiverStage(DrainageOperation):
                 [row["route_to"]] if row["route_to"] else []
             )
             rows[name] = [name, tokens[1], stage_kind, stage_data, *tail]
-        return inp.replace_rows("OUTFALLS", rows)
+        inp = inp.replace_rows("OUTFALLS", rows)
+        return with_steady_rivers(inp, assets.rivers) if assets is not None else inp
 
     def where(self) -> str:
         if self.outfalls is not None:
@@ -113,6 +117,13 @@ class RiverStage(DrainageOperation):
                 raise ScenarioError("the model has no outfalls to put a river stage on")
             return known
         river = _river(self.river, assets)
+        if river.is_channel and not river.outfalls:
+            into = river.nodes[-1]
+            raise ScenarioError(
+                f"river {river.name!r} is a channel of the model without an outfall of its own: "
+                f"its level follows the river it joins at {into!r}; set that river's stage "
+                f"(river_stage) and this river's inflow (river_flow) instead"
+            )
         missing = [o for o in river.outfalls if o not in known]
         if missing:
             raise ScenarioError(
@@ -166,6 +177,78 @@ def _river(name: str, assets: DrainageAssets | None) -> River:
         )
     check_name("river", name, [r.name for r in assets.rivers])
     return assets.river(name)
+
+
+@operation("drainage")
+class RiverFlow(DrainageOperation):
+    """The flow (m3/s) entering a channel river at its upstream end: constant or a series.
+
+    ``flow``: m3/s (or "460 m3/s"), or "normal"/"flood" for the river's sidecar flows.
+    ``series``: [[elapsed time, m3/s], ...], held after the last point.
+    """
+
+    type: Literal["river_flow"] = "river_flow"
+    river: str
+    flow: Flow | Literal["normal", "flood"] | None = None
+    series: list[tuple[Duration, Flow]] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self):
+        _one_of(self, ("flow", "series"))
+        if self.series is not None:
+            times = [t for t, _ in self.series]
+            if any(b <= a for a, b in itertools.pairwise(times)):
+                raise ValueError("series times must increase")
+        flows = (
+            [self.flow] if isinstance(self.flow, float | int) else [v for _, v in self.series or ()]
+        )
+        if any(not math.isfinite(v) or v < 0 for v in flows):
+            raise ValueError("flows must be finite and >= 0 m3/s")
+        return self
+
+    def describe(self) -> str:
+        if self.series is not None:
+            what = "series " + ", ".join(f"{clock(t)} {v:g} m3/s" for t, v in self.series)
+        else:
+            what = f"{self.flow} flow" if isinstance(self.flow, str) else f"{self.flow:g} m3/s"
+        return f"river inflow of {self.river}: {what}"
+
+    def apply(self, inp: SwmmInput, *, assets: DrainageAssets | None = None) -> SwmmInput:
+        river = _river(self.river, assets)
+        if not river.is_channel or river.inflow_node is None:
+            raise ScenarioError(
+                f"river {river.name!r} is not a channel of the model (its sidecar "
+                "lists no nodes and inflow_node); set its stage with river_stage"
+            )
+        to_model = 1.0 / si_factors(inp.flow_units).flow
+        kept = [
+            t
+            for t in inp.rows("INFLOWS")
+            if not (t[0] == river.inflow_node and len(t) > 1 and t[1].upper() == "FLOW")
+        ]
+        if self.series is None:
+            value = self._named_flow(river) if isinstance(self.flow, str) else float(self.flow)
+            new = [river.inflow_node, "FLOW", "", "FLOW", "1.0", "1.0", _num(value * to_model)]
+        else:
+            taken = [t[0] for t in inp.rows("TIMESERIES")] + [t[0] for t in inp.rows("CURVES")]
+            name = unique_name(f"INFLOW_{river.name}", taken)
+            inp = inp.append_rows(
+                "TIMESERIES",
+                [f";; river inflow written by hydro ({river.name})"]
+                + [format_row([name, clock(t), _num(v * to_model)]) for t, v in self.series],
+            )
+            new = [river.inflow_node, "FLOW", name, "FLOW", "1.0", "1.0", "0"]
+        inp = inp.with_section("INFLOWS", [format_row(t) for t in kept] + [format_row(new), ""])
+        return with_steady_rivers(inp, assets.rivers)
+
+    def _named_flow(self, river: River) -> float:
+        value = river.normal_flow if self.flow == "normal" else river.flood_flow
+        if value is None:
+            raise ScenarioError(
+                f"river {river.name!r}: the sidecar gives no {self.flow}_flow; "
+                "write the flow in m3/s instead"
+            )
+        return value
 
 
 # ------------------------------------------------------------------------------------------------

@@ -39,12 +39,20 @@ import xarray as xr
 from swmm.toolkit import shared_enum as se
 from swmm.toolkit import solver
 
-from hydro.drainage.assets import model_crs
+from hydro.drainage.assets import (
+    ASSETS_ATTR,
+    DrainageAssets,
+    assets_to_json,
+    load_drainage_assets,
+    model_crs,
+)
 from hydro.drainage.inp import SiFactors, SwmmInput, format_row, read_inp, si_factors, split_tokens
+from hydro.drainage.spinup import spin_up_input, using_hotstart
+from hydro.drainage.swmm import health
 from hydro.drainage.swmm import output as out
 from hydro.drainage.swmm.report import SwmmMessage, SwmmReport, read_report
 from hydro.errors import EngineError, InputError, where
-from hydro.results import build_dataset, provenance
+from hydro.results import atomic_path, build_dataset, provenance
 
 ENGINE = "SWMM"
 ENGINE_VERSION = "5.2.4"
@@ -75,6 +83,9 @@ def run(
     scenario: str = "base",
     progress: Progress | None = None,
     coupling: Coupling | None = None,
+    spin_up: float = 0.0,
+    save_input: str | Path | None = None,
+    assets: DrainageAssets | None = None,
 ) -> xr.Dataset:
     """Run a SWMM model and return its results as one Dataset in SI units.
 
@@ -85,13 +96,21 @@ def run(
     step, calling ``coupling.prepare(engine)`` before the start and ``coupling.step(engine, t0,
     t1)`` at the start (t0 = t1 = 0) and after every routing step, and ``coupling.finish(engine)``
     after the last, where ``engine`` is an :class:`EngineState` (node heads, lateral inflows,
-    storage and SWMM's running totals, in SI).
+    storage and SWMM's running totals, in SI). ``spin_up`` (s): first run the model that long
+    without rain and start from its final state (a hotstart; see :mod:`hydro.drainage.spinup`).
+    ``save_input``: also write the input SWMM ran there (and, after a spin-up, its hotstart file
+    ``<stem>.hsf`` and the spin-up's input ``<stem>_spinup.inp`` beside it), to rerun in SWMM
+    alone. ``assets``: the model's named assets (default: its sidecar, or inferred), kept in the
+    Dataset's ``drainage_assets`` attribute so that scoring never reads the model again.
 
     Dims: scenario (1), time (elapsed since START, timedelta64[ns]), node, link, subcatchment,
     gauge. Raises InputError for a bad model and EngineError when SWMM fails.
     """
     path = None if isinstance(model, SwmmInput) else Path(model)
     inp = model if isinstance(model, SwmmInput) else read_inp(model)
+    assets = assets if assets is not None else load_drainage_assets(inp)
+    if save_input is not None:
+        save_input = _check_save_path(save_input)
     with tempfile.TemporaryDirectory(prefix="hydro-swmm-") as tmp:
         work = Path(tmp)
         if path is None:  # hash what runs: the edited model's text
@@ -100,25 +119,69 @@ def run(
         attrs = provenance(engine=ENGINE, engine_version=ENGINE_VERSION, network=path)
         with _ENGINE_LOCK:
             files = _EngineFiles(work)
-            files.inp.write_text(engine_text(inp), encoding="utf-8")
+            hotstart = None
+            if spin_up > 0:
+                _spin_up(
+                    files,
+                    inp,
+                    engine_text(spin_up_input(inp, duration=spin_up, hotstart=files.hotstart.name)),
+                )
+                hotstart = str(files.hotstart)
+            text = engine_text(inp, hotstart=hotstart)
+            files.inp.write_text(text, encoding="utf-8")
             network, report = _simulate(files, inp, progress, coupling)
             results = out.read_out(files.out)
+            if save_input is not None:
+                _save_input(save_input, inp, text, spin_up, files)
     if results.nodes != network.nodes or results.links != network.links:
         raise EngineError(
             f"{inp.label}: SWMM's binary output does not list the model's "
             "elements in order; cannot read the results"
         )
+    attrs[ASSETS_ATTR] = assets_to_json(assets)
     return _dataset(inp, network, results, report, scenario=scenario, attrs=attrs)
+
+
+def _check_save_path(path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() != ".inp":
+        raise InputError(f"{path}: the engine input is saved as a .inp file")
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: cannot write here, folder {path.parent} does not exist")
+    return path
+
+
+def _save_input(path: Path, inp: SwmmInput, text: str, spin_up: float, files: _EngineFiles) -> None:
+    """Write the input as run (and the spin-up's hotstart and input beside it), atomically."""
+    if spin_up <= 0:
+        with atomic_path(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+        return
+    hotstart = path.with_suffix(".hsf")
+    spin = path.with_name(path.stem + "_spinup.inp")
+    # The run reads the hotstart beside it, the spin-up writes it there (names relative to the
+    # folder of the input, as SWMM resolves them).
+    text = engine_text(inp, hotstart=hotstart.name)
+    spin_text = engine_text(spin_up_input(inp, duration=spin_up, hotstart=hotstart.name))
+    with atomic_path(path) as a, atomic_path(hotstart) as b, atomic_path(spin) as c:
+        a.write_text(text, encoding="utf-8")
+        b.write_bytes(files.hotstart.read_bytes())
+        c.write_text(spin_text, encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------------------------
 # Input preparation
 
 
-def engine_text(inp: SwmmInput) -> str:
+def engine_text(inp: SwmmInput, *, hotstart: str | None = None) -> str:
     """The INP text SWMM is given: the model as written, its file references made to work from
-    the temporary folder, and the THREADS/REPORT tail appended (line numbers unchanged)."""
-    return _localize_files(inp).text() + "\n".join(_ENGINE_TAIL) + "\n"
+    the temporary folder, and the THREADS/REPORT tail appended (line numbers unchanged).
+    ``hotstart``: a state file to start from, written as given (a name relative to the folder
+    the text is written to, or an absolute path)."""
+    local = _localize_files(inp)
+    if hotstart is not None:
+        local = using_hotstart(local, hotstart)
+    return local.text() + "\n".join(_ENGINE_TAIL) + "\n"
 
 
 def _localize_files(inp: SwmmInput) -> SwmmInput:
@@ -176,6 +239,14 @@ class _EngineFiles:
     def out(self) -> Path:
         return self.folder / "engine.out"
 
+    @property
+    def hotstart(self) -> Path:
+        return self.folder / "spinup.hsf"
+
+    @property
+    def spin_inp(self) -> Path:
+        return self.folder / "spinup.inp"
+
 
 @dataclass(frozen=True)
 class _Network:
@@ -200,6 +271,34 @@ class _Network:
     subcatch_impervious: np.ndarray
     subcatch_outlet: tuple[str, ...]
     gauges: tuple[str, ...]
+
+
+def _spin_up(files: _EngineFiles, inp: SwmmInput, text: str) -> None:
+    """Run the spin-up model (its report and output are discarded); raise like a run would."""
+    files.spin_inp.write_text(text, encoding="utf-8")
+    rpt, result = files.folder / "spinup.rpt", files.folder / "spinup.out"
+    failure: Exception | None = None
+    try:
+        solver.swmm_open(str(files.spin_inp), str(rpt), str(result))
+        solver.swmm_start(0)
+        try:
+            while solver.swmm_stride(_WHOLE_RUN) > 0.0:
+                pass
+        finally:
+            solver.swmm_end()
+    except Exception as err:  # the toolkit raises plain Exception("ERROR nnn: ...")
+        failure = err
+    finally:
+        try:
+            solver.swmm_close()
+        except Exception as err:
+            failure = failure or err
+    report = read_report(rpt) if rpt.is_file() else None
+    messages = list(report.errors) if report is not None else []
+    if failure is not None or messages or not files.hotstart.is_file():
+        error = _engine_error(inp, failure, messages)
+        raise type(error)(f"{error} (in the dry spin-up before the run)")
+    result.unlink(missing_ok=True)
 
 
 def _simulate(
@@ -529,6 +628,10 @@ def _dataset(
         "rain_intensity": _gauge_rain(inp, net, sv[out.SUBCATCH_RAINFALL] * np.float32(f.rain)),
     }
     data.update(_engine_tables(net, rpt))
+    node_errors = health.node_continuity_errors(rpt, net.nodes)
+    data["node_continuity_error"] = node_errors[np.newaxis]
+    ponded_end = float(ponded[-1].sum()) * f.volume if ponded.shape[0] else 0.0
+    data["water_budget"] = health.budget(rpt, ponded_end)[np.newaxis]
 
     coords = {
         "scenario": ("scenario", np.array([scenario], dtype=object)),
@@ -537,11 +640,18 @@ def _dataset(
         **_link_coords(net),
         **_subcatch_coords(inp, net, f),
         "gauge": ("gauge", np.array(net.gauges, dtype=object)),
+        "budget_term": (
+            "budget_term",
+            np.array(list(health.BUDGET_TERMS), dtype=object),
+            {"long_name": "term of the water budget"},
+        ),
     }
+    run_attrs = _run_attrs(inp, net, res, rpt)
+    run_attrs.update(health.run_health(rpt, net.nodes, net.node_type, node_errors))
     ds = build_dataset(
         data,
         coords=coords,
-        attrs={**attrs, **_run_attrs(inp, net, res, rpt)},
+        attrs={**attrs, **run_attrs},
         crs=model_crs(inp.source) if inp.source is not None else None,
     )
     ds["capacity_fraction"].attrs["comment"] = (
@@ -550,6 +660,9 @@ def _dataset(
     )
     ds["ponded_volume"].attrs["comment"] = (
         "only junctions and dividers with a ponded area pond, and only with ALLOW_PONDING YES"
+    )
+    ds["water_budget"].attrs["comment"] = "; ".join(
+        f"{k}: {v}" for k, v in health.BUDGET_TERMS.items()
     )
     ds["rain_intensity"].attrs["comment"] = (
         "rainfall of the first subcatchment using the gauge; NaN for gauges no subcatchment uses"

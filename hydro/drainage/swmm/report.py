@@ -28,6 +28,7 @@ _BANNER = re.compile(r"^\s*\*{3,}")
 _DASHES = re.compile(r"^\s*-{5,}\s*$")
 _DOTTED = re.compile(r"^\s*(.+?)\s*\.{2,}\s*(.*?)\s*$")
 _MESSAGE = re.compile(r"^\s*(ERROR|WARNING)\s+(\d+)\s*:\s*(.*?)\s*$")
+_LISTED = re.compile(r"^\s*(Node|Link)\s+(.+?)\s+\((-?[\d.]+)(%?)\)\s*$")
 
 # SWMM's printing factors (statsrpt.c Vcf, swmm5.c Ucf VOLUME), per unit system
 _MEGA_UNITS_PER_FT3 = {"US": 7.48e-6, "SI": 28.317e-6}
@@ -254,6 +255,101 @@ class SwmmReport:
                 }
             )
         return _frame(records, columns)
+
+    def node_inflow(self) -> pd.DataFrame:
+        """Node Inflow Summary, one row per node: max_lateral_inflow, max_total_inflow (m3/s),
+        time_of_max_inflow (s since START), lateral_inflow_volume, total_inflow_volume (m3) and
+        flow_balance_error (fraction of the node's inflow: SWMM's node continuity error)."""
+        table = self.table("Node Inflow Summary")
+        columns = [
+            "max_lateral_inflow",
+            "max_total_inflow",
+            "time_of_max_inflow",
+            "lateral_inflow_volume",
+            "total_inflow_volume",
+            "flow_balance_error",
+        ]
+        if table is None:
+            return _empty(columns)
+        f = self._factors()
+        records = []
+        for tokens in table.rows:
+            name, v = _split(tokens, 8)
+            records.append(
+                {
+                    "name": name,
+                    "max_lateral_inflow": _num(v[1]) * f.flow,
+                    "max_total_inflow": _num(v[2]) * f.flow,
+                    "time_of_max_inflow": _elapsed(v[3], v[4]),
+                    "lateral_inflow_volume": self._mega_volume(_num(v[5])),
+                    "total_inflow_volume": self._mega_volume(_num(v[6])),
+                    "flow_balance_error": _num(v[7]) / 100.0,
+                }
+            )
+        return _frame(records, columns)
+
+    # --- the run's health -----------------------------------------------------------------------
+
+    def flow_routing_continuity(self) -> dict[str, float]:
+        """Flow Routing Continuity: every volume line in m3 (keys in snake case, e.g.
+        ``wet_weather_inflow``, ``external_outflow``, ``flooding_loss``, ``final_stored_volume``)
+        and ``continuity_error`` (%). Empty when the report has none."""
+        return self._continuity_table("Flow Routing Continuity", column=1)
+
+    def runoff_continuity(self) -> dict[str, float]:
+        """Runoff Quantity Continuity: volumes in m3 (``total_precipitation``,
+        ``infiltration_loss``, ``surface_runoff``, ``final_storage``...) and
+        ``continuity_error`` (%)."""
+        return self._continuity_table("Runoff Quantity Continuity", column=0)
+
+    def routing_steps(self) -> dict[str, float]:
+        """Routing Time Step Summary: minimum_step, average_step, maximum_step (s),
+        steady_state_share, not_converging_share (fractions), average_iterations."""
+        keys = {
+            "Minimum Time Step": ("minimum_step", 1.0),
+            "Average Time Step": ("average_step", 1.0),
+            "Maximum Time Step": ("maximum_step", 1.0),
+            "% of Time in Steady State": ("steady_state_share", 0.01),
+            "Average Iterations per Step": ("average_iterations", 1.0),
+            "% of Steps Not Converging": ("not_converging_share", 0.01),
+        }
+        out: dict[str, float] = {}
+        for line in self.sections.get("Routing Time Step Summary", ()):
+            label, _, value = line.partition(":")
+            key = keys.get(label.strip())
+            if key is not None and value.split():
+                out[key[0]] = _num(value.split()[0]) * key[1]
+        return out
+
+    def highest(self, title: str) -> tuple[tuple[str, str, float], ...]:
+        """The (kind, element, value) lines of a 'Highest ...' list (Highest Continuity Errors,
+        Highest Flow Instability Indexes, Most Frequent Nonconverging Nodes, Time-Step Critical
+        Elements); percentages are given as fractions."""
+        out = []
+        for line in self.sections.get(title, ()):
+            match = _LISTED.match(line)
+            if match:
+                kind, name, value, percent = match.groups()
+                out.append((kind.lower(), name, _num(value) / (100.0 if percent else 1.0)))
+        return tuple(out)
+
+    def _continuity_table(self, title: str, *, column: int) -> dict[str, float]:
+        """Volumes of a continuity table in m3 (first column hectare-m or acre-feet; second
+        10^6 ltr or 10^6 gal) and its continuity error in %."""
+        si = self.unit_system == "SI"
+        per_unit = ((1.0e4, 1.0e3) if si else (1233.48183754752, 3785.411784))[column]
+        out: dict[str, float] = {}
+        for line in self.sections.get(title, ()):
+            match = _DOTTED.match(line)
+            if not match:
+                continue
+            key = re.sub(r"[^a-z0-9]+", "_", match.group(1).lower()).strip("_")
+            values = match.group(2).split()
+            if key.startswith("continuity_error"):
+                out["continuity_error"] = _num(values[0]) if values else np.nan
+            elif len(values) > column:
+                out[key] = _num(values[column]) * per_unit
+        return out
 
     def _factors(self):
         return si_factors(self.flow_units or "CFS")

@@ -80,16 +80,14 @@ def _channel(flow: float, slope: float) -> Section:
     return section  # widest allowed: the model floods there, which the tests would show
 
 
-def choose_section(flow: float, ground_slope: float, *, polder: bool) -> tuple[Section, float]:
+def choose_section(flow: float, ground_slope: float) -> tuple[Section, float]:
     """Smallest standard section carrying ``flow`` (m³/s) and the slope it is laid at.
 
-    The slope follows the ground where it falls faster than the section's minimum slope. In a
-    polder, trunks above POLDER_CHANNEL_FLOW are open drains.
+    The slope follows the ground where it falls faster than the section's minimum slope. Beyond
+    the largest culvert, an open channel.
     """
     fall = min(max(ground_slope, 0.0), plan.MAX_SEWER_SLOPE)
     for section in CATALOG:
-        if polder and flow > plan.POLDER_CHANNEL_FLOW:
-            break
         slope = max(section.min_slope, fall)
         if section.capacity(slope) >= flow:
             return section, slope
@@ -111,6 +109,7 @@ class SewerDesign:
     time: np.ndarray  # min, concentration time at the cell's manhole
     invert: np.ndarray  # m, manhole invert = start of the outgoing conduit
     end_invert: np.ndarray  # m, invert at the downstream end of the outgoing conduit
+    inlet: np.ndarray  # bool: the conduit discharges into the polder's inner river
 
 
 def design_sewers(
@@ -135,6 +134,10 @@ def design_sewers(
     ``rim_next`` the rim at the conduit's downstream end (inf at an outlet); ``ground``
     and ``ground_next`` (m) the ground at both ends; ``runoff_area`` = ψ·F (m²) of each cell;
     ``return_period`` (years) and ``polder`` (bool) per cell.
+
+    In a polder, a sewer whose design flow exceeds POLDER_INLET_FLOW (and every sewer leaving
+    for the station) discharges into the polder's inner river (内河) instead of the next cell:
+    its flow goes no further down the tree.
     """
     n = len(order)
     area_up = np.asarray(runoff_area, dtype=float).copy()
@@ -146,11 +149,13 @@ def design_sewers(
     flow = np.zeros(n)
     invert = np.zeros(n)
     end_invert = np.zeros(n)
+    inlet = np.zeros(n, dtype=bool)
     for u in order:
         q = float(formula.q(time[u], return_period[u]))  # L/(s·ha)
         flow[u] = q * LSHA_TO_M_PER_S * area_up[u]
+        inlet[u] = bool(polder[u]) and (flow[u] > plan.POLDER_INLET_FLOW or down[u] < 0)
         fall = (ground[u] - ground_next[u]) / length[u]
-        section, slope[u] = choose_section(flow[u], fall, polder=bool(polder[u]))
+        section, slope[u] = choose_section(flow[u], fall)
         cover = 0.0 if section.kind == "channel" else plan.MIN_COVER
         # The conduit's top stays under the rims at both of its ends.
         top = min(rim[u], rim_next[u] + slope[u] * length[u]) - cover
@@ -161,7 +166,7 @@ def design_sewers(
         invert[u] = start
         end_invert[u] = start - slope[u] * length[u]
         d = down[u]
-        if d >= 0:
+        if d >= 0 and not inlet[u]:
             area, _ = section.flow_area_radius()
             v = min(
                 max(section.capacity(slope[u]) / area, plan.VELOCITY_RANGE[0]),
@@ -171,9 +176,33 @@ def design_sewers(
             time[d] = max(time[d], time[u] + length[u] / v / 60.0)
             invert_cap[d] = min(invert_cap[d], end_invert[u])
             crown_cap[d] = min(crown_cap[d], end_invert[u] + section.height)
+    _match_crowns(down, inlet, sections, invert, end_invert)
     return SewerDesign(
-        tuple(sections), slope, np.asarray(length, dtype=float), flow, time, invert, end_invert
+        tuple(sections),
+        slope,
+        np.asarray(length, dtype=float),
+        flow,
+        time,
+        invert,
+        end_invert,
+        inlet,
     )
+
+
+def _match_crowns(down, inlet, sections, invert, end_invert) -> None:
+    """Lower the end of every sewer that arrives above the crown of the sewer leaving its
+    manhole, so that the crowns match (in place).
+
+    A branch laid from the top with the least cover reaches a deep trunk high above it; a drop
+    of metres into a surcharged manhole gives SWMM a node whose highest crown is far above the
+    trunk's, and its iterations stop converging there. Matching crowns steepens the branch's
+    last length instead (its capacity only grows).
+    """
+    for u, d in enumerate(down):
+        if d < 0 or inlet[u]:
+            continue
+        crown = invert[d] + sections[d].height
+        end_invert[u] = min(end_invert[u], max(crown - sections[u].height, invert[d]))
 
 
 def runoff_coefficient(imperviousness):
@@ -183,69 +212,110 @@ def runoff_coefficient(imperviousness):
 
 
 # ------------------------------------------------------------------------------------------------
-# Pump stations
+# Polder pump stations and their inner rivers (内河)
 
 
 @dataclass(frozen=True)
 class StationDesign:
-    """Levels and sizes of one pump station (elevations in m, flows in m³/s)."""
+    """Levels (m), the inner river's stage-area curve and the pumps of one polder station.
 
-    wet_well_invert: float
-    wet_well_depth: float
-    wet_well_area: float  # m²
-    pump_on: tuple[float, ...]  # m, wet-well depths at which each unit starts
-    pump_off: tuple[float, ...]
-    unit_flow: float
-    design_head: float  # m
-    chamber_invert: float
-    chamber_depth: float
-    chamber_area: float  # m²
-    outfall_invert: float
-    outlet: Section  # discharge conduit to the river
-    outlet_slope: float
+    The inner river and ponds of the station's catchment are one storage unit (a level pool, the
+    平湖 of Chinese drainage calculations): sewers discharge into it, pumps and the gravity sluice
+    draw from it.
+    """
+
+    bed: float  # inner-river bed
+    drawdown_level: float  # 预降水位: where the stations hold it before a storm
+    normal_level: float  # 常水位: below every sewer outlet into it
+    design_level: float  # 设计内水位: the pumps' rated head is taken from it
+    highest_level: float  # 最高控制水位: the lowest land stays dry below it
+    bank: float  # the lowest ground of the catchment
+    top: float  # storage top: above any ground of the catchment
+    stage_area: tuple[tuple[float, float], ...]  # (depth above bed m, area m²)
+    pump_on: tuple[float, ...]  # levels at which each unit starts
+    pump_off: tuple[float, ...]  # levels at which each unit stops
+    unit_flow: float  # m³/s, rated flow of one unit
+    design_head: float  # m, rated head
+    outer_design_level: float  # 设计外水位: the river's level the rated head lifts to
     sluice_width: float  # m
-    sluice_offset: float  # m above the wet-well floor
+    sluice_sill: float  # m, sill level of the gravity sluice
 
 
 def design_station(
-    *,
-    capacity: float,
-    pumps: int,
-    trunk_invert: float,
-    ground: float,
-    outlet_length: float,
-    normal_stage: float,
-    flood_stage: float,
+    *, capacity: float, pumps: int, inlet_inverts, ground, cell_area, flood_stage: float
 ) -> StationDesign:
-    """Wet well, pumps, discharge chamber and sluice of a polder pump station."""
-    ww_invert = trunk_invert - plan.SUMP_DEPTH
-    ww_depth = max(ground + 0.5, trunk_invert + 2.0) - ww_invert
-    on = tuple(plan.SUMP_DEPTH + plan.FIRST_PUMP_ON + k * plan.PUMP_ON_STEP for k in range(pumps))
-    off = tuple(plan.PUMP_OFF_DEPTH + k * plan.PUMP_ON_STEP / 2 for k in range(pumps))
-    head = flood_stage + plan.PUMP_HEAD_LOSS - (ww_invert + on[-1])
-    outfall_invert = normal_stage - plan.STATION_OUTLET_BELOW_NORMAL
-    outlet, slope = choose_section(capacity * plan.SLUICE_FLOW_FACTOR, 0.0, polder=False)
-    chamber_invert = outfall_invert + slope * outlet_length
-    chamber_depth = flood_stage + plan.DISCHARGE_WALL_ABOVE_FLOOD - chamber_invert
+    """Inner-river levels and stage-area curve, pump levels and curve, sluice of one station.
+
+    ``inlet_inverts`` (m) are the outlet inverts of the sewers discharging into the inner river;
+    ``ground`` and ``cell_area`` (m, m²) describe every cell of the station's catchment (its
+    hypsometry: flood water above the bank spreads over the land lower than its level);
+    ``flood_stage`` (m) is the river's guaranteed level.
+    """
+    ground = np.asarray(ground, dtype=float)
+    cell_area = np.asarray(cell_area, dtype=float)
+    catchment = float(cell_area.sum())
+    bank = float(ground.min())
+    normal = min(
+        float(np.min(inlet_inverts)) - plan.INLET_ABOVE_NORMAL, bank - plan.NORMAL_BELOW_BANK
+    )
+    drawdown = normal - plan.DRAWDOWN
+    bed = drawdown - plan.INNER_RIVER_DEPTH
+    highest = bank - plan.HIGHEST_BELOW_BANK
+    design = normal + plan.DESIGN_ABOVE_NORMAL
+    top = float(ground.max()) + plan.STORAGE_ABOVE_GROUND
+    stage_area = _stage_area(bed, normal, bank, top, ground, cell_area, catchment)
+    first = normal + plan.FIRST_PUMP_ABOVE_NORMAL
+    step = (design - first) / max(pumps - 1, 1)
+    on = tuple(first + k * step for k in range(pumps))
+    off = tuple(drawdown + k * (normal - drawdown) / pumps for k in range(pumps))
+    outer = flood_stage + plan.OUTER_LEVEL_ALLOWANCE
+    head = outer - design + plan.PUMP_HEAD_LOSS
     velocity = math.sqrt(2 * 9.81 * plan.SLUICE_DESIGN_HEAD)
     width = plan.SLUICE_FLOW_FACTOR * capacity / (plan.SLUICE_COEFF * plan.SLUICE_HEIGHT * velocity)
     return StationDesign(
-        ww_invert,
-        ww_depth,
-        plan.WET_WELL_AREA_PER_FLOW * capacity,
+        bed,
+        drawdown,
+        normal,
+        design,
+        highest,
+        bank,
+        top,
+        stage_area,
         on,
         off,
         capacity / pumps,
-        max(head, 1.0),
-        chamber_invert,
-        chamber_depth,
-        plan.CHAMBER_AREA_PER_FLOW * capacity,
-        outfall_invert,
-        outlet,
-        slope,
+        head,
+        outer,
         round(width, 2),
-        max(plan.SUMP_DEPTH, round(chamber_invert - ww_invert + 0.01, 2)),
+        bed + plan.SLUICE_SILL,
     )
+
+
+def _stage_area(bed, normal, bank, top, ground, cell_area, catchment):
+    """(depth, area) of the inner river: WATER_SURFACE_RATIO of the catchment at the normal level,
+    narrower at the bed, wider at the bank (sloping banks, ponds); above the bank the land lower
+    than the water (the catchment's hypsometry), the whole catchment at the top."""
+    water = plan.WATER_SURFACE_RATIO * catchment
+    points = [
+        (bed, plan.BED_AREA_SHARE * water),
+        (normal, water),
+        (bank, plan.BANK_AREA_SHARE * water),
+    ]
+    order = np.argsort(ground, kind="stable")
+    below = np.cumsum(cell_area[order])
+    for level in np.arange(bank + plan.STAGE_AREA_STEP, top, plan.STAGE_AREA_STEP):
+        flooded = (
+            float(below[np.searchsorted(ground[order], level, side="left") - 1])
+            if level > ground[order][0]
+            else 0.0
+        )
+        points.append((float(level), flooded))
+    points.append((top, catchment))
+    out, last = [], 0.0
+    for level, area in points:
+        last = max(last, area)  # a storage curve never narrows upwards
+        out.append((round(level - bed, 3), round(last, 1)))
+    return tuple(dict(out).items())
 
 
 def pump_curve(design: StationDesign) -> list[tuple[float, float]]:

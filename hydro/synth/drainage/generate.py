@@ -37,6 +37,7 @@ from hydro.synth.drainage.design import (
     runoff_coefficient,
 )
 from hydro.synth.drainage.inp import assets_text, inp_text
+from hydro.synth.drainage.rivers import RiverChannel, river_channels, river_tables
 
 BUNDLED_RAINFALL = Path(__file__).resolve().parents[3] / "networks" / "xuancheng" / "rainfall.toml"
 DEFAULT_STORM_PERIOD = 2.0  # years: the default INP holds a 2-year storm
@@ -48,8 +49,9 @@ class DrainageModel:
     """A generated drainage model: tables in SI units, local coordinates (m from the centre).
 
     Tables (pandas DataFrames, one row per element): ``junctions``, ``outfalls``, ``storage``,
-    ``conduits``, ``pumps``, ``orifices``, ``subcatchments``; ``curves`` are (name, type,
-    points). ``stations`` and ``waterlogging_points`` describe the assets for the sidecar.
+    ``conduits``, ``pumps``, ``orifices``, ``subcatchments``, ``inflows`` (river inflows);
+    ``curves`` are (name, type, points). ``rivers`` are the river channels, ``stations`` and
+    ``waterlogging_points`` describe the assets for the sidecar.
     """
 
     seed: int
@@ -63,7 +65,9 @@ class DrainageModel:
     pumps: pd.DataFrame
     orifices: pd.DataFrame
     subcatchments: pd.DataFrame
+    inflows: pd.DataFrame
     curves: tuple[tuple[str, str, tuple[tuple[float, float], ...]], ...]
+    rivers: dict[str, RiverChannel]
     stations: tuple[dict, ...]
     waterlogging_points: tuple[dict, ...]
 
@@ -152,7 +156,9 @@ def generate_drainage(
     ground = city.ground_elevation(jx, jy)
     pairs = layout.neighbour_pairs(cells)
 
+    rivers = river_channels()
     outlets, forest = _route(cells, pairs, ground)
+    outlets, river_node = _connect_outlets(outlets, rivers)
     land_use, imperviousness = _land_use(cells, rng)
     cell_area = np.full(len(cells), size * size)
     down = forest.down
@@ -174,10 +180,23 @@ def generate_drainage(
     rim[low_street] -= np.minimum(plan.LOW_STREET_DEPTH, headroom[low_street])
 
     names = _names(len(cells))
+    street = np.array([plan.LAND_USES[k].street_share for k in land_use]) * cell_area
     tables = _network_tables(
-        cells, jx, jy, rim, ground, sewers, down, outlets, names, underpass, low_street, cell_area
+        cells,
+        jx,
+        jy,
+        rim,
+        ground,
+        sewers,
+        down,
+        river_node,
+        names,
+        underpass,
+        low_street,
+        street,
+        rivers,
     )
-    stations, curves = _stations(outlets, sewers, forest, names, cell_area, tables)
+    stations, curves = _stations(outlets, sewers, forest, names, cell_area, ground, tables, rivers)
     subcatchments = _subcatchments(
         cells, jx, jy, ground, land_use, imperviousness, names, n - len(cells), rng
     )
@@ -193,7 +212,9 @@ def generate_drainage(
         pumps=pd.DataFrame(tables["pumps"]),
         orifices=pd.DataFrame(tables["orifices"]),
         subcatchments=subcatchments,
+        inflows=pd.DataFrame(tables["inflows"]),
         curves=tuple(curves),
+        rivers=rivers,
         stations=tuple(stations),
         waterlogging_points=tuple(_points(names, underpass, low_street, cells)),
     )
@@ -266,6 +287,21 @@ def _route(cells, pairs, ground) -> tuple[list[layout.Outlet], layout.Forest]:
             "drainage generator: some cells reach no outlet; ask for more subcatchments"
         )
     return outlets, layout.Forest(down, root, cost)
+
+
+def _connect_outlets(outlets, rivers: dict[str, RiverChannel]):
+    """City outlets discharge into the nearest node of their river: the outlet's point becomes
+    that node's; returns the outlets and {cell: river node} for the city's outlet cells."""
+    connected, node_of = [], {}
+    for o in outlets:
+        if o.station is not None:
+            connected.append(o)
+            continue
+        river = rivers[o.river]
+        k = river.nearest(*o.point)
+        node_of[o.cell] = river.nodes[k]
+        connected.append(layout.Outlet(o.cell, (float(river.x[k]), float(river.y[k])), o.river))
+    return connected, node_of
 
 
 def _lay_sewers(cells, jx, jy, ground, forest, outlets, runoff_area, rainfall):
@@ -375,46 +411,43 @@ def _names(n: int) -> list[str]:
 
 
 def _network_tables(
-    cells, jx, jy, rim, ground, sewers, down, outlets, names, underpass, low_street, cell_area
+    cells,
+    jx,
+    jy,
+    rim,
+    ground,
+    sewers,
+    down,
+    river_node,
+    names,
+    underpass,
+    low_street,
+    street,
+    rivers,
 ) -> dict[str, dict[str, list]]:
-    """Junctions, gravity outfalls and the cells' conduits (station parts come later)."""
+    """Junctions, the cells' conduits and the rivers (station parts come later).
+
+    A manhole ponds over the streets of its cell (``street``, m²); underpasses and low streets
+    over their own roadway. City outlets discharge into their river node through a flap gate.
+    """
     tag = np.full(len(cells), "manhole", dtype=object)
     tag[underpass] = "underpass"
     tag[low_street] = "old_street"
-    ponded = plan.STREET_STORAGE_FRACTION * cell_area
+    ponded = np.asarray(street, dtype=float).copy()
     ponded[underpass] = plan.UNDERPASS_PONDED_AREA
     ponded[low_street] = plan.LOW_STREET_PONDED_AREA
     junctions = {
         "name": [f"J{s}" for s in names],
-        "x": jx,
-        "y": jy,
-        "invert": sewers.invert,
-        "max_depth": rim - sewers.invert,
-        "ponded_area": ponded,
-        "ground": ground,
-        "tag": tag,
+        "x": list(jx),
+        "y": list(jy),
+        "invert": list(sewers.invert),
+        "max_depth": list(rim - sewers.invert),
+        "initial_depth": [0.0] * len(cells),
+        "ponded_area": list(ponded),
+        "ground": list(ground),
+        "tag": list(tag),
         "region": [layout.REGIONS[r].name for r in cells.region],
     }
-    end_node = [f"J{names[d]}" if d >= 0 else "" for d in down]
-    outfalls: dict[str, list] = {
-        k: [] for k in ("name", "x", "y", "invert", "stage", "gated", "river", "tag")
-    }
-    counter: dict[str, int] = {}
-    for o in outlets:
-        if o.station is not None:
-            continue
-        code = o.river[:2].upper()
-        counter[code] = counter.get(code, 0) + 1
-        name = f"OF_{code}{counter[code]:02d}"
-        end_node[o.cell] = name
-        outfalls["name"].append(name)
-        outfalls["x"].append(o.point[0])
-        outfalls["y"].append(o.point[1])
-        outfalls["invert"].append(sewers.end_invert[o.cell])
-        outfalls["stage"].append(layout.river(o.river).normal_stage)
-        outfalls["gated"].append(True)
-        outfalls["river"].append(o.river)
-        outfalls["tag"].append("outfall")
     conduits: dict[str, list] = {
         k: []
         for k in (
@@ -433,28 +466,83 @@ def _network_tables(
             "barrels",
             "tag",
             "design_flow",
+            "flap_gate",
+            "initial_flow",
         )
     }
+    river_invert = {n: float(r.bed[k]) for r in rivers.values() for k, n in enumerate(r.nodes)}
     for c, section in enumerate(sewers.sections):
         d = down[c]
-        out_offset = sewers.end_invert[c] - sewers.invert[d] if d >= 0 else 0.0
+        if c in river_node:
+            to = river_node[c]
+            out_offset = sewers.end_invert[c] - river_invert[to]
+        elif d >= 0 and not sewers.inlet[c]:
+            to = f"J{names[d]}"
+            out_offset = sewers.end_invert[c] - sewers.invert[d]
+        else:
+            to, out_offset = "", 0.0  # into a station's inner river: set with the station
         _add_conduit(
             conduits,
             f"C{names[c]}",
             f"J{names[c]}",
-            end_node[c],
+            to,
             sewers.length[c],
             section,
             0.0,
             out_offset,
             sewers.flow[c],
+            flap_gate=c in river_node,
         )
+    outfalls: dict[str, list] = {
+        k: [] for k in ("name", "x", "y", "invert", "stage", "gated", "river", "tag")
+    }
+    inflows: dict[str, list] = {"node": [], "flow": [], "river": []}
+    tables = river_tables(rivers)
+    for row in tables["junctions"]:
+        for key in junctions:
+            junctions[key].append(
+                {
+                    "ponded_area": 0.0,
+                    "initial_depth": 0.0,
+                    "ground": np.nan,
+                    "tag": "river",
+                    "region": row["river"],
+                }.get(key, row.get(key))
+            )
+    for row in tables["outfalls"]:
+        stage = layout.river(row["river"]).normal_stage
+        for key, value in {**row, "stage": stage, "gated": False, "tag": "river_gauge"}.items():
+            if key in outfalls:
+                outfalls[key].append(value)
+    for row in tables["conduits"]:
+        p = next(rp for rp in plan.RIVER_PLANS if rp.name == row["river"])
+        _add_row(
+            conduits,
+            name=row["name"],
+            from_node=row["from_node"],
+            to_node=row["to_node"],
+            length=row["length"],
+            roughness=row["roughness"],
+            in_offset=0.0,
+            out_offset=row["out_offset"],
+            shape="TRAPEZOIDAL",
+            geom1=row["height"],
+            geom2=row["width"],
+            geom3=row["side_slope"],
+            geom4=row["side_slope"],
+            barrels=1,
+            tag="river",
+            design_flow=p.flood_flow,
+            flap_gate=False,
+            initial_flow=0.0,
+        )
+    for row in tables["inflows"]:
+        for key in inflows:
+            inflows[key].append(row[key])
     storage: dict[str, list] = {
-        k: [] for k in ("name", "x", "y", "invert", "max_depth", "area", "tag")
+        k: [] for k in ("name", "x", "y", "invert", "max_depth", "curve", "initial_depth", "tag")
     }
-    pumps: dict[str, list] = {
-        k: [] for k in ("name", "from_node", "to_node", "curve", "startup", "shutoff", "station")
-    }
+    pumps: dict[str, list] = {k: [] for k in ("name", "from_node", "to_node", "curve", "station")}
     orifices: dict[str, list] = {
         k: []
         for k in (
@@ -476,153 +564,131 @@ def _network_tables(
         "storage": storage,
         "pumps": pumps,
         "orifices": orifices,
+        "inflows": inflows,
     }
 
 
-def _add_conduit(table, name, frm, to, length, section, in_offset, out_offset, flow) -> None:
-    shape, g1, g2, g3, g4 = section.swmm()
-    row = {
-        "name": name,
-        "from_node": frm,
-        "to_node": to,
-        "length": float(length),
-        "roughness": section.roughness,
-        "in_offset": float(in_offset),
-        "out_offset": float(max(out_offset, 0.0)),
-        "shape": shape,
-        "geom1": g1,
-        "geom2": g2,
-        "geom3": g3,
-        "geom4": g4,
-        "barrels": section.barrels,
-        "tag": section.kind,
-        "design_flow": float(flow),
-    }
+def _add_row(table, **row) -> None:
     for key, value in row.items():
         table[key].append(value)
 
 
-def _stations(outlets, sewers, forest, names, cell_area, tables):
-    """Wet wells, pumps, discharge chambers, sluices and outfalls of the polder stations."""
+def _add_conduit(
+    table, name, frm, to, length, section, in_offset, out_offset, flow, *, flap_gate=False
+) -> None:
+    shape, g1, g2, g3, g4 = section.swmm()
+    _add_row(
+        table,
+        name=name,
+        from_node=frm,
+        to_node=to,
+        length=float(length),
+        roughness=section.roughness,
+        in_offset=float(in_offset),
+        out_offset=float(max(out_offset, 0.0)),
+        shape=shape,
+        geom1=g1,
+        geom2=g2,
+        geom3=g3,
+        geom4=g4,
+        barrels=section.barrels,
+        tag=section.kind,
+        design_flow=float(flow),
+        flap_gate=flap_gate,
+        initial_flow=0.0,
+    )
+
+
+def _stations(outlets, sewers, forest, names, cell_area, ground, tables, rivers):
+    """Inner rivers (storage), pumps and gravity sluices of the polder stations.
+
+    Every sewer of a station's catchment that discharges into the inner river (the catchment's
+    trunks and the one that used to reach the station) ends at its storage unit; pumps and the
+    sluice lift from it into the nearest node of the station's river.
+    """
     records, curves = [], []
+    conduits = tables["conduits"]
+    position = {name: k for k, name in enumerate(conduits["name"])}
     for o in outlets:
         if o.station is None:
             continue
         spec = next(s for s in plan.STATIONS if s.key == o.station)
-        river = layout.river(spec.river)
-        wx, wy = spec.position
-        at = layout.nearest_on_polyline(river.xy(), wx, wy)
-        away = np.array([wx - at[0], wy - at[1]])
-        away /= np.hypot(*away)
-        of_xy = at + plan.OUTFALL_SETBACK * away
-        # The discharge chamber stands on the dyke by the river: pumps and sluice (links
-        # without length) bridge any distance from the wet well, the outlet culvert is short.
-        gap = float(np.hypot(wx - of_xy[0], wy - of_xy[1]))
-        ch_xy = of_xy + min(plan.MIN_CONDUIT_LENGTH, 0.5 * gap) * away
-        outlet_length = plan.MIN_CONDUIT_LENGTH
-        ground = float(city.ground_elevation(wx, wy))
+        river = rivers[spec.river]
+        mine = forest.root == o.cell
+        inlets = np.flatnonzero(mine & sewers.inlet)
         d = design_station(
             capacity=spec.capacity,
             pumps=spec.pumps,
-            trunk_invert=float(sewers.end_invert[o.cell]),
-            ground=ground,
-            outlet_length=outlet_length,
-            normal_stage=river.normal_stage,
-            flood_stage=river.flood_stage,
+            inlet_inverts=sewers.end_invert[inlets],
+            ground=ground[mine],
+            cell_area=cell_area[mine],
+            flood_stage=layout.river(spec.river).flood_stage,
         )
-        ww, ch, of = f"WW_{spec.key}", f"CH_{spec.key}", f"OF_{spec.key}"
-        # The root cell's conduit enters the wet well a sump depth above its floor.
-        conduits = tables["conduits"]
-        k = conduits["name"].index(f"C{names[o.cell]}")
-        conduits["to_node"][k] = ww
-        conduits["out_offset"][k] = plan.SUMP_DEPTH
-        _append(
+        ir = f"IR_{spec.key}"
+        for c in inlets:
+            k = position[f"C{names[c]}"]
+            conduits["to_node"][k] = ir
+            conduits["out_offset"][k] = float(sewers.end_invert[c] - d.bed)
+        wx, wy = spec.position
+        at = layout.nearest_on_polyline(layout.river(spec.river).xy(), wx, wy)
+        node = river.nodes[river.nearest(*at)]
+        area_curve = f"SA_{spec.key}"
+        curves.append((area_curve, "STORAGE", d.stage_area))
+        _add_row(
             tables["storage"],
-            name=ww,
+            name=ir,
             x=wx,
             y=wy,
-            invert=d.wet_well_invert,
-            max_depth=d.wet_well_depth,
-            area=d.wet_well_area,
-            tag="wet_well",
+            invert=d.bed,
+            max_depth=d.top - d.bed,
+            curve=area_curve,
+            initial_depth=d.drawdown_level - d.bed,
+            tag="inner_river",
         )
-        # The discharge chamber is a small storage unit rather than a junction: a junction
-        # surcharged against the river loses mass in SWMM's EXTRAN surcharge method.
-        _append(
-            tables["storage"],
-            name=ch,
-            x=float(ch_xy[0]),
-            y=float(ch_xy[1]),
-            invert=d.chamber_invert,
-            max_depth=d.chamber_depth,
-            area=d.chamber_area,
-            tag="chamber",
-        )
-        _append(
-            tables["outfalls"],
-            name=of,
-            x=float(of_xy[0]),
-            y=float(of_xy[1]),
-            invert=d.outfall_invert,
-            stage=river.normal_stage,
-            gated=True,
-            river=spec.river,
-            tag="station_outfall",
-        )
-        _add_conduit(
-            conduits, f"D_{spec.key}", ch, of, outlet_length, d.outlet, 0.0, 0.0, spec.capacity * 2
-        )
-        conduits["tag"][-1] = "discharge"
         curve = f"PC_{spec.key}"
         curves.append((curve, "PUMP3", tuple(pump_curve(d))))
         pump_names = [f"P_{spec.key}_{u + 1}" for u in range(spec.pumps)]
-        for u, pname in enumerate(pump_names):
-            _append(
+        for pname in pump_names:
+            _add_row(
                 tables["pumps"],
                 name=pname,
-                from_node=ww,
-                to_node=ch,
+                from_node=ir,
+                to_node=node,
                 curve=curve,
-                startup=d.pump_on[u],
-                shutoff=d.pump_off[u],
                 station=spec.name,
             )
-        _append(
+        sluice = f"SL_{spec.key}"
+        _add_row(
             tables["orifices"],
-            name=f"SL_{spec.key}",
-            from_node=ww,
-            to_node=ch,
-            offset=d.sluice_offset,
+            name=sluice,
+            from_node=ir,
+            to_node=node,
+            offset=d.sluice_sill - d.bed,
             coeff=plan.SLUICE_COEFF,
             gated=True,
             height=plan.SLUICE_HEIGHT,
             width=d.sluice_width,
             tag="sluice",
         )
-        area = float(cell_area[forest.root == o.cell].sum())
         records.append(
             {
                 "name": spec.name,
                 "name_zh": spec.name_zh,
+                "key": spec.key,
                 "pumps": pump_names,
-                "wet_well": ww,
-                "discharge_chamber": ch,
-                "outfall": of,
-                "sluice": f"SL_{spec.key}",
+                "wet_well": ir,
+                "outfall": node,
+                "sluice": sluice,
                 "polder": spec.polder,
                 "river": spec.river,
                 "design_capacity": spec.capacity,
-                "catchment_area": area,
+                "catchment_area": float(cell_area[mine].sum()),
                 "design_head": round(d.design_head, 3),
+                "design": d,
                 "source": spec.source,
             }
         )
     return records, curves
-
-
-def _append(table: dict[str, list], **row) -> None:
-    for key, value in row.items():
-        table[key] = [*list(table[key]), value]
 
 
 def _subcatchments(cells, jx, jy, ground, land_use, imperviousness, names, extra, rng):

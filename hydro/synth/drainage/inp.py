@@ -12,8 +12,10 @@ import json
 
 import numpy as np
 
+from hydro.drainage.assets import River
 from hydro.drainage.inp import SwmmInput
 from hydro.drainage.rainfall import apply_rainfall
+from hydro.drainage.rivers import with_steady_rivers
 from hydro.synth import city
 from hydro.synth.drainage import plan
 from hydro.synth.drainage.layout import REGIONS
@@ -52,11 +54,11 @@ def _options() -> list[str]:
         ("INERTIAL_DAMPING", "PARTIAL"),
         ("NORMAL_FLOW_LIMITED", "BOTH"),
         ("FORCE_MAIN_EQUATION", "H-W"),
-        ("SURCHARGE_METHOD", "EXTRAN"),
-        ("VARIABLE_STEP", "0.75"),
+        ("SURCHARGE_METHOD", plan.SURCHARGE_METHOD),
+        ("VARIABLE_STEP", f"{plan.VARIABLE_STEP:g}"),
         ("LENGTHENING_STEP", "0"),
-        ("MIN_SURFAREA", "1.167"),
-        ("MAX_TRIALS", "8"),
+        ("MIN_SURFAREA", f"{plan.MIN_SURFAREA:g}"),
+        ("MAX_TRIALS", f"{plan.MAX_TRIALS}"),
         ("HEAD_TOLERANCE", "0.0015"),
         ("SYS_FLOW_TOL", "5"),
         ("LAT_FLOW_TOL", "5"),
@@ -123,9 +125,14 @@ def inp_text(model) -> str:
     ]
 
     rows = [
-        f"{n:<10} {e:9.3f} {d:7.3f} 0 0 {a:9.1f}"
-        for n, e, d, a in zip(
-            jn["name"], jn["invert"], jn["max_depth"], jn["ponded_area"], strict=True
+        f"{n:<10} {e:9.3f} {d:7.3f} {i:.3f} 0 {a:9.1f}"
+        for n, e, d, i, a in zip(
+            jn["name"],
+            jn["invert"],
+            jn["max_depth"],
+            jn["initial_depth"],
+            jn["ponded_area"],
+            strict=True,
         )
     ]
     out += ["[JUNCTIONS]", *_table("Name Elevation MaxDepth InitDepth SurDepth Aponded(m2)", rows)]
@@ -135,17 +142,16 @@ def inp_text(model) -> str:
     ]
     out += ["[OUTFALLS]", *_table("Name Elevation Type Stage Gated", rows)]
     rows = [
-        f"{n:<10} {e:9.3f} {d:7.3f} 0 FUNCTIONAL 0 0 {a:.1f} 0 0"
-        for n, e, d, a in zip(st["name"], st["invert"], st["max_depth"], st["area"], strict=True)
+        f"{n:<10} {e:9.3f} {d:7.3f} {i:.3f} TABULAR {c} 0 0"
+        for n, e, d, i, c in zip(
+            st["name"], st["invert"], st["max_depth"], st["initial_depth"], st["curve"], strict=True
+        )
     ]
-    out += [
-        "[STORAGE]",
-        *_table("Name Elev MaxDepth InitDepth Shape A1 A2 A0(m2) SurDepth Fevap", rows),
-    ]
+    out += ["[STORAGE]", *_table("Name Elev MaxDepth InitDepth Shape Curve SurDepth Fevap", rows)]
 
     rows = [
-        f"{n:<10} {a:<10} {b:<10} {ln:9.2f} {r:.3f} {i:.3f} {o:.3f} 0 0"
-        for n, a, b, ln, r, i, o in zip(
+        f"{n:<10} {a:<10} {b:<10} {ln:9.2f} {r:.3f} {i:.3f} {o:.3f} {q:g} 0"
+        for n, a, b, ln, r, i, o, q in zip(
             cd["name"],
             cd["from_node"],
             cd["to_node"],
@@ -153,6 +159,7 @@ def inp_text(model) -> str:
             cd["roughness"],
             cd["in_offset"],
             cd["out_offset"],
+            cd["initial_flow"],
             strict=True,
         )
     ]
@@ -160,17 +167,10 @@ def inp_text(model) -> str:
         "[CONDUITS]",
         *_table("Name FromNode ToNode Length Roughness InOffset OutOffset InitFlow MaxFlow", rows),
     ]
+    # Pumps start OFF and switch only by the stations' control rules ([CONTROLS]).
     rows = [
-        f"{n:<10} {a:<10} {b:<10} {c:<10} ON {s:.3f} {o:.3f}"
-        for n, a, b, c, s, o in zip(
-            pu["name"],
-            pu["from_node"],
-            pu["to_node"],
-            pu["curve"],
-            pu["startup"],
-            pu["shutoff"],
-            strict=True,
-        )
+        f"{n:<10} {a:<10} {b:<10} {c:<10} OFF 0 0"
+        for n, a, b, c in zip(pu["name"], pu["from_node"], pu["to_node"], pu["curve"], strict=True)
     ]
     out += ["[PUMPS]", *_table("Name FromNode ToNode Curve Status Startup Shutoff", rows)]
     rows = [
@@ -205,6 +205,17 @@ def inp_text(model) -> str:
         for n, h, w in zip(orf["name"], orf["height"], orf["width"], strict=True)
     ]
     out += ["[XSECTIONS]", *_table("Link Shape Geom1 Geom2 Geom3 Geom4 Barrels", rows)]
+    rows = [f"{n:<10} 0 0 0 YES" for n, g in zip(cd["name"], cd["flap_gate"], strict=True) if g]
+    out += ["[LOSSES]", *_table("Link Kentry Kexit Kavg FlapGate", rows)]
+    out += ["[CONTROLS]", *control_rules(model), ""]
+    rows = [
+        f'{n:<10} FLOW "" FLOW 1.0 1.0 {q:g}'
+        for n, q in zip(model.inflows["node"], model.inflows["flow"], strict=True)
+    ]
+    out += [
+        "[INFLOWS]",
+        *_table("Node Constituent TimeSeries Type Mfactor Sfactor Baseline (m3/s)", rows),
+    ]
 
     out += [
         "[LANDUSES]",
@@ -219,8 +230,8 @@ def inp_text(model) -> str:
     rows = []
     for name, kind, points in model.curves:
         for k, (x, y) in enumerate(points):
-            rows.append(f"{name:<10} {kind if k == 0 else '':<6} {x:.3f} {y:.4f}")
-    out += ["[CURVES]", *_table("Name Type X(head m) Y(flow m3/s)", rows)]
+            rows.append(f"{name:<10} {kind if k == 0 else '':<7} {x:.3f} {y:.4f}")
+    out += ["[CURVES]", *_table("Name Type X(head or depth m) Y(flow m3/s or area m2)", rows)]
     out += ["[TIMESERIES]", *_table("Name Date Time Intensity(mm/h)", [])]
     out += [
         "[REPORT]",
@@ -263,9 +274,104 @@ def inp_text(model) -> str:
     gx, gy = _xy(0.0, 0.0)
     out += ["[SYMBOLS]", f"{GAUGE} {float(gx):.2f} {float(gy):.2f}", ""]
     inp = SwmmInput.from_text("\n".join(out))
-    return apply_rainfall(
-        inp, model.storm, gauge=GAUGE, start=plan.START, recession=plan.RECESSION
-    ).text()
+    inp = apply_rainfall(inp, model.storm, gauge=GAUGE, start=plan.START, recession=plan.RECESSION)
+    return with_steady_rivers(inp, river_assets(model)).text()
+
+
+def river_assets(model) -> list[River]:
+    """The model's rivers as the assets loader will read them from the sidecar."""
+    out = []
+    for river in city.RIVERS:
+        channel = model.rivers.get(river.name)
+        outfalls = [
+            n
+            for n, r in zip(model.outfalls["name"], model.outfalls["river"], strict=True)
+            if r == river.name
+        ]
+        p = channel.plan if channel is not None else None
+        out.append(
+            River(
+                river.name,
+                river.name_zh,
+                tuple(outfalls),
+                river.normal_stage,
+                river.flood_stage,
+                channel.nodes if channel else (),
+                channel.inflow_node if channel else None,
+                p.normal_flow if p else None,
+                p.flood_flow if p else None,
+                p.flood_return_period if p else None,
+                plan.LIMIT_STAGE,
+            )
+        )
+    return out
+
+
+def control_rules(model) -> list[str]:
+    """SWMM control rules of the polder stations (see README.md, "Pump stations")."""
+    out = []
+    for st in model.stations:
+        d, key, ir, river = st["design"], st["key"], st["wet_well"], st["outfall"]
+        pumps, sluice = st["pumps"], st["sluice"]
+        lift = f"LIFT_{key}"
+        out += [
+            f";; {st['name']}: gravity discharge (自排) through {sluice} while {ir} stands "
+            f"above the river at {river}; pumping (抽排) when it cannot; units start from "
+            f"{d.pump_on[0]:.2f} m (起排) and stop down to {d.drawdown_level:.2f} m (预降); "
+            f"half the units above {plan.LIMIT_STAGE:g} m in the river (限排)",
+            f"VARIABLE HIN_{key} = NODE {ir} HEAD",
+            f"VARIABLE HOUT_{key} = NODE {river} HEAD",
+            f"EXPRESSION {lift} = HOUT_{key} - HIN_{key}",
+            "",
+        ]
+        out += [
+            f"RULE {key}_SLUICE_OPEN",
+            f"IF {lift} < {-plan.SLUICE_OPEN_HEAD:g}",
+            f"THEN ORIFICE {sluice} SETTING = 1",
+            "PRIORITY 1",
+            "",
+            f"RULE {key}_SLUICE_CLOSE",
+            f"IF {lift} > {-plan.SLUICE_CLOSE_HEAD:g}",
+            f"THEN ORIFICE {sluice} SETTING = 0",
+            "PRIORITY 1",
+            "",
+        ]
+        for k, pump in enumerate(pumps):
+            out += [
+                f"RULE {key}_START_{k + 1}",
+                f"IF NODE {ir} HEAD > {d.pump_on[k]:.3f}",
+                f"AND {lift} > {-plan.SLUICE_OPEN_HEAD:g}",
+                f"THEN PUMP {pump} STATUS = ON",
+                "PRIORITY 2",
+                "",
+                f"RULE {key}_ASSIST_{k + 1}",
+                f"IF NODE {ir} HEAD > {d.highest_level:.3f}",
+                f"THEN PUMP {pump} STATUS = ON",
+                "PRIORITY 2",
+                "",
+                f"RULE {key}_STOP_{k + 1}",
+                f"IF NODE {ir} HEAD < {d.pump_off[k]:.3f}",
+                f"THEN PUMP {pump} STATUS = OFF",
+                "PRIORITY 3",
+                "",
+            ]
+        out += [
+            f"RULE {key}_GRAVITY",
+            f"IF {lift} < {-plan.SLUICE_OPEN_HEAD:g}",
+            f"AND NODE {ir} HEAD < {d.highest_level:.3f}",
+            "THEN " + "\nAND ".join(f"PUMP {p} STATUS = OFF" for p in pumps),
+            "PRIORITY 4",
+            "",
+        ]
+        limited = pumps[len(pumps) // 2 :]
+        out += [
+            f"RULE {key}_LIMIT",
+            f"IF NODE {river} HEAD > {plan.LIMIT_STAGE:g}",
+            "THEN " + "\nAND ".join(f"PUMP {p} STATUS = OFF" for p in limited),
+            "PRIORITY 5",
+            "",
+        ]
+    return [line for block in out for line in block.split("\n")]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -283,7 +389,6 @@ def _list(values) -> str:
 
 def assets_text(model, *, inp_name: str) -> str:
     """The sidecar TOML naming what the model's elements are (read by hydro.drainage.assets)."""
-    of = model.outfalls
     lines = [
         f"# What the elements of {inp_name} are: pump stations, gravity outlets, outfalls by",
         "# river, waterlogging points and land-use classes. Written by hydro.synth.drainage",
@@ -295,22 +400,31 @@ def assets_text(model, *, inp_name: str) -> str:
         f"crs = {_s(city.CRS)}",
         "",
     ]
-    for river in city.RIVERS:
-        names = [n for n, r in zip(of["name"], of["river"], strict=True) if r == river.name]
+    for river in river_assets(model):
+        p = model.rivers[river.name].plan
         lines += [
             f"[rivers.{river.name}]",
             f"name_zh = {_s(river.name_zh)}",
             f"normal_stage = {river.normal_stage}   # m (F: typical flood-season 12-13 m)",
             f"flood_stage = {river.flood_stage}    # m (F: guaranteed level at the "
             "Xuancheng gauge)",
-            f"outfalls = {_list(names)}",
+            f"limit_stage = {river.limit_stage}    # m (A: pumping limited above it, 限排)",
+            f"outfalls = {_list(river.outfalls)}   # where the stage is set",
+            f"inflow_node = {_s(river.inflow_node)}",
+            f"normal_flow = {river.normal_flow:g}   # m3/s entering upstream "
+            "(A: ordinary flood season)",
+            f"flood_flow = {river.flood_flow:g}   # m3/s, design flood ({p.source})",
+            f"flood_return_period = {river.flood_return_period:g}   # years",
+            f"nodes = {_list(river.nodes)}",
             "",
         ]
     for polder in city.POLDERS:
+        storage = [st["wet_well"] for st in model.stations if st["polder"] == polder.name]
         lines += [
             f"[polders.{polder.name}]",
             f"name_zh = {_s(polder.name_zh)}",
             f"area = {polder.area_km2 * 1e6:.0f}   # m2",
+            f"storage = {_list(storage)}   # inner rivers and ponds (内河/坑塘)",
             "",
         ]
     for st in model.stations:
@@ -319,9 +433,8 @@ def assets_text(model, *, inp_name: str) -> str:
             f"name = {_s(st['name'])}",
             f"name_zh = {_s(st['name_zh'])}",
             f"pumps = {_list(st['pumps'])}",
-            f"wet_well = {_s(st['wet_well'])}",
-            f"discharge_chamber = {_s(st['discharge_chamber'])}",
-            f"outfall = {_s(st['outfall'])}",
+            f"wet_well = {_s(st['wet_well'])}   # the inner river the pumps draw from",
+            f"outfall = {_s(st['outfall'])}   # the river node they discharge into",
             f"polder = {_s(st['polder'])}",
             f"river = {_s(st['river'])}",
             f"design_capacity = {st['design_capacity']}   # m3/s",
@@ -337,8 +450,8 @@ def assets_text(model, *, inp_name: str) -> str:
             f"link = {_s(st['sluice'])}",
             f"station = {_s(st['name'])}",
             f"outfall = {_s(st['outfall'])}",
-            'note = "(A) flap-gated sluice beside the station; drains the polder while the '
-            'river is low"',
+            'note = "(A) flap-gated sluice beside the station, opened by rule while the inner '
+            'river stands above the river"',
             "",
         ]
     for p in model.waterlogging_points:
