@@ -201,13 +201,20 @@ def _umask() -> int:
     return mask
 
 
-def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
+def write_netcdf(
+    ds: xr.Dataset, path: str | Path, *, groups: Mapping[str, xr.Dataset] | None = None
+) -> Path:
     """Write ``ds`` to ``path`` atomically (temporary name, then rename), as CF-1.8 with zlib
-    compression (lossless: :func:`read_netcdf` gives the same values back)."""
+    compression (lossless: :func:`read_netcdf` gives the same values back). ``groups`` adds
+    Datasets as netCDF groups of that name, each CF-1.8 the same way (a coupled flood run: the
+    surface at the root, the network in the group "drainage")."""
     path = Path(path)
     cf = to_cf(ds)
     with atomic_path(path) as tmp:
         cf.to_netcdf(tmp, engine="netcdf4", encoding=_encoding(cf))
+        for name, group in (groups or {}).items():
+            gcf = to_cf(group)
+            gcf.to_netcdf(tmp, mode="a", group=name, engine="netcdf4", encoding=_encoding(gcf))
     return path
 
 

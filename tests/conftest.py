@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -54,3 +55,19 @@ def corpus_file():
         return path
 
     return find
+
+
+def cf_high_priority_failures(path, tmp_path) -> tuple[list[str], dict]:
+    """compliance-checker's CF-1.8 high-priority failures of a netCDF file, and its report."""
+    from compliance_checker.runner import CheckSuite, ComplianceChecker
+
+    CheckSuite.load_all_available_checkers()
+    report = tmp_path / f"{path.stem}_cf.json"
+    ComplianceChecker.run_checker(
+        str(path), ["cf:1.8"], 0, "normal", output_filename=str(report), output_format="json"
+    )
+    result = json.loads(report.read_text())["cf:1.8"]
+    failures = [
+        f"{check['name']}: {msg}" for check in result["high_priorities"] for msg in check["msgs"]
+    ]
+    return failures, result

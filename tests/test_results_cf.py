@@ -3,8 +3,6 @@ back in pyproj, time counts seconds from the run's start, and compression loses 
 
 from __future__ import annotations
 
-import json
-
 import netCDF4
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ from pyproj import CRS
 from hydro.drainage.swmm.engine import run as run_swmm
 from hydro.results import read_netcdf, to_cf, write_netcdf
 from hydro.supply.scenario import run_scenario
-from tests.conftest import NETWORKS, REPO
+from tests.conftest import NETWORKS, REPO, cf_high_priority_failures
 
 SUPPLY_INP = NETWORKS / "xuancheng" / "supply.inp"
 TINY_SWMM = REPO / "tests" / "data" / "swmm" / "tiny.inp"
@@ -34,24 +32,9 @@ def supply(tmp_path_factory):
     return ds, write_netcdf(ds, folder / "outage.nc")
 
 
-def _high_priority_failures(path, tmp_path) -> tuple[list[str], dict]:
-    from compliance_checker.runner import CheckSuite, ComplianceChecker
-
-    CheckSuite.load_all_available_checkers()
-    report = tmp_path / f"{path.stem}_cf.json"
-    ComplianceChecker.run_checker(
-        str(path), ["cf:1.8"], 0, "normal", output_filename=str(report), output_format="json"
-    )
-    result = json.loads(report.read_text())["cf:1.8"]
-    failures = [
-        f"{check['name']}: {msg}" for check in result["high_priorities"] for msg in check["msgs"]
-    ]
-    return failures, result
-
-
 def test_supply_result_passes_the_cf_checker(supply, tmp_path):
     _, path = supply
-    failures, result = _high_priority_failures(path, tmp_path)
+    failures, result = cf_high_priority_failures(path, tmp_path)
     assert failures == []
     assert result["high_count"] == 0
     # most checks pass outright (the one known warning: dims (scenario, time, node) are not
@@ -102,7 +85,7 @@ def test_model_without_crs_gets_no_invented_one(tmp_path):
     ds = run_swmm(TINY_SWMM)
     assert "crs" not in ds.coords
     path = write_netcdf(ds, tmp_path / "tiny.nc")
-    failures, _ = _high_priority_failures(path, tmp_path)
+    failures, _ = cf_high_priority_failures(path, tmp_path)
     assert failures == []
     with netCDF4.Dataset(path) as nc:
         assert "crs" not in nc.variables
