@@ -805,15 +805,22 @@ register(
 
 # --- 2-D surface (hydro/flood): rasters on the DEM's cell centres --------------------------------
 # The surface's water_depth and velocity are the node/link quantities above on grid cells, so they
-# live in a registry of their own, read by hydro.flood's Dataset builder. Dims: time, y, x (no
-# scenario: a surface Dataset is one run); the mass-balance terms are scalars.
+# live in a registry of their own, read by hydro.flood's Dataset builder. Dims: scenario (one run:
+# size 1, as the network's), time, y, x; the mass-balance terms are per scenario. Standard names
+# from the CF table (v93): flood_water_thickness / flood_water_speed / surface_altitude.
 SURFACE_VARIABLES: dict[str, Variable] = {}
 
 
 def register_surface(
-    name: str, units: str, dims: tuple[str, ...], long_name: str, dtype: str = "float32"
+    name: str,
+    units: str,
+    dims: tuple[str, ...],
+    long_name: str,
+    dtype: str = "float32",
+    standard_name: str = "",
+    cell_methods: str = "",
 ) -> Variable:
-    var = Variable(name, units, tuple(dims), long_name, dtype)
+    var = Variable(name, units, tuple(dims), long_name, dtype, standard_name, cell_methods)
     old = SURFACE_VARIABLES.get(name)
     if old is not None and old != var:
         raise ValueError(f"surface variable {name!r} is already registered as {old}")
@@ -828,13 +835,16 @@ def get_surface(name: str) -> Variable:
         raise KeyError(f"{name!r} is not a registered hydro surface variable") from None
 
 
-_TYX, _YX = ("time", "y", "x"), ("y", "x")
-register_surface("water_depth", "m", _TYX, "water depth on the cell")
+_TYX, _YX = ("scenario", "time", "y", "x"), ("scenario", "y", "x")
+register_surface(
+    "water_depth", "m", _TYX, "water depth on the cell", standard_name="flood_water_thickness"
+)
 register_surface(
     "velocity",
     "m s-1",
     _TYX,
     "flow speed at the cell centre (mean unit discharge of opposite faces / depth)",
+    standard_name="flood_water_speed",
 )
 register_surface(
     "ground_level",
@@ -842,9 +852,24 @@ register_surface(
     _YX,
     "ground level the surface ran on (raised buildings included)",
     dtype="float64",
+    standard_name="surface_altitude",
 )
-register_surface("max_water_depth", "m", _YX, "largest water depth over the run (every step)")
-register_surface("max_velocity", "m s-1", _YX, "largest flow speed over the run (every step)")
+register_surface(
+    "max_water_depth",
+    "m",
+    _YX,
+    "largest water depth over the run (every step)",
+    standard_name="flood_water_thickness",
+    cell_methods="time: maximum",
+)
+register_surface(
+    "max_velocity",
+    "m s-1",
+    _YX,
+    "largest flow speed over the run (every step)",
+    standard_name="flood_water_speed",
+    cell_methods="time: maximum",
+)
 register_surface(
     "time_of_arrival",
     "s",
@@ -884,11 +909,11 @@ for _name, _long in (
     ("overflow_volume", "water a coupled drainage network put on the surface at its nodes"),
     ("drained_volume", "water the surface gave to a coupled drainage network at its nodes"),
 ):
-    register_surface(_name, "m3", (), _long, dtype="float64")
+    register_surface(_name, "m3", ("scenario",), _long, dtype="float64")
 register_surface(
     "mass_balance_error",
     "1",
-    (),
+    ("scenario",),
     "(initial + inflows - outflows - final) / (initial + inflows)",
     dtype="float64",
 )
@@ -897,12 +922,20 @@ register_surface(
 register_surface(
     "exchange_flow",
     "m3 s-1",
-    ("time", "node"),
+    ("scenario", "time", "node"),
     "flow from the drainage network onto the surface at the node (negative: into the network)",
 )
 register_surface(
-    "node_overflow_volume", "m3", ("node",), "water the node put on the surface", dtype="float64"
+    "node_overflow_volume",
+    "m3",
+    ("scenario", "node"),
+    "water the node put on the surface",
+    dtype="float64",
 )
 register_surface(
-    "node_drained_volume", "m3", ("node",), "water the node took from the surface", dtype="float64"
+    "node_drained_volume",
+    "m3",
+    ("scenario", "node"),
+    "water the node took from the surface",
+    dtype="float64",
 )

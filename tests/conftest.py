@@ -4,6 +4,7 @@ guard that no test changes the bundled models, scenarios or the corpus."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -137,3 +138,19 @@ def short_drainage(tmp_path_factory):
     ds = run_scenario(s)
     folder = tmp_path_factory.mktemp("short_drainage")
     return ds, write_netcdf(ds, folder / "p5_1h.nc")
+
+
+def cf_high_priority_failures(path, tmp_path) -> tuple[list[str], dict]:
+    """compliance-checker's CF-1.8 high-priority failures of a netCDF file, and its report."""
+    from compliance_checker.runner import CheckSuite, ComplianceChecker
+
+    CheckSuite.load_all_available_checkers()
+    report = tmp_path / f"{path.stem}_cf.json"
+    ComplianceChecker.run_checker(
+        str(path), ["cf:1.8"], 0, "normal", output_filename=str(report), output_format="json"
+    )
+    result = json.loads(report.read_text())["cf:1.8"]
+    failures = [
+        f"{check['name']}: {msg}" for check in result["high_priorities"] for msg in check["msgs"]
+    ]
+    return failures, result

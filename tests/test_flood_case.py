@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import netCDF4
 import numpy as np
 import pytest
+import rasterio
 import xarray as xr
+from pyproj import CRS as ProjCRS
 
 from hydro.errors import InputError, ScenarioError
 from hydro.flood import Grid, prepare, read_grid, run_case, simulate, write_grid
@@ -13,6 +16,7 @@ from hydro.flood.case import load_case
 from hydro.flood.dataset import hazard_class
 from hydro.flood.run import MassBalanceWarning, _health, line_cells
 from hydro.results import read_netcdf
+from tests.conftest import cf_high_priority_failures
 from tests.flood_cases import write_case
 
 UTM50 = "EPSG:32650"  # WGS 84 / UTM zone 50N: Xuancheng's zone
@@ -71,7 +75,10 @@ def test_grid_errors(tmp_path):
 
 def test_dataset_shape_crs_and_netcdf(tmp_path):
     """A GeoTIFF DEM with a CRS: the Dataset's rasters sit on its cell centres, name the grid
-    mapping, and survive a netCDF round trip; the output file appears only when complete."""
+    mapping, and survive a netCDF round trip; the output file appears only when complete. On
+    disk it follows the network results' conventions: CF-1.8 (the checker finds no high-priority
+    failure), time in seconds since the start, a scenario dimension, the CRS as a CF grid
+    mapping pyproj and GDAL read back, CF standard names."""
     from rasterio.crs import CRS
 
     dem = tilted()
@@ -87,8 +94,9 @@ def test_dataset_shape_crs_and_netcdf(tmp_path):
     )
     out = tmp_path / "out.nc"
     ds = run_case(case, output=out)
-    assert ds["water_depth"].dims == ("time", "y", "x")
-    assert ds.sizes == {"time": 6, "y": 12, "x": 20}
+    assert ds["water_depth"].dims == ("scenario", "time", "y", "x")
+    assert ds.sizes == {"scenario": 1, "time": 6, "y": 12, "x": 20}
+    assert list(ds["scenario"].values) == ["case"]
     np.testing.assert_allclose(ds["x"], dem.x)
     np.testing.assert_allclose(ds["y"], dem.y)
     assert ds["water_depth"].attrs["grid_mapping"] == "crs"
@@ -112,6 +120,27 @@ def test_dataset_shape_crs_and_netcdf(tmp_path):
     back = read_netcdf(out)
     xr.testing.assert_identical(back["water_depth"], ds["water_depth"])
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+    with netCDF4.Dataset(out) as nc:
+        assert nc.Conventions == "CF-1.8"
+        assert nc["time"].units.startswith("seconds since ") and nc["time"].standard_name == "time"
+        np.testing.assert_allclose(nc["time"][:], np.arange(6) * 120.0)
+        assert nc["water_depth"].dimensions == ("scenario", "time", "y", "x")
+        assert nc["water_depth"].standard_name == "flood_water_thickness"
+        assert nc["max_velocity"].standard_name == "flood_water_speed"
+        assert nc["max_velocity"].cell_methods == "time: maximum"
+        assert nc["water_depth"].grid_mapping == "crs"
+        assert ProjCRS.from_cf(nc["crs"].__dict__).to_epsg() == 32650
+        assert nc["crs"].grid_mapping_name == "transverse_mercator"
+        assert nc["x"].standard_name == "projection_x_coordinate"
+    failures, _ = cf_high_priority_failures(out, tmp_path)
+    assert failures == []
+    # GDAL (what QGIS reads netCDF with) places the rasters on the DEM's cells.
+    with rasterio.open(f"netcdf:{out}:max_water_depth") as src:
+        assert src.crs.to_epsg() == 32650
+        assert src.transform.c == pytest.approx(dem.x0) and src.transform.f == pytest.approx(dem.y0)
+        np.testing.assert_allclose(
+            src.read(1), ds["max_water_depth"].isel(scenario=0).values, equal_nan=True
+        )
 
 
 def test_statistics_follow_the_frames(tmp_path):
@@ -131,7 +160,7 @@ def test_statistics_follow_the_frames(tmp_path):
         },
         grids={"dem.asc": tilted()},
     )
-    ds = run_case(case)
+    ds = run_case(case).isel(scenario=0)
     assert (ds["max_water_depth"] >= ds["water_depth"].max("time") - 1e-6).all()
     assert (ds["max_velocity"] >= ds["velocity"].max("time") - 1e-6).all()
     assert ds["inflow_volume"].item() == pytest.approx(0.5 * 360 / 2, rel=1e-3)
@@ -163,7 +192,7 @@ def test_level_boundary_fills_and_blocked_buildings_stay_dry(tmp_path):
         },
         grids={"dem.asc": grid, "b.asc": grid.like(mask)},
     )
-    ds = run_case(case)
+    ds = run_case(case).isel(scenario=0)
     assert ds["boundary_inflow_volume"].item() > 0
     assert np.isnan(ds["water_depth"].isel(time=-1).values[4:8, 8:11]).all()
     assert ds["water_depth"].isel(time=-1).values[6, 0] > 0.2

@@ -35,7 +35,7 @@ def test_flood_run_writes_the_surface(tmp_path):
     assert result.exit_code == 0, result.output
     assert "mass balance error" in result.output and "hazard" in result.output
     ds = read_netcdf(out)
-    assert ds["water_depth"].dims == ("time", "y", "x") and ds.sizes["time"] == 6
+    assert ds["water_depth"].dims == ("scenario", "time", "y", "x") and ds.sizes["time"] == 6
     assert ds["rain_volume"].item() == pytest.approx(0.1 / 3600 * 300 * 10 * 12 * 4, rel=1e-12)
 
 

@@ -87,7 +87,8 @@ def test_coupled_run_loses_no_water(coupled):
     assert abs(s.attrs["coupled_mass_balance_error"]) < 5e-3  # measured 0.05 %
     # Joined by node IDs: every coupled node is a node of the network Dataset.
     assert set(s["node"].values) <= set(run.drainage["node"].values)
-    assert s["exchange_flow"].dims == ("time", "node")
+    assert s["exchange_flow"].dims == ("scenario", "time", "node")
+    assert list(s["scenario"].values) == ["case"]
 
 
 def test_coupled_file_holds_both(coupled):
@@ -98,6 +99,17 @@ def test_coupled_file_holds_both(coupled):
 
     with xr.open_dataset(out, group="drainage") as network:
         assert "flooding_rate" in network and network.sizes["node"] == 3
+    # Both CF-1.8, on one clock: seconds since the SWMM model's start.
+    import netCDF4
+
+    with netCDF4.Dataset(out) as nc:
+        assert nc.Conventions == "CF-1.8" and nc["node_id"].cf_role == "timeseries_id"
+        units = nc["time"].units
+        assert units.startswith("seconds since ") and "2000-01-01" not in units
+        assert nc["drainage"]["time"].units == units
+        assert nc["drainage"].Conventions == "CF-1.8"
+    np.testing.assert_array_equal(surface["exchange_flow"], _run.surface["exchange_flow"])
+    assert list(surface["node"].values) == list(_run.surface["node"].values)
 
 
 def test_coupled_converges_with_the_drainage_step(tmp_path, coupled):

@@ -40,7 +40,7 @@ def test_stoker_dam_break_scaled(tmp_path):
             "h0.asc": strip(np.where(x < 500.0, 1.0, 0.2), ny=1, dx=dx),
         },
     )
-    ds = run_case(case)
+    ds = run_case(case).isel(scenario=0)
     h = ds["water_depth"].isel(time=-1, y=0).values
     error = np.abs(h - h_ref)
     assert error.mean() <= 0.05, f"mean absolute error {error.mean():.4f} m"
@@ -73,7 +73,7 @@ def test_lake_at_rest_over_bumps(tmp_path):
         },
         grids={"dem.asc": dem},
     )
-    ds = run_case(case)
+    ds = run_case(case).isel(scenario=0)
     depth = ds["water_depth"].values
     change = np.abs(depth - depth[0]).max()
     assert change < 1e-3, f"largest change {change:.2e} m"
@@ -111,7 +111,7 @@ def test_macdonald_subcritical_channel(tmp_path):
         },
         grids={"dem.asc": strip(z, ny=ny, dx=dx)},
     )
-    ds = run_case(case)
+    ds = run_case(case).isel(scenario=0)
     h = ds["water_depth"].isel(time=-1, y=1).values
     error = np.abs(h - h_ref)
     assert error.mean() <= 0.03, f"mean absolute error {error.mean():.4f} m"
@@ -148,7 +148,7 @@ def test_planar_front(tmp_path):
         },
         grids={"dem.asc": strip(np.zeros_like(x), ny=ny, dx=dx)},
     )
-    ds = run_case(case)
+    ds = run_case(case).isel(scenario=0)
     h = ds["water_depth"].isel(time=-1, y=1).values
     h_ref = (7 / 3 * n**2 * u**2 * np.clip(u * t_end - x, 0, None)) ** (3 / 7)
     behind = x < u * t_end
@@ -188,7 +188,7 @@ def test_rain_on_closed_basin_conserves_mass(tmp_path):
             "capacity.asc": grid.like(capacity),
         },
     )
-    ds = run_case(case)
+    ds = run_case(case).isel(scenario=0)
     area = ny * nx * dx * dx
     rain = (80 + 150) / 1000 / 3600 * 300 * area
     assert ds["rain_volume"].item() == pytest.approx(rain, rel=1e-12)
@@ -250,7 +250,7 @@ def test_thacker_planar_oscillation(tmp_path, eta, tolerance):
         },
         grids={"dem.asc": dem, "h0.asc": dem.like(thacker_planar(x, z, 0.0, eta=eta))},
     )
-    ds = run_case(case)
+    ds = run_case(case).isel(scenario=0)
     seconds = ds["time"].values / np.timedelta64(1, "s")
     row = n // 2
     shores = []

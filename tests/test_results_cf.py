@@ -3,8 +3,6 @@ back in pyproj, time counts seconds from the run's start, and compression loses 
 
 from __future__ import annotations
 
-import json
-
 import netCDF4
 import numpy as np
 import pytest
@@ -12,29 +10,14 @@ from pyproj import CRS
 
 from hydro.drainage.swmm.engine import run as run_swmm
 from hydro.results import read_netcdf, to_cf, write_netcdf
-from tests.conftest import REPO
+from tests.conftest import REPO, cf_high_priority_failures
 
 TINY_SWMM = REPO / "tests" / "data" / "swmm" / "tiny.inp"
 
 
-def _high_priority_failures(path, tmp_path) -> tuple[list[str], dict]:
-    from compliance_checker.runner import CheckSuite, ComplianceChecker
-
-    CheckSuite.load_all_available_checkers()
-    report = tmp_path / f"{path.stem}_cf.json"
-    ComplianceChecker.run_checker(
-        str(path), ["cf:1.8"], 0, "normal", output_filename=str(report), output_format="json"
-    )
-    result = json.loads(report.read_text())["cf:1.8"]
-    failures = [
-        f"{check['name']}: {msg}" for check in result["high_priorities"] for msg in check["msgs"]
-    ]
-    return failures, result
-
-
 def test_supply_result_passes_the_cf_checker(short_supply, tmp_path):
     _, path = short_supply
-    failures, result = _high_priority_failures(path, tmp_path)
+    failures, result = cf_high_priority_failures(path, tmp_path)
     assert failures == []
     assert result["high_count"] == 0
     # most checks pass outright (the one known warning: dims (scenario, time, node) are not
@@ -88,7 +71,7 @@ def test_model_without_crs_gets_no_invented_one(tmp_path):
     ds = run_swmm(TINY_SWMM)
     assert "crs" not in ds.coords
     path = write_netcdf(ds, tmp_path / "tiny.nc")
-    failures, _ = _high_priority_failures(path, tmp_path)
+    failures, _ = cf_high_priority_failures(path, tmp_path)
     assert failures == []
     with netCDF4.Dataset(path) as nc:
         assert "crs" not in nc.variables

@@ -1,8 +1,12 @@
-"""The surface run as a CF-style Dataset on the DEM's cell centres, with its CRS and health.
+"""The surface run as a CF-1.8 Dataset on the DEM's cell centres, with its CRS and health.
 
-Dims ``time`` (elapsed since the start, timedelta64), ``y`` (north to south), ``x``; a ``crs``
-grid-mapping variable holds the DEM's CRS as WKT and every raster names it in ``grid_mapping``.
-Variables come from :data:`hydro.variables.SURFACE_VARIABLES`.
+The same conventions as the network's results (:mod:`hydro.results`): dims ``scenario`` (one
+run: size 1, named after the case file), ``time`` (elapsed since the start, timedelta64 in
+memory; "seconds since" the start on disk through :func:`hydro.results.write_netcdf`), ``y``
+(north to south), ``x``; a scalar ``crs`` grid-mapping coordinate holds the DEM's CRS (pyproj's
+CF attrs, the WKT as ``crs_wkt`` and ``spatial_ref``, GDAL's ``GeoTransform``) and every raster
+names it in ``grid_mapping``, so GDAL and QGIS place the rasters. Variables, units and standard
+names come from :data:`hydro.variables.SURFACE_VARIABLES`.
 
 Hazard classes follow the flood hazard rating of Defra/Environment Agency R&D Technical Report
 FD2320/TR2 "Flood Risks to People, Phase 2" (HR Wallingford, 2006): HR = d*(v + 0.5) + DF, with d
@@ -22,7 +26,7 @@ import xarray as xr
 
 from hydro.flood import kernels as k
 from hydro.flood.solver import Surface, SurfaceRun
-from hydro.results import clean_attrs
+from hydro.results import clean_attrs, crs_coordinate, describe
 from hydro.variables import get_surface
 
 HAZARD_EDGES = (0.75, 1.25, 2.0)
@@ -41,9 +45,11 @@ def surface_dataset(
     surface: Surface,
     *,
     arrival_depth: float,
+    scenario: str,
     attrs: Mapping[str, Any] | None = None,
 ) -> xr.Dataset:
-    """One Dataset from a surface run (see the module's docstring)."""
+    """One Dataset from a surface run (see the module's docstring), its scenario named
+    ``scenario``."""
     grid = surface.dem
     outside = ~surface.active
     stats = run.stats
@@ -72,11 +78,13 @@ def surface_dataset(
         var_attrs = var.attrs()
         if var.dims and var.dims[-2:] == ("y", "x"):
             var_attrs["grid_mapping"] = "crs"
-        data_vars[name] = (var.dims, np.asarray(values).astype(var.dtype), var_attrs)
+        values = np.asarray(values).astype(var.dtype)[None]  # the scenario axis
+        data_vars[name] = (var.dims, values, var_attrs)
     data_vars["hazard_class"][2].update(
         flag_values=np.arange(5, dtype=np.int8), flag_meanings=" ".join(HAZARD_NAMES)
     )
     coords = {
+        "scenario": ("scenario", np.array([scenario], dtype=object)),
         "time": ("time", (run.times * 1e9).round().astype("timedelta64[ns]")),
         "y": (
             "y",
@@ -96,9 +104,8 @@ def surface_dataset(
                 "long_name": "easting of the cell centre",
             },
         ),
-        "crs": ((), np.int32(0), _grid_mapping(grid.crs, grid)),
     }
-    ds = xr.Dataset(data_vars, coords=coords)
+    ds = xr.Dataset(data_vars, coords=coords).assign_coords(_grid_mapping(grid.crs, grid))
     ds.attrs.update({"Conventions": "CF-1.8"})
     ds.attrs.update(
         clean_attrs(
@@ -112,17 +119,24 @@ def surface_dataset(
             }
         )
     )
+    describe(ds)
     return ds
 
 
-def _grid_mapping(wkt: str | None, grid) -> dict[str, Any]:
-    """CF grid-mapping attrs: the WKT (GDAL reads ``spatial_ref``) and the geotransform."""
-    attrs: dict[str, Any] = {
-        "long_name": "coordinate reference system of the grid",
-        "GeoTransform": f"{grid.x0!r} {grid.dx!r} 0 {grid.y0!r} 0 {-grid.dy!r}",
-    }
+def _grid_mapping(wkt: str | None, grid) -> dict[str, xr.Variable]:
+    """The scalar ``crs`` coordinate: the CF grid mapping of the DEM's CRS (as the network's
+    results carry theirs) and GDAL's geotransform; a DEM without a CRS gets the geotransform and
+    a comment."""
+    transform = f"{grid.x0!r} {grid.dx!r} 0 {grid.y0!r} 0 {-grid.dy!r}"
     if wkt:
-        attrs.update(crs_wkt=wkt, spatial_ref=wkt)
-    else:
-        attrs["comment"] = "the DEM has no CRS: local metric coordinates"
-    return attrs
+        crs = crs_coordinate(wkt)
+        crs["crs"].attrs.update(
+            long_name="coordinate reference system of the grid", GeoTransform=transform
+        )
+        return crs
+    attrs = {
+        "long_name": "coordinate reference system of the grid",
+        "GeoTransform": transform,
+        "comment": "the DEM has no CRS: local metric coordinates",
+    }
+    return {"crs": xr.Variable((), np.int32(0), attrs)}

@@ -26,7 +26,7 @@ from hydro.flood.coupling import Coefficients, SurfaceCoupling
 from hydro.flood.dataset import HAZARD_NAMES, MASS_BALANCE_TOLERANCE, surface_dataset
 from hydro.flood.grid import Grid, read_grid
 from hydro.flood.solver import Forcing, Inflow, Options, Surface, SurfaceModel, simulate
-from hydro.results import atomic_path, provenance, write_netcdf
+from hydro.results import provenance, write_netcdf
 
 MM_H = 1e-3 / 3600  # grids of rates are in mm/h
 MM = 1e-3  # grids of depths are in mm (infiltration capacity)
@@ -67,19 +67,17 @@ def run_case(
         scenario=path,
     )
     attrs["engine_warnings"] = warn
-    ds = surface_dataset(run, surface, arrival_depth=options.arrival_depth, attrs=attrs)
+    ds = surface_dataset(
+        run, surface, arrival_depth=options.arrival_depth, scenario=path.stem, attrs=attrs
+    )
     if output is not None:
         write_netcdf(ds, output)
     return ds
 
 
 def write_coupled(coupled: CoupledRun, path: str | Path) -> Path:
-    """One netCDF file: the surface at the root, the network in the group "drainage"."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        coupled.surface.to_netcdf(tmp, engine="netcdf4")
-        coupled.drainage.to_netcdf(tmp, mode="a", group="drainage", engine="netcdf4")
-    return path
+    """One CF-1.8 netCDF file: the surface at the root, the network in the group "drainage"."""
+    return write_netcdf(coupled.surface, path, groups={"drainage": coupled.drainage})
 
 
 def prepare(case: FloodCase, path: Path) -> tuple[Surface, Forcing, Options]:
@@ -257,7 +255,9 @@ def _check_output(output: Path, case: FloodCase, path: Path) -> None:
 
 
 def surface_summary(ds: xr.Dataset) -> list[tuple[str, str]]:
-    """Rows for a run's summary: its health first, then the answers."""
+    """Rows for a run's summary (a Dataset of one scenario): its health first, then the
+    answers."""
+    ds = ds.isel(scenario=0)
     cell_area = float(ds.attrs["cell_size_x"]) * float(ds.attrs["cell_size_y"])
     error = float(ds["mass_balance_error"])
     deep = int((ds["waterlogging_duration"] > 0).sum())
@@ -357,8 +357,12 @@ def run_coupled(
     )
     attrs["engine_warnings"] = warn
     attrs["dem_file"] = case.surface.dem.name
+    if network.attrs.get("start_datetime"):  # one clock with the network on disk
+        attrs["start_datetime"] = network.attrs["start_datetime"]
     attrs.update(balance)
-    ds = surface_dataset(run, surface, arrival_depth=options.arrival_depth, attrs=attrs)
+    ds = surface_dataset(
+        run, surface, arrival_depth=options.arrival_depth, scenario=path.stem, attrs=attrs
+    )
     ds = ds.assign(coupled_node_variables(coupling, surface))
     return CoupledRun(ds, network)
 
@@ -421,13 +425,14 @@ def coupled_node_variables(coupling: SurfaceCoupling, surface: Surface) -> dict:
     grid = surface.dem
     rows, cols = coupling.cells[:, 0], coupling.cells[:, 1]
     out = {}
-    for name, dims, values in (
-        ("exchange_flow", ("time", "node"), coupling.flows),
-        ("node_overflow_volume", ("node",), coupling.overflow),
-        ("node_drained_volume", ("node",), coupling.drained),
+    for name, values in (
+        ("exchange_flow", coupling.flows),
+        ("node_overflow_volume", coupling.overflow),
+        ("node_drained_volume", coupling.drained),
     ):
         var = get_surface(name)
-        out[name] = xr.DataArray(values.astype(var.dtype), dims=dims, attrs=var.attrs())
+        values = values.astype(var.dtype)[None]  # the scenario axis
+        out[name] = xr.DataArray(values, dims=var.dims, attrs=var.attrs())
     out["node"] = ("node", np.array(coupling.names, dtype=object))
     out["node_x"] = (
         "node",
