@@ -239,6 +239,7 @@ def test_export_of_a_surface_result_is_a_geotiff(tmp_path):
         assert tif.res == (dem.dx, dem.dy)
         names = [d.split(" ")[0] for d in tif.descriptions]
         assert names[0] == "max_water_depth" and "hazard_class" in names
-        np.testing.assert_array_equal(tif.read(1), ds["max_water_depth"].values.astype("f4"))
+        expected = ds["max_water_depth"].isel(scenario=0).values.astype("f4")
+        np.testing.assert_array_equal(tif.read(1), expected)
     with pytest.raises(Exception, match=r"GeoTIFF \(\.tif\)"):
         export_layers(ds, tmp_path / "surface.gpkg")

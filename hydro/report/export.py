@@ -56,6 +56,8 @@ def export_layers(
     if "y" in ds.dims and "x" in ds.dims:
         if suffix not in RASTER_SUFFIXES:
             raise InputError(f"{output}: a 2-D surface result is written as GeoTIFF (.tif)")
+        if "scenario" in ds.dims:  # one scenario's rasters (dims scenario, y, x)
+            ds = _one_scenario(ds, scenario).isel(scenario=0)
         return write_rasters(ds, output)
     if suffix not in VECTOR_SUFFIXES:
         raise InputError(
