@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hydro.errors import ScenarioError
 from hydro.flood import run_case
 from hydro.flood.coupling import Coefficients, exchange_flow
 from hydro.flood.grid import Grid
@@ -40,7 +41,7 @@ def test_exchange_regimes():
     assert q[4] == 0.0
 
 
-def coupled_case(folder: Path, *, routing_step: int = 10) -> Path:
+def coupled_case(folder: Path, *, routing_step: int = 10, rain: str = "subcatchments") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     text = TINY.read_text().replace(
         "ROUTING_STEP         10", f"ROUTING_STEP         {routing_step}"
@@ -59,7 +60,7 @@ def coupled_case(folder: Path, *, routing_step: int = 10) -> Path:
                 "output_every": "30min",
             },
             "boundaries": {"east": {"type": "open", "slope": 0.005}},
-            "drainage": {"model": "tiny.inp"},
+            "drainage": {"model": "tiny.inp", "rain": rain},
         },
         grids={"dem.asc": Grid(z, x0, y0, dx, dx)},
     )
@@ -141,4 +142,28 @@ def test_coupled_node_errors(tmp_path):
     text = case.read_text().replace('nodes = ["J9"]', "").replace('"3h"', '"2h"')
     case.write_text(text)
     with pytest.raises(Exception, match=r"surface.duration is 7200 s but the drainage model"):
+        run_case(case)
+
+
+def test_rain_on_the_whole_surface(coupled, tmp_path):
+    """drainage.rain = "surface": the model's storm falls on every cell instead of on the
+    subcatchment, runs over the street into the manholes, and the two sides still balance. The
+    depth is SWMM's own (its rain on the 5 ha subcatchment in the default run), not ours."""
+    default = coupled[0].surface.attrs
+    depth = default["network_rain_m3"] / 5e4  # S1: 5 ha; the storm is 17.5 mm
+    assert depth == pytest.approx(0.0175, rel=1e-6)
+    run = run_case(coupled_case(tmp_path / "case", rain="surface"))
+    s = run.surface.isel(scenario=0)
+    cells = int(np.isfinite(s["ground_level"]).sum())
+    assert s["rain_volume"].item() == pytest.approx(depth * cells * 25.0, rel=1e-9)
+    assert s.attrs["network_rain_m3"] == 0 and s.attrs["network_runoff_m3"] == 0
+    assert s["drained_volume"].item() > 1.0  # the street's water went down the manholes
+    assert s.attrs["network_flooding_lost_m3"] == 0.0
+    assert abs(s.attrs["coupled_mass_balance_error"]) < 5e-3
+    assert abs(s["mass_balance_error"].item()) < 1e-12
+    assert s.attrs["engine_warnings"] == ""
+    # The storm is given once: a [rain] section beside it is refused.
+    case = coupled_case(tmp_path / "twice", rain="surface")
+    case.write_text(case.read_text() + '[rain]\nseries = [[0, "10 mm/h"]]\n')
+    with pytest.raises(ScenarioError, match="would fall twice"):
         run_case(case)

@@ -8,6 +8,7 @@ when ``output`` is given. Every run carries its mass balance; one off by more th
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import warnings
@@ -24,6 +25,7 @@ from hydro.flood import kernels as k
 from hydro.flood.case import FloodCase, load_case
 from hydro.flood.coupling import Coefficients, SurfaceCoupling
 from hydro.flood.dataset import HAZARD_NAMES, MASS_BALANCE_TOLERANCE, surface_dataset
+from hydro.flood.direct_rain import move_rain_to_surface
 from hydro.flood.grid import Grid, read_grid
 from hydro.flood.solver import Forcing, Inflow, Options, Surface, SurfaceModel, simulate
 from hydro.results import provenance, write_netcdf
@@ -318,6 +320,9 @@ def run_coupled(
     surface, forcing, options = prepare(case, path)
     inp = read_inp(d.model) if d.model is not None else build_input(load_scenario(d.scenario))
     source = d.model if d.model is not None else d.scenario
+    if d.rain == "surface":
+        inp, times, rates = move_rain_to_surface(inp, path)
+        forcing = dataclasses.replace(forcing, rain_times=times, rain_rates=rates)
     swmm_seconds = (inp.end_datetime - inp.start_datetime).total_seconds()
     if abs(swmm_seconds - options.duration) > 1e-6:
         raise InputError(
@@ -341,21 +346,14 @@ def run_coupled(
     model.advance(options.duration)  # SWMM's last step may stop short of END by round-off
     run = model.result()
     balance = coupled_balance(coupling, run.volumes)
-    warn = _health(run.volumes)
-    if abs(balance["coupled_mass_balance_error"]) > COUPLED_TOLERANCE:
-        text = (
-            f"coupled mass balance off by {100 * balance['coupled_mass_balance_error']:.3f} % "
-            f"(tolerance {100 * COUPLED_TOLERANCE:g} %)"
-        )
-        warnings.warn(text, MassBalanceWarning, stacklevel=2)
-        warn.append(text)
     attrs = provenance(
         engine="hydro.flood local-inertial + SWMM 5.2.4",
         engine_version=__version__,
         network=source,
         scenario=path,
     )
-    attrs["engine_warnings"] = warn
+    attrs["engine_warnings"] = network.attrs.get("engine_warnings", "")  # SWMM's own
+    attrs.update(coupled_health(balance, run.volumes, network.attrs))
     attrs["dem_file"] = case.surface.dem.name
     if network.attrs.get("start_datetime"):  # one clock with the network on disk
         attrs["start_datetime"] = network.attrs["start_datetime"]
@@ -368,6 +366,32 @@ def run_coupled(
 
 
 COUPLED_TOLERANCE = 5e-3  # the coupled system's balance warns above 0.5 %
+
+
+def coupled_health(balance: dict, surface: dict[str, float], network: dict) -> dict:
+    """The coupled run's health, as a drainage run reports its own (``health_warnings``,
+    ``converged``): hydro's checks of the coupled balance (0.5 %) and of the surface's (0.1 %),
+    then the network's own health warnings. Off balances also warn (MassBalanceWarning)."""
+    out = []
+    error = balance["coupled_mass_balance_error"]
+    if abs(error) > COUPLED_TOLERANCE:
+        text = (
+            f"hydro: coupled mass balance off by {100 * error:.3f} % "
+            f"(limit {100 * COUPLED_TOLERANCE:g} %)"
+        )
+        warnings.warn(text, MassBalanceWarning, stacklevel=3)
+        out.append(text)
+    out += [f"hydro: {text}" for text in _health(surface)]
+    out += [
+        f"drainage: {line.removeprefix('hydro: ')}"
+        for line in str(network.get("health_warnings") or "").splitlines()
+        if line.strip()
+    ]
+    return {
+        "coupled_mass_balance_tolerance": COUPLED_TOLERANCE,
+        "converged": not out,
+        "health_warnings": out or None,
+    }
 
 
 def coupled_balance(coupling: SurfaceCoupling, surface: dict[str, float]) -> dict[str, float]:
