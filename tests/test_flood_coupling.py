@@ -89,7 +89,7 @@ def test_coupled_run_loses_no_water(coupled):
     # Joined by node IDs: every coupled node is a node of the network Dataset.
     assert set(s["node"].values) <= set(run.drainage["node"].values)
     assert s["exchange_flow"].dims == ("scenario", "time", "node")
-    assert list(s["scenario"].values) == ["case"]
+    assert list(s["scenario"].values) == ["case"] == list(run.drainage["scenario"].values)
 
 
 def test_coupled_file_holds_both(coupled):

@@ -14,7 +14,7 @@ import math
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -29,6 +29,10 @@ from hydro.flood.direct_rain import move_rain_to_surface
 from hydro.flood.grid import Grid, read_grid
 from hydro.flood.solver import Forcing, Inflow, Options, Surface, SurfaceModel, simulate
 from hydro.results import provenance, write_netcdf
+
+if TYPE_CHECKING:
+    from hydro.drainage.assets import DrainageAssets
+    from hydro.drainage.inp import SwmmInput
 
 MM_H = 1e-3 / 3600  # grids of rates are in mm/h
 MM = 1e-3  # grids of depths are in mm (infiltration capacity)
@@ -308,27 +312,49 @@ class CoupledRun(NamedTuple):
     drainage: xr.Dataset
 
 
+class DrainageModel(NamedTuple):
+    """A coupled case's drainage side, as the scenario would run alone."""
+
+    inp: SwmmInput
+    spin_up: float  # s of dry spin-up first (rivers flowing at the start)
+    assets: DrainageAssets | None
+    source: Path  # the INP or the drainage scenario file
+
+
+def drainage_model(case: FloodCase, path: Path, duration: float) -> DrainageModel:
+    """The case's SWMM model (an INP, or a drainage scenario built with its spin-up and assets,
+    as ``hydro drainage run`` runs it); InputError when it does not run as long as the surface."""
+    from hydro.drainage.inp import read_inp
+    from hydro.drainage.scenario import load_scenario, run_inputs
+
+    d = case.drainage
+    if d.model is not None:
+        model = DrainageModel(read_inp(d.model), 0.0, None, d.model)
+    else:
+        model = DrainageModel(*run_inputs(load_scenario(d.scenario)), d.scenario)
+    seconds = (model.inp.end_datetime - model.inp.start_datetime).total_seconds()
+    if abs(seconds - duration) > 1e-6:
+        raise InputError(
+            f"{path}: surface.duration is {duration:g} s but the drainage model "
+            f"{model.source.name} runs {seconds:g} s; make them equal"
+        )
+    return model
+
+
 def run_coupled(
     case: FloodCase, path: Path, *, progress: Callable[[float], None] | None = None
 ) -> CoupledRun:
     """Step the case's SWMM model and its surface together (see :mod:`hydro.flood.coupling`)."""
-    from hydro.drainage.inp import read_inp
-    from hydro.drainage.scenario import build_input, load_scenario
     from hydro.drainage.swmm.engine import run as run_swmm
 
     d = case.drainage
     surface, forcing, options = prepare(case, path)
-    inp = read_inp(d.model) if d.model is not None else build_input(load_scenario(d.scenario))
-    source = d.model if d.model is not None else d.scenario
+    model_in = drainage_model(case, path, options.duration)
+    inp, spin_up, assets = model_in.inp, model_in.spin_up, model_in.assets
     if d.rain == "surface":
         inp, times, rates = move_rain_to_surface(inp, path)
         forcing = dataclasses.replace(forcing, rain_times=times, rain_rates=rates)
-    swmm_seconds = (inp.end_datetime - inp.start_datetime).total_seconds()
-    if abs(swmm_seconds - options.duration) > 1e-6:
-        raise InputError(
-            f"{path}: surface.duration is {options.duration:g} s but the drainage model "
-            f"{source.name} runs {swmm_seconds:g} s; make them equal"
-        )
+    source = model_in.source
     names, cells = _coupled_nodes(inp, d, surface, path)
     model = SurfaceModel(surface, forcing, options)
     coupling = SurfaceCoupling(
@@ -342,7 +368,14 @@ def run_coupled(
             manhole_area=d.manhole_area,
         ),
     )
-    network = run_swmm(inp, progress=progress, coupling=coupling)
+    network = run_swmm(
+        inp,
+        scenario=path.stem,  # the surface's label: one scenario in both Datasets
+        progress=progress,
+        coupling=coupling,
+        spin_up=spin_up,
+        assets=assets,
+    )
     model.advance(options.duration)  # SWMM's last step may stop short of END by round-off
     run = model.result()
     balance = coupled_balance(coupling, run.volumes)
