@@ -428,16 +428,20 @@ def coupled_health(balance: dict, surface: dict[str, float], network: dict) -> d
 
 
 def coupled_balance(coupling: SurfaceCoupling, surface: dict[str, float]) -> dict[str, float]:
-    """The network and the surface as one system [m3]: what came in (runoff and other inflows
-    into the network, rain and inflows on the surface, both initial storages) against what left
-    (outfalls, flooding lost by uncoupled nodes, evaporation, seepage, surface edges and
-    infiltration) and both final storages. The exchange at manholes is internal: SWMM counts what
+    """The network and the surface as one system [m3]: what came in (runoff, river and other
+    inflows into the network, rain and inflows on the surface, both initial storages) against
+    what left (outfalls, flooding lost by uncoupled nodes, evaporation, seepage, surface edges
+    and infiltration) and both final storages. The exchange at manholes is internal: SWMM counts what
     the surface gave as external inflow and what it got back (negative lateral inflow) in its
     outflow total, beside the outfalls."""
     t = coupling.totals
     outfalls = t["outfall_outflow"] - surface["overflow_volume"]
+    # SWMM's external inflow holds the model's own (river inflows, inflow through outfalls) and
+    # what the surface gave at the manholes; only the first comes from outside the system.
+    external = t["external_inflow"] - surface["drained_volume"]
     inputs = (
         coupling.storage0
+        + external
         + t["wet_weather_inflow"]
         + t["dry_weather_inflow"]
         + t["groundwater_inflow"]
@@ -469,6 +473,7 @@ def coupled_balance(coupling: SurfaceCoupling, surface: dict[str, float]) -> dic
         "network_initial_storage_m3": coupling.storage0,
         "network_final_storage_m3": coupling.storage_end,
         "network_external_inflow_m3": t["external_inflow"],
+        "network_inflow_from_outside_m3": external,
         "exchange_overflow_m3": surface["overflow_volume"],
         "exchange_drained_m3": surface["drained_volume"],
         "exchange_steps_limited": coupling.limited,
