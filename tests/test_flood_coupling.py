@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hydro.errors import ScenarioError
 from hydro.flood import run_case
 from hydro.flood.coupling import Coefficients, exchange_flow
 from hydro.flood.grid import Grid
@@ -40,11 +41,19 @@ def test_exchange_regimes():
     assert q[4] == 0.0
 
 
-def coupled_case(folder: Path, *, routing_step: int = 10) -> Path:
+def coupled_case(
+    folder: Path, *, routing_step: int = 10, rain: str = "subcatchments", inflow: float = 0.0
+) -> Path:
+    """The tiny model coupled with a street; ``inflow`` [m3/s] a constant external inflow at J2
+    (a river or a culvert feeding the network)."""
     folder.mkdir(parents=True, exist_ok=True)
     text = TINY.read_text().replace(
         "ROUTING_STEP         10", f"ROUTING_STEP         {routing_step}"
     )
+    if inflow:
+        text = text.replace(
+            "[COORDINATES]", f'[INFLOWS]\nJ2 FLOW "" FLOW 1.0 1.0 {inflow}\n\n[COORDINATES]'
+        )
     (folder / "tiny.inp").write_text(text)
     dx, nx, ny, x0, y0 = 5.0, 50, 8, -30.0, 20.0
     xx, yy = np.meshgrid(x0 + dx * (np.arange(nx) + 0.5), y0 - dx * (np.arange(ny) + 0.5))
@@ -59,7 +68,7 @@ def coupled_case(folder: Path, *, routing_step: int = 10) -> Path:
                 "output_every": "30min",
             },
             "boundaries": {"east": {"type": "open", "slope": 0.005}},
-            "drainage": {"model": "tiny.inp"},
+            "drainage": {"model": "tiny.inp", "rain": rain},
         },
         grids={"dem.asc": Grid(z, x0, y0, dx, dx)},
     )
@@ -88,7 +97,7 @@ def test_coupled_run_loses_no_water(coupled):
     # Joined by node IDs: every coupled node is a node of the network Dataset.
     assert set(s["node"].values) <= set(run.drainage["node"].values)
     assert s["exchange_flow"].dims == ("scenario", "time", "node")
-    assert list(s["scenario"].values) == ["case"]
+    assert list(s["scenario"].values) == ["case"] == list(run.drainage["scenario"].values)
 
 
 def test_coupled_file_holds_both(coupled):
@@ -142,3 +151,40 @@ def test_coupled_node_errors(tmp_path):
     case.write_text(text)
     with pytest.raises(Exception, match=r"surface.duration is 7200 s but the drainage model"):
         run_case(case)
+
+
+def test_rain_on_the_whole_surface(coupled, tmp_path):
+    """drainage.rain = "surface": the model's storm falls on every cell instead of on the
+    subcatchment, runs over the street into the manholes, and the two sides still balance. The
+    depth is SWMM's own (its rain on the 5 ha subcatchment in the default run), not ours."""
+    default = coupled[0].surface.attrs
+    depth = default["network_rain_m3"] / 5e4  # S1: 5 ha; the storm is 17.5 mm
+    assert depth == pytest.approx(0.0175, rel=1e-6)
+    run = run_case(coupled_case(tmp_path / "case", rain="surface"))
+    s = run.surface.isel(scenario=0)
+    cells = int(np.isfinite(s["ground_level"]).sum())
+    assert s["rain_volume"].item() == pytest.approx(depth * cells * 25.0, rel=1e-9)
+    assert s.attrs["network_rain_m3"] == 0 and s.attrs["network_runoff_m3"] == 0
+    assert s["drained_volume"].item() > 1.0  # the street's water went down the manholes
+    assert s.attrs["network_flooding_lost_m3"] == 0.0
+    assert abs(s.attrs["coupled_mass_balance_error"]) < 5e-3
+    assert abs(s["mass_balance_error"].item()) < 1e-12
+    assert s.attrs["engine_warnings"] == ""
+    # The storm is given once: a [rain] section beside it is refused.
+    case = coupled_case(tmp_path / "twice", rain="surface")
+    case.write_text(case.read_text() + '[rain]\nseries = [[0, "10 mm/h"]]\n')
+    with pytest.raises(ScenarioError, match="would fall twice"):
+        run_case(case)
+
+
+def test_external_inflows_count_in_the_balance(tmp_path):
+    """SWMM's external inflow total holds both the model's own inflows (rivers, here 0.05 m3/s
+    at J2 for 3 h) and what the surface gave at the manholes; only the first enters the coupled
+    system from outside (the city storm's rivers brought 119 million m3)."""
+    run = run_case(coupled_case(tmp_path / "case", inflow=0.05))
+    a = run.surface.attrs
+    assert a["network_inflow_from_outside_m3"] == pytest.approx(0.05 * 3 * 3600, rel=1e-3)
+    assert a["network_external_inflow_m3"] == pytest.approx(
+        540.0 + a["exchange_drained_m3"], rel=1e-3
+    )
+    assert abs(a["coupled_mass_balance_error"]) < 5e-3

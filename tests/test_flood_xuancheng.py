@@ -55,13 +55,16 @@ def test_surface_agrees_with_the_network(generated):
 
 
 def test_coupled_scenario_is_valid():
-    """The bundled coupled scenario reads, and every junction stands on a wet-able cell."""
+    """The bundled coupled scenario reads, runs as long as its drainage scenario (storm + 12 h of
+    recession; after a 3 h spin-up, as the scenario alone), and every junction stands on a
+    wet-able cell."""
     case = load_case(CASE)
     surface, _, options = prepare(case, CASE)
-    assert options.duration == 9 * 3600
-    from hydro.drainage.scenario import build_input, load_scenario
-    from hydro.flood.run import _coupled_nodes
+    assert options.duration == 15 * 3600
+    from hydro.flood.run import _coupled_nodes, drainage_model
 
-    inp = build_input(load_scenario(case.drainage.scenario))
+    model = drainage_model(case, CASE, options.duration)  # InputError if the durations differ
+    assert model.spin_up == 3 * 3600 and model.assets is not None
+    inp = model.inp
     names, _ = _coupled_nodes(inp, case.drainage, surface, CASE)
     assert len(names) == len(inp.rows("JUNCTIONS"))

@@ -51,9 +51,13 @@ def run(case: CaseArgument, output: OutputOption = None):
 def check(case: CaseArgument):
     """Validate a flood case and read its grids without running it."""
     from hydro.flood import load_case, prepare
+    from hydro.flood.run import drainage_model
 
     with user_errors():
-        surface, forcing, options = prepare(load_case(case), case)
+        loaded = load_case(case)
+        surface, forcing, options = prepare(loaded, case)
+        if loaded.drainage is not None:  # builds the drainage model, checks its duration
+            drainage_model(loaded, case, options.duration)
         grid = surface.dem
         rows = [
             ("DEM", f"{grid.shape[0]} x {grid.shape[1]} cells of {grid.dx:g} x {grid.dy:g} m"),

@@ -213,6 +213,13 @@ def build_input(scenario: DrainageScenario) -> SwmmInput:
     return _build(scenario)[0]
 
 
+def run_inputs(scenario: DrainageScenario) -> tuple[SwmmInput, float, DrainageAssets]:
+    """What :func:`run_scenario` hands the engine: the scenario's model, its spin-up [s] and the
+    model's assets (for a run that steps SWMM itself, e.g. coupled with the 2-D surface)."""
+    inp, _rain, assets = _build(scenario)
+    return inp, spin_up_of(scenario, assets), assets
+
+
 def spin_up_of(scenario: DrainageScenario, assets: DrainageAssets) -> float:
     """Seconds of dry spin-up before the scenario's run (see :class:`TimeSettings`)."""
     if scenario.time.spin_up is not None:

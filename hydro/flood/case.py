@@ -33,6 +33,7 @@ height = "10 m"              # omit to block them
 model = "drainage.inp"       # or scenario = "p30.toml" (a drainage scenario); node coordinates
                              # in the DEM's CRS; the same duration as [surface]
 nodes = ["J1", "J2"]         # default: every junction on a cell that holds water
+rain = "subcatchments"       # where the model's storm falls; "surface": on every cell instead
 ```
 
 Unknown keys are refused; errors name the file, the key and what was expected. Numbers without
@@ -187,6 +188,9 @@ class DrainageSection(Strict):
     orifice_coefficient: Annotated[float, Field(gt=0)] = 0.167
     free_weir_coefficient: Annotated[float, Field(gt=0)] = 0.54
     submerged_weir_coefficient: Annotated[float, Field(gt=0)] = 0.056
+    # Where the model's storm falls: on its subcatchments (SWMM's runoff, the default) or on every
+    # cell of the surface instead (hydro/flood/direct_rain.py).
+    rain: Literal["subcatchments", "surface"] = "subcatchments"
 
     @model_validator(mode="after")
     def _one_model(self):
@@ -210,6 +214,11 @@ class FloodCase(Strict):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"inflow names must be unique: {', '.join(dup)}")
+        if self.drainage is not None and self.drainage.rain == "surface" and self.rain:
+            raise ValueError(
+                "drainage.rain = 'surface' puts the drainage model's storm on the surface; "
+                "drop the [rain] section (the storm would fall twice)"
+            )
         return self
 
 

@@ -8,12 +8,13 @@ when ``output`` is given. Every run carries its mass balance; one off by more th
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -24,9 +25,14 @@ from hydro.flood import kernels as k
 from hydro.flood.case import FloodCase, load_case
 from hydro.flood.coupling import Coefficients, SurfaceCoupling
 from hydro.flood.dataset import HAZARD_NAMES, MASS_BALANCE_TOLERANCE, surface_dataset
+from hydro.flood.direct_rain import move_rain_to_surface
 from hydro.flood.grid import Grid, read_grid
 from hydro.flood.solver import Forcing, Inflow, Options, Surface, SurfaceModel, simulate
 from hydro.results import provenance, write_netcdf
+
+if TYPE_CHECKING:
+    from hydro.drainage.assets import DrainageAssets
+    from hydro.drainage.inp import SwmmInput
 
 MM_H = 1e-3 / 3600  # grids of rates are in mm/h
 MM = 1e-3  # grids of depths are in mm (infiltration capacity)
@@ -306,24 +312,49 @@ class CoupledRun(NamedTuple):
     drainage: xr.Dataset
 
 
+class DrainageModel(NamedTuple):
+    """A coupled case's drainage side, as the scenario would run alone."""
+
+    inp: SwmmInput
+    spin_up: float  # s of dry spin-up first (rivers flowing at the start)
+    assets: DrainageAssets | None
+    source: Path  # the INP or the drainage scenario file
+
+
+def drainage_model(case: FloodCase, path: Path, duration: float) -> DrainageModel:
+    """The case's SWMM model (an INP, or a drainage scenario built with its spin-up and assets,
+    as ``hydro drainage run`` runs it); InputError when it does not run as long as the surface."""
+    from hydro.drainage.inp import read_inp
+    from hydro.drainage.scenario import load_scenario, run_inputs
+
+    d = case.drainage
+    if d.model is not None:
+        model = DrainageModel(read_inp(d.model), 0.0, None, d.model)
+    else:
+        model = DrainageModel(*run_inputs(load_scenario(d.scenario)), d.scenario)
+    seconds = (model.inp.end_datetime - model.inp.start_datetime).total_seconds()
+    if abs(seconds - duration) > 1e-6:
+        raise InputError(
+            f"{path}: surface.duration is {duration:g} s but the drainage model "
+            f"{model.source.name} runs {seconds:g} s; make them equal"
+        )
+    return model
+
+
 def run_coupled(
     case: FloodCase, path: Path, *, progress: Callable[[float], None] | None = None
 ) -> CoupledRun:
     """Step the case's SWMM model and its surface together (see :mod:`hydro.flood.coupling`)."""
-    from hydro.drainage.inp import read_inp
-    from hydro.drainage.scenario import build_input, load_scenario
     from hydro.drainage.swmm.engine import run as run_swmm
 
     d = case.drainage
     surface, forcing, options = prepare(case, path)
-    inp = read_inp(d.model) if d.model is not None else build_input(load_scenario(d.scenario))
-    source = d.model if d.model is not None else d.scenario
-    swmm_seconds = (inp.end_datetime - inp.start_datetime).total_seconds()
-    if abs(swmm_seconds - options.duration) > 1e-6:
-        raise InputError(
-            f"{path}: surface.duration is {options.duration:g} s but the drainage model "
-            f"{source.name} runs {swmm_seconds:g} s; make them equal"
-        )
+    model_in = drainage_model(case, path, options.duration)
+    inp, spin_up, assets = model_in.inp, model_in.spin_up, model_in.assets
+    if d.rain == "surface":
+        inp, times, rates = move_rain_to_surface(inp, path)
+        forcing = dataclasses.replace(forcing, rain_times=times, rain_rates=rates)
+    source = model_in.source
     names, cells = _coupled_nodes(inp, d, surface, path)
     model = SurfaceModel(surface, forcing, options)
     coupling = SurfaceCoupling(
@@ -337,25 +368,25 @@ def run_coupled(
             manhole_area=d.manhole_area,
         ),
     )
-    network = run_swmm(inp, progress=progress, coupling=coupling)
+    network = run_swmm(
+        inp,
+        scenario=path.stem,  # the surface's label: one scenario in both Datasets
+        progress=progress,
+        coupling=coupling,
+        spin_up=spin_up,
+        assets=assets,
+    )
     model.advance(options.duration)  # SWMM's last step may stop short of END by round-off
     run = model.result()
     balance = coupled_balance(coupling, run.volumes)
-    warn = _health(run.volumes)
-    if abs(balance["coupled_mass_balance_error"]) > COUPLED_TOLERANCE:
-        text = (
-            f"coupled mass balance off by {100 * balance['coupled_mass_balance_error']:.3f} % "
-            f"(tolerance {100 * COUPLED_TOLERANCE:g} %)"
-        )
-        warnings.warn(text, MassBalanceWarning, stacklevel=2)
-        warn.append(text)
     attrs = provenance(
         engine="hydro.flood local-inertial + SWMM 5.2.4",
         engine_version=__version__,
         network=source,
         scenario=path,
     )
-    attrs["engine_warnings"] = warn
+    attrs["engine_warnings"] = network.attrs.get("engine_warnings", "")  # SWMM's own
+    attrs.update(coupled_health(balance, run.volumes, network.attrs))
     attrs["dem_file"] = case.surface.dem.name
     if network.attrs.get("start_datetime"):  # one clock with the network on disk
         attrs["start_datetime"] = network.attrs["start_datetime"]
@@ -370,17 +401,47 @@ def run_coupled(
 COUPLED_TOLERANCE = 5e-3  # the coupled system's balance warns above 0.5 %
 
 
+def coupled_health(balance: dict, surface: dict[str, float], network: dict) -> dict:
+    """The coupled run's health, as a drainage run reports its own (``health_warnings``,
+    ``converged``): hydro's checks of the coupled balance (0.5 %) and of the surface's (0.1 %),
+    then the network's own health warnings. Off balances also warn (MassBalanceWarning)."""
+    out = []
+    error = balance["coupled_mass_balance_error"]
+    if abs(error) > COUPLED_TOLERANCE:
+        text = (
+            f"hydro: coupled mass balance off by {100 * error:.3f} % "
+            f"(limit {100 * COUPLED_TOLERANCE:g} %)"
+        )
+        warnings.warn(text, MassBalanceWarning, stacklevel=3)
+        out.append(text)
+    out += [f"hydro: {text}" for text in _health(surface)]
+    out += [
+        f"drainage: {line.removeprefix('hydro: ')}"
+        for line in str(network.get("health_warnings") or "").splitlines()
+        if line.strip()
+    ]
+    return {
+        "coupled_mass_balance_tolerance": COUPLED_TOLERANCE,
+        "converged": not out,
+        "health_warnings": out or None,
+    }
+
+
 def coupled_balance(coupling: SurfaceCoupling, surface: dict[str, float]) -> dict[str, float]:
-    """The network and the surface as one system [m3]: what came in (runoff and other inflows
-    into the network, rain and inflows on the surface, both initial storages) against what left
-    (outfalls, flooding lost by uncoupled nodes, evaporation, seepage, surface edges and
-    infiltration) and both final storages. The exchange at manholes is internal: SWMM counts what
+    """The network and the surface as one system [m3]: what came in (runoff, river and other
+    inflows into the network, rain and inflows on the surface, both initial storages) against
+    what left (outfalls, flooding lost by uncoupled nodes, evaporation, seepage, surface edges
+    and infiltration) and both final storages. The exchange at manholes is internal: SWMM counts what
     the surface gave as external inflow and what it got back (negative lateral inflow) in its
     outflow total, beside the outfalls."""
     t = coupling.totals
     outfalls = t["outfall_outflow"] - surface["overflow_volume"]
+    # SWMM's external inflow holds the model's own (river inflows, inflow through outfalls) and
+    # what the surface gave at the manholes; only the first comes from outside the system.
+    external = t["external_inflow"] - surface["drained_volume"]
     inputs = (
         coupling.storage0
+        + external
         + t["wet_weather_inflow"]
         + t["dry_weather_inflow"]
         + t["groundwater_inflow"]
@@ -412,6 +473,7 @@ def coupled_balance(coupling: SurfaceCoupling, surface: dict[str, float]) -> dic
         "network_initial_storage_m3": coupling.storage0,
         "network_final_storage_m3": coupling.storage_end,
         "network_external_inflow_m3": t["external_inflow"],
+        "network_inflow_from_outside_m3": external,
         "exchange_overflow_m3": surface["overflow_volume"],
         "exchange_drained_m3": surface["drained_volume"],
         "exchange_steps_limited": coupling.limited,
