@@ -157,9 +157,14 @@ def provenance(
     engine_version: str,
     network: str | Path | InputText,
     scenario: str | Path | ScenarioFile | None = None,
+    network_sha256: str = "",
 ) -> dict[str, Any]:
-    """Global attrs that say what produced a Dataset (files already read keep their hash)."""
-    if isinstance(network, InputText) and network.sha256:
+    """Global attrs that say what produced a Dataset (files already read keep their hash:
+    an InputText's, or ``network_sha256`` given with the network's path)."""
+    if network_sha256:
+        name = (network.path if isinstance(network, InputText) else Path(network)).name
+        digest = network_sha256
+    elif isinstance(network, InputText) and network.sha256:
         name, digest = network.path.name, network.sha256
     else:
         path = network.path if isinstance(network, InputText) else Path(network)

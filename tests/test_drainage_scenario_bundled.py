@@ -19,6 +19,8 @@ from hydro.drainage.assets import load_drainage_assets
 from hydro.drainage.scenario import DrainageScenario, load_scenario, run_scenario
 from hydro.rain import read_rain_csv
 from hydro.results import file_sha256
+from hydro.scoring import score
+from tests import golden
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios" / "drainage"
@@ -116,6 +118,10 @@ def test_every_bundled_scenario_runs(runs, name):
     assert ds.time.values[-1] == np.timedelta64(
         STORM + RECESSION if name != "historical_event" else WINDOW[1], "s"
     )
+    # The answers themselves (the water budget, the city's, stations' and polders' scores) as
+    # stored: a change is made on purpose (tests/golden)
+    values = golden.answers(ds, {"budget_term"}) | golden.answers(score(ds), {"station", "polder"})
+    golden.check("drainage", name, values)
 
 
 def test_more_rain_floods_more(runs):
@@ -201,3 +207,26 @@ def test_historical_event_uses_the_record_and_the_rising_rivers(runs):
     assert ds.attrs["start_datetime"] == "2020-07-06T10:00:00"
     head = ds.hydraulic_head.sel(node="OF_SY").values[0]
     assert head[0] == pytest.approx(12.5, abs=0.02) and head[-1] > head[0]
+
+
+def test_a_scenario_reads_its_files_once():
+    """The network and the scenario file are opened once each by hydro (SWMM reads the edited
+    copy hydro writes, not the network): the hash in the results comes from the same read."""
+    import sys
+
+    opened: list[str] = []
+    watching = [True]
+
+    def hook(event, args):
+        if watching[0] and event == "open" and args and isinstance(args[0], (str, Path)):
+            opened.append(str(Path(args[0]).resolve()))
+
+    path = SCENARIOS / "p5_2h_normal_river.toml"
+    sys.addaudithook(hook)
+    try:
+        ds = run_scenario(shortened(load_scenario(path)))
+    finally:
+        watching[0] = False
+    assert opened.count(str(NETWORK.resolve())) == 1
+    assert opened.count(str(path.resolve())) == 1
+    assert ds.attrs["network_sha256"] == file_sha256(NETWORK)

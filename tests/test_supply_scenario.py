@@ -19,6 +19,7 @@ from hydro.supply.scenario import (
     resolve,
     run_scenario,
 )
+from tests import golden
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = REPO / "networks" / "xuancheng" / "supply.inp"
@@ -312,6 +313,8 @@ def test_bundled_scenarios_run(path: Path):
         out = ds["plant_output"].sel(plant=plant).values[0][low]
         into = ds["clear_well_inflow"].sel(plant=plant).values[0][low]
         assert (out <= np.maximum(into, 0.0) + 1e-4).all(), (path.stem, plant)
+    # The answers themselves (per zone, plant and tank) as stored: a change is made on purpose
+    golden.check("supply", path.stem, golden.answers(ds, {"zone", "plant", "tank"}))
 
 
 def test_a_severe_shortage_balances_with_the_models_own_trials():

@@ -266,12 +266,18 @@ class SwmmInput:
     blocks: tuple[Block, ...]
     source: Path | None = None
     encoding: str = "utf-8"
+    source_sha256: str = ""  # of the source file's bytes as read (provenance without a re-read)
 
     # --- construction ---------------------------------------------------------------------------
 
     @classmethod
     def from_text(
-        cls, text: str, *, source: str | Path | None = None, encoding: str = "utf-8"
+        cls,
+        text: str,
+        *,
+        source: str | Path | None = None,
+        encoding: str = "utf-8",
+        source_sha256: str = "",
     ) -> SwmmInput:
         """Split INP text into blocks; line endings are normalised, lines are kept as written.
 
@@ -291,10 +297,11 @@ class SwmmInput:
                 body.append(line)
         if header or body:
             blocks.append(Block(name, header, tuple(body)))
-        return cls(tuple(blocks), Path(source) if source is not None else None, encoding)
+        source_path = Path(source) if source is not None else None
+        return cls(tuple(blocks), source_path, encoding, source_sha256)
 
     def _evolve(self, blocks: Iterable[Block]) -> SwmmInput:
-        return SwmmInput(tuple(blocks), self.source, self.encoding)
+        return SwmmInput(tuple(blocks), self.source, self.encoding, self.source_sha256)
 
     # --- raw access -----------------------------------------------------------------------------
 
@@ -694,7 +701,9 @@ def read_inp(path: str | Path) -> SwmmInput:
     is not a SWMM model (no [SECTION] headers, or none of SWMM's own sections).
     """
     doc = read_text(path)
-    inp = SwmmInput.from_text(doc.text, source=doc.path, encoding=doc.encoding)
+    inp = SwmmInput.from_text(
+        doc.text, source=doc.path, encoding=doc.encoding, source_sha256=doc.sha256
+    )
     check_is_swmm(inp)
     return inp
 

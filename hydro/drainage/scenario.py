@@ -344,12 +344,15 @@ def run_scenario(
         save_input=save_input,
         assets=assets,
     )
-    ds.attrs.update(_scenario_attrs(scenario, ds, rain))
+    ds.attrs.update(_scenario_attrs(scenario, ds, rain, inp.source_sha256))
     return ds
 
 
 def _scenario_attrs(
-    scenario: DrainageScenario, ds: xr.Dataset, rain: Hyetograph | RainSeries | None
+    scenario: DrainageScenario,
+    ds: xr.Dataset,
+    rain: Hyetograph | RainSeries | None,
+    network_sha256: str = "",
 ) -> dict:
     run_hash = ds.attrs.get("network_sha256")
     attrs = provenance(
@@ -357,6 +360,7 @@ def _scenario_attrs(
         engine_version=engine.ENGINE_VERSION,
         network=scenario.network,
         scenario=scenario.file,
+        network_sha256=network_sha256,  # hashed when it was read: the file is not read again
     )
     attrs["created"] = ds.attrs.get("created", attrs["created"])
     attrs.update(

@@ -344,4 +344,7 @@ def huff(
 
 #: Builders by pattern name, for configuration files and scenarios.
 PATTERNS: dict[str, Callable[..., Hyetograph]] = {
-    "chicago": chicago, "alternating_block": alternating_block, "huff": huff}
+    "chicago": chicago,
+    "alternating_block": alternating_block,
+    "huff": huff,
+}

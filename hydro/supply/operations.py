@@ -277,7 +277,9 @@ class PipeRenewal(Strict):
         classes = (
             [c for c in RENEWAL_CLASSES if c != "none"]
             if self.renewal_class == "all"
-            else [self.renewal_class] if self.renewal_class else []
+            else [self.renewal_class]
+            if self.renewal_class
+            else []
         )
         names = [p for c in classes for p in ctx.assets.renewal_pipes(c)]
         if not names:

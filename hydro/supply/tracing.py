@@ -286,7 +286,8 @@ class _Recording:
         def after_advance() -> None:
             moves.append(self._moves(now["q"], now["status"]))
 
-        accounts = project.kept_accounts()  # it read the step: its arrays are reused, not read again
+        # the accounts read the step: their arrays are reused, not read again
+        accounts = project.kept_accounts()
         types = np.asarray(project.link_types)
         for t in project.hydraulic_steps(quality=self.quality, after_advance=after_advance):
             now["q"] = accounts.flow.copy()
