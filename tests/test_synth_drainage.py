@@ -92,10 +92,16 @@ def test_pump_stations_match_the_facts(model):
         assert list(d.pump_on) == sorted(d.pump_on) and list(d.pump_off) == sorted(d.pump_off)
         assert all(off < on for on, off in zip(d.pump_on, d.pump_off, strict=True))
         assert d.pump_off[0] == pytest.approx(d.drawdown_level)
-        # The rated head lifts from the design inner level to the river's design flood level.
+        # The rated head lifts from the design inner level to the river's design flood level,
+        # and the units still deliver at the record river level over the drawdown level.
+        highest = plan.RECORD_STAGE + plan.OUTER_LEVEL_ALLOWANCE - d.drawdown_level
         assert d.design_head == pytest.approx(
-            d.outer_design_level - d.design_level + plan.PUMP_HEAD_LOSS
+            max(
+                d.outer_design_level - d.design_level + plan.PUMP_HEAD_LOSS,
+                highest / plan.MAX_HEAD_RATIO,
+            )
         )
+        assert highest <= plan.MAX_HEAD_RATIO * d.design_head + 1e-9
     curves = {name: points for name, _, points in model.curves}
     for s in stations.values():
         curve = curves[pumps.loc[s["pumps"][0], "curve"]]
@@ -108,7 +114,8 @@ def test_pump_stations_match_the_facts(model):
 def test_inner_rivers_store_the_polders_water(model):
     """Each station's inner river: a stage-area curve from its water surface (WATER_SURFACE_RATIO
     of the catchment at the normal level) up to the whole catchment above its highest land, and
-    every sewer of the polder that carries more than POLDER_INLET_FLOW ends in it."""
+    every sewer of the polder that carries more than POLDER_INLET_FLOW ends in it, above its
+    bed."""
     curves = {name: points for name, kind, points in model.curves if kind == "STORAGE"}
     storage = model.storage.set_index("name")
     for s in model.stations:
@@ -121,8 +128,12 @@ def test_inner_rivers_store_the_polders_water(model):
         assert storage.loc[s["wet_well"], "max_depth"] == pytest.approx(depth[-1], abs=1e-3)
         inlets = model.conduits[model.conduits["to_node"] == s["wet_well"]]
         assert len(inlets) >= 1
+        # The deep trunks' outlets lie below the normal level (submerged), none below the bed;
+        # the normal level keeps its 1.2 m working range below the highest controlled level.
         ends = d.bed + inlets["out_offset"]
-        assert (ends >= d.normal_level + plan.INLET_ABOVE_NORMAL - 1e-6).all()
+        assert (ends >= d.bed - 1e-6).all() and (inlets["out_offset"] >= 0).all()
+        assert d.normal_level == pytest.approx(d.bank - plan.NORMAL_BELOW_BANK)
+        assert d.highest_level - d.normal_level == pytest.approx(1.2)
         # The inner river starts at its pre-storm drawdown level.
         assert d.bed + storage.loc[s["wet_well"], "initial_depth"] == pytest.approx(
             d.drawdown_level
@@ -471,15 +482,15 @@ def test_continuity_errors_below_one_percent(which, request):
 @pytest.fixture(scope="module")
 def rules_run(tmp_path_factory):
     """The small model through a 5-year storm while the Shuiyang rises from 8 m (below every
-    inner river) to 17.8 m (above the pumping limit); the inner rivers start high, so that the
-    stations must drain them."""
+    inner river) to 17.8 m (above the pumping limit) from the first to the third hour; the inner
+    rivers start high, so that the stations must drain them."""
     path = write_drainage(tmp_path_factory.mktemp("rules") / "small.inp", subcatchments=200, seed=5)
     model = generate_drainage(subcatchments=200, seed=5)
     inp = read_inp(path)
     assets = load_drainage_assets(inp)
     storm = bundled_rainfall().design_storm(return_period=5, duration=7200)
     inp = apply_rainfall(inp, storm, recession=4 * 3600)
-    inp = ops.RiverStage(river="shuiyang", series=[(0, 8.0), (7200, 8.0), (5 * 3600, 17.8)]).apply(
+    inp = ops.RiverStage(river="shuiyang", series=[(0, 8.0), (3600, 8.0), (3 * 3600, 17.8)]).apply(
         inp, assets=assets
     )
     depths = {

@@ -226,7 +226,7 @@ class StationDesign:
 
     bed: float  # inner-river bed
     drawdown_level: float  # 预降水位: where the stations hold it before a storm
-    normal_level: float  # 常水位: below every sewer outlet into it
+    normal_level: float  # 常水位: NORMAL_BELOW_BANK below the lowest land
     design_level: float  # 设计内水位: the pumps' rated head is taken from it
     highest_level: float  # 最高控制水位: the lowest land stays dry below it
     bank: float  # the lowest ground of the catchment
@@ -246,7 +246,8 @@ def design_station(
 ) -> StationDesign:
     """Inner-river levels and stage-area curve, pump levels and curve, sluice of one station.
 
-    ``inlet_inverts`` (m) are the outlet inverts of the sewers discharging into the inner river;
+    ``inlet_inverts`` (m) are the outlet inverts of the sewers discharging into the inner river
+    (the bed lies at or below the deepest);
     ``ground`` and ``cell_area`` (m, m²) describe every cell of the station's catchment (its
     hypsometry: flood water above the bank spreads over the land lower than its level);
     ``flood_stage`` (m) is the river's guaranteed level.
@@ -255,11 +256,10 @@ def design_station(
     cell_area = np.asarray(cell_area, dtype=float)
     catchment = float(cell_area.sum())
     bank = float(ground.min())
-    normal = min(
-        float(np.min(inlet_inverts)) - plan.INLET_ABOVE_NORMAL, bank - plan.NORMAL_BELOW_BANK
-    )
+    # the sewers' outlets may lie below the normal level (submerged), not below the bed
+    normal = bank - plan.NORMAL_BELOW_BANK
     drawdown = normal - plan.DRAWDOWN
-    bed = drawdown - plan.INNER_RIVER_DEPTH
+    bed = min(drawdown - plan.INNER_RIVER_DEPTH, float(np.min(inlet_inverts)))
     highest = bank - plan.HIGHEST_BELOW_BANK
     design = normal + plan.DESIGN_ABOVE_NORMAL
     top = float(ground.max()) + plan.STORAGE_ABOVE_GROUND
@@ -269,7 +269,8 @@ def design_station(
     on = tuple(first + k * step for k in range(pumps))
     off = tuple(drawdown + k * (normal - drawdown) / pumps for k in range(pumps))
     outer = flood_stage + plan.OUTER_LEVEL_ALLOWANCE
-    head = outer - design + plan.PUMP_HEAD_LOSS
+    highest_head = plan.RECORD_STAGE + plan.OUTER_LEVEL_ALLOWANCE - drawdown
+    head = max(outer - design + plan.PUMP_HEAD_LOSS, highest_head / plan.MAX_HEAD_RATIO)
     velocity = math.sqrt(2 * 9.81 * plan.SLUICE_DESIGN_HEAD)
     width = plan.SLUICE_FLOW_FACTOR * capacity / (plan.SLUICE_COEFF * plan.SLUICE_HEIGHT * velocity)
     return StationDesign(

@@ -316,7 +316,8 @@ def control_rules(model) -> list[str]:
         lift = f"LIFT_{key}"
         out += [
             f";; {st['name']}: gravity discharge (自排) through {sluice} while {ir} stands "
-            f"above the river at {river}; pumping (抽排) when it cannot; units start from "
+            f"above the river at {river}, down to {d.drawdown_level:.2f} m; pumping (抽排) when it "
+            "cannot; units start from "
             f"{d.pump_on[0]:.2f} m (起排) and stop down to {d.drawdown_level:.2f} m (预降); "
             f"half the units above {plan.LIMIT_STAGE:g} m in the river (限排)",
             f"VARIABLE HIN_{key} = NODE {ir} HEAD",
@@ -327,6 +328,7 @@ def control_rules(model) -> list[str]:
         out += [
             f"RULE {key}_SLUICE_OPEN",
             f"IF {lift} < {-plan.SLUICE_OPEN_HEAD:g}",
+            f"AND NODE {ir} HEAD > {d.drawdown_level + plan.SLUICE_OPEN_HEAD:.3f}",
             f"THEN ORIFICE {sluice} SETTING = 1",
             "PRIORITY 1",
             "",
@@ -334,6 +336,12 @@ def control_rules(model) -> list[str]:
             f"IF {lift} > {-plan.SLUICE_CLOSE_HEAD:g}",
             f"THEN ORIFICE {sluice} SETTING = 0",
             "PRIORITY 1",
+            "",
+            # gravity drains the inner river down to its drawdown level, not to the river's
+            f"RULE {key}_SLUICE_HOLD",
+            f"IF NODE {ir} HEAD < {d.drawdown_level:.3f}",
+            f"THEN ORIFICE {sluice} SETTING = 0",
+            "PRIORITY 2",
             "",
         ]
         for k, pump in enumerate(pumps):

@@ -155,13 +155,23 @@ STATIONS = (
 # river to the station) plus losses.
 PUMP_CURVE = ((0.0, 1.15), (0.5, 1.08), (1.0, 1.0), (1.25, 0.7), (1.5, 0.0))  # head/Hd, Q/Qd
 PUMP_HEAD_LOSS = 0.8  # m, intake, discharge pipe and flap-gate losses at rated flow
+# The units must still deliver at the highest head they meet (GB 50265: 最高扬程, from the
+# highest outer level to the lowest inner level): the record river level (F: 17.38 m in 2019)
+# plus the allowance, over the drawdown level, stays at or below MAX_HEAD_RATIO x the rated head
+# (0.7 x the rated flow on PUMP_CURVE), raising the rated head where the design levels give less.
+RECORD_STAGE = 17.38  # m, 宣城 gauge, 2019 (F)
+MAX_HEAD_RATIO = 1.25
 OUTER_LEVEL_ALLOWANCE = 0.3  # m, river level at the station above the gauge's, in flood
 # (A) The inner rivers and ponds (内河/坑塘) of each station's catchment, one level pool.
 WATER_SURFACE_RATIO = 0.05  # water surface at the normal level / catchment area (水面率)
 BED_AREA_SHARE = 0.5  # water surface at the bed / at the normal level
 BANK_AREA_SHARE = 1.5  # water surface at the bank / at the normal level
-INLET_ABOVE_NORMAL = 0.3  # m: every sewer outlet stands this far above the normal level
-NORMAL_BELOW_BANK = 1.5  # m, at least, from the lowest land down to the normal level
+# Working range: the normal level (常水位) 1.5 m below the catchment's lowest land, the highest
+# controlled level 0.3 m below it: 1.2 m between them, as polder inner rivers of the lower Yangtze
+# keep (about 1-1.5 m). The deep trunks' outlets lie below the normal level (submerged outlets,
+# as in real polders): taking the normal level below every outlet put it 3.7-4.7 m under the
+# highest level, and the inner rivers then held a whole storm with the pumps off.
+NORMAL_BELOW_BANK = 1.5  # m, from the lowest land down to the normal level
 DRAWDOWN = 0.5  # m below the normal level: pre-storm drawdown (预降)
 INNER_RIVER_DEPTH = 2.0  # m of water in the inner river at the drawdown level
 HIGHEST_BELOW_BANK = 0.3  # m: highest controlled level (最高控制水位) below the lowest land
@@ -169,8 +179,13 @@ STORAGE_ABOVE_GROUND = 1.0  # m: the storage top stands above all land of the ca
 STAGE_AREA_STEP = 0.5  # m between points of the stage-area curve above the bank
 DESIGN_ABOVE_NORMAL = 0.6  # m: design inner level (设计内水位), where the stations work in a
 #                            storm; the rated head is taken from it
-FIRST_PUMP_ABOVE_NORMAL = 0.2  # m: the first unit starts here (起排水位); the last at the
-#                                   design level; units stop from the drawdown level up
+FIRST_PUMP_ABOVE_NORMAL = -0.3  # m: the first unit starts here (起排水位), 0.2 m above the
+#                                   drawdown level: the station holds the inner river near its
+#                                   pre-storm level as a storm begins (starting at the normal
+#                                   level + 0.2 m, the rising inner river backed up into the
+#                                   submerged trunks of small storms and the 敬亭圩's nodes
+#                                   showed 5.4-6.5 % continuity errors); the last at the design
+#                                   level; units stop from the drawdown level up
 # (A) Gravity sluice (自排闸) beside each station: a flap-gated opening sized to pass twice the
 # pumping capacity at 0.3 m head; opened by rule while the inner river stands above the river.
 SLUICE_FLOW_FACTOR = 2.0
