@@ -68,3 +68,32 @@ def test_coupled_scenario_is_valid():
     inp = model.inp
     names, _ = _coupled_nodes(inp, case.drainage, surface, CASE)
     assert len(names) == len(inp.rows("JUNCTIONS"))
+
+
+@pytest.mark.parametrize("case", sorted(CASE.parent.glob("*.toml")), ids=lambda p: p.stem)
+def test_bundled_flood_cases_check(case):
+    """Every bundled flood case validates, builds its drainage side and runs as long as it."""
+    from typer.testing import CliRunner
+
+    from hydro.cli import app
+
+    result = CliRunner().invoke(app, ["flood", "check", str(case)])
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.output and "storm on the" in result.output
+
+
+def test_rain_on_grid_case_takes_the_design_storm():
+    """p30_3h_rain_on_grid puts the scenario's design storm (98.8 mm in 3 h, Chicago, peak 229.4
+    mm/h, as `hydro drainage run` reports it) on the grid, and none on the subcatchments."""
+    from hydro.flood.direct_rain import NO_RAIN, move_rain_to_surface
+    from hydro.flood.run import drainage_model
+
+    path = CASE.parent / "p30_3h_rain_on_grid.toml"
+    case = load_case(path)
+    model = drainage_model(case, path, 15 * 3600.0)
+    inp, times, rates = move_rain_to_surface(model.inp, path)
+    depth = float(np.sum(np.diff(times) * rates[:-1]))
+    assert depth == pytest.approx(0.0988, abs=1e-4)
+    assert rates.max() * 3.6e6 == pytest.approx(229.4, abs=0.1)
+    assert times[rates > 0].max() < 3 * 3600.0
+    assert {row[5] for row in inp.rows("RAINGAGES")} == {NO_RAIN}

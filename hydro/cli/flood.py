@@ -56,8 +56,10 @@ def check(case: CaseArgument):
     with user_errors():
         loaded = load_case(case)
         surface, forcing, options = prepare(loaded, case)
+        coupled = "none"
         if loaded.drainage is not None:  # builds the drainage model, checks its duration
-            drainage_model(loaded, case, options.duration)
+            model = drainage_model(loaded, case, options.duration)
+            coupled = f"{model.source.name}, its storm on the {loaded.drainage.rain}"
         grid = surface.dem
         rows = [
             ("DEM", f"{grid.shape[0]} x {grid.shape[1]} cells of {grid.dx:g} x {grid.dy:g} m"),
@@ -65,5 +67,6 @@ def check(case: CaseArgument):
             ("duration", f"{options.duration:g} s, output every {options.output_every:g} s"),
             ("inflows", ", ".join(f.name for f in forcing.inflows) or "none"),
             ("CRS", "yes" if grid.crs else "none (local metres)"),
+            ("drainage", coupled),
         ]
         print_rows(f"{case.name}: valid", rows)
