@@ -82,16 +82,15 @@ def test_bundled_flood_cases_check(case):
     assert "valid" in result.output and "storm on the" in result.output
 
 
-def test_rain_on_grid_case_takes_the_design_storm():
-    """p30_3h_rain_on_grid puts the scenario's design storm (98.8 mm in 3 h, Chicago, peak 229.4
-    mm/h, as `hydro drainage run` reports it) on the grid, and none on the subcatchments."""
+def test_rain_on_the_surface_takes_the_design_storm():
+    """With rain = "surface" the city's coupled storm would put the scenario's design storm
+    (98.8 mm in 3 h, Chicago, peak 229.4 mm/h, as `hydro drainage run` reports it) on the grid,
+    and none on the subcatchments."""
     from hydro.flood.direct_rain import NO_RAIN, move_rain_to_surface
     from hydro.flood.run import drainage_model
 
-    path = CASE.parent / "p30_3h_rain_on_grid.toml"
-    case = load_case(path)
-    model = drainage_model(case, path, 15 * 3600.0)
-    inp, times, rates = move_rain_to_surface(model.inp, path)
+    model = drainage_model(load_case(CASE), CASE, 15 * 3600.0)
+    inp, times, rates = move_rain_to_surface(model.inp, CASE)
     depth = float(np.sum(np.diff(times) * rates[:-1]))
     assert depth == pytest.approx(0.0988, abs=1e-4)
     assert rates.max() * 3.6e6 == pytest.approx(229.4, abs=0.1)
