@@ -25,6 +25,7 @@ import contextlib
 import datetime as _dt
 import hashlib
 import os
+import signal
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -196,21 +197,34 @@ def atomic_path(path: str | Path, *, inputs: Iterable[str | Path | None] = ()) -
     previous file (if any) stays as it was; an OSError becomes a plain :class:`OutputError`.
     """
     path = check_output(path, inputs=inputs)
+    # SIGINT and SIGTERM wait while the temporary file is made: one arriving between its
+    # creation and the cleanup below would leave it behind. A held one arrives at the release,
+    # inside the block that removes the file.
+    part: Path | None = None
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as err:
-        raise write_error(path, err) from None
-    os.close(fd)
-    part = Path(tmp)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a result file is an ordinary file
+        part = _new_part(path)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        os.chmod(part, 0o666 & ~_umask())  # mkstemp makes 0600; a result file is an ordinary file
         yield part
         check_output(path, inputs=inputs)  # nothing became a folder or a FIFO meanwhile
         os.replace(part, path)
     except OSError as err:
         raise write_error(path, err) from None
     finally:
-        part.unlink(missing_ok=True)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        if part is not None:
+            part.unlink(missing_ok=True)
+
+
+def _new_part(path: Path) -> Path:
+    """An empty temporary file beside ``path`` (OutputError when it cannot be made)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as err:
+        raise write_error(path, err) from None
+    os.close(fd)
+    return Path(tmp)
 
 
 def _umask() -> int:
