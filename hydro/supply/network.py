@@ -64,9 +64,17 @@ class SupplyNetwork:
         return read_sections(self.text, _SECTIONS)
 
     @functools.cached_property
+    def times(self) -> list[list[str]]:
+        """Data rows of [TIMES] alone: every run asks for them, and a large model's [PIPES]
+        (which :attr:`sections` splits too) would cost a tenth of its hydraulic solve."""
+        if "sections" in self.__dict__:
+            return self.sections["TIMES"]
+        return read_sections(self.text, ("TIMES",))["TIMES"]
+
+    @functools.cached_property
     def duration(self) -> int:
         """The model's simulated duration [s] (0: a steady-state model)."""
-        for row in self.sections["TIMES"]:
+        for row in self.times:
             if row[0].upper() == "DURATION" and len(row) > 1:
                 return seconds(row[1:], self.path, "DURATION")
         return 0
@@ -74,7 +82,7 @@ class SupplyNetwork:
     @functools.cached_property
     def statistic(self) -> str:
         """The model's [TIMES] STATISTIC: NONE (time series) or the statistic EPANET reports."""
-        for row in self.sections["TIMES"]:
+        for row in self.times:
             if row[0].upper() == "STATISTIC" and len(row) > 1:
                 word = row[1].upper()
                 return next((s for s in STATISTICS if s.startswith(word[:3])), word)

@@ -68,7 +68,7 @@ def run(
         for edit in edits:
             edit(project)
         accounts = project.keep_accounts(
-            service_head=service_head, watched=watched_links(project, watched)
+            service_head=service_head, watched=links_to_watch(project, watched)
         )
         arrays, times = _simulate(project, progress)
         static = read_static(project)
@@ -116,6 +116,17 @@ def apply_statistic(ds: xr.Dataset, statistic: str) -> xr.Dataset:
     return out
 
 
+def links_to_watch(project: EpanetProject, names: Sequence[str] = ()) -> Callable[[], np.ndarray]:
+    """:func:`watched_links` for the accounts to call once the element tables are parsed (the
+    names are checked now, against the engine, so that a wrong one stops the run before it
+    starts)."""
+    for name in names:
+        if project.engine_link_index(name) is None:
+            raise InputError(f"{project.source.path}: no link {name!r} to watch")
+    names = tuple(names)
+    return lambda: watched_links(project, names)
+
+
 def watched_links(project: EpanetProject, names: Sequence[str] = ()) -> np.ndarray:
     """Link indices whose flow is kept at every step: pumps, every link of a tank, ``names``."""
     types = np.asarray(project.node_types)
@@ -145,8 +156,8 @@ def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, 
         "demand": np.empty(shape_n, np.float32),
         "flow": np.empty(shape_l, np.float32),
         "state": np.empty(shape_l, np.int8),
-        "pump_power": np.empty((len(times), len(accounts.pumps)), np.float32),
     }
+    steps = np.empty(len(times), np.int64)  # the hydraulic step of each reporting time
     quality = qtype is not QualityType.NONE
     optional = {
         "quality": quality,
@@ -164,7 +175,7 @@ def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, 
         arrays["demand"][k] = accounts.demand
         arrays["flow"][k] = accounts.flow
         arrays["state"][k] = accounts.state
-        arrays["pump_power"][k] = accounts.pump_power
+        steps[k] = accounts.n_steps - 1
         if quality:
             arrays["quality"][k] = project.node_values(NodeProperty.QUALITY, node_buf)
         if accounts.pressure_driven:
@@ -178,6 +189,7 @@ def _simulate(project: EpanetProject, progress: Progress | None) -> tuple[dict, 
             progress(t / duration)
     # A run EPANET halted early (UNBALANCED STOP) has results up to the halt only.
     arrays = {name: values[:k] for name, values in arrays.items()}
+    arrays["pump_power"] = accounts.pump_power_at(steps[:k]).astype(np.float32)
     arrays["status"] = link_status(arrays.pop("state"), np.asarray(project.link_types))
     return arrays, times[:k]
 

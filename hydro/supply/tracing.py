@@ -61,9 +61,9 @@ from hydro.supply.network import SupplyNetwork, load_network
 from hydro.supply.run import (
     build_run_dataset,
     has_leakage,
+    links_to_watch,
     read_static,
     summarise_warnings,
-    watched_links,
 )
 from hydro.variables import get as get_variable
 
@@ -117,7 +117,7 @@ def source_shares(
             for edit in edits:
                 edit(project)
             accounts = project.keep_accounts(
-                service_head=service_head, watched=watched_links(project, watched)
+                service_head=service_head, watched=links_to_watch(project, watched)
             )
             names = _sources(project, sources)
             network = _network(project)

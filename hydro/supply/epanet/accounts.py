@@ -137,12 +137,18 @@ class StepAccounts:
     def __init__(self, project, *, service_head: float = SERVICE_HEAD, watched=()):
         self.project = project
         self.service_head = float(service_head)
-        types = np.asarray(project.node_types)
+        # The node side comes from the engine at once; the link side (pumps, watched links, link
+        # ends) from the element tables, parsed in a thread while EPANET solves: until they are
+        # there, each step's link arrays are kept whole and sorted out when they come.
+        types = project.engine_node_types()
         self.junctions = types == NodeType.JUNCTION
         self.reservoirs = np.flatnonzero(types == NodeType.RESERVOIR)
         self.tanks = np.flatnonzero(types == NodeType.TANK)
-        self.pumps = np.flatnonzero(np.asarray(project.link_types) == LinkType.PUMP)
-        self.watched = np.asarray(list(watched), dtype=np.int64)
+        self._watched = watched  # link indices, or a callable giving them once links are known
+        self._links_known = False
+        self._pending: list[tuple[list, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.pumps = self.watched = self.link_start = self.link_end = np.empty(0, np.int64)
+        self.tank_links: list[tuple[np.ndarray, np.ndarray]] = []
         self.elevation = project.node_values(NodeProperty.ELEVATION)
         self.pressure_driven = project.demand_model()[0]
         self.backflow_allowed = project.emitter_backflow()
@@ -159,12 +165,6 @@ class StepAccounts:
         self.can_overflow = np.array(
             [project.node_value(i, NodeProperty.CANOVERFLOW) > 0 for i in self.tanks], bool
         )
-        start, end = project.link_nodes()
-        self.link_start, self.link_end = np.asarray(start), np.asarray(end)
-        self.tank_links = [
-            (np.flatnonzero(self.link_start == i), np.flatnonzero(self.link_end == i))
-            for i in self.tanks
-        ]
         self.empty_links: list[set[int]] = [set() for _ in self.tanks]
         n = project.n_nodes
         self.required = np.zeros(n)
@@ -186,8 +186,72 @@ class StepAccounts:
         self.state: np.ndarray = empty
         self.consumer: np.ndarray = empty
         self.deficit: np.ndarray = empty
-        self.pump_power: np.ndarray = empty
+        self._pump_power: np.ndarray = empty
         self.tank_volume: np.ndarray = empty
+
+    # --- the link side, once the element tables are parsed -------------------------------------
+
+    def _know_links(self, *, wait: bool = False) -> bool:
+        """Take pumps, watched links and link ends from the element tables when they are parsed
+        (``wait``: wait for them), then sort out the steps kept whole meanwhile."""
+        if self._links_known:
+            return True
+        p = self.project
+        if not (wait or p.elements_ready()):
+            return False
+        if not np.array_equal(np.asarray(p.node_types), self._node_types()):
+            raise RuntimeError(f"{p.source.path}: node types of the text and the engine differ")
+        self.pumps = np.flatnonzero(np.asarray(p.link_types) == LinkType.PUMP)
+        watched = self._watched() if callable(self._watched) else self._watched
+        self.watched = np.asarray(list(watched), dtype=np.int64)
+        start, end = p.link_nodes()
+        self.link_start, self.link_end = np.asarray(start), np.asarray(end)
+        self.tank_links = [
+            (np.flatnonzero(self.link_start == i), np.flatnonzero(self.link_end == i))
+            for i in self.tanks
+        ]
+        self._links_known = True
+        for row, flow, state, setting, energy in self._pending:
+            self._fill_links(row, flow, state, setting, energy)
+        self._pending.clear()
+        return True
+
+    def _node_types(self) -> np.ndarray:
+        types = np.full(len(self.junctions), NodeType.JUNCTION, dtype=np.int8)
+        types[self.reservoirs] = NodeType.RESERVOIR
+        types[self.tanks] = NodeType.TANK
+        return types
+
+    def _fill_links(self, row: list, flow, state, setting, energy) -> None:
+        """The link columns of one step's row (and the links that drew on empty tanks)."""
+        at_minimum, tank_outflow = row[9], row[7] < -MOVING
+        for k in np.flatnonzero(at_minimum & tank_outflow):
+            leaving, arriving = self.tank_links[k]
+            self.empty_links[k].update(leaving[flow[leaving] > MOVING].tolist())
+            self.empty_links[k].update(arriving[flow[arriving] < -MOVING].tolist())
+        pumps = self.pumps
+        row[11] = flow[pumps].copy()
+        row[12] = state[pumps].astype(np.int8)
+        row[13] = setting[pumps]
+        row[14] = energy[pumps]
+        row[15] = flow[self.watched].copy()
+        self._pump_power = row[14]
+
+    @property
+    def pump_power(self) -> np.ndarray:
+        """(P,) [W] the pumps' power at the step last observed."""
+        self._know_links(wait=True)
+        return self._pump_power
+
+    def pump_power_at(self, rows) -> np.ndarray:
+        """(len(rows), P) [W] the pumps' power at the given steps (indices into the steps)."""
+        self._know_links(wait=True)
+        return np.array([self._rows[k][14] for k in rows]).reshape(len(rows), len(self.pumps))
+
+    @property
+    def n_steps(self) -> int:
+        """Steps observed so far."""
+        return len(self._rows)
 
     # --- reading one step ---------------------------------------------------------------------
 
@@ -227,37 +291,50 @@ class StepAccounts:
         residual_at, residual = self._residual(flow, demand) if code == 1 else (-1, 0.0)
         tank_level = head[self.tanks] - self.elevation[self.tanks]
         at_minimum = tank_level <= self.min_level + AT_MINIMUM
-        for k in np.flatnonzero(at_minimum & (demand[self.tanks] < -MOVING)):
-            leaving, arriving = self.tank_links[k]
-            self.empty_links[k].update(leaving[flow[leaving] > MOVING].tolist())
-            self.empty_links[k].update(arriving[flow[arriving] < -MOVING].tolist())
-        self._rows.append(
-            (
-                int(t),
-                int(code),
-                float(np.maximum(-demand[self.reservoirs], 0.0).sum())
-                + float(np.maximum(-consumer[junction], 0.0).sum()),
-                float(served.sum()),
-                float(leak.sum()),
-                float(np.maximum(demand[self.reservoirs], 0.0).sum()),
-                float((asked - served).sum()),
-                demand[self.tanks].copy(),
-                self._tank_volumes(),
-                at_minimum,
-                (tank_level >= self.max_level - AT_MINIMUM) & ~self.can_overflow,
-                flow[self.pumps].copy(),
-                state[self.pumps].astype(np.int8),
-                self._pump_values(LinkProperty.SETTING),
-                self._pump_power(),
-                flow[self.watched].copy(),
-                int(negative.sum()),
-                float(pressure[worst]) if negative.any() else np.nan,
-                worst if negative.any() else -1,
-                residual_at,
-                residual,
-                float(demand.sum()),
+        row = [
+            int(t),
+            int(code),
+            float(np.maximum(-demand[self.reservoirs], 0.0).sum())
+            + float(np.maximum(-consumer[junction], 0.0).sum()),
+            float(served.sum()),
+            float(leak.sum()),
+            float(np.maximum(demand[self.reservoirs], 0.0).sum()),
+            float((asked - served).sum()),
+            demand[self.tanks].copy(),
+            self._tank_volumes(),
+            at_minimum,
+            (tank_level >= self.max_level - AT_MINIMUM) & ~self.can_overflow,
+            None,  # 11-15: pump flow, state, speed, power; watched flow (see _fill_links)
+            None,
+            None,
+            None,
+            None,
+            int(negative.sum()),
+            float(pressure[worst]) if negative.any() else np.nan,
+            worst if negative.any() else -1,
+            residual_at,
+            residual,
+            float(demand.sum()),
+        ]
+        self._rows.append(row)
+        if self._know_links():
+            self._fill_links(
+                row,
+                flow,
+                state,
+                self._pump_values(LinkProperty.SETTING, full=True),
+                self._pump_values(LinkProperty.ENERGY, full=True),
             )
-        )
+        else:  # links not known yet: keep this step's link arrays whole
+            self._pending.append(
+                (
+                    row,
+                    flow.copy(),
+                    state.copy(),
+                    p.link_values(LinkProperty.SETTING),
+                    p.link_values(LinkProperty.ENERGY),
+                )
+            )
         self._last = (int(t), rates)
 
     def _integrate(self, t: int, last: tuple) -> None:
@@ -283,24 +360,22 @@ class StepAccounts:
         self.tank_volume = out * p.units.node_factor(NodeProperty.TANKVOLUME)
         return self.tank_volume
 
-    def _pump_values(self, prop: LinkProperty) -> np.ndarray:
-        """One property of the pumps alone (a call each: far fewer than the links)."""
+    def _pump_values(self, prop: LinkProperty, *, full: bool = False) -> np.ndarray:
+        """One property of the pumps alone (a call each: far fewer than the links), placed in
+        an array over all links when ``full`` (what :meth:`_fill_links` takes)."""
         p = self.project
         get, h, ref = library().EN_getlinkvalue, p.handle, ctypes.byref(self._value)
         factor = p.units.link_factor(prop)
-        out = np.empty(len(self.pumps))
+        out = np.zeros(p.n_links) if full else np.empty(len(self.pumps))
         for k, i in enumerate(self.pumps.tolist()):
             get(h, i + 1, int(prop), ref)
-            out[k] = self._value.value * factor
+            out[i if full else k] = self._value.value * factor
         return out
-
-    def _pump_power(self) -> np.ndarray:
-        self.pump_power = self._pump_values(LinkProperty.ENERGY)
-        return self.pump_power
 
     def _residual(self, flow: np.ndarray, demand: np.ndarray) -> tuple[int, float]:
         """The junction whose flows balance worst, and by how much [m3/s]: where an unbalanced
         step went wrong."""
+        self._know_links(wait=True)
         n = len(demand)
         net = np.bincount(self.link_end, flow, n) - np.bincount(self.link_start, flow, n) - demand
         worst = int(np.argmax(np.where(self.junctions, np.abs(net), -1.0)))
@@ -310,6 +385,7 @@ class StepAccounts:
 
     def result(self) -> RunAccounts:
         """The accounts of the steps observed so far (the last step holds no time)."""
+        self._know_links(wait=True)
         rows = self._rows
         n_tanks, n_pumps, n_watched = len(self.tanks), len(self.pumps), len(self.watched)
 

@@ -45,6 +45,7 @@ from hydro.supply.epanet.library import (
     _OPTION_WALLORDER,
     _PATCOUNT,
     _RULECOUNT,
+    _TANKCOUNT,
     WARNINGS,
     LinkProperty,
     LinkType,
@@ -135,8 +136,11 @@ class EpanetProject:
         self.report_warnings = report_warnings(self.workdir / "epanet.rpt")
         lib.EN_deleteproject(self.handle)
 
-    def _call(self, code: int, what: str) -> None:
+    def _call(self, code: int, what: str | Callable[[], str]) -> None:
+        """Raise EngineError for an error code; ``what`` (text, or a callable making it only
+        on error, where naming the element would wait for the parse) says what failed."""
         if code >= 100:
+            what = what() if callable(what) else what
             raise EngineError(f"{self.source.path}: {what}: {error_text(code)}")
 
     # --- elements -----------------------------------------------------------------------------
@@ -243,6 +247,26 @@ class EpanetProject:
             {},
         )
 
+    def engine_node_types(self) -> np.ndarray:
+        """Node type codes from the engine alone, without waiting for the parse: EPANET numbers
+        the junctions first, then tanks and reservoirs, so only those few are asked."""
+        lib, h, kind = library(), self.handle, ctypes.c_int()
+        types = np.full(self.n_nodes, NodeType.JUNCTION, dtype=np.int8)
+        for i in range(self.n_nodes - self.count(_TANKCOUNT), self.n_nodes):
+            lib.EN_getnodetype(h, i + 1, ctypes.byref(kind))
+            types[i] = kind.value
+        return types
+
+    def elements_ready(self) -> bool:
+        """Whether :attr:`elements` can be had without waiting for the parse."""
+        return "elements" in self.__dict__ or self.network.parsing.done()
+
+    def engine_link_index(self, name: str) -> int | None:
+        """0-based index of a link ID from the engine (None: no such link)."""
+        index = ctypes.c_int()
+        code = library().EN_getlinkindex(self.handle, name.encode("utf-8"), ctypes.byref(index))
+        return index.value - 1 if code == 0 else None
+
     def count(self, what: int) -> int:
         n = ctypes.c_int()
         library().EN_getcount(self.handle, what, ctypes.byref(n))
@@ -305,7 +329,7 @@ class EpanetProject:
         v = ctypes.c_double()
         self._call(
             library().EN_getnodevalue(self.handle, int(index) + 1, int(prop), ctypes.byref(v)),
-            f"cannot read {prop.name.lower()} of node {self.node_ids[index]!r}",
+            lambda: f"cannot read {prop.name.lower()} of node {self.node_ids[index]!r}",
         )
         return v.value * self.units.node_factor(prop)
 
@@ -323,7 +347,7 @@ class EpanetProject:
         v = ctypes.c_double()
         self._call(
             library().EN_getlinkvalue(self.handle, int(index) + 1, int(prop), ctypes.byref(v)),
-            f"cannot read {prop.name.lower()} of link {self.link_ids[index]!r}",
+            lambda: f"cannot read {prop.name.lower()} of link {self.link_ids[index]!r}",
         )
         return v.value * self.units.link_factor(prop)
 
@@ -332,7 +356,7 @@ class EpanetProject:
         raw = value / self.units.node_factor(prop)
         self._call(
             library().EN_setnodevalue(self.handle, index + 1, int(prop), raw),
-            f"cannot set {prop.name.lower()} of node {self.node_ids[index]!r}",
+            lambda: f"cannot set {prop.name.lower()} of node {self.node_ids[index]!r}",
         )
 
     def set_link_value(self, index: int, prop: LinkProperty, value: float) -> None:
@@ -342,7 +366,7 @@ class EpanetProject:
             factor = self.setting_factor(index)
         self._call(
             library().EN_setlinkvalue(self.handle, index + 1, int(prop), value / factor),
-            f"cannot set {prop.name.lower()} of link {self.link_ids[index]!r}",
+            lambda: f"cannot set {prop.name.lower()} of link {self.link_ids[index]!r}",
         )
 
     def setting_factor(self, index: int) -> float:
@@ -428,7 +452,7 @@ class EpanetProject:
             library().EN_addcontrol(
                 self.handle, kind, link + 1, setting, 0, float(at), ctypes.byref(index)
             ),
-            f"cannot add a timed control on link {self.link_ids[link]!r}",
+            lambda: f"cannot add a timed control on link {self.link_ids[link]!r}",
         )
 
     # --- simulation ---------------------------------------------------------------------------
@@ -537,7 +561,7 @@ class EpanetProject:
         name = ctypes.create_string_buffer(64)
         self._call(
             lib.EN_getcurve(h, k, name, ctypes.byref(n), x, y),
-            f"cannot read the curve of pump {self.link_ids[link]!r}",
+            lambda: f"cannot read the curve of pump {self.link_ids[link]!r}",
         )
         return np.array(x[: n.value]), np.array(y[: n.value])
 
