@@ -1,5 +1,14 @@
 """EPANET adapter overhead: BWSN_Network_2 (12.5k junctions), 24 h, to a Dataset, against the bare
-EPANET hydraulic solve of the same file in the same run. Target: ratio <= 1.5.
+EPANET hydraulic solve of the same file in the same run. Target (issue 18): ratio <= 1.2; asserted
+<= 1.5 on the best of each, as a guard against regressions on this noisy shared machine.
+
+Baselines, interleaved round by round: EN_solveH (open, solve, close) and the toolkit stepping the
+same model with EN_runH/EN_nextH reading nothing (what hydro's loop does, minus its reads).
+
+Measured (2 shared cores, load 3-6, medians of 15 interleaved rounds):
+- before (7192b8a; the run's accounts made it wait for the INP parse before the solve, and the
+  [TIMES] STATISTIC lookup split all of [PIPES]): see benchmarks/README.md
+- after: see benchmarks/README.md
 
 Run: python -m pytest benchmarks/bench_supply_engine.py --benchmark-only
 """
@@ -12,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from epanet_baseline import bare_solve
+from epanet_baseline import bare_solve, bare_stepping
 
 from hydro.supply import run
 from hydro.supply.epanet import TimeParameter
@@ -31,9 +40,10 @@ def one_day(project) -> None:
 
 def test_epanet_adapter_vs_bare_solve(benchmark):
     run(MODEL, edits=[one_day])  # warm imports and caches
-    bare, ours = [], []
+    bare, stepping, ours = [], [], []
     for _ in range(ROUNDS):  # interleaved, so that the machine's load hits both alike
         bare.append(bare_solve(MODEL, DAY))
+        stepping.append(bare_stepping(MODEL, DAY))
         start = time.perf_counter()
         ds = run(MODEL, edits=[one_day])
         ours.append(time.perf_counter() - start)
@@ -46,13 +56,18 @@ def test_epanet_adapter_vs_bare_solve(benchmark):
             "adapter_s": statistics.median(ours),
             "ratio": ratio,
             "ratio_of_best": best,
-            "target": 1.5,
+            "stepping_s": statistics.median(stepping),
+            "ratio_to_stepping": statistics.median(ours) / statistics.median(stepping),
+            "target": 1.2,
         }
     )
     print(
         f"\nEPANET adapter {statistics.median(ours):.3f} s, bare solve "
         f"{statistics.median(bare):.3f} s (medians of {ROUNDS}): ratio {ratio:.2f}; "
-        f"best of each: {min(ours):.3f} s / {min(bare):.3f} s = {best:.2f}"
+        f"best of each: {min(ours):.3f} s / {min(bare):.3f} s = {best:.2f}; against the bare "
+        f"stepping {statistics.median(stepping):.3f} s: "
+        f"{statistics.median(ours) / statistics.median(stepping):.2f}; ratios per round "
+        f"{sorted(round(o / b, 2) for o, b in zip(ours, bare, strict=True))}"
     )
     assert ds.sizes["time"] == 25
     # Judged on the best of each: on a shared machine noise only ever adds time, to both sides.

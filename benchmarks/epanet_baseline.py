@@ -27,3 +27,28 @@ def bare_solve(inp: Path, duration: int | None = None) -> float:
     if code >= 100:
         raise RuntimeError(f"EPANET failed on {inp}: error {code}")
     return elapsed
+
+
+def bare_stepping(inp: Path, duration: int | None = None) -> float:
+    """Seconds for the bare toolkit stepping the hydraulics as hydro does, reading nothing:
+    EN_open, EN_openH, EN_initH, EN_runH/EN_nextH to the end, EN_closeH, EN_close."""
+    lib = library()
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        handle = ctypes.c_void_p()
+        lib.EN_createproject(ctypes.byref(handle))
+        lib.EN_open(handle, str(inp).encode(), f"{tmp}/x.rpt".encode(), b"")
+        if duration is not None:
+            lib.EN_settimeparam(handle, int(TimeParameter.DURATION), duration)
+        t, tstep = ctypes.c_long(), ctypes.c_long(1)
+        code = lib.EN_openH(handle) or lib.EN_initH(handle, 0)
+        while code < 100 and tstep.value > 0:
+            code = max(lib.EN_runH(handle, ctypes.byref(t)), 0)
+            code = max(code, lib.EN_nextH(handle, ctypes.byref(tstep)))
+        lib.EN_closeH(handle)
+        lib.EN_close(handle)
+        lib.EN_deleteproject(handle)
+        elapsed = time.perf_counter() - start
+    if code >= 100:
+        raise RuntimeError(f"EPANET failed on {inp}: error {code}")
+    return elapsed
