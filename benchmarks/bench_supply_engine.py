@@ -5,10 +5,15 @@ EPANET hydraulic solve of the same file in the same run. Target (issue 18): rati
 Baselines, interleaved round by round: EN_solveH (open, solve, close) and the toolkit stepping the
 same model with EN_runH/EN_nextH reading nothing (what hydro's loop does, minus its reads).
 
-Measured (2 shared cores, load 3-6, medians of 15 interleaved rounds):
-- before (7192b8a; the run's accounts made it wait for the INP parse before the solve, and the
-  [TIMES] STATISTIC lookup split all of [PIPES]): see benchmarks/README.md
-- after: see benchmarks/README.md
+Measured 2026-12-04 (2 cores shared with 3 other sessions, load average 7-8; 15 interleaved rounds,
+main before and this branch after in two worker processes, medians): bare EN_solveH 0.347 s
+(0.323-0.772), bare stepping 0.333 s; before (7192b8a: the run's accounts waited for the INP
+parse before the solve, and the [TIMES] lookup split all of [PIPES]) 0.673 s = 1.94x (per round
+1.13-2.61, quartiles 1.67-1.90); after 0.646 s = 1.86x (0.86-2.56, quartiles 1.69-1.93): within
+the noise. What is left (phases, same day): opening 0.10 s (as bare), solve + step accounts
+0.38-0.41 s against a bare solve of ~0.25 s (the accounts' reads and numpy ~2.7 ms a step x 26
+steps, and the 0.18 s parse, which only hides behind the solve when a core is free), Dataset
+0.02-0.04 s, INP read 0.03 s, report 0.01-0.02 s. Target 1.2 not met.
 
 Run: python -m pytest benchmarks/bench_supply_engine.py --benchmark-only
 """
