@@ -79,6 +79,16 @@ def temp_folders() -> set[str]:
     return {p.name for p in Path(tempfile.gettempdir()).glob("hydro-ensemble-*")}
 
 
+@pytest.fixture(autouse=True)
+def private_tmp(tmp_path_factory, monkeypatch) -> Path:
+    """A temporary folder of this test's own (for it and the processes it starts): the shared
+    one holds other runs' folders, which come and go while a test counts them."""
+    folder = tmp_path_factory.mktemp("tmpdir")
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
 @pytest.fixture
 def bundle(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.delenv("HYDRO_ALLOW_PATH", raising=False)  # only the bundle may be read

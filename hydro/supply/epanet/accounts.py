@@ -173,7 +173,7 @@ class StepAccounts:
         self.backflow = np.zeros(n)
         self.at_head = np.zeros(n)
         self.min_pressure = np.full(n, np.inf)
-        self._rows: list[tuple] = []
+        self._rows: list[list] = []  # a list per step: the link side may be filled in later
         self._last: tuple | None = None  # the previous step's rates, integrated once dt is known
         self._buffers = {name: np.empty(n) for name in ("demand", "head", "consumer", "deficit")}
         self._link_buffers = {name: np.empty(project.n_links) for name in ("flow", "state")}

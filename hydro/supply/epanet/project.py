@@ -529,7 +529,10 @@ class EpanetProject:
             lib.EN_closeH(h)
 
     def keep_accounts(
-        self, *, service_head: float = SERVICE_HEAD, watched: Iterable[int] = ()
+        self,
+        *,
+        service_head: float = SERVICE_HEAD,
+        watched: Iterable[int] | Callable[[], Iterable[int]] = (),
     ) -> StepAccounts:
         """Keep the run's accounts over every hydraulic step (see hydro.supply.epanet.accounts);
         ``watched`` links have their flow kept at every step too."""
