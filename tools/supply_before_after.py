@@ -12,7 +12,7 @@ reported them:
 
 - city compliance: after, the share of demand-node time at or above the service head over every
   hydraulic step (``service_compliance``); before, the mean of the hourly shares (the only one
-  it had). Both versions' hourly mean is printed too, so that the two can be compared alike.
+  it had). The after run's hourly mean is printed beside it, so that the two compare alike.
 - unserved demand: the city's ``unserved_volume`` per day of run and ``unserved_fraction``
   (after: over every step; before: from the hourly snapshots).
 - plant output: after, ``plant_volume`` (every step) per day; before, the mean of the hourly
