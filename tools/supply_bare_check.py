@@ -46,13 +46,26 @@ def bare_run(inp: str, hold: tuple[list[str], float, float] | None) -> dict:
     held, controls = [], []
     if hold:
         held = [en.getlinkindex(ph, name) for name in hold[0]]
-        controls = [c for c in range(1, en.getcount(ph, en.CONTROLCOUNT) + 1)
-                    if en.getcontrol(ph, c)[1] in held and en.getcontrol(ph, c)[0] != en.TIMER]
+        controls = [
+            c
+            for c in range(1, en.getcount(ph, en.CONTROLCOUNT) + 1)
+            if en.getcontrol(ph, c)[1] in held and en.getcontrol(ph, c)[0] != en.TIMER
+        ]
     en.openH(ph)
     en.initH(ph, 0)
     volume0 = sum(en.getnodevalue(ph, k, en.TANKVOLUME) for k in tanks)
-    out = {"t": [], "p": [], "level": [], "q": [], "steps": 0, "inflow": 0.0, "taken": 0.0,
-           "well_worst": 0.0, "well_steps": 0, "well_lowest": dict.fromkeys(wells, np.inf)}
+    out = {
+        "t": [],
+        "p": [],
+        "level": [],
+        "q": [],
+        "steps": 0,
+        "inflow": 0.0,
+        "taken": 0.0,
+        "well_worst": 0.0,
+        "well_steps": 0,
+        "well_lowest": dict.fromkeys(wells, np.inf),
+    }
     now, suspended = 0, False
     while True:
         if hold:
@@ -113,27 +126,46 @@ def compare(bare: dict, nc: str) -> None:
     q_t, q_k = np.unravel_index(np.argmax(dq), dq.shape)
     links = [str(v) for v in ds["link_id"].values]
     print(f"hydraulic steps: hydro {int(ds['hydraulic_steps'])}, bare {bare['steps']}")
-    print(f"pressure, demand junctions >= 0 m in both: max |diff| {dp[wet].max():.4f} m "
-          f"({bare['node_ids'][worst_n]} at {bare['t'][worst_t] / 3600:.0f} h); "
-          f"{(dp[wet] > 0.01).sum()} of {wet.sum()} node-times differ by more than 1 cm")
+    print(
+        f"pressure, demand junctions >= 0 m in both: max |diff| {dp[wet].max():.4f} m "
+        f"({bare['node_ids'][worst_n]} at {bare['t'][worst_t] / 3600:.0f} h); "
+        f"{(dp[wet] > 0.01).sum()} of {wet.sum()} node-times differ by more than 1 cm"
+    )
     print(f"pressure, every node: max |diff| {dp.max():.3f} m")
-    print(f"tank level: max |diff| {dl.max():.4f} m ({bare['tank_ids'][tl_k]} at "
-          f"{bare['t'][tl_t] / 3600:.0f} h)")
-    print(f"link flow: max |diff| {dq.max():.2e} m3/s ({links[q_k]} at "
-          f"{bare['t'][q_t] / 3600:.0f} h)")
+    print(
+        f"tank level: max |diff| {dl.max():.4f} m ({bare['tank_ids'][tl_k]} at "
+        f"{bare['t'][tl_t] / 3600:.0f} h)"
+    )
+    print(
+        f"link flow: max |diff| {dq.max():.2e} m3/s ({links[q_k]} at {bare['t'][q_t] / 3600:.0f} h)"
+    )
     error = (bare["inflow"] - bare["taken"] - bare["stored"]) / bare["inflow"]
-    print(f"bare mass balance: in {bare['inflow']:,.0f} m3 = taken {bare['taken']:,.0f} + "
-          f"stored {bare['stored']:,.0f}; error {100 * error:.4f} % "
-          f"(hydro's mass_balance_error {100 * float(ds['mass_balance_error']):.4f} %)")
-    print(f"clear wells within {AT_MINIMUM} m of their minimum: {bare['well_steps']} bare steps, "
-          f"lowest net inflow there {bare['well_worst']:.4f} m3/s (>= 0: nothing drawn from "
-          "an empty well)")
+    print(
+        f"bare mass balance: in {bare['inflow']:,.0f} m3 = taken {bare['taken']:,.0f} + "
+        f"stored {bare['stored']:,.0f}; error {100 * error:.4f} % "
+        f"(hydro's mass_balance_error {100 * float(ds['mass_balance_error']):.4f} %)"
+    )
+    print(
+        f"clear wells within {AT_MINIMUM} m of their minimum: {bare['well_steps']} bare steps, "
+        f"lowest net inflow there {bare['well_worst']:.4f} m3/s (>= 0: nothing drawn from "
+        "an empty well)"
+    )
     empty = ds["tank_empty_outflow_time"].values
-    print("hydro's own check, time a clear well at its minimum level gave water out: " + ", ".join(
-        f"{w} {float(empty[tank_ids.index(w)]):.0f} s" for w in CLEAR_WELLS if w in tank_ids))
-    print("lowest clear-well levels, hydro / bare (every step): " + ", ".join(
-        f"{w} {float(ds['tank_level_min'].values[tank_ids.index(w)]):.3f} / "
-        f"{bare['well_lowest'][w]:.3f} m" for w in CLEAR_WELLS if w in tank_ids))
+    print(
+        "hydro's own check, time a clear well at its minimum level gave water out: "
+        + ", ".join(
+            f"{w} {float(empty[tank_ids.index(w)]):.0f} s" for w in CLEAR_WELLS if w in tank_ids
+        )
+    )
+    print(
+        "lowest clear-well levels, hydro / bare (every step): "
+        + ", ".join(
+            f"{w} {float(ds['tank_level_min'].values[tank_ids.index(w)]):.3f} / "
+            f"{bare['well_lowest'][w]:.3f} m"
+            for w in CLEAR_WELLS
+            if w in tank_ids
+        )
+    )
 
 
 def main() -> None:

@@ -48,8 +48,12 @@ def run(hydro: str, toml: Path, nc: Path) -> float:
     if nc.exists():
         return 0.0
     start = time.perf_counter()
-    done = subprocess.run([hydro, "supply", "run", str(toml), "-o", str(nc)],
-                          cwd=toml.parent, capture_output=True, text=True)
+    done = subprocess.run(
+        [hydro, "supply", "run", str(toml), "-o", str(nc)],
+        cwd=toml.parent,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         sys.exit(f"{toml}: hydro failed\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     return time.perf_counter() - start
@@ -132,18 +136,26 @@ def row(name: str, before: dict, after: dict) -> str:
         f"{before['plants'].get(p, 0):,.0f} → {after['plants'].get(p, 0):,.0f}"
         for p in ("shuiyang", "qingyi", "gangkouwan")
     )
-    return "| " + " | ".join([
-        name,
-        both("compliance", pct) + f" (hourly mean {pct(after['compliance_hourly'])})",
-        both("unserved_m3d", lambda v: f"{v:,.0f}") + " ("
-        + both("unserved_frac", lambda v: pct(v, 2)) + ")",
-        plants,
-        f"- → {after['mass_balance'] * 100:.4f} %",
-        both("converged", lambda v: "yes" if v else "**no**"),
-        f"{before['engine_warnings']} → {after['health_warnings']} + {after['engine_warnings']}",
-        f"{before['empty_well_times']}, {before['empty_well_excess']:.3f} → "
-        f"{after['empty_well_times']}, {after['empty_well_excess']:.3f}",
-    ]) + " |"
+    return (
+        "| "
+        + " | ".join(
+            [
+                name,
+                both("compliance", pct) + f" (hourly mean {pct(after['compliance_hourly'])})",
+                both("unserved_m3d", lambda v: f"{v:,.0f}")
+                + " ("
+                + both("unserved_frac", lambda v: pct(v, 2))
+                + ")",
+                plants,
+                f"- → {after['mass_balance'] * 100:.4f} %",
+                both("converged", lambda v: "yes" if v else "**no**"),
+                f"{before['engine_warnings']} → {after['health_warnings']} + {after['engine_warnings']}",
+                f"{before['empty_well_times']}, {before['empty_well_excess']:.3f} → "
+                f"{after['empty_well_times']}, {after['empty_well_excess']:.3f}",
+            ]
+        )
+        + " |"
+    )
 
 
 HEADER = (
@@ -158,8 +170,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="scenario names (default: all bundled)")
     parser.add_argument("--before-hydro", required=True, help="hydro executable of the old venv")
-    parser.add_argument("--before-scenarios", type=Path, required=True,
-                        help="the old checkout's scenarios/supply folder")
+    parser.add_argument(
+        "--before-scenarios",
+        type=Path,
+        required=True,
+        help="the old checkout's scenarios/supply folder",
+    )
     parser.add_argument("--out", type=Path, default=Path("supply_before_after"))
     args = parser.parse_args()
     after_hydro = shutil.which("hydro", path=str(Path(sys.executable).parent)) or "hydro"
@@ -168,8 +184,10 @@ def main() -> None:
     rows = []
     for name in names:
         results = {}
-        for label, hydro, folder in (("before", args.before_hydro, args.before_scenarios),
-                                     ("after", after_hydro, SCENARIOS)):
+        for label, hydro, folder in (
+            ("before", args.before_hydro, args.before_scenarios),
+            ("after", after_hydro, SCENARIOS),
+        ):
             nc = (args.out / f"{name}_{label}.nc").resolve()
             seconds = run(hydro, folder / f"{name}.toml", nc)
             print(f"{name} {label}: {seconds:.0f} s", file=sys.stderr)
