@@ -65,6 +65,13 @@ DIMENSIONS: dict[str, str] = {
     "outage": "capacity study: the set of sources out",
     "size": "capacity study: the swept size (diameter or flow cap)",
     "level": "capacity study: the reservoir level",
+    "plant_capacity": "capacity study: the source's plant capacity",
+    "transmission_diameter": "capacity study: the diameter of the source's transmission mains",
+    "aid_diameter": "capacity study: the mutual-aid mains' diameter (0: as built)",
+    "element": "capacity study: what is upgraded (raw main, plant, transmission, mutual aid)",
+    "main_node": "capacity study: nodes along the raw main, from the reservoir to the clear well",
+    "delivery": "reservoir drawdown: the constant rate drawn for the city",
+    "day": "reservoir drawdown: days since the start of the dry season",
     "return_period": "design storms: return period",
     "duration": "design storms: duration",
     "y": "grid rows (northing of cell centres)",
@@ -768,38 +775,157 @@ register(
     dtype="float64",
 )
 
-# --- supply capacity study (hydro/supply/study.py) ----------------------------------------------
-_STUDY = ("outage", "size", "level")
-register(
-    "study_delivered_flow",
-    "m3 s-1",
-    _STUDY,
-    "mean flow the source's plant sends into the city over the evaluation window",
-    dtype="float64",
-)
-register(
-    "study_compliance",
-    "1",
-    _STUDY,
-    "mean city pressure compliance over the evaluation window",
-    dtype="float64",
-)
-register(
-    "study_worst_compliance",
-    "1",
-    _STUDY,
-    "lowest hourly city pressure compliance over the evaluation window",
-    dtype="float64",
-)
-register(
-    "study_unserved_fraction",
-    "1",
-    _STUDY,
-    "share of demand not delivered over the run",
-    dtype="float64",
-)
+# --- supply capacity study (hydro/supply/capacity_study.py) -------------------------------------
+# Every case of the grid; the flows are means over the measured window (after the warm-up),
+# integrated over every hydraulic step.
+_STUDY = ("outage", "size", "plant_capacity", "transmission_diameter", "aid_diameter", "level")
+for _name, _units, _long in (
+    (
+        "study_delivered_flow",
+        "m3 s-1",
+        "mean flow the source's plant sends into the city (its transmission mains)",
+    ),
+    ("study_served_flow", "m3 s-1", "mean consumer demand the city is served"),
+    ("study_demand_flow", "m3 s-1", "mean consumer demand the city asks for"),
+    ("study_compliance", "1", "mean city pressure compliance (hourly)"),
+    ("study_worst_compliance", "1", "lowest hourly city pressure compliance"),
+    ("study_unserved_fraction", "1", "share of the city's consumer demand not served"),
+    ("study_mass_balance_error", "1", "the case run's mass balance error (over the whole run)"),
+    ("study_raw_water_flow", "m3 s-1", "mean raw-water flow into the plant (the raw main)"),
+    (
+        "study_valve_head",
+        "m",
+        "mean head the flow-control valve burns while water flows (hourly)",
+    ),
+    ("study_valve_head_max", "m", "largest head the flow-control valve burns (hourly)"),
+    ("study_main_flow", "m3 s-1", "raw-water flow at the hour study_main_head is drawn for"),
+    (
+        "study_main_min_pressure",
+        "m",
+        "lowest pressure head along the raw main at its nodes (hourly)",
+    ),
+    (
+        "study_main_min_pressure_at",
+        "m",
+        "chainage of the lowest pressure head along the raw main",
+    ),
+):
+    register(_name, _units, _STUDY, _long + " over the study's measured window", dtype="float64")
 register(
     "study_converged", "1", _STUDY, "EPANET converged in every step (1) or not (0)", dtype="int8"
+)
+for _name, _units, _long in (
+    (
+        "study_capital_cost",
+        "CNY",
+        "capital cost of the option: the raw main and whatever is built larger than it is",
+    ),
+    ("study_pumping_power", "W", "mean power all the city's pumps draw from the grid"),
+    ("study_source_pumping_power", "W", "mean power the source's high-lift pumps draw"),
+    (
+        "study_present_cost",
+        "CNY",
+        "net present value of the capital cost and the city's pumping energy over the period",
+    ),
+    (
+        "study_recoverable_power",
+        "W",
+        "mean power a turbine in place of the flow-control valve could recover",
+    ),
+):
+    register(_name, _units, _STUDY, _long, dtype="float64")
+for _name, _units, _long in (
+    ("study_break_outage_time", "s", "a raw-main break: isolate, repair, refill, flush"),
+    (
+        "study_break_outage_time_unvalved",
+        "s",
+        "a raw-main break without line valves (the whole main drained and refilled)",
+    ),
+    ("study_break_drained_volume", "m3", "water drained from the raw main's isolated segment"),
+    ("study_break_refill_time", "s", "refilling the drained segment at the filling velocity"),
+    (
+        "study_break_unserved_volume",
+        "m3",
+        "city demand not served while the raw main is out (the grid's case with it out)",
+    ),
+    ("study_surge_head", "m", "Joukowsky head rise when the raw main's flow stops (screening)"),
+    (
+        "study_surge_head_closure",
+        "m",
+        "head rise when the flow stops over the valve's closure time (Michaud, screening)",
+    ),
+    (
+        "study_surge_max_pressure",
+        "m",
+        "largest steady plus Joukowsky pressure head along the raw main (screening)",
+    ),
+    (
+        "study_surge_min_pressure",
+        "m",
+        "steady minus Joukowsky pressure head at the raw main's high point (screening)",
+    ),
+    (
+        "study_pressure_class",
+        "MPa",
+        "nominal pressure class the raw main needs for a sudden stop (screening)",
+    ),
+    (
+        "study_pressure_class_closure",
+        "MPa",
+        "nominal pressure class the raw main needs for the valve's closure (screening)",
+    ),
+):
+    register(_name, _units, _STUDY, _long, dtype="float64")
+register(
+    "study_column_separation",
+    "1",
+    _STUDY,
+    "1 where the surge could draw the high point to vapour pressure (screening)",
+    dtype="int8",
+)
+register(
+    "study_main_head",
+    "m",
+    (*_STUDY, "main_node"),
+    "hydraulic grade along the raw main at the measured window's hour of largest raw-water flow",
+    dtype="float64",
+)
+register(
+    "study_upgrade_gain",
+    "m3 s-1",
+    (*_STUDY, "element"),
+    "consumer demand served more with the element one step up its candidate set",
+    dtype="float64",
+)
+register(
+    "study_binding",
+    "1",
+    _STUDY,
+    "the element whose upgrade serves the city most (or why none binds)",
+    dtype="object",
+)
+
+# --- reservoir drawdown (hydro/supply/reservoir.py) ---------------------------------------------
+register(
+    "reservoir_level",
+    "m",
+    ("delivery", "day"),
+    "reservoir water level at the day's start",
+    dtype="float64",
+)
+register(
+    "days_to_minimum_level",
+    "d",
+    ("delivery",),
+    "days until the reservoir reaches its minimum level (NaN: not in the run)",
+    dtype="float64",
+)
+register(
+    "reservoir_spill",
+    "m3",
+    ("delivery",),
+    "water let go above the flood-limit level over the run",
+    dtype="float64",
 )
 
 

@@ -12,6 +12,7 @@ from hydro.cli.common import (
     OutputOption,
     console,
     default_output,
+    print_frame,
     print_rows,
     print_warnings,
     progress_bar,
@@ -128,6 +129,27 @@ def study(
             "(e.g. --out none --out shuiyang --out shuiyang+qingyi).",
         ),
     ] = None,
+    plant_capacities: Annotated[
+        str | None,
+        typer.Option(help="Plant capacities to sweep, in m3/d (default: the design)."),
+    ] = None,
+    transmission: Annotated[
+        str | None,
+        typer.Option(help="Transmission-main diameters to sweep, in mm (default: as built)."),
+    ] = None,
+    interconnections: Annotated[
+        str | None,
+        typer.Option(
+            help="Mutual-aid main diameters to sweep, in mm; 0 = as built, normally closed "
+            "ones closed (default: 0)."
+        ),
+    ] = None,
+    binding: Annotated[
+        bool,
+        typer.Option(
+            help="Also run each element one step up its candidate set, to name what binds."
+        ),
+    ] = True,
     source: Annotated[str, typer.Option(help="The source whose pipeline is sized.")] = "gangkouwan",
     workers: Annotated[int | None, typer.Option(help="Parallel worker processes.")] = None,
     output: Annotated[
@@ -141,8 +163,8 @@ def study(
     plot: Annotated[Path | None, typer.Option(help="PNG file for the study plot.")] = None,
     allow_path: AllowOption = None,
 ):
-    """Size a source's raw-water pipeline: deliverable flow and compliance per case."""
-    from rich.table import Table
+    """Size a source's pipeline: what each case delivers and serves, and what limits it."""
+    import pandas as pd
 
     from hydro.errors import OutputError
     from hydro.paths import check_output
@@ -168,19 +190,74 @@ def study(
                 flow_caps=_floats(flow_caps, "--flow-caps", 1 / 86400) if flow_caps else [],
                 levels=_floats(levels, "--levels") if levels else [],
                 outages=outages,
+                plant_capacities=(
+                    _floats(plant_capacities, "--plant-capacities", 1 / 86400)
+                    if plant_capacities
+                    else []
+                ),
+                transmission=_floats(transmission, "--transmission", 1e-3) if transmission else [],
+                interconnections=(
+                    _floats(interconnections, "--interconnections", 1e-3)
+                    if interconnections
+                    else []
+                ),
+                binding=binding,
                 workers=workers,
                 progress=lambda done, total: update(done / total),
             )
         path = write_netcdf(result, path, inputs=inputs)
-        rows = study_table(result)
-        table = Table(title=f"{source} pipeline study -> {path}")
-        for column in rows[0]:
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*map(str, row.values()))
-        console.print(table)
+        print_frame(f"{source} pipeline study -> {path}", pd.DataFrame(study_table(result)))
         if plot is not None:
             figure = study_curves(result)
+            with atomic_path(plot, inputs=[*inputs, path]) as tmp:
+                figure.savefig(tmp, dpi=120, format=plot.suffix[1:].lower())
+            console.print(f"plot: {plot}")
+
+
+@app.command()
+def drawdown(
+    scenario: Annotated[Path, typer.Argument(help="A supply scenario .toml (its [reservoir]).")],
+    deliveries: Annotated[
+        str, typer.Option(help="Delivery rates in m3/d, comma-separated.")
+    ] = "50000,100000,150000",
+    days: Annotated[int, typer.Option(help="Days of dry season to run.")] = 180,
+    output: OutputOption = None,
+    plot: Annotated[Path | None, typer.Option(help="PNG file for the levels.")] = None,
+    allow_path: AllowOption = None,
+):
+    """Dry-season drawdown of the source reservoir: days until its minimum level per rate."""
+    from hydro.errors import OutputError
+    from hydro.paths import check_output
+    from hydro.report.study import drawdown_curves
+    from hydro.results import atomic_path, write_netcdf
+    from hydro.supply.reservoir import drawdown as run_drawdown
+    from hydro.supply.scenario import load_scenario
+
+    with user_errors():
+        loaded = load_scenario(scenario, allow=allow_path or ())
+        inputs = scenario_inputs(loaded.file, loaded.network.path)
+        path = check_output(output or Path.cwd() / f"{scenario.stem}_drawdown.nc", inputs=inputs)
+        if plot is not None:
+            check_output(plot, inputs=[*inputs, path])
+            if plot.suffix.lower() not in PLOT_FORMATS:
+                raise OutputError(f"{plot}: expected a {', '.join(PLOT_FORMATS)} file for the plot")
+        reservoir = loaded.scenario.reservoir
+        result = run_drawdown(reservoir, _floats(deliveries, "--deliveries", 1 / 86400), days)
+        path = write_netcdf(result, path, inputs=inputs)
+        rows = []
+        for rate in result["delivery"].values:
+            reached = float(result["days_to_minimum_level"].sel(delivery=rate))
+            level = result["reservoir_level"].sel(delivery=rate).values
+            when = f"minimum level after {reached:.0f} d" if reached == reached else "not reached"
+            rows.append(
+                (
+                    f"{rate * 86400:,.0f} m3/d",
+                    f"{when}; level {level[0]:.2f} -> {level[-1]:.2f} m after {days} d",
+                )
+            )
+        print_rows(f"{reservoir.name} drawdown -> {path}", rows)
+        if plot is not None:
+            figure = drawdown_curves(result)
             with atomic_path(plot, inputs=[*inputs, path]) as tmp:
                 figure.savefig(tmp, dpi=120, format=plot.suffix[1:].lower())
             console.print(f"plot: {plot}")

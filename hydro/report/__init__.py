@@ -10,7 +10,8 @@ each taking a result Dataset (and an optional matplotlib ``ax``) and returning t
 - :func:`longitudinal_profile` and :func:`profile_path` (:mod:`hydro.report.profile`);
 - :func:`pump_operating_points` and :func:`epanet_pump_curves` (:mod:`hydro.report.pumps`);
 - :func:`plot_idf`, :func:`plot_hyetograph` (design storms, :mod:`hydro.report.rain`);
-- :func:`study_curves` (the supply capacity study, :mod:`hydro.report.study`).
+- :func:`study_curves`, :func:`main_profile` and :func:`drawdown_curves` (the Gangkouwan
+  decision study and the reservoir's drawdown, :mod:`hydro.report.study`).
 
 :func:`write_report` (:mod:`hydro.report.html`) writes the self-contained HTML report,
 :func:`export_layers` (:mod:`hydro.report.export`) the GIS layers, :func:`compare`
@@ -39,6 +40,8 @@ _WHERE = {
     "plot_idf": "rain",
     "plot_hyetograph": "rain",
     "study_curves": "study",
+    "main_profile": "study",
+    "drawdown_curves": "study",
     "write_report": "html",
     "export_layers": "export",
     "compare": "compare",

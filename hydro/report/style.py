@@ -16,14 +16,17 @@ from hydro.results import time_origin
 SECONDS_PER_HOUR = 3600.0
 
 
-def new_axes(figsize: tuple[float, float] = (7.0, 4.0), *, ncols: int = 1, nrows: int = 1):
-    """A Figure with its Axes (an array when there are several), drawn with Agg."""
+def new_axes(
+    figsize: tuple[float, float] = (7.0, 4.0), *, ncols: int = 1, nrows: int = 1, **subplots
+):
+    """A Figure with its Axes (an array when there are several), drawn with Agg; ``subplots``
+    go to :meth:`~matplotlib.figure.Figure.subplots` (``sharey="row"``, ``height_ratios``...)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=True)
+    axes = fig.subplots(nrows, ncols, squeeze=True, **subplots)
     return fig, axes
 
 

@@ -42,6 +42,11 @@ class SupplyNetwork:
     def __repr__(self) -> str:
         return f"SupplyNetwork({str(self.path)!r})"
 
+    def __reduce__(self):
+        # Sent to another process (a study's workers) as its text, parsed again there: the
+        # parsing thread and cached tables stay behind.
+        return (SupplyNetwork, (self.source,))
+
     @property
     def path(self) -> Path:
         return self.source.path

@@ -449,3 +449,67 @@ def segment(elements: Elements, link: int) -> list[int]:
                     seen.add(nxt)
                     stack.append(nxt)
     return sorted(seen)
+
+
+# ------------------------------------------------------------------------------------------------
+# Capital works: what a planner can build
+
+
+@operation("supply")
+class PipeDiameter(Strict):
+    """Pipes (or valves) laid again at another diameter, e.g. a source's transmission mains or a
+    mutual-aid main enlarged; their roughness and length are kept."""
+
+    type: Literal["pipe_diameter"] = "pipe_diameter"
+    pipes: list[str] = Field(min_length=1)
+    diameter: Length = Field(gt=0)
+
+    def edits(self, ctx: Context) -> list[Edit]:
+        links = []
+        for name in self.pipes:
+            link = ctx.link(name, "pipe")
+            if ctx.elements.link_types[link] == LinkType.PUMP:
+                raise ctx.fail(f"{name!r} is a pump, which has no diameter")
+            links.append(link)
+        diameter = self.diameter
+
+        def edit(project: EpanetProject) -> None:
+            for link in links:
+                project.set_link_value(link, LinkProperty.DIAMETER, diameter)
+
+        return [edit]
+
+
+@operation("supply")
+class PlantCapacity(Strict):
+    """A source's plant built for another capacity: its high-lift pumps scaled to it (the same
+    kind of pump, flows times capacity / the design capacity in the model's assets) and, where
+    the source has a flow-control valve on its raw water, the valve set to the new capacity
+    (the plant treats no more than it is built for)."""
+
+    type: Literal["plant_capacity"] = "plant_capacity"
+    source: str = "gangkouwan"
+    capacity: Flow = Field(gt=0)
+    cap_raw_water: bool = True
+
+    def edits(self, ctx: Context) -> list[Edit]:
+        source = source_of(ctx, self.source)
+        if not source.capacity:
+            raise ctx.fail(f"source {source.name!r} has no design capacity in the model's assets")
+        if not source.high_lift_pumps:
+            raise ctx.fail(f"source {source.name!r} has no high-lift pumps to scale")
+        pumps = [ctx.link(name, "pump") for name in source.high_lift_pumps]
+        valve = (
+            ctx.link(source.flow_control_valve)
+            if source.flow_control_valve and self.cap_raw_water
+            else None
+        )
+        factor, capacity = self.capacity / source.capacity, self.capacity
+
+        def edit(project: EpanetProject) -> None:
+            if abs(factor - 1) > 1e-9:
+                project.scale_pump_flows(pumps, factor)
+            if valve is not None:
+                project.set_link_value(valve, LinkProperty.INITSETTING, capacity)
+
+        return [edit]

@@ -41,10 +41,13 @@ from hydro.scoring.supply import layout_of, with_layout
 from hydro.supply import operations as ops
 from hydro.supply.answers import supply_answers
 from hydro.supply.assets import SupplyAssets
+from hydro.supply.costs import UnitCosts
 from hydro.supply.epanet import EpanetProject, QualityType, TimeParameter
 from hydro.supply.epanet.project import age_from_clock
 from hydro.supply.network import SupplyNetwork, load_network
+from hydro.supply.reservoir import Reservoir
 from hydro.supply.run import run
+from hydro.supply.surge import Reliability
 from hydro.supply.tracing import source_shares
 from hydro.variables import get as get_variable
 
@@ -93,10 +96,11 @@ class Answers(Strict):
     """What to answer: the service head for compliance, whose shares to trace, and from where
     water age counts: ``plant`` (the default), from leaving a treatment plant's clear-water well
     where the model names them, else from the reservoirs; ``source``, EPANET's own age from the
-    reservoirs (raw-water mains and wells included)."""
+    reservoirs (raw-water mains and wells included); ``none``, no water quality at all (the
+    hydraulics alone, faster: what a capacity study needs)."""
 
     service_head: Length = Field(default=SERVICE_HEAD, gt=0, le=1000)
-    water_age: Literal["plant", "source"] = "plant"
+    water_age: Literal["plant", "source", "none"] = "plant"
     shares: bool = True
     sources: list[str] | None = None  # default: every source of the model
 
@@ -108,6 +112,9 @@ class SupplyScenario(Strict):
     time: SupplyTime = SupplyTime()
     hydraulics: Hydraulics = Hydraulics()
     answers: Answers = Answers()
+    costs: UnitCosts = UnitCosts()  # what options cost (hydro.supply.costs; the study's)
+    reservoir: Reservoir = Reservoir()  # the source reservoir's storage (hydro.supply.reservoir)
+    reliability: Reliability = Reliability()  # breaks and surge of a main (hydro.supply.surge)
     operations: list[SupplyOperation] = []
 
 
@@ -271,6 +278,8 @@ def run_scenario(
     wells: list[str] = []
     if scenario.answers.water_age == "plant":
         edits.append(plant_age(loaded, wells))
+    elif scenario.answers.water_age == "none":
+        edits.append(lambda project: project.set_quality(QualityType.NONE))
     notes = scenario_notes(loaded)
     with contextlib.ExitStack() as saving:
         if save_inp is not None:  # written under its name only once the run has worked

@@ -152,6 +152,7 @@ _OPTION_UNBALANCED = 14  # EN_UNBALANCED: -1 stop, 0 continue, n > 0 n more tria
 _PATCOUNT, _CONTROLCOUNT, _RULECOUNT = 3, 5, 6
 _OPTION_TOLERANCE = 2  # EN_TOLERANCE: water-quality tolerance
 _OPTION_TRIALS = 0
+_OPTION_GLOBALEFFIC = 8  # EN_GLOBALEFFIC: pumps' efficiency (%) where they have no curve
 _OPTION_BULKORDER, _OPTION_WALLORDER, _OPTION_TANKORDER = 19, 20, 21
 _OPTION_EMITBACKFLOW = 24  # EN_EMITBACKFLOW: 1 emitters may take water in, 0 they may not
 _CONTROL_TYPES = {"low_level": 0, "hi_level": 1, "timer": 2, "timeofday": 3}

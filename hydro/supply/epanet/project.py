@@ -38,6 +38,7 @@ from hydro.supply.epanet.library import (
     _OPTION_BULKORDER,
     _OPTION_DEMANDMULT,
     _OPTION_EMITBACKFLOW,
+    _OPTION_GLOBALEFFIC,
     _OPTION_TANKORDER,
     _OPTION_TOLERANCE,
     _OPTION_TRIALS,
@@ -567,6 +568,39 @@ class EpanetProject:
             lambda: f"cannot read the curve of pump {self.link_ids[link]!r}",
         )
         return np.array(x[: n.value]), np.array(y[: n.value])
+
+    def scale_pump_flows(self, links: Iterable[int], factor: float) -> None:
+        """Bigger (or smaller) pumps of the same kind: the flows of the pumps' head and
+        efficiency curves times ``factor``, their heads and efficiencies kept (a pump of
+        ``factor`` times the capacity at the same head). A curve that several of ``links``
+        share is scaled once."""
+        lib, h = library(), self.handle
+        done: set[int] = set()
+        for link in links:
+            for prop in (LinkProperty.PUMP_HCURVE, LinkProperty.PUMP_ECURVE):
+                index = ctypes.c_double()
+                lib.EN_getlinkvalue(h, link + 1, int(prop), ctypes.byref(index))
+                k = int(index.value)
+                if k <= 0 or k in done:
+                    continue
+                done.add(k)
+                x, y = self._curve(link, prop)
+                n = len(x)
+                self._call(
+                    lib.EN_setcurve(
+                        h, k, (ctypes.c_double * n)(*(x * factor)), (ctypes.c_double * n)(*y), n
+                    ),
+                    f"cannot scale the curve of pump {self.link_ids[link]!r}",
+                )
+
+    def global_efficiency(self) -> float:
+        """The pumps' efficiency (fraction) where a pump has no efficiency curve ([ENERGY])."""
+        v = ctypes.c_double()
+        self._call(
+            library().EN_getoption(self.handle, _OPTION_GLOBALEFFIC, ctypes.byref(v)),
+            "cannot read the global pump efficiency",
+        )
+        return v.value / 100
 
     def has_pipe_leakage(self) -> bool:
         """Whether pipes leak by EPANET 2.3's own leakage model ([LEAKAGE])."""
