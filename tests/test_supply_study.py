@@ -108,7 +108,12 @@ def test_study_plot_shares_its_axes_and_draws_demand(sweep, tmp_path: Path):
 def binding(loaded):
     """DN600 without Shuiyang and without Qingyi, each element one step up."""
     return capacity_study(
-        loaded, diameters=[0.6], outages=[["shuiyang"], ["qingyi"]], workers=1, **SHORT
+        loaded,
+        diameters=[0.6],
+        outages=[["shuiyang"], ["qingyi"]],
+        workers=1,
+        warmup=6 * HOURS,
+        window=3 * HOURS,  # enough to tell what binds; 10 runs, 8 of them short of water
     )
 
 

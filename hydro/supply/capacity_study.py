@@ -185,7 +185,7 @@ def capacity_study(
     built = as_built(loaded, source)
     kind = "diameter" if diameters else "flow_cap"
     settings = study_settings(loaded, source, kind, warmup=warmup, window=window, step=step)
-    axes = {
+    axes: dict[str, list] = {
         "outage": outages,
         "size": _axis(diameters or flow_caps),
         "plant_capacity": _axis(plant_capacities or [src.capacity]),
@@ -562,7 +562,7 @@ def _table(by_case, grid, axes, ladders, settings, loaded, built, binding) -> xr
     gains = np.full((*shape, len(ELEMENTS)), np.nan)
     bind = np.full(shape, "", dtype=object)
     for k, case in enumerate(grid):
-        at = np.unravel_index(k, shape)
+        at = tuple(int(i) for i in np.unravel_index(k, shape))
         if not binding:
             continue
         served, demand = value(case, "served"), value(case, "demand")

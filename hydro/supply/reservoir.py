@@ -74,10 +74,10 @@ class Reservoir(Strict):
         return self
 
     def volume(self, level: np.ndarray | float) -> np.ndarray:
-        return np.interp(level, self.levels, self.volumes)
+        return np.asarray(np.interp(level, self.levels, self.volumes))
 
     def level(self, volume: np.ndarray | float) -> np.ndarray:
-        return np.interp(volume, self.volumes, self.levels)
+        return np.asarray(np.interp(volume, self.volumes, self.levels))
 
     def area(self, level: np.ndarray | float) -> np.ndarray:
         """[m2] water surface: dV/dh of the relation, piecewise."""
