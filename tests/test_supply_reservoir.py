@@ -71,7 +71,7 @@ def test_drawdown_command_on_the_dry_year_scenario(tmp_path):
     from hydro.cli import app
     from hydro.results import read_netcdf
 
-    scenario = Path(__file__).resolve().parents[1] / "scenarios/supply/gangkouwan_dry_year.toml"
+    scenario = Path(__file__).resolve().parents[1] / "scenarios/reservoir/gangkouwan_dry_year.toml"
     out = tmp_path / "dd.nc"
     result = CliRunner().invoke(
         app, ["supply", "drawdown", str(scenario), "--days", "365", "-o", str(out)]
