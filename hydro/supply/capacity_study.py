@@ -168,8 +168,10 @@ def capacity_study(
     _check_values("interconnections", interconnections, 0.0, 10.0, "m")
     if bool(diameters) == bool(flow_caps):
         raise ScenarioError("sweep either diameters or flow caps (one of them, not both)")
-    if warmup < 0 or window <= 0 or step <= 0:
-        raise ScenarioError("warmup must be >= 0 s, window and step > 0 s")
+    if warmup < 0 or step <= 0 or window < step:
+        raise ScenarioError(
+            "warmup must be >= 0 s, the hydraulic step > 0 s and the window at least one step"
+        )
     assets = loaded.assets
     known = [s.name for s in assets.sources]
     if source not in known:
@@ -397,7 +399,8 @@ def case_scenario(loaded: Loaded, settings: Settings, case: Case) -> Loaded:
                 update={
                     "duration": settings.warmup + settings.window,
                     "hydraulic_step": settings.step,
-                    "report_step": min(3600, settings.step * 12),
+                    # hourly, or the window when shorter: a report time falls in it
+                    "report_step": min(3600, settings.window),
                 }
             ),
         }
