@@ -85,11 +85,13 @@ def _describe(op) -> str:
     return op.type + (": " + ", ".join(f"{k} = {v}" for k, v in fields.items()) if fields else "")
 
 
-def _floats(text: str, option: str, scale: float = 1.0) -> list[float]:
-    """The comma-separated numbers of an option, scaled; a plain error for anything else (the
-    ranges are checked by the study itself)."""
+def _floats(text: str | None, option: str, scale: float = 1.0) -> list[float]:
+    """The comma-separated numbers of an option, scaled (none when the option is not given); a
+    plain error for anything else (the ranges are checked by the study itself)."""
     from hydro.errors import ScenarioError
 
+    if not text:
+        return []
     values = []
     for part in text.split(","):
         try:
@@ -103,6 +105,29 @@ def _floats(text: str, option: str, scale: float = 1.0) -> list[float]:
 
 
 PLOT_FORMATS = (".png", ".pdf", ".svg")
+
+
+def _outputs(loaded, scenario: Path, output: Path | None, plot: Path | None, kind: str):
+    """(the run's inputs, the netCDF path) once both outputs are known to be writable: the
+    netCDF (default ``<scenario>_<kind>.nc`` here) and the plot, neither onto an input."""
+    from hydro.errors import OutputError
+    from hydro.paths import check_output
+
+    inputs = scenario_inputs(loaded.file, loaded.network.path)
+    path = check_output(output or Path.cwd() / f"{scenario.stem}_{kind}.nc", inputs=inputs)
+    if plot is not None:
+        check_output(plot, inputs=[*inputs, path])
+        if plot.suffix.lower() not in PLOT_FORMATS:
+            raise OutputError(f"{plot}: expected a {', '.join(PLOT_FORMATS)} file for the plot")
+    return inputs, path
+
+
+def _save_plot(figure, plot: Path, *, inputs: list) -> None:
+    """A figure written atomically, in the format its file name says."""
+    from hydro.results import atomic_path
+
+    with atomic_path(plot, inputs=inputs) as tmp:
+        figure.savefig(tmp, dpi=120, format=plot.suffix[1:].lower())
 
 
 @app.command()
@@ -166,41 +191,26 @@ def study(
     """Size a source's pipeline: what each case delivers and serves, and what limits it."""
     import pandas as pd
 
-    from hydro.errors import OutputError
-    from hydro.paths import check_output
     from hydro.report.study import study_curves
-    from hydro.results import atomic_path, write_netcdf
+    from hydro.results import write_netcdf
     from hydro.supply.capacity_study import capacity_study, study_table
     from hydro.supply.scenario import load_scenario
 
     outages = [[] if o in ("none", "") else o.split("+") for o in (out or ["none"])]
     with user_errors():
         loaded = load_scenario(scenario, allow=allow_path or ())
-        inputs = scenario_inputs(loaded.file, loaded.network.path)
-        path = check_output(output or Path.cwd() / f"{scenario.stem}_study.nc", inputs=inputs)
-        if plot is not None:
-            check_output(plot, inputs=[*inputs, path])
-            if plot.suffix.lower() not in PLOT_FORMATS:
-                raise OutputError(f"{plot}: expected a {', '.join(PLOT_FORMATS)} file for the plot")
+        inputs, path = _outputs(loaded, scenario, output, plot, "study")
         with progress_bar("capacity study") as update:
             result = capacity_study(
                 loaded,
                 source=source,
-                diameters=_floats(diameters, "--diameters", 1e-3) if diameters else [],
-                flow_caps=_floats(flow_caps, "--flow-caps", 1 / 86400) if flow_caps else [],
-                levels=_floats(levels, "--levels") if levels else [],
+                diameters=_floats(diameters, "--diameters", 1e-3),
+                flow_caps=_floats(flow_caps, "--flow-caps", 1 / 86400),
+                levels=_floats(levels, "--levels"),
                 outages=outages,
-                plant_capacities=(
-                    _floats(plant_capacities, "--plant-capacities", 1 / 86400)
-                    if plant_capacities
-                    else []
-                ),
-                transmission=_floats(transmission, "--transmission", 1e-3) if transmission else [],
-                interconnections=(
-                    _floats(interconnections, "--interconnections", 1e-3)
-                    if interconnections
-                    else []
-                ),
+                plant_capacities=_floats(plant_capacities, "--plant-capacities", 1 / 86400),
+                transmission=_floats(transmission, "--transmission", 1e-3),
+                interconnections=_floats(interconnections, "--interconnections", 1e-3),
                 binding=binding,
                 workers=workers,
                 progress=lambda done, total: update(done / total),
@@ -208,9 +218,7 @@ def study(
         path = write_netcdf(result, path, inputs=inputs)
         print_frame(f"{source} pipeline study -> {path}", pd.DataFrame(study_table(result)))
         if plot is not None:
-            figure = study_curves(result)
-            with atomic_path(plot, inputs=[*inputs, path]) as tmp:
-                figure.savefig(tmp, dpi=120, format=plot.suffix[1:].lower())
+            _save_plot(study_curves(result), plot, inputs=[*inputs, path])
             console.print(f"plot: {plot}")
 
 
@@ -226,21 +234,14 @@ def drawdown(
     allow_path: AllowOption = None,
 ):
     """Dry-season drawdown of the source reservoir: days until its minimum level per rate."""
-    from hydro.errors import OutputError
-    from hydro.paths import check_output
     from hydro.report.study import drawdown_curves
-    from hydro.results import atomic_path, write_netcdf
+    from hydro.results import write_netcdf
     from hydro.supply.reservoir import drawdown as run_drawdown
     from hydro.supply.scenario import load_scenario
 
     with user_errors():
         loaded = load_scenario(scenario, allow=allow_path or ())
-        inputs = scenario_inputs(loaded.file, loaded.network.path)
-        path = check_output(output or Path.cwd() / f"{scenario.stem}_drawdown.nc", inputs=inputs)
-        if plot is not None:
-            check_output(plot, inputs=[*inputs, path])
-            if plot.suffix.lower() not in PLOT_FORMATS:
-                raise OutputError(f"{plot}: expected a {', '.join(PLOT_FORMATS)} file for the plot")
+        inputs, path = _outputs(loaded, scenario, output, plot, "drawdown")
         reservoir = loaded.scenario.reservoir
         result = run_drawdown(reservoir, _floats(deliveries, "--deliveries", 1 / 86400), days)
         path = write_netcdf(result, path, inputs=inputs)
@@ -257,7 +258,5 @@ def drawdown(
             )
         print_rows(f"{reservoir.name} drawdown -> {path}", rows)
         if plot is not None:
-            figure = drawdown_curves(result)
-            with atomic_path(plot, inputs=[*inputs, path]) as tmp:
-                figure.savefig(tmp, dpi=120, format=plot.suffix[1:].lower())
+            _save_plot(drawdown_curves(result), plot, inputs=[*inputs, path])
             console.print(f"plot: {plot}")
