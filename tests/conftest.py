@@ -22,6 +22,10 @@ os.environ["HYDRO_ALLOW_PATH"] = os.pathsep.join(
     [str(REPO), str(CORPUS), *filter(None, [os.environ.get("HYDRO_ALLOW_PATH")])]
 )
 
+# No test starts the first run's background compile of the kernels (hydro.precompile), except
+# the tests of that feature, which clear this variable.
+os.environ["HYDRO_NO_PRECOMPILE"] = "1"
+
 # Property tests are derandomized so that a run is repeatable; CI and a user see the same cases.
 settings.register_profile("hydro", derandomize=True, deadline=None, max_examples=60)
 settings.load_profile("hydro")

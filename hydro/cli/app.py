@@ -17,6 +17,7 @@ from rich.markup import escape
 from hydro.cli.common import (
     AllowOption,
     OutputOption,
+    compile_in_background,
     console,
     default_output,
     print_rows,
@@ -71,6 +72,7 @@ def run(
 
     with user_errors():
         out = check_output(output or default_output(model), inputs=[model])
+        compile_in_background()
         with progress_bar(f"running {model.name}") as update:
             ds = run_model(model, scenario=scenario, progress=update)
         out = write_netcdf(ds, out, inputs=[model])
@@ -146,6 +148,7 @@ def ensemble_command(
 
     with user_errors():
         plan = load_plan(study, allow=allow_path or ())
+        compile_in_background()
         with progress_bar(f"{plan.size} scenarios", time_left=True) as update:
             run = run_plan(
                 plan,
@@ -170,6 +173,25 @@ def ensemble_command(
                 f"{len(run.failed)} of {plan.size} scenarios failed (listed in "
                 f"{output / FAILED}); the others' results are kept"
             )
+
+
+@app.command("compile")
+def compile_command(
+    background: Annotated[
+        bool, typer.Option(hidden=True, help="The first run's low-priority compile.")
+    ] = False,
+):
+    """Compile every numba kernel ahead into numba's cache, so that the first score, run or
+    flood does not wait for it (an engine command also starts this once in the background;
+    HYDRO_NO_PRECOMPILE=1 stops that)."""
+    from hydro import precompile
+
+    with user_errors():
+        if background:
+            raise typer.Exit(precompile.run_background())
+        console.print(f"numba cache: {precompile.cache_folder()}")
+        report = precompile.compile_kernels(lambda line: console.print(line, highlight=False))
+        console.print(precompile.summary(report), highlight=False)
 
 
 def _ensemble_rows(plan, run, output: Path) -> list[tuple[str, str]]:

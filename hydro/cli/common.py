@@ -58,6 +58,15 @@ def stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, terminate)
 
 
+def compile_in_background() -> None:
+    """Where the kernels are not compiled for this install yet, compile them in a low-priority
+    background process while this command's engine runs (:mod:`hydro.precompile`; never with
+    HYDRO_NO_PRECOMPILE=1)."""
+    from hydro.precompile import start_background
+
+    start_background()
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """Show a HydroError in plain words and exit non-zero; no traceback. Ctrl-C and SIGTERM

@@ -16,6 +16,7 @@ import typer
 from hydro.cli.common import (
     AllowOption,
     OutputOption,
+    compile_in_background,
     default_output,
     print_rows,
     print_warnings,
@@ -60,6 +61,7 @@ def run(
         loaded = load_scenario(scenario, allow=allow_path or ())
         inputs = scenario_inputs(loaded.file, *read_files(loaded))
         out = check_output(output or default_output(scenario), inputs=inputs)
+        compile_in_background()
         with progress_bar(f"running {scenario.name}") as update:
             ds = run_scenario(loaded, progress=update, save_input=save_inp)
         out = write_netcdf(ds, out, inputs=inputs)

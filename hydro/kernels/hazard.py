@@ -55,23 +55,14 @@ def hazard_class(
         raise KernelArgumentError(
             f"max_depth {depth.shape} and duration {dur.shape} must have one shape"
         )
-    d_edges = _edges(depth_edges, "depth_edges")
-    t_edges = _edges(duration_edges, "duration_edges")
-    matrix = np.asarray(classes)
-    if matrix.shape != (d_edges.size + 1, t_edges.size + 1):
-        raise KernelArgumentError(
-            f"the hazard class matrix must be {d_edges.size + 1} x "
-            f"{t_edges.size + 1} (depth bins x duration bins), got {matrix.shape}"
-        )
-    if not np.issubdtype(matrix.dtype, np.integer) or matrix.min() < 0 or matrix.max() > 127:
-        raise KernelArgumentError("hazard classes must be integers from 0 to 127")
+    d_edges, t_edges, matrix = check_matrix(depth_edges, duration_edges, classes)
     result = output(out, depth.shape, np.int8, "hazard class")
     _hazard_class_kernel(
         np.ascontiguousarray(depth).reshape(-1),
         np.ascontiguousarray(dur).reshape(-1),
         d_edges,
         t_edges,
-        matrix.astype(np.int8),
+        matrix,
         result.reshape(-1),
     )
     return result
@@ -87,11 +78,7 @@ def hazard_score(classes, volume, *, weights=CLASS_WEIGHTS, out=None) -> np.ndar
     vol = np.asarray(volume, dtype=np.float64)
     if cls.shape != vol.shape:
         raise KernelArgumentError(f"classes {cls.shape} and volume {vol.shape} must have one shape")
-    w = np.asarray(weights, dtype=np.float64)
-    if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise KernelArgumentError(
-            f"class weights must be a list of non-negative numbers, got {weights!r}"
-        )
+    w = check_weights(weights)
     if cls.size and cls.max() >= w.size:
         raise KernelArgumentError(f"class {cls.max()} has no weight: {w.size} weights given")
     result = output(out, vol.shape, np.float64, "hazard score")
@@ -117,6 +104,32 @@ def rank_order(score, *, descending: bool = True) -> np.ndarray:
     order = np.empty(flat.shape, dtype=np.int64)
     _rank_kernel(flat, descending, order)
     return order.reshape(values.shape)
+
+
+def check_matrix(depth_edges, duration_edges, classes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The edges (float64) and the class matrix (int8) of :func:`hazard_class`, checked;
+    raises KernelArgumentError. Pure numpy: a rule is checked without loading a kernel."""
+    d_edges = _edges(depth_edges, "depth_edges")
+    t_edges = _edges(duration_edges, "duration_edges")
+    matrix = np.asarray(classes)
+    if matrix.shape != (d_edges.size + 1, t_edges.size + 1):
+        raise KernelArgumentError(
+            f"the hazard class matrix must be {d_edges.size + 1} x "
+            f"{t_edges.size + 1} (depth bins x duration bins), got {matrix.shape}"
+        )
+    if not np.issubdtype(matrix.dtype, np.integer) or matrix.min() < 0 or matrix.max() > 127:
+        raise KernelArgumentError("hazard classes must be integers from 0 to 127")
+    return d_edges, t_edges, matrix.astype(np.int8)
+
+
+def check_weights(weights) -> np.ndarray:
+    """The class weights of :func:`hazard_score` as float64, checked (pure numpy)."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise KernelArgumentError(
+            f"class weights must be a list of non-negative numbers, got {weights!r}"
+        )
+    return w
 
 
 def _edges(edges, name: str) -> np.ndarray:

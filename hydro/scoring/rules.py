@@ -40,9 +40,9 @@ from hydro.kernels import (
     DURATION_EDGES,
     LANE_DEPTH,
     SERVICE_HEAD,
-    hazard_class,
-    hazard_score,
+    KernelArgumentError,
 )
+from hydro.kernels.hazard import check_matrix, check_weights
 from hydro.scenario.loader import read_toml, validate
 from hydro.scenario.schema import Duration, Length, Strict
 from hydro.scoring._common import kernel_errors
@@ -86,18 +86,15 @@ class WaterloggingRules:
             raise ScenarioError(
                 f"ponded_depth must be one of {', '.join(PONDED_DEPTHS)}, got {self.ponded_depth!r}"
             )
-        # The kernels check the matrix, edges and weights; try them once on a dummy point so that a
-        # bad rule fails here, when it is made, not in the middle of scoring an ensemble.
+        # The kernels' own checks of the matrix, edges and weights (numpy only: making the rules
+        # loads no kernel), so that a bad rule fails here, not in the middle of an ensemble.
         with kernel_errors(kind=ScenarioError):
-            hazard_class(
-                np.zeros(1),
-                np.zeros(1),
-                depth_edges=self.depth_edges,
-                duration_edges=self.duration_edges,
-                classes=self.classes,
-            )
-            top = int(np.max(self.classes))
-            hazard_score(np.array([top], dtype=np.int8), np.ones(1), weights=self.weights)
+            matrix = check_matrix(self.depth_edges, self.duration_edges, self.classes)[2]
+            top = int(np.max(matrix))
+            if check_weights(self.weights).size <= top:
+                raise KernelArgumentError(
+                    f"class {top} has no weight: {len(self.weights)} weights given"
+                )
         if len(self.class_names) <= top:
             raise ScenarioError(
                 f"class_names must name every class 0..{top}, got {len(self.class_names)} names"
