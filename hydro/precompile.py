@@ -304,8 +304,9 @@ def _compile_supply(work: Path) -> None:
 
 
 def _compile_flood(work: Path) -> None:
-    """A flood case of a few cells with every forcing: rain, infiltration, an inflow, open and
-    level boundaries, buildings."""
+    """Flood cases of a few cells: one with every forcing (rain, infiltration with a capacity, an
+    inflow, open and level boundaries, buildings), one with rain only, one with infiltration
+    without a capacity (each takes other argument types in some kernels)."""
     import numpy as np
 
     from hydro.flood import run_case
@@ -317,26 +318,28 @@ def _compile_flood(work: Path) -> None:
     buildings[2, 3] = 1
     write_grid(dem, work / "dem.asc")
     write_grid(Grid(buildings, 0.0, ny * dx, dx, dx), work / "buildings.asc")
-    (work / "case.toml").write_text(
-        "[surface]\n"
-        'dem = "dem.asc"\nmanning = 0.03\nduration = "10min"\noutput_every = "5min"\n'
-        '[rain]\nseries = [[0, "50 mm/h"], [300, "0 mm/h"]]\n'
-        '[infiltration]\nrate = "5 mm/h"\ncapacity = "10 mm"\n'
-        '[[inflows]]\nname = "pipe"\npoint = [15.0, 35.0]\n'
-        "hydrograph = [[0, 0.1], [600, 0.0]]\n"
+    surface = (
+        '[surface]\ndem = "dem.asc"\nmanning = 0.03\nduration = "10min"\n'
+        'output_every = "5min"\n[rain]\nseries = [[0, "50 mm/h"], [300, "0 mm/h"]]\n'
         '[boundaries.east]\ntype = "open"\nslope = 0.01\n'
-        '[boundaries.west]\ntype = "level"\nlevel = 2.1\n'
-        '[buildings]\nmask = "buildings.asc"\n',
-        encoding="utf-8",
     )
-    run_case(work / "case.toml", output=work / "flood.nc")
+    cases = {
+        "full": surface + '[infiltration]\nrate = "5 mm/h"\ncapacity = "10 mm"\n'
+        '[[inflows]]\nname = "pipe"\npoint = [15.0, 35.0]\nhydrograph = [[0, 0.1], [600, 0.0]]\n'
+        '[boundaries.west]\ntype = "level"\nlevel = 2.1\n[buildings]\nmask = "buildings.asc"\n',
+        "rain": surface,
+        "soak": surface + '[infiltration]\nrate = "5 mm/h"\n',
+    }
+    for name, text in cases.items():
+        (work / f"{name}.toml").write_text(text, encoding="utf-8")
+        run_case(work / f"{name}.toml", output=work / f"{name}.nc")
 
 
 # What `hydro compile` runs, in order: the drainage score first (the one a user waits for).
 STEPS: list[tuple[str, Callable[[Path], None]]] = [
     ("the drainage scoring kernels (a small synthetic model)", _compile_drainage),
     ("the supply kernels and source shares (a small synthetic model)", _compile_supply),
-    ("the surface flooding kernels (a flood case of 48 cells)", _compile_flood),
+    ("the surface flooding kernels (flood cases of 48 cells)", _compile_flood),
 ]
 
 

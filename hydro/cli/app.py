@@ -190,8 +190,8 @@ def compile_command(
         if background:
             raise typer.Exit(precompile.run_background())
         console.print(f"numba cache: {precompile.cache_folder()}")
-        report = precompile.compile_kernels(lambda line: console.print(line, highlight=False))
-        console.print(precompile.summary(report), highlight=False)
+        report = precompile.compile_kernels(lambda line: console.print(line, highlight=False, soft_wrap=True))
+        console.print(precompile.summary(report), highlight=False, soft_wrap=True)
 
 
 def _ensemble_rows(plan, run, output: Path) -> list[tuple[str, str]]:
