@@ -190,7 +190,9 @@ def compile_command(
         if background:
             raise typer.Exit(precompile.run_background())
         console.print(f"numba cache: {precompile.cache_folder()}")
-        report = precompile.compile_kernels(lambda line: console.print(line, highlight=False, soft_wrap=True))
+        report = precompile.compile_kernels(
+            lambda line: console.print(line, highlight=False, soft_wrap=True)
+        )
         console.print(precompile.summary(report), highlight=False, soft_wrap=True)
 
 
