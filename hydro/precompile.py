@@ -185,7 +185,7 @@ def kernel_dispatchers() -> dict[str, object]:
     """Every numba kernel hydro has imported so far, by qualified name."""
     from numba.core.registry import CPUDispatcher
 
-    found = {}
+    found: dict[str, object] = {}
     for name, module in list(sys.modules.items()):
         if name == "hydro" or name.startswith("hydro."):
             for obj in list(vars(module).values()):
