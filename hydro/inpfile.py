@@ -62,17 +62,19 @@ class InputText:
         return names
 
 
-def read_text(path: str | Path) -> InputText:
+def read_text(path: str | Path, *, check: bool = True) -> InputText:
     """Decode an INP file, refusing what cannot be a model with an error that names the file.
 
     Only regular files of at most 2 GB are read (:data:`hydro.paths.LIMITS`); a value that is
-    not a finite number (NaN, inf, 1e999) is refused naming its line, before any engine sees it.
+    not a finite number (NaN, inf, 1e999) is refused naming its line, before any engine
+    computes with it. ``check=False`` leaves that check (:func:`check_finite`) to the caller:
+    a supply run makes it in a thread while EPANET reads the file (see hydro.supply.network).
     """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
     raw = read_bytes(path, what="EPANET or SWMM .inp file", kind="model")
-    if not raw.strip():
+    if not raw or raw.isspace():  # (strip would copy the whole file)
         raise InputError(f"{path}: the file is empty, expected an EPANET or SWMM .inp file")
     if b"\x00" in raw[:65536]:
         raise InputError(f"{path}: is a binary file, expected a text .inp file")
@@ -85,7 +87,8 @@ def read_text(path: str | Path) -> InputText:
             encoding = "ascii"
         digest = hashlib.sha256(raw).hexdigest()
         doc = InputText(path, text.removeprefix("\ufeff"), encoding, digest)
-        check_finite(doc)
+        if check:
+            check_finite(doc)
         return doc
     raise InputError(f"{path}: cannot decode the text (neither UTF-8 nor GBK/GB18030)")
 

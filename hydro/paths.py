@@ -125,13 +125,19 @@ def check_readable(path: str | Path, *, what: str, kind: str, error=InputError) 
 def read_bytes(path: str | Path, *, what: str, kind: str, error=InputError) -> bytes:
     """The bytes of a regular file within its size limit (see :func:`check_readable`)."""
     path = check_readable(path, what=what, kind=kind, error=error)
+    limit = LIMITS[kind]
     try:
         with open(path, "rb") as fh:
-            data = fh.read(LIMITS[kind] + 1)
+            # Asked for the size it has now, plus one byte to see it grew: a read of the whole
+            # limit would allocate (and then shrink) a buffer of that size, 1.4 ms for a model.
+            size = min(os.fstat(fh.fileno()).st_size, limit)
+            data = fh.read(size + 1)
+            if len(data) > size:  # grew since: read on, up to the limit
+                data += fh.read(limit + 1 - len(data))
     except OSError as err:
         raise error(f"{path}: cannot read this {what} ({err.strerror})") from None
-    if len(data) > LIMITS[kind]:  # grew since stat
-        raise error(f"{path}: larger than a {what} may be ({LIMITS[kind] / MB:,.0f} MB)")
+    if len(data) > limit:  # grew since stat
+        raise error(f"{path}: larger than a {what} may be ({limit / MB:,.0f} MB)")
     return data
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
-from collections.abc import Iterable, Set
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,7 +58,8 @@ SWITCH_INTERVAL = 2e-4  # s, while a parse runs beside the engine (see Parsing)
 
 
 class Parsing:
-    """The element tables of a text, parsed in a thread from the moment this is made.
+    """The element tables of a text, parsed in a thread from the moment this is made (after
+    ``check``, a test of the text whose error :meth:`checked` and :meth:`result` re-raise).
 
     The engine's C code releases the GIL, so while EPANET opens and solves the model the parse
     costs nothing on a second core; :meth:`result` waits for it and re-raises its error. While
@@ -72,19 +73,47 @@ class Parsing:
     _running = 0
     _interval = 0.005
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, *, check: Callable[[], None] | None = None):
         self._result: Elements | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(text,), daemon=True)
+        self._checked = threading.Event()
+        self._check_error: BaseException | None = None
+        self._go = threading.Event()
+        self._cancelled = False
+        self._thread = threading.Thread(target=self._run, args=(text, check), daemon=True)
         self._thread.start()
 
-    def _run(self, text: str) -> None:
+    def go(self) -> None:
+        """Let the parse start. The engine calls this as it enters EPANET's own read of the file
+        (C code, without the GIL), so that the parse does not hold up the main thread's Python
+        before it; whoever waits for the result lets it start too."""
+        self._go.set()
+
+    def cancel(self) -> None:
+        """Never start (the network was dropped unused): the waiting thread ends at once."""
+        self._cancelled = True
+        self._go.set()
+
+    def _run(self, text: str, check: Callable[[], None] | None) -> None:
+        self._go.wait()
+        if self._cancelled:
+            self._error = RuntimeError("the parse was cancelled")
+            self._checked.set()
+            return
         with Parsing._lock:
             if Parsing._running == 0:
                 Parsing._interval = sys.getswitchinterval()
                 sys.setswitchinterval(min(SWITCH_INTERVAL, Parsing._interval))
             Parsing._running += 1
         try:
+            try:
+                if check is not None:
+                    check()
+            except BaseException as err:  # the text is refused: nothing to parse
+                self._check_error = self._error = err
+                return
+            finally:
+                self._checked.set()
             self._result = read_elements(text)
         except BaseException as err:  # handed to the caller of result()
             self._error = err
@@ -94,11 +123,19 @@ class Parsing:
                 if Parsing._running == 0:
                     sys.setswitchinterval(Parsing._interval)
 
+    def checked(self) -> None:
+        """Wait for the check made before the parse (it is short), and re-raise its error."""
+        self.go()
+        self._checked.wait()
+        if self._check_error is not None:
+            raise self._check_error
+
     def done(self) -> bool:
         """Whether the parse has finished (never waits)."""
         return not self._thread.is_alive()
 
     def result(self) -> Elements:
+        self.go()
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -209,8 +246,8 @@ def _split(block: str, fields: int) -> list[list[str]]:
 
 def _numbers(tokens: list[str]) -> np.ndarray:
     """Floats from strings, NaN where a token is not a number."""
-    try:
-        return np.array(tokens, dtype=np.str_).astype(np.float64)
+    try:  # float() one by one: a quarter of the time of numpy's cast from an array of str
+        return np.fromiter(map(float, tokens), np.float64, len(tokens))
     except ValueError:
         return np.array([_number(t) for t in tokens], dtype=np.float64)
 

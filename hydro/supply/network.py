@@ -16,10 +16,11 @@ and waits for the parse only when it needs the element tables.
 from __future__ import annotations
 
 import functools
+import weakref
 from pathlib import Path
 
 from hydro.errors import InputError
-from hydro.inpfile import InputText, detect_engine, read_text
+from hydro.inpfile import InputText, check_finite, detect_engine, read_text
 from hydro.supply.inp import Elements, Parsing, read_sections
 
 # Sections read besides the element tables: time settings, options, pipe properties.
@@ -35,9 +36,18 @@ class SupplyNetwork:
     for the parse that started when the model was read; ``assets`` are loaded on first use.
     """
 
-    def __init__(self, source: InputText):
+    def __init__(self, source: InputText, *, checked: bool = False):
         self.source = source
-        self.parsing = Parsing(source.text)
+        # A text not yet checked for values that are not finite numbers is checked first in the
+        # parse's thread, while EPANET reads the file (the engine waits for it before solving).
+        self.parsing = Parsing(
+            source.text, check=None if checked else functools.partial(check_finite, source)
+        )
+        weakref.finalize(self, self.parsing.cancel)  # dropped unread: its thread ends
+
+    def check(self) -> None:
+        """Raise the InputError of a value that is not a finite number (waits for the check)."""
+        self.parsing.checked()
 
     def __repr__(self) -> str:
         return f"SupplyNetwork({str(self.path)!r})"
@@ -105,8 +115,9 @@ def load_network(model: str | Path | InputText | SupplyNetwork) -> SupplyNetwork
     """Read an EPANET model once (a network given is returned as it is)."""
     if isinstance(model, SupplyNetwork):
         return model
-    source = model if isinstance(model, InputText) else read_text(model)
+    source = model if isinstance(model, InputText) else read_text(model, check=False)
     if detect_engine(source) != "epanet":
+        check_finite(source)  # the error a user should see first
         raise InputError(
             f"{source.path}: is a SWMM model, not an EPANET one; "
             "run it with hydro.drainage.run or `hydro run`"

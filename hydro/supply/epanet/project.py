@@ -115,7 +115,14 @@ class EpanetProject:
         _check(lib.EN_createproject(ctypes.byref(handle)), "cannot create an EPANET project")
         inp = utf8_copy(source, workdir)
         rpt = workdir / "epanet.rpt"
+        network.parsing.go()  # the check and the parse run while EPANET reads the file
         code = lib.EN_open(handle, os.fsencode(inp), os.fsencode(rpt), b"")
+        try:  # values that are not finite numbers, checked meanwhile: refused before any solve
+            network.check()
+        except BaseException:
+            lib.EN_close(handle)
+            lib.EN_deleteproject(handle)
+            raise
         if code >= 100:
             lib.EN_close(handle)  # flushes the report file so that it can be read
             lib.EN_deleteproject(handle)
