@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from hydro import __version__
@@ -69,8 +70,8 @@ def build_dataset(
             raise ValueError(
                 f"{name}: expected dims {var.dims}, got an array of shape {values.shape}"
             )
-        data_vars[name] = (var.dims, values.astype(var.dtype, copy=False), var.attrs())
-    ds = xr.Dataset(data_vars, coords=dict(coords))
+        data_vars[name] = _variable(var.dims, values.astype(var.dtype, copy=False), var.attrs())
+    ds = xr.Dataset(data_vars, coords={name: _coordinate(name, c) for name, c in coords.items()})
     if crs:
         ds = ds.assign_coords(crs_coordinate(crs))
     ds.attrs.update({"Conventions": "CF-1.8"})
@@ -78,6 +79,25 @@ def build_dataset(
         ds.attrs.update(clean_attrs(attrs))
     describe(ds)
     return ds
+
+
+def _variable(dims, values: np.ndarray, attrs: dict | None = None) -> xr.Variable:
+    """A Variable of a plain array, made without xarray's scan of its values: an object array
+    (element names) is otherwise walked by pandas for dates, 1-3 ms each for a large model."""
+    if values.dtype.kind in "biufcOU":  # no dates or durations, which xarray must convert
+        return xr.Variable(dims, values, attrs, fastpath=True)
+    return xr.Variable(dims, values, attrs)
+
+
+def _coordinate(name: str, value: Any) -> Any:
+    """A coordinate as :func:`build_dataset` takes it (an array, or a tuple of dims, array and
+    attrs), made with :func:`_variable` where it is a plain array."""
+    if isinstance(value, tuple) and isinstance(value[1], np.ndarray) and value[1].ndim > 0:
+        dims = (value[0],) if isinstance(value[0], str) else value[0]
+        return _variable(dims, value[1], value[2] if len(value) > 2 else None)
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "biufcOU":
+        return pd.Index(value, name=name, dtype=value.dtype, copy=False)
+    return value
 
 
 def describe(ds: xr.Dataset) -> None:

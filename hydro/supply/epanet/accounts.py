@@ -172,9 +172,13 @@ class StepAccounts:
         self.leaked = np.zeros(n)
         self.backflow = np.zeros(n)
         self.at_head = np.zeros(n)
-        self.min_pressure = np.full(n, np.inf)
+        self._lowest = np.full(n, np.inf)  # pressure, every node (junctions kept at the end)
         self._rows: list[list] = []  # a list per step: the link side may be filled in later
-        self._last: tuple | None = None  # the previous step's rates, integrated once dt is known
+        self._last_time: int | None = None  # of the rates in _rates, integrated once dt is known
+        self._not_junctions = np.flatnonzero(~self.junctions)
+        self._rates = {name: np.zeros(n) for name in ("served", "missing", "asked", "leak")}
+        self._rates["at_head"] = np.zeros(n, bool)
+        self._pressure, self._scratch, self._flags = np.empty(n), np.empty(n), np.empty(n, bool)
         self._buffers = {name: np.empty(n) for name in ("demand", "head", "consumer", "deficit")}
         self._link_buffers = {name: np.empty(project.n_links) for name in ("flow", "state")}
         self._value = ctypes.c_double()
@@ -256,7 +260,12 @@ class StepAccounts:
     # --- reading one step ---------------------------------------------------------------------
 
     def observe(self, t: int, code: int) -> None:
-        """Read the state EPANET solved at time ``t`` (EN_runH returned ``code``)."""
+        """Read the state EPANET solved at time ``t`` (EN_runH returned ``code``).
+
+        Each node array is passed over a few times only (this runs at every hydraulic step of
+        every run): rates are kept over all nodes with the few non-junctions zeroed, and the
+        previous step's rates are integrated into the node volumes now that their hold is known.
+        """
         p = self.project
         demand = self.demand = p.node_values(NodeProperty.DEMAND, self._buffers["demand"])
         head = self.head = p.node_values(NodeProperty.HEAD, self._buffers["head"])
@@ -266,40 +275,49 @@ class StepAccounts:
             consumer = p.node_values(NodeProperty.DEMANDFLOW, self._buffers["consumer"])
         else:
             consumer = demand
-        deficit = (
-            p.node_values(NodeProperty.DEMANDDEFICIT, self._buffers["deficit"])
-            if self.pressure_driven
-            else None
-        )
         self.consumer = consumer
-        if deficit is not None:
-            self.deficit = deficit
-        junction = self.junctions
-        pressure = head - self.elevation
-        served = np.where(junction, np.maximum(consumer, 0.0), 0.0)
-        asked = served + (
-            np.where(junction, np.maximum(deficit, 0.0), 0.0) if deficit is not None else 0.0
-        )
-        leak = np.where(junction, demand - consumer, 0.0) if self.leaks else np.zeros_like(demand)
-        rates = (served, asked, leak, pressure >= self.service_head)
-        if self._last is not None:
-            self._integrate(t, self._last)
-        self.service_node |= junction & (asked > 0)
-        self.min_pressure = np.minimum(self.min_pressure, np.where(junction, pressure, np.inf))
-        negative = self.service_node & (pressure < 0)
-        worst = int(np.argmin(np.where(self.service_node, pressure, np.inf)))
+        if self.pressure_driven:
+            self.deficit = p.node_values(NodeProperty.DEMANDDEFICIT, self._buffers["deficit"])
+        if self._last_time is not None:
+            self._integrate(float(t - self._last_time))
+        self._last_time = int(t)
+        # This step's rates, in the buffers the previous step's have just been integrated from
+        rates = self._rates
+        others = self._not_junctions
+        served = np.maximum(consumer, 0.0, out=rates["served"])
+        served[others] = 0.0
+        asked, unserved = served, 0.0
+        if self.pressure_driven:
+            missing = np.maximum(self.deficit, 0.0, out=rates["missing"])
+            missing[others] = 0.0
+            unserved = float(missing.sum())
+            asked = np.add(served, missing, out=rates["asked"])
+        leak_sum = 0.0
+        if self.leaks:
+            leak = np.subtract(demand, consumer, out=rates["leak"])
+            leak[others] = 0.0
+            leak_sum = float(leak.sum())
+        pressure = np.subtract(head, self.elevation, out=self._pressure)
+        np.greater_equal(pressure, self.service_head, out=rates["at_head"])
+        np.minimum(self._lowest, pressure, out=self._lowest)
+        service = self.service_node
+        service |= np.greater(asked, 0.0, out=self._flags)
+        worst = int(np.argmin(np.where(service, pressure, np.inf)))
+        negative = bool(service[worst]) and pressure[worst] < 0
+        n_negative = int(np.count_nonzero(service & (pressure < 0))) if negative else 0
         residual_at, residual = self._residual(flow, demand) if code == 1 else (-1, 0.0)
         tank_level = head[self.tanks] - self.elevation[self.tanks]
         at_minimum = tank_level <= self.min_level + AT_MINIMUM
+        taken = np.minimum(consumer, 0.0, out=self._scratch)  # junctions' negative demands
+        taken[others] = 0.0
         row = [
             int(t),
             int(code),
-            float(np.maximum(-demand[self.reservoirs], 0.0).sum())
-            + float(np.maximum(-consumer[junction], 0.0).sum()),
+            float(np.maximum(-demand[self.reservoirs], 0.0).sum()) - float(taken.sum()),
             float(served.sum()),
-            float(leak.sum()),
+            leak_sum,
             float(np.maximum(demand[self.reservoirs], 0.0).sum()),
-            float((asked - served).sum()),
+            unserved,
             demand[self.tanks].copy(),
             self._tank_volumes(),
             at_minimum,
@@ -309,9 +327,9 @@ class StepAccounts:
             None,
             None,
             None,
-            int(negative.sum()),
-            float(pressure[worst]) if negative.any() else np.nan,
-            worst if negative.any() else -1,
+            n_negative,
+            float(pressure[worst]) if negative else np.nan,
+            worst if negative else -1,
             residual_at,
             residual,
             float(demand.sum()),
@@ -335,18 +353,19 @@ class StepAccounts:
                     p.link_values(LinkProperty.ENERGY),
                 )
             )
-        self._last = (int(t), rates)
 
-    def _integrate(self, t: int, last: tuple) -> None:
-        """Add the previous step's rates (``last``), held from its start until ``t``, to the
-        integrals."""
-        start, (served, asked, leak, at_head) = last
-        dt = float(t - start)
-        self.delivered += served * dt
-        self.required += asked * dt
-        self.leaked += leak * dt
-        self.backflow += np.maximum(-leak, 0.0) * dt
-        self.at_head += at_head * dt
+    def _integrate(self, dt: float) -> None:
+        """Add the previous step's rates, held for ``dt`` seconds, to the node volumes."""
+        rates, held = self._rates, self._scratch
+        self.delivered += np.multiply(rates["served"], dt, out=held)
+        if self.pressure_driven:
+            self.required += np.multiply(rates["asked"], dt, out=held)
+        else:  # asked = served
+            self.required += held
+        if self.leaks:
+            self.leaked += np.multiply(rates["leak"], dt, out=held)
+            self.backflow += np.maximum(np.negative(held, out=held), 0.0, out=held)
+        self.at_head += np.multiply(rates["at_head"], dt, out=held)
 
     def _tank_volumes(self) -> np.ndarray:
         """Volumes of the tanks alone (a call each: far fewer than the nodes); kept as
@@ -396,7 +415,8 @@ class StepAccounts:
 
         times = column(0, np.int64)
         seconds = np.append(np.diff(times), 0).astype(np.float64) if len(times) else times * 1.0
-        min_pressure = np.where(np.isfinite(self.min_pressure), self.min_pressure, np.nan)
+        lowest = np.where(self.junctions, self._lowest, np.inf)
+        min_pressure = np.where(np.isfinite(lowest), lowest, np.nan)
         return RunAccounts(
             times=times,
             seconds=seconds,
