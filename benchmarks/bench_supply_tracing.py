@@ -24,7 +24,7 @@ import pytest
 from epanet_baseline import bare_solve
 
 from hydro.supply import run
-from hydro.supply.epanet import QualityType, TimeParameter
+from hydro.supply.epanet import LinkProperty, QualityType, TimeParameter
 from hydro.supply.tracing import source_shares
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "epanet"
@@ -144,8 +144,12 @@ def test_transport_alone(benchmark):
     with EpanetProject.open(MODEL) as project:
         one_day(project)
         project.keep_accounts()  # the recording reads each step through the run's accounts
-        network = tracing._network(project)
-        recording = tracing._Recording(project, network, hydraulics=False)
+        tanks = tracing._tanks(project)
+        lengths = project.link_values(LinkProperty.LENGTH)
+        network = tracing._network(
+            project, tanks, lengths, project.link_values(LinkProperty.DIAMETER)
+        )
+        recording = tracing._Recording(project, tanks, hydraulics=False)
         start = time.perf_counter()
         recording.run(steps.append, None)
         recorded = time.perf_counter() - start

@@ -393,8 +393,29 @@ def test_an_error_in_the_transport_thread_reaches_the_caller():
             raise ValueError("broken step")
 
     step = _Step(np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(0, bool), 60, 0)
-    with pytest.raises(ValueError, match="broken step"), _Feeder(Broken(), background=True) as feed:
+    feeder = _Feeder(Broken, lambda wait: True, background=True)
+    with pytest.raises(ValueError, match="broken step"), feeder as feed:
         feed(step)
+
+
+def test_steps_wait_for_the_element_tables_and_then_all_go_through():
+    """Steps solved before the parse is done are kept, then transported in order."""
+    seen: list[int] = []
+
+    class Recorder:
+        def advance(self, *args, step, row):
+            seen.append(step)
+
+    parsed = {"done": False}
+    feeder = _Feeder(Recorder, lambda wait: parsed["done"] or wait, background=True)
+    with feeder as feed:
+        for k in range(3):
+            feed(_Step(np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(0, bool), k, -1))
+        assert feeder.worker is None  # nothing transported before the tables are there
+        parsed["done"] = True
+        for k in range(3, 5):
+            feed(_Step(np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(0, bool), k, -1))
+    assert seen == [0, 1, 2, 3, 4]
 
 
 def test_progress_reaches_one(tmp_path):

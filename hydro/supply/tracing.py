@@ -46,7 +46,7 @@ from hydro.supply.assets import model_crs
 from hydro.supply.epanet import (
     EpanetProject,
     LinkProperty,
-    LinkType,
+    LinkState,
     NodeProperty,
     NodeType,
     QualityType,
@@ -120,31 +120,40 @@ def source_shares(
                 service_head=service_head, watched=links_to_watch(project, watched)
             )
             names = _sources(project, sources)
-            network = _network(project)
+            tanks = _tanks(project)
             qstep = _quality_step(project, quality_step)
             tolerance = project.quality_tolerance() / 100.0  # EPANET traces in percent
             labels = [*names, INITIAL, OTHER]
-            source_of_node = np.full(network.n_nodes, -1, np.int64)
-            source_of_node[[project.node_index[name] for name in names]] = np.arange(len(names))
-            flow = Transport(
-                network,
-                source_of_node=source_of_node,
-                initial=len(names),
-                other=len(names) + 1,
-                n_components=len(labels),
-                quality_step=qstep,
-                tolerance=tolerance,
-                n_reports=len(project.report_times()),
+            source_of_node = np.full(project.n_nodes, -1, np.int64)
+            source_of_node[[_node_index(project, name) for name in names]] = np.arange(len(names))
+            lengths = project.link_values(LinkProperty.LENGTH)
+            diameters = project.link_values(LinkProperty.DIAMETER)
+            n_reports = len(project.report_times())
+
+            def start_transport() -> Transport:  # once the element tables are parsed
+                return Transport(
+                    _network(project, tanks, lengths, diameters),
+                    source_of_node=source_of_node,
+                    initial=len(names),
+                    other=len(names) + 1,
+                    n_components=len(labels),
+                    quality_step=qstep,
+                    tolerance=tolerance,
+                    n_reports=n_reports,
+                )
+
+            recording = _Recording(project, tanks, hydraulics=hydraulics)
+            feed = transporting.enter_context(
+                _Feeder(start_transport, accounts.links_known, background=overlap)
             )
-            recording = _Recording(project, network, hydraulics=hydraulics)
-            feed = transporting.enter_context(_Feeder(flow, background=overlap))
             recording.run(feed, progress)
+            feed.start()  # the element tables are checked against the engine while it is open
             static = read_static(project) if hydraulics else None
         # The project is closed here: its report (and the warnings in it) is complete. The
         # hydraulic part of the Dataset is built while the transport may still be finishing.
         ds = _dataset(
             project,
-            network,
+            tanks,
             static,
             recording,
             labels,
@@ -154,7 +163,7 @@ def source_shares(
             scenario_file=scenario_file,
             accounts=accounts.result(),
         )
-    shares = flow.shares[: len(recording.report_times)]  # a halted run reports less
+    shares = feed.flow().shares[: len(recording.report_times)]  # a halted run reports less
     ds["source_share"] = _share_variable(shares)
     if progress is not None:
         progress(1.0)
@@ -166,11 +175,15 @@ def source_shares(
 
 
 def _sources(project: EpanetProject, sources: Sequence[str] | str | None) -> list[str]:
-    """The traced node IDs, checked: known, distinct, not clashing with 'initial' or 'other'."""
+    """The traced node IDs, checked: known, distinct, not clashing with 'initial' or 'other'.
+
+    Asked of the engine (IDs, node types), so that the run need not wait for the element tables.
+    """
     path = project.source.path
-    kinds = np.asarray(project.node_types)
+    kinds = project.engine_node_types()
     if sources is None:
-        names = [project.node_ids[i] for i in np.flatnonzero(kinds == int(NodeType.RESERVOIR))]
+        reservoirs = np.flatnonzero(kinds == int(NodeType.RESERVOIR))
+        names = [project.engine_node_id(int(i)) for i in reservoirs]
         if not names:
             raise ScenarioError(
                 f"{path}: the model has no reservoir; name its source nodes "
@@ -180,10 +193,10 @@ def _sources(project: EpanetProject, sources: Sequence[str] | str | None) -> lis
         names = [sources] if isinstance(sources, str) else list(sources)
         if not names:
             raise ScenarioError(f"{path}: 'sources' is empty; name at least one source node")
-    storage = [project.node_ids[i] for i in np.flatnonzero(kinds != int(NodeType.JUNCTION))]
     seen: set[str] = set()
     for name in names:
-        if name not in project.node_index:
+        if project.engine_node_index(name) is None:
+            storage = [project.node_ids[i] for i in np.flatnonzero(kinds != NodeType.JUNCTION)]
             raise ScenarioError(
                 f"{path}: source {name!r} is not a node of the model; "
                 f"{suggest(name, storage or project.node_ids)}"
@@ -200,26 +213,54 @@ def _sources(project: EpanetProject, sources: Sequence[str] | str | None) -> lis
     return names
 
 
-def _network(project: EpanetProject) -> Network:
-    """Links, node kinds and tanks (volumes and mixing models) as the transport needs them."""
-    start, end = project.link_nodes()
-    tanks = np.flatnonzero(project.node_types == NodeType.TANK)
+def _node_index(project: EpanetProject, name: str) -> int:
+    index = project.engine_node_index(name)
+    assert index is not None  # checked by _sources
+    return index
+
+
+class _Tanks(NamedTuple):
+    """The tanks as the transport needs them, read from the engine before the run."""
+
+    node: np.ndarray  # (T,) int64 node index
+    volume: np.ndarray  # (T,) [m3] initial volume
+    model: np.ndarray  # (T,) int8 mixing model
+    mix_volume: np.ndarray  # (T,) [m3]
+    max_volume: np.ndarray  # (T,) [m3]
+
+
+def _tanks(project: EpanetProject) -> _Tanks:
+    tanks = np.flatnonzero(project.engine_node_types() == NodeType.TANK)
     indices = tanks.tolist()  # plain ints for the engine
-    models = [int(project.node_value(i, NodeProperty.MIXMODEL)) for i in indices]
+
+    def values(prop: NodeProperty) -> np.ndarray:
+        return np.array([project.node_value(i, prop) for i in indices], np.float64)
+
+    return _Tanks(
+        node=tanks.astype(np.int64),
+        volume=values(NodeProperty.INITVOLUME),
+        model=values(NodeProperty.MIXMODEL).astype(np.int8),
+        mix_volume=values(NodeProperty.MIXZONEVOL),
+        max_volume=values(NodeProperty.MAXVOLUME),
+    )
+
+
+def _network(
+    project: EpanetProject, tanks: _Tanks, lengths: np.ndarray, diameters: np.ndarray
+) -> Network:
+    """Links, node kinds and tanks as the transport needs them (the element tables must be
+    parsed; the engine was read before the run)."""
+    start, end = project.link_nodes()
     return Network(
         link_start=np.asarray(start, np.int64),
         link_end=np.asarray(end, np.int64),
-        link_volume=link_volumes(
-            project.link_types,
-            project.link_values(LinkProperty.LENGTH),
-            project.link_values(LinkProperty.DIAMETER),
-        ),
+        link_volume=link_volumes(project.link_types, lengths, diameters),
         node_kind=np.asarray(project.node_types, np.int8),
-        tank_node=tanks.astype(np.int64),
-        tank_volume=np.array([project.node_value(i, NodeProperty.INITVOLUME) for i in indices]),
-        tank_model=np.array(models, np.int8),
-        tank_mix_volume=np.array([project.node_value(i, NodeProperty.MIXZONEVOL) for i in indices]),
-        tank_max_volume=np.array([project.node_value(i, NodeProperty.MAXVOLUME) for i in indices]),
+        tank_node=tanks.node,
+        tank_volume=tanks.volume,
+        tank_model=tanks.model,
+        tank_mix_volume=tanks.mix_volume,
+        tank_max_volume=tanks.max_volume,
     )
 
 
@@ -258,13 +299,16 @@ class _Recording:
     transports the step, so a link a rule closes at the step's end moves nothing over the
     step, and one a rule opens moves the trickle its closed solution left, (H1 - H2) / 1e8 in
     cfs per ft of head. At a node fed only by such trickles that is all EPANET mixes.
+
+    Nothing here waits for the element tables until the run is over (link types turn the
+    recorded link states into statuses then), so the solve starts as soon as EPANET has read
+    the model.
     """
 
-    def __init__(self, project: EpanetProject, network: Network, *, hydraulics: bool):
+    def __init__(self, project: EpanetProject, tanks: _Tanks, *, hydraulics: bool):
         self.project = project
-        self.network = network
+        self.tanks = tanks
         self.hydraulics = hydraulics
-        self.pumps = np.flatnonzero(project.link_types == LinkType.PUMP)
         self.pressure_driven = project.demand_model()[0]
         # EPANET's own quality (water age, say) rides along when results are wanted.
         self.quality = hydraulics and project.quality()[0] is not QualityType.NONE
@@ -273,35 +317,36 @@ class _Recording:
         self.arrays: dict[str, np.ndarray] = {}
 
     def run(self, consume: Callable[[_Step], None], progress: Progress | None) -> None:
-        project, network = self.project, self.network
+        project = self.project
         wanted = set(project.report_times().tolist())
         duration = max(project.time(TimeParameter.DURATION), 1)
-        no_tank = np.zeros(len(network.tank_node), bool)
+        no_tank = np.zeros(len(self.tanks.node), bool)
         reports: list[int] = []
+        report_steps: list[int] = []  # the accounts' step of each reporting time
         columns: dict[str, list[np.ndarray]] = {}
         now: dict = {}
         moves: list[np.ndarray] = []
         last: tuple | None = None  # the previous step: (time, flows, demands, report row)
 
         def after_advance() -> None:
-            moves.append(self._moves(now["q"], now["status"]))
+            moves.append(self._moves(now["q"], now["open"]))
 
         # the accounts read the step: their arrays are reused, not read again
         accounts = project.kept_accounts()
-        types = np.asarray(project.link_types)
         for t in project.hydraulic_steps(quality=self.quality, after_advance=after_advance):
             now["q"] = accounts.flow.copy()
-            now["status"] = link_status(accounts.state, types)
+            now["open"] = accounts.state > LinkState.CLOSED  # as EN_STATUS > 0
             demand = accounts.demand.copy()
             full = no_tank
-            if len(network.tank_node):  # the SI volume may miss the maximum by the last bit
-                full = accounts.tank_volume >= network.tank_max_volume * (1.0 - 1e-9)
+            if len(self.tanks.node):  # the SI volume may miss the maximum by the last bit
+                full = accounts.tank_volume >= self.tanks.max_volume * (1.0 - 1e-9)
             if last is not None:
                 consume(_Step(last[1], moves.pop(0), last[2], full, t - last[0], last[3]))
             row = -1
             if t in wanted:
                 row = len(reports)
                 reports.append(t)
+                report_steps.append(accounts.n_steps - 1)
                 if self.hydraulics:
                     self._read_results(columns, now, demand)
             last = (t, now["q"], demand, row)
@@ -310,33 +355,34 @@ class _Recording:
         if last is not None:  # the end: reported, nothing more to move
             consume(_Step(last[1], last[1], last[2], no_tank, 0, last[3]))
         self.report_times = np.array(reports, np.int64)
-        self.arrays = {
-            name: np.array(values, np.float32 if name != "status" else np.int8)
-            for name, values in columns.items()
-        }
+        states = columns.pop("state", None)
+        self.arrays = {name: np.array(values, np.float32) for name, values in columns.items()}
+        if states is not None:
+            self.arrays["status"] = link_status(np.array(states), np.asarray(project.link_types))
+            self.arrays["pump_power"] = accounts.pump_power_at(report_steps).astype(np.float32)
 
-    def _moves(self, q: np.ndarray, status: np.ndarray) -> np.ndarray:
+    def _moves(self, q: np.ndarray, was_open: np.ndarray) -> np.ndarray:
         """The step's flows as EPANET's quality moves them (statuses after the advance)."""
-        after = self.project.link_values(LinkProperty.STATUS)
-        if np.array_equal(after > 0, status > 0):
+        after = self.project.link_values(LinkProperty.STATUS) > 0
+        if np.array_equal(after, was_open):
             return q
-        moved = np.where(after > 0, q, 0.0)
-        opened = np.flatnonzero((after > 0) & (status <= 0))
+        moved = np.where(after, q, 0.0)
+        opened = np.flatnonzero(after & ~was_open)
         if len(opened):  # junction heads are still the step's (only tank heads have moved on)
             head = self.project.node_values(NodeProperty.HEAD)
-            start, end = self.network.link_start[opened], self.network.link_end[opened]
-            moved[opened] = (head[start] - head[end]) * CLOSED_CONDUCTANCE
+            start, end = self.project.link_nodes()
+            moved[opened] = (head[start[opened]] - head[end[opened]]) * CLOSED_CONDUCTANCE
         return moved
 
     def _read_results(self, columns: dict, now: dict, demand: np.ndarray) -> None:
-        """The arrays hydro.supply.run records at a reporting time (same names and dtypes)."""
+        """The arrays hydro.supply.run records at a reporting time (same names and dtypes;
+        link states become statuses, and pump powers are taken, once the run is over)."""
         project, accounts = self.project, self.project.kept_accounts()
         values = {
             "head": accounts.head.copy(),
             "demand": demand,
             "flow": now["q"],
-            "status": now["status"],
-            "pump_power": accounts.pump_power,
+            "state": accounts.state.copy(),
         }
         if self.pressure_driven:
             values["demand_deficit"] = accounts.deficit.copy()
@@ -352,31 +398,78 @@ class _Recording:
 
 class _Feeder:
     """Hands steps to the transport: from a worker thread while the hydraulics solve the next
-    step (``background``: the numba pass and EPANET both release the GIL), or at once."""
+    step (``background``: the numba pass and EPANET both release the GIL), or at once.
 
-    def __init__(self, flow: Transport, *, background: bool):
-        self.flow = flow
+    The transport needs the element tables (link ends and types), which are parsed in a thread
+    while EPANET solves: until ``ready()`` says they are there (it is asked on the caller's
+    thread, which is the one that talks to the engine), steps wait in a list. ``start()`` makes
+    the transport, on the worker thread when there is one.
+    """
+
+    def __init__(
+        self,
+        start: Callable[[], Transport],
+        ready: Callable[[bool], bool],
+        *,
+        background: bool,
+    ):
+        self._start = start
+        self._ready = ready
         self.background = background
+        self._flow: Transport | None = None
+        self._waiting: list[_Step] = []
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.error: BaseException | None = None
         self.cancelled = False
         self.worker: threading.Thread | None = None
 
     def __enter__(self) -> _Feeder:
-        if self.background:
-            self.worker = threading.Thread(target=self._work, name="hydro-transport", daemon=True)
-            self.worker.start()
         return self
 
     def __call__(self, step: _Step) -> None:
         if self.error is not None:
             raise self.error
+        if not self._started:
+            if not self._ready(False):
+                self._waiting.append(step)
+                return
+            self._begin()
         if self.worker is not None:
             self.queue.put(step)
         else:
             self._advance(step)
 
+    @property
+    def _started(self) -> bool:
+        return self.worker is not None or self._flow is not None
+
+    def _begin(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        if self.background:
+            for step in waiting:
+                self.queue.put(step)
+            self.worker = threading.Thread(target=self._work, name="hydro-transport", daemon=True)
+            self.worker.start()
+        else:
+            self._flow = self._start()
+            for step in waiting:
+                self._advance(step)
+
+    def flow(self) -> Transport:
+        """The transport, once every step has gone through it."""
+        if self._flow is None:
+            raise RuntimeError("the transport never started")
+        return self._flow
+
+    def start(self) -> None:
+        """Start the transport now if the run ended before the parse did (waits for it)."""
+        if not self._started:
+            self._ready(True)
+            self._begin()
+
     def __exit__(self, kind, value, traceback) -> None:
+        if value is None:
+            self.start()
         if self.worker is not None:
             self.cancelled = value is not None  # the run failed: drop the steps still queued
             self.queue.put(None)  # the end: the worker finishes what it has, then stops
@@ -385,6 +478,10 @@ class _Feeder:
             raise self.error
 
     def _work(self) -> None:
+        try:
+            self._flow = self._start()
+        except BaseException as error:  # raised again in the caller's thread
+            self.error = error
         while (step := self.queue.get()) is not None:
             if self.error is None and not self.cancelled:
                 try:
@@ -393,7 +490,8 @@ class _Feeder:
                     self.error = error
 
     def _advance(self, step: _Step) -> None:
-        self.flow.advance(
+        assert self._flow is not None
+        self._flow.advance(
             step.q, step.move, step.demand, step.full, step=step.seconds, row=step.row
         )
 
@@ -404,7 +502,7 @@ class _Feeder:
 
 def _dataset(
     project: EpanetProject,
-    network: Network,
+    tanks: _Tanks,
     static: dict | None,
     recording: _Recording,
     labels: list[str],
@@ -444,11 +542,10 @@ def _dataset(
         )
         report = project.report_warnings or project.warnings
         attrs["engine_warnings"] = summarise_warnings(halted + report)
-        tanks = np.flatnonzero(np.asarray(project.node_types) == NodeType.TANK)
         _, health_attrs = health(
             accounts,
             node_ids=project.node_ids,
-            tank_ids=[project.node_ids[i] for i in tanks],
+            tank_ids=[project.node_ids[i] for i in tanks.node],
             link_ids=project.link_ids,
             report=report,
             halted_at=project.halted_at,
@@ -476,7 +573,7 @@ def _dataset(
             "source_share_tolerance": float(tolerance),
             "tank_mixing": ", ".join(
                 f"{project.node_ids[i]} {_MIX_MODELS[int(m)]}"
-                for i, m in zip(network.tank_node, network.tank_model, strict=True)
+                for i, m in zip(tanks.node, tanks.model, strict=True)
             )
             or "no tanks",
         }

@@ -8,6 +8,7 @@ getters and setters and the simulation loop. Everything that leaves this package
 from hydro.supply.epanet.library import (
     WARNINGS,
     LinkProperty,
+    LinkState,
     LinkType,
     NodeProperty,
     NodeType,
@@ -24,6 +25,7 @@ __all__ = [
     "WARNINGS",
     "EpanetProject",
     "LinkProperty",
+    "LinkState",
     "LinkType",
     "NodeProperty",
     "NodeType",

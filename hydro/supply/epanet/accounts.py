@@ -195,6 +195,11 @@ class StepAccounts:
 
     # --- the link side, once the element tables are parsed -------------------------------------
 
+    def links_known(self, wait: bool = False) -> bool:
+        """Whether the link side is known (``wait``: wait for the element tables); called on the
+        thread that steps the engine, which then holds the project's checked element tables."""
+        return self._know_links(wait=wait)
+
     def _know_links(self, *, wait: bool = False) -> bool:
         """Take pumps, watched links and link ends from the element tables when they are parsed
         (``wait``: wait for them), then sort out the steps kept whole meanwhile."""

@@ -97,6 +97,7 @@ class EpanetProject:
     halted_at: int | None = None
     forced: list[_Forced] = field(default_factory=list)
     accounts: StepAccounts | None = None
+    closed: bool = False
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -139,6 +140,7 @@ class EpanetProject:
         return project
 
     def _close(self) -> None:
+        self.closed = True
         lib = library()
         lib.EN_close(self.handle)  # flushes the report, whose warnings say where things went wrong
         self.report_warnings = report_warnings(self.workdir / "epanet.rpt")
@@ -165,6 +167,8 @@ class EpanetProject:
     @functools.cached_property
     def elements(self) -> Elements:
         """IDs, types and ends of all elements: from the text when it agrees with the engine."""
+        if self.closed:  # the engine is gone: nothing to check the tables against
+            raise RuntimeError(f"{self.source.path}: element tables first asked for after close")
         elements = self.network.elements
         return elements if self._agrees(elements) else self._elements_from_engine()
 
@@ -268,6 +272,18 @@ class EpanetProject:
     def elements_ready(self) -> bool:
         """Whether :attr:`elements` can be had without waiting for the parse."""
         return "elements" in self.__dict__ or self.network.parsing.done()
+
+    def engine_node_index(self, name: str) -> int | None:
+        """0-based index of a node ID from the engine (None: no such node)."""
+        index = ctypes.c_int()
+        code = library().EN_getnodeindex(self.handle, name.encode("utf-8"), ctypes.byref(index))
+        return index.value - 1 if code == 0 else None
+
+    def engine_node_id(self, index: int) -> str:
+        """The ID of a node (0-based index) from the engine."""
+        buf = ctypes.create_string_buffer(64)
+        self._call(library().EN_getnodeid(self.handle, index + 1, buf), "cannot read a node ID")
+        return buf.value.decode("utf-8")
 
     def engine_link_index(self, name: str) -> int | None:
         """0-based index of a link ID from the engine (None: no such link)."""
