@@ -12,7 +12,14 @@ case), never written by hand: they cannot drift from what real runs use.
 
 numba writes every cache file under a unique temporary name and renames it into place
 (``IndexDataCacheFile._open_for_write``: ``os.replace``), so a process never reads a half-written
-file while another compiles the same kernel. A marker file in the cache folder, named by a key of
+file while another compiles the same kernel. But adding a signature to a kernel's index is a
+read-modify-write of the whole index, and the data file is named by the first free number: two
+processes adding *different* signatures of one kernel at the same moment can leave an index entry
+pointing at the other signature's code, which numba loads without checking. So a compile holds
+an exclusive lock on the cache folder, any other process that imports the kernels first waits for
+it (:func:`wait_for_background`), and the background compile is started only by commands that
+call no kernel themselves while it runs (a drainage run: its answers come from SWMM's own
+statistics). A marker file in the cache folder, named by a key of
 hydro's and numba's versions and the size and modification time of every hydro source file, says
 that ``hydro compile`` finished for this install; checking it reads only file metadata.
 """
@@ -225,6 +232,38 @@ def _write_marker(folder: Path, report: CompileReport) -> None:
     os.replace(tmp, path)
 
 
+_holding = False  # this process holds the compile lock (it is the compile)
+_started_here = False  # this process started the background compile (it never waits for it)
+
+
+def wait_for_background() -> None:
+    """Wait for a compile under way in another process before this one loads or compiles a
+    kernel (see the module docstring for why); called where the kernel modules are imported.
+    Costs a failed open (no compile ever ran) or two flock calls."""
+    if _holding or _started_here:
+        return
+    try:
+        import fcntl
+
+        fh = open(cache_folder() / LOCK_NAME, "rb")  # noqa: SIM115 (closed below)
+    except (ImportError, OSError):  # no flock (Windows), or no compile ever ran here
+        return
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(
+                "hydro: waiting for the compile of its numba kernels started at its first run "
+                "(once per install; `hydro compile` shows its progress)",
+                file=sys.stderr,
+                flush=True,
+            )
+            fcntl.flock(fh, fcntl.LOCK_SH)
+        except OSError:
+            return
+        fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @contextlib.contextmanager
 def _compile_lock(
     folder: Path, *, wait: bool, waiting: Callable[[str], None] = lambda line: None
@@ -236,6 +275,7 @@ def _compile_lock(
     except ImportError:  # no flock (Windows): numba's renames still keep each file whole
         yield True
         return
+    global _holding
     with open(folder / LOCK_NAME, "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -245,9 +285,11 @@ def _compile_lock(
                 return
             waiting("another hydro compile is under way: waiting for it")
             fcntl.flock(fh, fcntl.LOCK_EX)
+        _holding = True
         try:
             yield True
         finally:
+            _holding = False
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
@@ -376,6 +418,8 @@ def start_background() -> subprocess.Popen | None:
             close_fds=True,
         )
     threading.Thread(target=proc.wait, name="hydro-compile-reaper", daemon=True).start()
+    global _started_here
+    _started_here = True
     return proc
 
 

@@ -101,6 +101,42 @@ def test_nothing_starts_when_opted_out_compiled_or_unwritable(tmp_path, monkeypa
     assert "cannot be written" in result.output and "NUMBA_CACHE_DIR" in result.output
 
 
+def test_kernels_wait_for_a_compile_under_way_elsewhere(tmp_path, monkeypatch):
+    """numba's cache index is rewritten whole by each process that adds a signature: a process
+    importing the kernels while another compiles waits for it, then goes on."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(cache))
+    folder = precompile.cache_folder()
+    folder.mkdir(parents=True)
+    importer = [sys.executable, "-c", "import hydro.kernels, hydro.flood.kernels; print('in')"]
+    with precompile._compile_lock(folder, wait=False) as held:
+        assert held
+        proc = subprocess.Popen(
+            importer, env=_env(cache), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)  # held up while the compile runs
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and out.decode().strip() == "in"
+    assert "waiting for the compile of its numba kernels" in err.decode()
+    # No compile under way: no wait, no message.
+    done = subprocess.run(importer, env=_env(cache), cwd=tmp_path, capture_output=True, timeout=120)
+    assert done.returncode == 0 and b"waiting" not in done.stderr
+
+
+def test_commands_that_compile_kernels_start_no_background_compile(tmp_path):
+    """A supply run traces its sources with a numba kernel: it must not compile beside a
+    background compile of the same kernels, so it never starts one."""
+    cache = tmp_path / "cache"
+    supply = tmp_path / "day.toml"
+    supply.write_text(
+        f'network = "{(NETWORKS / "xuancheng" / "supply.inp").as_posix()}"\n'
+        '[time]\nduration = "1h"\nreport_step = "1h"\n'
+    )
+    _hydro(["supply", "run", str(supply), "-o", "s.nc"], _env(cache), tmp_path)
+    assert not list(cache.rglob(precompile.LOG_NAME))
+
+
 @pytest.mark.slow
 def test_background_compile_covers_what_real_runs_use(tmp_path):
     """The first run's background compile (the same as `hydro compile`) leaves nothing for a real

@@ -148,7 +148,6 @@ def ensemble_command(
 
     with user_errors():
         plan = load_plan(study, allow=allow_path or ())
-        compile_in_background()
         with progress_bar(f"{plan.size} scenarios", time_left=True) as update:
             run = run_plan(
                 plan,

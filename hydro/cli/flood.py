@@ -14,7 +14,6 @@ import typer
 
 from hydro.cli.common import (
     OutputOption,
-    compile_in_background,
     default_output,
     print_rows,
     print_warnings,
@@ -41,7 +40,6 @@ def run(case: CaseArgument, output: OutputOption = None):
 
     with user_errors():
         out = output or default_output(case)
-        compile_in_background()
         with progress_bar(f"running {case.name}") as update:
             result = run_case(case, output=out, progress=update)
         ds = getattr(result, "surface", result)  # a coupled run: its surface Dataset

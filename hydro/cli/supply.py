@@ -10,7 +10,6 @@ import typer
 from hydro.cli.common import (
     AllowOption,
     OutputOption,
-    compile_in_background,
     console,
     default_output,
     print_frame,
@@ -48,7 +47,6 @@ def run_command(
         loaded = load_scenario(scenario, allow=allow_path or ())
         inputs = scenario_inputs(loaded.file, loaded.network.path)
         out = check_output(output or default_output(scenario), inputs=inputs)
-        compile_in_background()
         with progress_bar(f"running {scenario.name}") as update:
             ds = run_scenario(loaded, progress=update, save_inp=save_inp)
         out = write_netcdf(ds, out, inputs=inputs)

@@ -40,6 +40,11 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
+from hydro.precompile import wait_for_background
+
+# Never load or compile a kernel while a compile runs in another process (hydro.precompile).
+wait_for_background()
+
 G = 9.80665  # m s-2
 
 # Boundary kinds per side (north, south, west, east); a side's value is the slope or the level.

@@ -34,6 +34,11 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
+from hydro.precompile import wait_for_background
+
+# Never load or compile a kernel while a compile runs in another process (hydro.precompile).
+wait_for_background()
+
 RULES = ("trapezoid", "rectangle")
 
 
