@@ -20,6 +20,7 @@ import math
 import operator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -182,19 +183,21 @@ def generate_drainage(
     names = _names(len(cells))
     street = np.array([plan.LAND_USES[k].street_share for k in land_use]) * cell_area
     tables = _network_tables(
-        cells,
-        jx,
-        jy,
-        rim,
-        ground,
-        sewers,
-        down,
-        river_node,
-        names,
-        underpass,
-        low_street,
-        street,
-        rivers,
+        _City(
+            cells=cells,
+            x=jx,
+            y=jy,
+            rim=rim,
+            ground=ground,
+            sewers=sewers,
+            down=down,
+            river_node=river_node,
+            names=names,
+            underpass=underpass,
+            low_street=low_street,
+            street=street,
+            rivers=rivers,
+        )
     )
     stations, curves = _stations(outlets, sewers, forest, names, cell_area, ground, tables, rivers)
     subcatchments = _subcatchments(
@@ -410,41 +413,53 @@ def _names(n: int) -> list[str]:
 # Tables
 
 
-def _network_tables(
-    cells,
-    jx,
-    jy,
-    rim,
-    ground,
-    sewers,
-    down,
-    river_node,
-    names,
-    underpass,
-    low_street,
-    street,
-    rivers,
-) -> dict[str, dict[str, list]]:
+@dataclass(frozen=True)
+class _City:
+    """The generated city the network tables are written from: one manhole per grid cell."""
+
+    cells: Any  # layout.grid_cells: the cells, their region and centre
+    x: np.ndarray  # (C,) manhole x [m]
+    y: np.ndarray  # (C,) manhole y [m]
+    rim: np.ndarray  # (C,) [m] manhole rim (below the ground at underpasses and low streets)
+    ground: np.ndarray  # (C,) [m] ground elevation
+    sewers: Any  # _lay_sewers: inverts, sections, lengths, design flows
+    down: np.ndarray  # (C,) the cell each cell drains to (-1: an outlet)
+    river_node: dict[int, str]  # outlet cell -> the river node it discharges into
+    names: list[str]  # (C,) cell names (J<name> manholes, C<name> conduits)
+    underpass: np.ndarray  # cell indices of underpasses
+    low_street: np.ndarray  # cell indices of low old streets
+    street: np.ndarray  # (C,) [m2] street area of each cell (where a manhole ponds)
+    rivers: dict  # river_channels(): the rivers as 1-D channels
+
+
+def _network_tables(city: _City) -> dict[str, dict[str, list]]:
     """Junctions, the cells' conduits and the rivers (station parts come later).
 
     A manhole ponds over the streets of its cell (``street``, m²); underpasses and low streets
     over their own roadway. City outlets discharge into their river node through a flap gate.
     """
+    cells, sewers, names, rivers = city.cells, city.sewers, city.names, city.rivers
+    down, river_node, underpass, low_street = (
+        city.down,
+        city.river_node,
+        city.underpass,
+        city.low_street,
+    )
     tag = np.full(len(cells), "manhole", dtype=object)
     tag[underpass] = "underpass"
     tag[low_street] = "old_street"
-    ponded = np.asarray(street, dtype=float).copy()
+    ponded = np.asarray(city.street, dtype=float).copy()
     ponded[underpass] = plan.UNDERPASS_PONDED_AREA
     ponded[low_street] = plan.LOW_STREET_PONDED_AREA
     junctions = {
         "name": [f"J{s}" for s in names],
-        "x": list(jx),
-        "y": list(jy),
+        "x": list(city.x),
+        "y": list(city.y),
         "invert": list(sewers.invert),
-        "max_depth": list(rim - sewers.invert),
+        "max_depth": list(city.rim - sewers.invert),
         "initial_depth": [0.0] * len(cells),
         "ponded_area": list(ponded),
-        "ground": list(ground),
+        "ground": list(city.ground),
         "tag": list(tag),
         "region": [layout.REGIONS[r].name for r in cells.region],
     }
