@@ -3,6 +3,8 @@ back in pyproj, time counts seconds from the run's start, and compression loses 
 
 from __future__ import annotations
 
+import json
+
 import netCDF4
 import numpy as np
 import pytest
@@ -67,6 +69,15 @@ def test_round_trip_gives_the_same_values_and_compresses(short_supply, tmp_path)
     assert path.stat().st_size < 0.9 * plain.stat().st_size
 
 
+def test_drainage_result_carries_its_sidecars_crs(short_drainage):
+    """The CRS comes from the assets the run loaded (the sidecar is read once)."""
+    from pyproj import CRS
+
+    ds, _ = short_drainage
+    assert CRS.from_cf(ds["crs"].attrs).to_epsg() == 4549
+    assert json.loads(ds.attrs["drainage_assets"])["crs"] == "EPSG:4549"
+
+
 def test_model_without_crs_gets_no_invented_one(tmp_path):
     ds = run_swmm(TINY_SWMM)
     assert "crs" not in ds.coords
@@ -85,11 +96,11 @@ def test_model_without_crs_gets_no_invented_one(tmp_path):
 
 
 def test_a_sidecar_crs_pyproj_does_not_know_is_refused(tmp_path):
-    from hydro.drainage.assets import model_crs
+    from hydro.drainage.assets import load_drainage_assets
     from hydro.errors import InputError
 
     inp = tmp_path / "model.inp"
     inp.write_text(TINY_SWMM.read_text())
     (tmp_path / "model_assets.toml").write_text('format = 1\ncrs = "EPSG:999999"\n')
     with pytest.raises(InputError, match=r"model_assets\.toml: crs: 'EPSG:999999'"):
-        model_crs(inp)
+        load_drainage_assets(inp)

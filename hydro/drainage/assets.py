@@ -44,21 +44,15 @@ def sidecar_path(inp_path: str | Path) -> Path:
     return inp_path.with_name(inp_path.stem + SIDECAR_SUFFIX)
 
 
-def model_crs(inp_path: str | Path) -> str | None:
-    """The CRS the assets sidecar declares (``crs``), or None: none is ever invented."""
-    path = sidecar_path(inp_path)
-    if not path.is_file():
-        return None
-    try:
-        crs = tomllib.loads(path.read_text(encoding="utf-8")).get("crs")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None  # load_drainage_assets says what is wrong with the file when it is needed
+def _checked_crs(path: Path, crs: str) -> str | None:
+    """The sidecar's ``crs`` once pyproj has read it (InputError naming the file if it cannot),
+    or None when it gives none: none is ever invented."""
     if not crs:
         return None
     from hydro.results import parse_crs
 
-    parse_crs(str(crs), f"{path}: crs")
-    return str(crs)
+    parse_crs(crs, f"{path}: crs")
+    return crs
 
 
 # ------------------------------------------------------------------------------------------------
@@ -165,6 +159,7 @@ class DrainageAssets:
     land_uses: tuple[LandUse, ...]
     subcatchment_land_use: Mapping[str, str]
     polders: tuple[Polder, ...] = ()
+    crs: str | None = None  # the sidecar's coordinate reference system, as pyproj reads it
 
     @property
     def inferred(self) -> bool:
@@ -388,6 +383,7 @@ def _from_sidecar(inp: SwmmInput, path: Path, land: Mapping[str, str]) -> Draina
         uses,
         land,
         polders,
+        _checked_crs(path, spec.crs),
     )
 
 
@@ -552,6 +548,7 @@ def assets_to_json(assets: DrainageAssets) -> str:
     doc["model"] = str(assets.model) if assets.model is not None else None
     doc["sidecar"] = str(assets.sidecar) if assets.sidecar is not None else None
     doc["subcatchment_land_use"] = dict(assets.subcatchment_land_use)
+    doc["crs"] = assets.crs
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -572,6 +569,7 @@ def assets_from_json(text: str) -> DrainageAssets:
             Path(doc["model"]) if doc.get("model") else None,
             Path(doc["sidecar"]) if doc.get("sidecar") else None,
             subcatchment_land_use=MappingProxyType(dict(doc["subcatchment_land_use"])),
+            crs=doc.get("crs"),
             **parts,
         )
     except (ValueError, KeyError, TypeError) as err:

@@ -44,7 +44,6 @@ from hydro.drainage.assets import (
     DrainageAssets,
     assets_to_json,
     load_drainage_assets,
-    model_crs,
 )
 from hydro.drainage.inp import SiFactors, SwmmInput, format_row, read_inp, si_factors, split_tokens
 from hydro.drainage.spinup import spin_up_input, using_hotstart
@@ -139,7 +138,7 @@ def run(
             "elements in order; cannot read the results"
         )
     attrs[ASSETS_ATTR] = assets_to_json(assets)
-    return _dataset(inp, network, results, report, scenario=scenario, attrs=attrs)
+    return _dataset(inp, network, results, report, scenario=scenario, attrs=attrs, crs=assets.crs)
 
 
 def _check_save_path(path: str | Path) -> Path:
@@ -591,6 +590,7 @@ def _dataset(
     *,
     scenario: str,
     attrs: dict,
+    crs: str | None = None,
 ) -> xr.Dataset:
     f = si_factors(net.flow_units)
     nv, lv, sv = res.node_values, res.link_values, res.subcatch_values
@@ -652,7 +652,7 @@ def _dataset(
         data,
         coords=coords,
         attrs={**attrs, **run_attrs},
-        crs=model_crs(inp.source) if inp.source is not None else None,
+        crs=crs,
     )
     ds["capacity_fraction"].attrs["comment"] = (
         "conduits: fraction of full area in use; pumps: speed setting; orifices, weirs, outlets: "
