@@ -37,15 +37,15 @@ _AHEAD = 8  # links ahead whose segments a step prefetches: arena rows are cache
 
 
 @intrinsic
-def _prefetch(typingctx, array, i, j):
-    """Hint the CPU to fetch array[i, j] into cache (LLVM's prefetch; no effect on results)."""
-    sig = types.void(array, i, j)
+def _prefetch(typingctx, array, i):
+    """Hint the CPU to fetch array[i] (1-d) into cache (LLVM's prefetch; no effect on results)."""
+    sig = types.void(array, i)
 
     def codegen(context, builder, signature, args):
         kind = signature.args[0]
         view = context.make_array(kind)(context, builder, args[0])
         pointer = cgutils.get_item_pointer(
-            context, builder, kind, view, [args[1], args[2]], wraparound=False, boundscheck=False
+            context, builder, kind, view, [args[1]], wraparound=False, boundscheck=False
         )
         byte = ir.IntType(8).as_pointer()
         hint = ir.FunctionType(ir.VoidType(), [byte] + [ir.IntType(32)] * 3)
@@ -435,43 +435,53 @@ def _step(
 
     Pulls and pushes are written out here rather than in helpers taking arrays: numba counts
     references to every array handed to an inlined helper, and those atomic counts cost more
-    than the work itself.
+    than the work itself. The hot loops index flat views of the arena, the rings and the node
+    shares with unsigned indexes (_u): row strides are then constants and numba leaves out its
+    negative-index checks, which took a third of the instructions.
     """
     n_comp = len(lanes)  # a constant: the loops over shares unroll
-    n_in = in_ptr[n_visit]
-    n_out = out_ptr[n_visit]
+    width = 1 + (n_comp + 1) // 2  # float64 words per arena row (see _initial_state)
+    vol = seg.reshape(seg.size)  # volume of row r: vol[r * width]
+    share = sh.reshape(sh.size)  # share c of row r: share[r * 2 * width + 2 + c]
+    rg = ring.reshape(ring.size)  # field f of chain k: rg[4 * k + f]
+    node = node_c.reshape(node_c.size)  # share c at node n: node[n * n_comp + c]
+    n_in = in_ptr[_u(n_visit)]
+    n_out = out_ptr[_u(n_visit)]
     for j in range(n_visit):
-        n = visit[j]
+        n = visit[_u(j)]
         volin = 0.0
         for c in range(n_comp):
             massin[c] = 0.0
         # Pull |q| dt out of each inflow link's leading segments (EPANET's evalnodeinflow).
-        for a in range(in_ptr[j], in_ptr[j + 1]):
-            k = in_link[a]
+        for a in range(in_ptr[_u(j)], in_ptr[_u(j + 1)]):
+            k = 4 * in_link[_u(a)]
             if a + 2 * _AHEAD < n_in:  # fetch the ring, then the head row, of links to come
-                _prefetch(ring, in_link[a + 2 * _AHEAD], 0)
+                _prefetch(rg, 4 * in_link[_u(a + 2 * _AHEAD)])
             if a + _AHEAD < n_in:
-                ahead = in_link[a + _AHEAD]
-                _prefetch(seg, ring[ahead, _BASE] + ring[ahead, _HEAD], 0)
-            v = in_rate[a] * dt
-            while v > 0.0 and ring[k, _COUNT] > 0:
-                row = ring[k, _BASE] + ring[k, _HEAD]
-                vseg = min(seg[row, 0], v)
+                ahead = 4 * in_link[_u(a + _AHEAD)]
+                _prefetch(vol, width * (rg[_u(ahead + _BASE)] + rg[_u(ahead + _HEAD)]))
+            v = in_rate[_u(a)] * dt
+            while v > 0.0 and rg[_u(k + _COUNT)] > 0:
+                row = rg[_u(k + _BASE)] + rg[_u(k + _HEAD)]
+                r = width * row
+                s = 2 * width * row + 2
+                vseg = min(vol[_u(r)], v)
                 volin += vseg
                 for c in range(n_comp):
-                    massin[c] += vseg * sh[row, 2 + c]
+                    massin[c] += vseg * share[_u(s + c)]
                 v -= vseg
-                if vseg >= seg[row, 0]:  # segment used up: the one behind it leads
-                    ring[k, _HEAD] = (ring[k, _HEAD] + 1) & ring[k, _MASK]
-                    ring[k, _COUNT] -= 1
+                if vseg >= vol[_u(r)]:  # segment used up: the one behind it leads
+                    rg[_u(k + _HEAD)] = (rg[_u(k + _HEAD)] + 1) & rg[_u(k + _MASK)]
+                    rg[_u(k + _COUNT)] -= 1
                 else:
-                    seg[row, 0] -= vseg
+                    vol[_u(r)] -= vseg
         # Mix (EPANET's findnodequal).
-        kind = node_kind[n]
+        at = n * n_comp
+        kind = node_kind[_u(n)]
         if kind == JUNCTION:
-            if demand[n] < 0.0:  # water entering here from no named source
-                volin -= demand[n] * dt
-                massin[other] -= demand[n] * dt
+            if demand[_u(n)] < 0.0:  # water entering here from no named source
+                volin -= demand[_u(n)] * dt
+                massin[other] -= demand[_u(n)] * dt
             if volin > 0.0:
                 # massin / volin, normalised by the sum of massin (volin up to rounding) so
                 # that float32 segments never let shares drift from summing to 1
@@ -480,11 +490,11 @@ def _step(
                     total += massin[c]
                 inverse = 1.0 / total
                 for c in range(n_comp):
-                    node_c[n, c] = massin[c] * inverse
+                    node[_u(at + c)] = massin[c] * inverse
         elif kind == TANK:
             volout = 0.0
-            for a in range(out_ptr[j], out_ptr[j + 1]):
-                volout += out_rate[a]
+            for a in range(out_ptr[_u(j)], out_ptr[_u(j + 1)]):
+                volout += out_rate[_u(a)]
             i = tank_of[n]
             if ring[n_links + i, _COUNT] > ring[n_links + i, _MASK]:
                 _widen(seg, ring, arena, n_links + i)
@@ -510,49 +520,54 @@ def _step(
                 total += mixed[c]
             for c in range(n_comp):
                 node_c[n, c] = mixed[c] / total
-        if source[n] >= 0:
+        if source[_u(n)] >= 0:
             for c in range(n_comp):
-                node_c[n, c] = 0.0
-            node_c[n, source[n]] = 1.0
+                node[_u(at + c)] = 0.0
+            node[_u(at + source[_u(n)])] = 1.0
         # Push |q| dt at the node's shares into each outflow link (EPANET's evalnodeoutflow):
         # merged with the last segment when no share differs by tol or more.
-        for a in range(out_ptr[j], out_ptr[j + 1]):
-            k = out_link[a]
+        for a in range(out_ptr[_u(j)], out_ptr[_u(j + 1)]):
+            k = 4 * out_link[_u(a)]
             if a + 2 * _AHEAD < n_out:  # fetch the ring, then the tail row, of links to come
-                _prefetch(ring, out_link[a + 2 * _AHEAD], 0)
+                _prefetch(rg, 4 * out_link[_u(a + 2 * _AHEAD)])
             if a + _AHEAD < n_out:
-                ahead = out_link[a + _AHEAD]
-                _prefetch(
-                    seg,
-                    ring[ahead, _BASE]
-                    + ((ring[ahead, _HEAD] + ring[ahead, _COUNT] - 1) & ring[ahead, _MASK]),
-                    0,
-                )
-            v = out_rate[a] * dt
+                ahead = 4 * out_link[_u(a + _AHEAD)]
+                last = rg[_u(ahead + _HEAD)] + rg[_u(ahead + _COUNT)] - 1
+                _prefetch(vol, width * (rg[_u(ahead + _BASE)] + (last & rg[_u(ahead + _MASK)])))
+            v = out_rate[_u(a)] * dt
             if v == 0.0:
                 continue
-            count = ring[k, _COUNT]
+            count = rg[_u(k + _COUNT)]
             merge = count > 0
             if merge:
-                row = ring[k, _BASE] + ((ring[k, _HEAD] + count - 1) & ring[k, _MASK])
+                row = rg[_u(k + _BASE)] + ((rg[_u(k + _HEAD)] + count - 1) & rg[_u(k + _MASK)])
+                s = 2 * width * row + 2
                 for c in range(n_comp):
-                    if abs(sh[row, 2 + c] - node_c[n, c]) >= tol:
+                    if abs(share[_u(s + c)] - node[_u(at + c)]) >= tol:
                         merge = False
                         break
             if merge:
-                total = seg[row, 0] + v
-                old, new = seg[row, 0] / total, v / total
+                r = width * row
+                total = vol[_u(r)] + v
+                old, new = vol[_u(r)] / total, v / total
                 for c in range(n_comp):
-                    sh[row, 2 + c] = sh[row, 2 + c] * old + node_c[n, c] * new
-                seg[row, 0] = total
+                    share[_u(s + c)] = share[_u(s + c)] * old + node[_u(at + c)] * new
+                vol[_u(r)] = total
             else:
-                if count > ring[k, _MASK]:
-                    _widen(seg, ring, arena, k)
-                row = ring[k, _BASE] + ((ring[k, _HEAD] + count) & ring[k, _MASK])
-                ring[k, _COUNT] = count + 1
-                seg[row, 0] = v
+                if count > rg[_u(k + _MASK)]:
+                    _widen(seg, ring, arena, k // 4)
+                row = rg[_u(k + _BASE)] + ((rg[_u(k + _HEAD)] + count) & rg[_u(k + _MASK)])
+                rg[_u(k + _COUNT)] = count + 1
+                vol[_u(width * row)] = v
+                s = 2 * width * row + 2
                 for c in range(n_comp):
-                    sh[row, 2 + c] = node_c[n, c]
+                    share[_u(s + c)] = node[_u(at + c)]
+
+
+@numba.njit(cache=True, inline="always")
+def _u(i):
+    """An index as unsigned: numba then skips its negative-index check (i must be >= 0)."""
+    return np.uint64(i)
 
 
 @numba.njit(cache=True, inline="always")
