@@ -235,7 +235,7 @@ class _Fixed:
     tank_max_volume: np.ndarray
     source: np.ndarray
     start: np.ndarray
-    lanes: tuple  # (0, 1, ..., C - 1): its length, C, is a constant the kernel is compiled for
+    lanes: tuple  # C zeros: its length, C, is a constant the kernel is compiled for
 
 
 def _fixed(
@@ -272,7 +272,7 @@ def _fixed(
         tank_max_volume=np.ascontiguousarray(network.tank_max_volume, np.float64),
         source=source,
         start=start_components(network.node_kind, source, initial=initial, other=other),
-        lanes=tuple(range(n_components)),
+        lanes=(0.0,) * n_components,
     )
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
+from numba.cpython.unsafe.tuple import tuple_setitem
 from numba.extending import intrinsic
 
 from hydro.kernels.transport.model import (
@@ -450,8 +451,7 @@ def _step(
     for j in range(n_visit):
         n = visit[_u(j)]
         volin = 0.0
-        for c in range(n_comp):
-            massin[c] = 0.0
+        mass = lanes  # C zeros: the inflow's share masses, kept in registers
         # Pull |q| dt out of each inflow link's leading segments (EPANET's evalnodeinflow).
         for a in range(in_ptr[_u(j)], in_ptr[_u(j + 1)]):
             k = 4 * in_link[_u(a)]
@@ -468,7 +468,7 @@ def _step(
                 vseg = min(vol[_u(r)], v)
                 volin += vseg
                 for c in range(n_comp):
-                    massin[c] += vseg * share[_u(s + c)]
+                    mass = tuple_setitem(mass, c, mass[c] + vseg * share[_u(s + c)])
                 v -= vseg
                 if vseg >= vol[_u(r)]:  # segment used up: the one behind it leads
                     rg[_u(k + _HEAD)] = (rg[_u(k + _HEAD)] + 1) & rg[_u(k + _MASK)]
@@ -481,16 +481,16 @@ def _step(
         if kind == JUNCTION:
             if demand[_u(n)] < 0.0:  # water entering here from no named source
                 volin -= demand[_u(n)] * dt
-                massin[other] -= demand[_u(n)] * dt
+                mass = tuple_setitem(mass, other, mass[other] - demand[_u(n)] * dt)
             if volin > 0.0:
                 # massin / volin, normalised by the sum of massin (volin up to rounding) so
                 # that float32 segments never let shares drift from summing to 1
                 total = 0.0
                 for c in range(n_comp):
-                    total += massin[c]
+                    total += mass[c]
                 inverse = 1.0 / total
                 for c in range(n_comp):
-                    node[_u(at + c)] = massin[c] * inverse
+                    node[_u(at + c)] = mass[c] * inverse
         elif kind == TANK:
             volout = 0.0
             for a in range(out_ptr[_u(j)], out_ptr[_u(j + 1)]):
@@ -500,6 +500,7 @@ def _step(
                 _widen(seg, ring, arena, n_links + i)
             for c in range(n_comp):
                 mixed[c] = node_c[n, c]
+                massin[c] = mass[c]
             _mix_tank(
                 seg,
                 sh,
