@@ -287,9 +287,10 @@ def _advance(
         out_rate,
     )
     if row >= 0:
-        for n in range(node_c.shape[0]):
-            for c in range(node_c.shape[1]):
-                out[row, n, c] = node_c[n, c]
+        report = out[row].reshape(node_c.size)
+        shares = node_c.reshape(node_c.size)
+        for i in range(shares.size):
+            report[_u(i)] = shares[_u(i)]
     elapsed = 0
     while elapsed < step:
         dt = min(qstep, step - elapsed)
@@ -373,31 +374,33 @@ def _schedule(
     n_in = 0
     n_out = 0
     for j in range(order.size):
-        n = order[j]
+        n = order[_u(j)]
         first_in = n_in
         first_out = n_out
-        for a in range(indptr[n], indptr[n + 1]):
-            k = adj[a]
-            if q[k] == 0.0:
+        for a in range(indptr[_u(n)], indptr[_u(n + 1)]):
+            k = adj[_u(a)]
+            rate = q[_u(k)]
+            if rate == 0.0:
                 continue
-            down = link_end[k] if direction[k] >= 0 else link_start[k]
+            down = link_end[_u(k)] if direction[_u(k)] >= 0 else link_start[_u(k)]
             if down == n:
-                in_link[n_in] = k
-                in_rate[n_in] = abs(q[k])
+                in_link[_u(n_in)] = k
+                in_rate[_u(n_in)] = abs(rate)
                 n_in += 1
             else:
-                out_link[n_out] = k
-                out_rate[n_out] = abs(q[k])
+                out_link[_u(n_out)] = k
+                out_rate[_u(n_out)] = abs(rate)
                 n_out += 1
         idle = n_in == first_in and n_out == first_out
-        if idle and node_kind[n] != TANK and not (node_kind[n] == JUNCTION and demand[n] < 0.0):
+        kind = node_kind[_u(n)]
+        if idle and kind != TANK and not (kind == JUNCTION and demand[_u(n)] < 0.0):
             continue
-        visit[n_visit] = n
-        in_ptr[n_visit] = first_in
-        out_ptr[n_visit] = first_out
+        visit[_u(n_visit)] = n
+        in_ptr[_u(n_visit)] = first_in
+        out_ptr[_u(n_visit)] = first_out
         n_visit += 1
-        in_ptr[n_visit] = n_in
-        out_ptr[n_visit] = n_out
+        in_ptr[_u(n_visit)] = n_in
+        out_ptr[_u(n_visit)] = n_out
     return n_visit
 
 
