@@ -325,8 +325,8 @@ def _from_sidecar(inp: SwmmInput, path: Path, land: Mapping[str, str]) -> Draina
     stations = []
     for k, st in enumerate(spec.pump_stations):
         key = f"pump_stations[{k}] ({st.name})"
-        for p in st.pumps:
-            names.check(path, f"{key}.pumps", p, names.pumps, "pump")
+        for pump in st.pumps:
+            names.check(path, f"{key}.pumps", pump, names.pumps, "pump")
         names.check(path, f"{key}.wet_well", st.wet_well, names.nodes, "node")
         for field, value in (("discharge_chamber", st.discharge_chamber), ("outfall", st.outfall)):
             if value is not None:
@@ -361,15 +361,17 @@ def _from_sidecar(inp: SwmmInput, path: Path, land: Mapping[str, str]) -> Draina
             )
         gravity.append(GravityOutlet(g.name, g.link, g.station, g.outfall))
     points = []
-    for k, p in enumerate(spec.waterlogging_points):
-        names.check(path, f"waterlogging_points[{k}].node", p.node, names.nodes, "node")
-        points.append(WaterloggingPoint(p.node, p.kind, p.name or p.node, p.name_zh))
+    for k, point in enumerate(spec.waterlogging_points):
+        names.check(path, f"waterlogging_points[{k}].node", point.node, names.nodes, "node")
+        points.append(
+            WaterloggingPoint(point.node, point.kind, point.name or point.node, point.name_zh)
+        )
     _unique(path, "waterlogging_points", [p.node for p in points])
     uses = tuple(LandUse(n, u.name_zh, u.imperviousness) for n, u in spec.land_uses.items())
     gated = _gated(inp)
     outfalls = tuple(Outfall(o, river_of.get(o), gated[o]) for o in gated)
-    for n, p in spec.polders.items():
-        for k, node in enumerate(p.storage):
+    for n, polder in spec.polders.items():
+        for k, node in enumerate(polder.storage):
             names.check(path, f"polders.{n}.storage[{k}]", node, names.storage, "storage unit")
     polders = tuple(Polder(n, p.name_zh, p.area, tuple(p.storage)) for n, p in spec.polders.items())
     return DrainageAssets(
@@ -397,7 +399,7 @@ def _read_sidecar(path: Path) -> _Sidecar:
     try:
         return _Sidecar.model_validate(raw)
     except ValidationError as err:
-        lines = [describe(e, _Sidecar) for e in err.errors()[:3]]
+        lines = [describe(dict(e), _Sidecar) for e in err.errors()[:3]]
         more = f" (and {err.error_count() - 3} more)" if err.error_count() > 3 else ""
         raise InputError(f"{path}: " + "; ".join(lines) + more) from None
 
@@ -454,7 +456,8 @@ def _inferred(inp: SwmmInput, land: Mapping[str, str]) -> DrainageAssets:
     stations = []
     for wet_well, pumps in groups.items():
         peaks = [curve_max.get(t[3]) if len(t) > 3 else None for t in pumps]
-        capacity = sum(peaks) * flow if peaks and all(p is not None for p in peaks) else None
+        known = [p for p in peaks if p is not None]
+        capacity = sum(known) * flow if peaks and len(known) == len(peaks) else None
         stations.append(
             PumpStation(wet_well, tuple(t[0] for t in pumps), wet_well, design_capacity=capacity)
         )

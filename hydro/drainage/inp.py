@@ -287,7 +287,8 @@ class SwmmInput:
         if lines and lines[-1] == "":
             lines.pop()  # the final newline does not open another line
         blocks: list[Block] = []
-        name, header, body = "", "", []
+        name, header = "", ""
+        body: list[str] = []
         for line in lines:
             if _HEADER.match(line):
                 if header or body:

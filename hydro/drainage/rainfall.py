@@ -52,7 +52,7 @@ def apply_rainfall(
     recession_s = _recession(recession)
     design = isinstance(rain, Hyetograph)
     t0 = _instant(start) if start is not None else None
-    if design:
+    if isinstance(rain, Hyetograph):
         t0 = t0 if t0 is not None else np.datetime64(inp.start_datetime, "ns")
         series = rain.to_rain_series(t0, gauge="design")
     elif isinstance(rain, RainSeries):

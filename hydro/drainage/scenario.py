@@ -41,7 +41,7 @@ import functools
 import operator
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 import xarray as xr
@@ -129,9 +129,15 @@ class Rainfall(Strict):
         return self
 
 
-Operation = Annotated[
-    functools.reduce(operator.or_, OPERATIONS["drainage"].values()), Field(discriminator="type")
-]
+# Every registered drainage operation, told apart by its `type` key (a union made at import
+# time, which a type checker cannot follow: it sees their common base).
+if TYPE_CHECKING:
+    Operation = ops.DrainageOperation
+else:
+    Operation = Annotated[
+        functools.reduce(operator.or_, OPERATIONS["drainage"].values()),
+        Field(discriminator="type"),
+    ]
 
 
 class DrainageScenario(Strict):
@@ -260,14 +266,16 @@ def rainfall_input(scenario: DrainageScenario) -> Hyetograph | RainSeries | None
 
 
 def _design_storm(scenario: DrainageScenario) -> Hyetograph:
-    spec = scenario.rainfall.design
+    rainfall = scenario.rainfall
+    assert rainfall is not None and rainfall.design is not None  # see rainfall_input
+    spec = rainfall.design
     config_path = scenario.network.parent / RAINFALL_CONFIG
     defaults, formula, long = DesignStormSpec(), None, None
     if config_path.is_file():
         config = load_rainfall_config(config_path)
         defaults, formula, long = config.design, config.formula, config.long_duration
-    if scenario.rainfall.formula is not None:
-        formula = scenario.rainfall.formula.build()
+    if rainfall.formula is not None:
+        formula = rainfall.formula.build()
         if long is not None:  # the city's 24-hour rainfall still nests the formula given
             formula = long.build(formula)
     if formula is None:
@@ -306,14 +314,22 @@ def _with_time_and_rain(
                 else rain.start.astype("datetime64[s]").item()
             )
             end = t0 + _dt.timedelta(seconds=time.duration)
-        spec = scenario.rainfall
-        gauges = spec.design.gauges if spec.design is not None else spec.series.gauges
+        gauges = _gauges(scenario.rainfall)
         inp = apply_rainfall(
             inp, rain, gauge=gauges, start=start, end=end, recession=time.recession
         )
     if time.report_step is not None:
         inp = inp.with_options({"REPORT_STEP": clock(time.report_step)})
     return inp
+
+
+def _gauges(rainfall: Rainfall | None) -> list[str] | dict[str, str] | None:
+    """The model gauges the scenario's rain goes to (None: all, or the model's own rain)."""
+    if rainfall is None:
+        return None
+    if rainfall.design is not None:
+        return rainfall.design.gauges
+    return rainfall.series.gauges if rainfall.series is not None else None
 
 
 # ------------------------------------------------------------------------------------------------

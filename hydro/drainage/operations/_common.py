@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 from pydantic import AfterValidator, Field, ValidationInfo, model_validator
@@ -152,7 +152,7 @@ class Area(Strict):
             x0, y0, x1, y1 = self.box
             return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
         inside = np.zeros(x.shape, dtype=bool)
-        pts = self.polygon
+        pts = self._points()
         for (xa, ya), (xb, yb) in zip(pts, pts[1:] + pts[:1], strict=True):
             crosses = (ya > y) != (yb > y)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -163,7 +163,11 @@ class Area(Strict):
     def text(self) -> str:
         if self.box is not None:
             return "box [" + ", ".join(_num(v) for v in self.box) + "]"
-        return f"a polygon of {len(self.polygon)} points"
+        return f"a polygon of {len(self._points())} points"
+
+    def _points(self) -> list[tuple[float, float]]:
+        assert self.polygon is not None  # a box or a polygon (checked by _shape)
+        return self.polygon
 
 
 def _nothing_in(kind: str, area: Area, x: np.ndarray, y: np.ndarray) -> ScenarioError:
@@ -196,6 +200,9 @@ def _float(token: str, inp: SwmmInput, element: str) -> float:
 
 class DrainageOperation(Strict):
     """Base of the drainage operations: ``apply`` edits a SwmmInput, ``describe`` says how."""
+
+    if TYPE_CHECKING:
+        type: str  # each operation's own Literal tag (the scenario's discriminator)
 
     def apply(self, inp: SwmmInput, *, assets: DrainageAssets | None = None) -> SwmmInput:
         raise NotImplementedError

@@ -143,11 +143,11 @@ class Blockage(DrainageOperation):
         return self
 
     def describe(self) -> str:
-        where = (
-            f"conduits {', '.join(self.conduits)}"
-            if self.conduits is not None
-            else f"conduits in {self.area.text()}"
-        )
+        if self.conduits is not None:
+            where = f"conduits {', '.join(self.conduits)}"
+        else:
+            assert self.area is not None  # one of the two (checked by _check)
+            where = f"conduits in {self.area.text()}"
         return f"blockage of {where}: {self.fraction:.0%} of the section lost"
 
     def apply(self, inp: SwmmInput, *, assets: DrainageAssets | None = None) -> SwmmInput:
@@ -191,6 +191,7 @@ class Blockage(DrainageOperation):
             return self._none_found(np.array([]), np.array([]))
         x = np.array([(xy.at[a, "x"] + xy.at[b, "x"]) / 2 for _, a, b in ends])
         y = np.array([(xy.at[a, "y"] + xy.at[b, "y"]) / 2 for _, a, b in ends])
+        assert self.area is not None  # one of the two (checked by _check)
         inside = self.area.contains(x, y)
         if not inside.any():
             return self._none_found(x, y)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -40,11 +41,13 @@ class InitialState(DrainageOperation):
     def describe(self) -> str:
         if self.hotstart is not None:
             return f"initial state from hotstart file {self.hotstart.name}"
+        assert self.depths is not None  # one of the two (checked by _check)
         return "initial depths: " + ", ".join(f"{k} {v:g} m" for k, v in self.depths.items())
 
     def apply(self, inp: SwmmInput, *, assets: DrainageAssets | None = None) -> SwmmInput:
         if self.hotstart is not None:
-            return self._hotstart(inp)
+            return self._hotstart(inp, self.hotstart)
+        assert self.depths is not None  # one of the two (checked by _check)
         f = si_factors(inp.flow_units)
         junctions = {t[0]: t for t in inp.rows("JUNCTIONS")}
         storage = {t[0]: t for t in inp.rows("STORAGE")}
@@ -77,14 +80,12 @@ class InitialState(DrainageOperation):
                 inp = inp.replace_rows(section, rows)
         return inp
 
-    def _hotstart(self, inp: SwmmInput) -> SwmmInput:
-        if not self.hotstart.is_file():
-            raise InputError(f"{self.hotstart}: no such hotstart file")
+    def _hotstart(self, inp: SwmmInput, hotstart: Path) -> SwmmInput:
+        if not hotstart.is_file():
+            raise InputError(f"{hotstart}: no such hotstart file")
         kept = [
             line
             for line in inp.section("FILES")
             if [t.upper() for t in (line.split(";")[0].split()[:2])] != ["USE", "HOTSTART"]
         ]
-        return inp.with_section(
-            "FILES", [*kept, format_row(["USE", "HOTSTART", str(self.hotstart)])]
-        )
+        return inp.with_section("FILES", [*kept, format_row(["USE", "HOTSTART", str(hotstart)])])

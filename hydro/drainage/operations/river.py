@@ -139,6 +139,7 @@ class RiverStage(DrainageOperation):
         if self.series is not None:
             return [float(v) for _, v in self.series]
         if isinstance(self.stage, str):
+            assert self.river is not None  # a named stage needs a river (checked by _check)
             river = _river(self.river, assets)
             value = river.normal_stage if self.stage == "normal" else river.flood_stage
             if value is None:
@@ -147,6 +148,7 @@ class RiverStage(DrainageOperation):
                     " write the stage in m instead"
                 )
             return [value]
+        assert self.stage is not None  # stage or series (checked by _check)
         return [float(self.stage)]
 
     def _check_inverts(self, names: list[str], inverts: np.ndarray, lowest: float) -> None:
@@ -215,6 +217,7 @@ class RiverFlow(DrainageOperation):
 
     def apply(self, inp: SwmmInput, *, assets: DrainageAssets | None = None) -> SwmmInput:
         river = _river(self.river, assets)
+        assert assets is not None  # _river refuses a model without them
         if not river.is_channel or river.inflow_node is None:
             raise ScenarioError(
                 f"river {river.name!r} is not a channel of the model (its sidecar "
@@ -227,6 +230,7 @@ class RiverFlow(DrainageOperation):
             if not (t[0] == river.inflow_node and len(t) > 1 and t[1].upper() == "FLOW")
         ]
         if self.series is None:
+            assert self.flow is not None  # flow or series (checked by _check)
             value = self._named_flow(river) if isinstance(self.flow, str) else float(self.flow)
             new = [river.inflow_node, "FLOW", "", "FLOW", "1.0", "1.0", _num(value * to_model)]
         else:

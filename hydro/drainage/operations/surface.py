@@ -55,6 +55,7 @@ class Imperviousness(DrainageOperation):
         elif self.land_use is not None:
             where = f"land use {', '.join(_as_list(self.land_use))}"
         else:
+            assert self.area is not None  # one of the three (checked by _check)
             where = f"subcatchments in {self.area.text()}"
         change = (
             f"imperviousness {self.imperviousness:.0%}"
@@ -70,18 +71,19 @@ class Imperviousness(DrainageOperation):
         new = {}
         for name in names:
             t = list(rows[name]) + ["0"] * (8 - len(rows[name]))
-            old = _float(t[4], inp, name)
-            pct = (
-                100.0 * self.imperviousness
-                if self.imperviousness is not None
-                else min(100.0, old * self.factor)
-            )
-            t[4] = _num(pct)
+            t[4] = _num(self._percent(_float(t[4], inp, name)))
             new[name] = t
         inp = inp.replace_rows("SUBCATCHMENTS", new)
         if self.extra_storage > 0:
             inp = self._add_storage(inp, names)
         return inp
+
+    def _percent(self, old: float) -> float:
+        """The new %Imperv of a subcatchment whose present one is ``old``."""
+        if self.imperviousness is not None:
+            return 100.0 * self.imperviousness
+        assert self.factor is not None  # one of the two (checked by _check)
+        return min(100.0, old * self.factor)
 
     def _add_storage(self, inp: SwmmInput, names: list[str]) -> SwmmInput:
         depth = self.extra_storage / (si_factors(inp.flow_units).rain * 3600.0)  # mm or in
@@ -110,6 +112,7 @@ class Imperviousness(DrainageOperation):
             for use in wanted:
                 check_name("land use", use, set(uses.values()))
             return [n for n in rows if uses.get(n) in wanted]
+        assert self.area is not None  # one of the three (checked by _check)
         x, y, names = _subcatchment_points(inp, rows)
         inside = self.area.contains(x, y)
         if not inside.any():

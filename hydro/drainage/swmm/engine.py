@@ -683,7 +683,7 @@ def _elapsed(res: out.SwmmOutput, start: _dt.datetime) -> np.ndarray:
 
 def _gauge_rain(inp: SwmmInput, net: _Network, rain: np.ndarray) -> np.ndarray:
     """(1, time, gauge) rainfall in m/s, from the first subcatchment on each gauge (NaN if none)."""
-    gauge_of = {}
+    gauge_of: dict[str, str] = {}
     for tokens in inp.rows("SUBCATCHMENTS"):
         if len(tokens) > 1:
             gauge_of.setdefault(tokens[1], tokens[0])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -104,7 +105,7 @@ def run_health(
     critical = rpt.highest("Time-Step Critical Elements")
     finite = np.where(np.isfinite(node_errors), np.abs(node_errors), -1.0)
     worst = int(np.argmax(finite)) if len(finite) else -1
-    attrs = {
+    attrs: dict[str, Any] = {
         "routing_steps_not_converging": steps.get("not_converging_share"),
         "routing_step_min": steps.get("minimum_step"),
         "routing_step_mean": steps.get("average_step"),

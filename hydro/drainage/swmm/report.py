@@ -410,7 +410,8 @@ def _sections(lines: list[str]) -> dict[str, tuple[str, ...]]:
 
 
 def _messages(lines: list[str]) -> tuple[list[SwmmMessage], list[SwmmMessage]]:
-    errors, warnings = [], []
+    errors: list[SwmmMessage] = []
+    warnings: list[SwmmMessage] = []
     for i, line in enumerate(lines):
         match = _MESSAGE.match(line)
         if not match:
