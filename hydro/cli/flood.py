@@ -35,14 +35,14 @@ CaseArgument = Annotated[Path, typer.Argument(help="A flood case file (.toml).")
 def run(case: CaseArgument, output: OutputOption = None):
     """Run a flood case and write the surface (depths, speeds, hazard) as netCDF."""
     from hydro.flood import run_case
-    from hydro.flood.run import surface_summary
+    from hydro.flood.run import CoupledRun, surface_summary
     from hydro.report.summary import warnings_of
 
     with user_errors():
         out = output or default_output(case)
         with progress_bar(f"running {case.name}") as update:
             result = run_case(case, output=out, progress=update)
-        ds = getattr(result, "surface", result)  # a coupled run: its surface Dataset
+        ds = result.surface if isinstance(result, CoupledRun) else result
         print_warnings(warnings_of(ds))
         print_rows(f"{case.name} -> {out}", surface_summary(ds))
 

@@ -75,7 +75,7 @@ def surface_dataset(
     data_vars = {}
     for name, values in data.items():
         var = get_surface(name)
-        var_attrs = var.attrs()
+        var_attrs: dict[str, Any] = dict(var.attrs())  # hazard_class gets arrays below
         if var.dims and var.dims[-2:] == ("y", "x"):
             var_attrs["grid_mapping"] = "crs"
         values = np.asarray(values).astype(var.dtype)[None]  # the scenario axis

@@ -155,8 +155,9 @@ def _read_ascii(path: Path) -> Grid:
     if missing:
         raise InputError(f"{path}: not an ESRI ASCII grid, header lacks {', '.join(missing)}")
     ny, nx = int(header["nrows"]), int(header["ncols"])
-    dx = header.get("dx", header.get("cellsize"))
-    dy = header.get("dy", header.get("cellsize"))
+    # either dx and dy, or cellsize, was checked above
+    dx = header["dx"] if "dx" in header else header["cellsize"]
+    dy = header["dy"] if "dy" in header else header["cellsize"]
     if ny < 1 or nx < 1 or not dx > 0 or not dy > 0:
         raise InputError(f"{path}: ncols, nrows and the cell size must be positive")
     if "xllcorner" in header:

@@ -14,7 +14,7 @@ import math
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -22,7 +22,7 @@ import xarray as xr
 from hydro import __version__
 from hydro.errors import InputError, suggest
 from hydro.flood import kernels as k
-from hydro.flood.case import FloodCase, load_case
+from hydro.flood.case import DrainageSection, FloodCase, load_case
 from hydro.flood.coupling import Coefficients, SurfaceCoupling
 from hydro.flood.dataset import HAZARD_NAMES, MASS_BALANCE_TOLERANCE, surface_dataset
 from hydro.flood.direct_rain import move_rain_to_surface
@@ -178,6 +178,7 @@ def _infiltration(case: FloodCase, dem: Grid, path: Path, active) -> dict:
         active,
         MM_H if isinstance(inf.rate, Path) else 1.0,
     )
+    capacity: float | np.ndarray
     if inf.capacity is None:
         capacity = math.inf
     else:
@@ -327,10 +328,11 @@ def drainage_model(case: FloodCase, path: Path, duration: float) -> DrainageMode
     from hydro.drainage.inp import read_inp
     from hydro.drainage.scenario import load_scenario, run_inputs
 
-    d = case.drainage
+    d = _drainage_section(case, path)
     if d.model is not None:
         model = DrainageModel(read_inp(d.model), 0.0, None, d.model)
     else:
+        assert d.scenario is not None  # a model or a scenario (checked by DrainageSection)
         model = DrainageModel(*run_inputs(load_scenario(d.scenario)), d.scenario)
     seconds = (model.inp.end_datetime - model.inp.start_datetime).total_seconds()
     if abs(seconds - duration) > 1e-6:
@@ -341,13 +343,19 @@ def drainage_model(case: FloodCase, path: Path, duration: float) -> DrainageMode
     return model
 
 
+def _drainage_section(case: FloodCase, path: Path) -> DrainageSection:
+    if case.drainage is None:
+        raise InputError(f"{path}: no [drainage] section; a coupled run needs a SWMM model")
+    return case.drainage
+
+
 def run_coupled(
     case: FloodCase, path: Path, *, progress: Callable[[float], None] | None = None
 ) -> CoupledRun:
     """Step the case's SWMM model and its surface together (see :mod:`hydro.flood.coupling`)."""
     from hydro.drainage.swmm.engine import run as run_swmm
 
-    d = case.drainage
+    d = _drainage_section(case, path)
     surface, forcing, options = prepare(case, path)
     model_in = drainage_model(case, path, options.duration)
     inp, spin_up, assets = model_in.inp, model_in.spin_up, model_in.assets
@@ -486,7 +494,7 @@ def coupled_node_variables(coupling: SurfaceCoupling, surface: Surface) -> dict:
 
     grid = surface.dem
     rows, cols = coupling.cells[:, 0], coupling.cells[:, 1]
-    out = {}
+    out: dict[str, xr.DataArray | tuple[Any, ...]] = {}
     for name, values in (
         ("exchange_flow", coupling.flows),
         ("node_overflow_volume", coupling.overflow),

@@ -309,7 +309,9 @@ class SurfaceModel:
 @contextlib.contextmanager
 def _numba_threads(n: int):
     before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+    # numba.config sets its options at import (globals().update), unseen by a type checker
+    limit = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    numba.set_num_threads(max(1, min(n, limit)))
     try:
         yield
     finally:
