@@ -177,8 +177,10 @@ def design_sewers(
             invert_cap[d] = min(invert_cap[d], end_invert[u])
             crown_cap[d] = min(crown_cap[d], end_invert[u] + section.height)
     _match_crowns(down, inlet, sections, invert, end_invert)
+    sized = [s for s in sections if s is not None]
+    assert len(sized) == n  # ``order`` holds every cell
     return SewerDesign(
-        tuple(sections),
+        tuple(sized),
         slope,
         np.asarray(length, dtype=float),
         flow,

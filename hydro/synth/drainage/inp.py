@@ -410,6 +410,7 @@ def assets_text(model, *, inp_name: str) -> str:
     ]
     for river in river_assets(model):
         p = model.rivers[river.name].plan
+        assert river.inflow_node is not None  # a channel of the model (river_assets)
         lines += [
             f"[rivers.{river.name}]",
             f"name_zh = {_s(river.name_zh)}",

@@ -67,10 +67,10 @@ def region_of(x, y) -> np.ndarray:
 def grid_cells(size: float) -> Cells:
     """Cells of edge ``size`` whose centre lies in a region."""
     xmin, xmax, ymin, ymax = _bounds()
-    ix, iy = np.meshgrid(
+    gx, gy = np.meshgrid(
         np.arange(math.ceil((xmax - xmin) / size)), np.arange(math.ceil((ymax - ymin) / size))
     )
-    ix, iy = ix.ravel(), iy.ravel()
+    ix, iy = gx.ravel(), gy.ravel()
     x = xmin + (ix + 0.5) * size
     y = ymin + (iy + 0.5) * size
     region = region_of(x, y)
@@ -206,6 +206,8 @@ def balance_catchments(cells: Cells, pairs, ground, sources, targets, area) -> F
             break
         for k in tuned:
             offsets[k] += 0.8 * (got[k] - targets[k]) / math.sqrt(targets[k])
+    if best is None:  # every error was NaN: an area or target is not a number
+        raise ValueError(f"no drainage forest matches the target areas {targets}")
     return best
 
 
@@ -245,6 +247,8 @@ def nearest_on_polyline(polyline: np.ndarray, x: float, y: float) -> np.ndarray:
         d = math.hypot(p[0] - x, p[1] - y)
         if d < best_d:
             best, best_d = p, d
+    if best is None:
+        raise ValueError(f"a polyline of {len(polyline)} points has no segment to be near")
     return best
 
 
