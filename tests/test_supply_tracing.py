@@ -697,3 +697,35 @@ def test_compacting_the_arena_keeps_every_chain(in_place):
     assert arena[0] == arena[1] == (ring[:, 1] + 1).sum() and (ring[:, 2] == 0).all()
     for old, new in zip(before, _chains(seg, ring), strict=True):
         np.testing.assert_array_equal(old, new)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(2, 40))
+def test_node_sort_with_cycles_is_epanets(seed, n_nodes):
+    """The kernel's sort (which skips sorted nodes found without unsorted neighbours) gives
+    EPANET's order, cycle breaks included: random graphs with random flow directions are full
+    of cycles."""
+    from hydro.kernels.transport.kernel import _sort_nodes
+    from hydro.kernels.transport.reference import _reference_sort
+
+    rng = np.random.default_rng(seed)
+    n_links = int(rng.integers(1, 3 * n_nodes))
+    start = rng.integers(0, n_nodes, n_links)
+    end = (start + rng.integers(1, n_nodes, n_links)) % n_nodes  # no link from a node to itself
+    direction = rng.integers(-1, 2, n_links).astype(np.int8)
+    none = np.zeros(0)
+    network = Network(
+        start,
+        end,
+        np.ones(n_links),
+        np.zeros(n_nodes, np.int8),
+        np.zeros(0, np.int64),
+        tank_volume=none,
+        tank_model=np.zeros(0, np.int8),
+        tank_mix_volume=none,
+        tank_max_volume=none,
+    )
+    indptr, adj = adjacency(start, end, n_nodes)
+    order = np.arange(n_nodes)
+    _sort_nodes(start, end, indptr, adj, direction, order)
+    links_at = [list(adj[indptr[n] : indptr[n + 1]]) for n in range(n_nodes)]
+    assert order.tolist() == _reference_sort(network, links_at, direction)

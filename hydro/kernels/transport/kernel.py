@@ -678,6 +678,7 @@ def _sort_nodes(link_start, link_end, indptr, adj, direction, order):
         elif direction[k] < 0:
             indegree[link_start[k]] += 1
     stack = np.empty(n_nodes, np.int64)
+    below = np.empty(n_nodes, np.int64)  # see _unsorted_neighbour
     size = 0
     for n in range(n_nodes):
         if indegree[n] == 0:
@@ -686,7 +687,7 @@ def _sort_nodes(link_start, link_end, indptr, adj, direction, order):
     done = 0
     while done < n_nodes:
         if size == 0:  # a cycle: continue from a node next to the sorted ones
-            j = _unsorted_neighbour(link_start, link_end, indptr, adj, order, done, indegree)
+            j = _unsorted_neighbour(link_start, link_end, indptr, adj, order, done, indegree, below)
             if j < 0:
                 break
             indegree[j] = 0
@@ -695,6 +696,7 @@ def _sort_nodes(link_start, link_end, indptr, adj, direction, order):
         size -= 1
         i = stack[size]
         order[done] = i
+        below[done] = done
         done += 1
         for a in range(indptr[i], indptr[i + 1]):
             k = adj[a]
@@ -717,19 +719,40 @@ def _sort_nodes(link_start, link_end, indptr, adj, direction, order):
 
 
 @numba.njit(cache=True)
-def _unsorted_neighbour(link_start, link_end, indptr, adj, order, done, indegree):
-    """EPANET's selectnonstacknode: a node with inflows left, next to the latest sorted nodes."""
-    for m in range(done - 1, -1, -1):
+def _unsorted_neighbour(link_start, link_end, indptr, adj, order, done, indegree, below):
+    """EPANET's selectnonstacknode: a node with inflows left, next to the latest sorted nodes.
+
+    The sorted nodes are searched from the latest back. One whose neighbours have no inflows
+    left never has again (inflows left only decrease), so later searches skip it:
+    below[m] leads to the latest sorted position at or below m not yet found so (-1: none),
+    paths shortened as they are followed.
+    """
+    m = _still_open(below, done - 1)
+    while m >= 0:
         i = order[m]
         for a in range(indptr[i], indptr[i + 1]):
             k = adj[a]
             n = link_end[k] if link_start[k] == i else link_start[k]
             if indegree[n] > 0:
                 return n
+        below[m] = m - 1
+        m = _still_open(below, m - 1)
     for n in range(order.size):
         if indegree[n] > 0:
             return n
     return -1
+
+
+@numba.njit(cache=True)
+def _still_open(below, m):
+    """The latest sorted position at or below m whose node may have neighbours with inflows
+    left (-1: none); shortens the path it follows."""
+    top = m
+    while m >= 0 and below[m] != m:
+        m = below[m]
+    while top >= 0 and below[top] != top:  # path compression
+        top, below[top] = below[top], m
+    return m
 
 
 @numba.njit(cache=True, error_model="numpy")
