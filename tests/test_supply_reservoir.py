@@ -10,18 +10,21 @@ from hydro.errors import ScenarioError
 from hydro.supply.reservoir import Reservoir, drawdown
 
 
-def test_days_to_the_minimum_level_are_the_volume_over_the_net_draw():
-    # Linear relation (1e6 m3 per metre), constant inflow, no evaporation: analytical.
-    r = Reservoir(
+def _linear(**flows) -> Reservoir:
+    """1e6 m3 per metre between 100 and 140 m, starting at its 130 m flood limit, minimum 120 m."""
+    return Reservoir(
         levels=[100, 140],
         volumes=[0, 40e6],
         flood_limit=130,
         minimum_level=120,
         initial_level=130,
-        inflow=[1.0],
-        release=0.5,
-        evaporation=0.0,
+        **flows,
     )
+
+
+def test_days_to_the_minimum_level_are_the_volume_over_the_net_draw():
+    # Linear relation (1e6 m3 per metre), constant inflow, no evaporation: analytical.
+    r = _linear(inflow=[1.0], release=0.5, evaporation=0.0)
     d = drawdown(r, [0.5, 1.0, 2.5], days=300)
     # Net draw 0, 0.5 and 2 m3/s: 10e6 m3 between 130 and 120 m.
     days = d["days_to_minimum_level"].values
@@ -34,16 +37,8 @@ def test_days_to_the_minimum_level_are_the_volume_over_the_net_draw():
 
 
 def test_water_above_the_flood_limit_is_spilled_and_evaporation_uses_the_area():
-    r = Reservoir(
-        levels=[100, 140],
-        volumes=[0, 40e6],
-        flood_limit=130,
-        minimum_level=120,
-        initial_level=130,
-        inflow=[3.0],
-        release=0.0,
-        evaporation=10.0,  # mm/d over 1 km2 (dV/dh = 1e6 m2): 10,000 m3/d
-    )
+    # 10 mm/d over 1 km2 (dV/dh = 1e6 m2): 10,000 m3/d
+    r = _linear(inflow=[3.0], release=0.0, evaporation=10.0)
     d = drawdown(r, [1.0], days=10)
     assert (d["reservoir_level"].values == 130).all()
     spilled = 10 * ((3.0 - 1.0) * 86400 - 10_000)
