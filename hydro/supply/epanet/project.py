@@ -261,7 +261,12 @@ class EpanetProject:
 
     def engine_node_types(self) -> np.ndarray:
         """Node type codes from the engine alone, without waiting for the parse: EPANET numbers
-        the junctions first, then tanks and reservoirs, so only those few are asked."""
+        the junctions first, then tanks and reservoirs, so only those few are asked (once: the
+        accounts and the source tracing both ask; edits never change a node's type)."""
+        return self._engine_node_types.copy()
+
+    @functools.cached_property
+    def _engine_node_types(self) -> np.ndarray:
         lib, h, kind = library(), self.handle, ctypes.c_int()
         types = np.full(self.n_nodes, NodeType.JUNCTION, dtype=np.int8)
         for i in range(self.n_nodes - self.count(_TANKCOUNT), self.n_nodes):
