@@ -28,6 +28,7 @@ from hydro.kernels.transport import (
     TANK,
     TWO_COMPARTMENT,
     Network,
+    Transport,
     adjacency,
     transport,
 )
@@ -729,3 +730,46 @@ def test_node_sort_with_cycles_is_epanets(seed, n_nodes):
     _sort_nodes(start, end, indptr, adj, direction, order)
     links_at = [list(adj[indptr[n] : indptr[n + 1]]) for n in range(n_nodes)]
     assert order.tolist() == _reference_sort(network, links_at, direction)
+
+
+def test_an_arena_that_grows_into_spares_keeps_the_shares():
+    """Two sources mixed in changing proportions at a junction send a new segment into a long
+    pipe every hydraulic step: the arena outgrows itself several times, each time into the
+    spare the stepper gives it, and the shares stay the twin's."""
+    network = Network(
+        np.array([0, 1, 2]),
+        np.array([2, 2, 3]),
+        np.array([0.0, 0.0, 1e6]),  # a pump and a valve in, a pipe that nothing leaves
+        np.array([RESERVOIR, RESERVOIR, JUNCTION, JUNCTION], np.int8),
+        np.empty(0, np.int64),
+        np.empty(0),
+        np.empty(0, np.int8),
+        np.empty(0),
+        np.empty(0),
+    )
+    n_steps = 300
+    rng = np.random.default_rng(3)
+    a = rng.uniform(0.01, 0.05, n_steps)
+    b = rng.uniform(0.01, 0.05, n_steps)
+    flows = np.stack([a, b, a + b], axis=1)
+    demands = np.zeros((n_steps, 4))
+    demands[:, 3] = a + b
+    kwargs = {
+        "source_of_node": np.array([0, 1, -1, -1]),
+        "initial": 2,
+        "other": 3,
+        "n_components": 4,
+        "quality_step": 600,
+        "tolerance": 1e-4,
+        "report_rows": np.arange(n_steps),
+        "n_reports": n_steps,
+    }
+    times = 600 * np.arange(n_steps)
+    flow = Transport(network, **{k: v for k, v in kwargs.items() if k != "report_rows"})
+    first = len(flow._state[0])
+    for h in range(n_steps):
+        flow.advance(flows[h], flows[h], demands[h], np.zeros(0, bool), step=600, row=h)
+    assert len(flow._state[0]) > 16 * first  # grown more than once
+    assert flow._state[1][2, 3] > 250  # the long pipe holds a segment per step
+    slow = transport_reference(network, times, flows, demands, **kwargs)
+    np.testing.assert_allclose(flow.shares, slow, atol=2e-5)

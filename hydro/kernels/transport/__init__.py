@@ -29,8 +29,9 @@ EPANET 2.3 changed (read from the owa-epanet 2.3.5 library itself, and checked a
   solver advanced (rules fire at the step's end): see ``moves`` in :func:`transport`.
 
 Segments are rows of one preallocated arena, each link's and tank's segments a ring buffer in
-it (see the kernel's comment). The public function checks its arguments and calls one numba
-kernel for the whole run; :func:`~hydro.kernels.transport.reference.transport_reference` is its slow, readable twin.
+it (see the kernel's comment). :class:`Transport` checks one hydraulic step's arrays and carries
+them in one numba call; :func:`transport` does so for a recorded run, and
+:func:`~hydro.kernels.transport.reference.transport_reference` is its slow, readable twin.
 """
 
 from hydro.kernels.transport.carry import Transport, transport

@@ -59,75 +59,6 @@ def _prefetch(typingctx, array, i):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _transport_kernel(
-    link_start,
-    link_end,
-    link_volume,
-    node_kind,
-    indptr,
-    adj,
-    tank_node,
-    tank_volume,
-    tank_model,
-    tank_mix_volume,
-    tank_max_volume,
-    source,
-    start,
-    initial,
-    other,
-    flows,
-    moves,
-    demands,
-    tank_full,
-    steps,
-    rows,
-    qstep,
-    tol,
-    lanes,
-    out,
-):
-    """The whole run: the state at the start, then every hydraulic step in turn."""
-    state = _initial_state(
-        link_start,
-        link_end,
-        link_volume,
-        node_kind,
-        tank_node,
-        tank_volume,
-        tank_model,
-        tank_mix_volume,
-        source,
-        start,
-        initial,
-        out.shape[2],
-    )
-    for h in range(steps.size):
-        state = _advance(
-            link_start,
-            link_end,
-            node_kind,
-            indptr,
-            adj,
-            tank_model,
-            tank_mix_volume,
-            tank_max_volume,
-            source,
-            other,
-            qstep,
-            tol,
-            state,
-            flows[h],
-            moves[h],
-            demands[h],
-            tank_full[h],
-            steps[h],
-            rows[h],
-            lanes,
-            out,
-        )
-
-
-@numba.njit(cache=True, error_model="numpy")
 def _initial_state(
     link_start,
     link_end,
@@ -141,8 +72,13 @@ def _initial_state(
     start,
     initial,
     n_comp,
+    seg,
 ):
-    """Segments and node shares at the start, and the work arrays of the steps (a tuple)."""
+    """Segments and node shares at the start, and the work arrays of the steps (a tuple).
+
+    seg : the arena, zeros, (16 * (L + T) + 64, 1 + (C + 1) // 2) float64, the caller's (see
+      carry._arena).
+    """
     n_nodes = node_kind.size
     n_links = link_start.size
     n_tanks = tank_node.size
@@ -154,7 +90,6 @@ def _initial_state(
         ring[k, _MASK] = 3
     arena = np.zeros(2, np.int64)  # first row no ring uses, rows the rings hold
     arena[0] = arena[1] = 4 * n_chains
-    seg = np.zeros((4 * arena[1] + 64, 1 + (n_comp + 1) // 2))
     sh = seg.view(np.float32)
 
     node_c = np.zeros((n_nodes, n_comp))
@@ -234,10 +169,12 @@ def _advance(
     row,
     lanes,
     out,
+    spare,
 ):
     """One hydraulic step of ``step`` s: re-orient and re-sort on flow changes, report the node
     shares at its start in out[row] (row -1: none), then transport quality step by quality
-    step. Returns the state (its arena replaced if it had to grow)."""
+    step. Returns the state (its arena replaced if it had to grow: by ``spare``, an empty arena
+    of the caller's, when that is large enough; see _reserve)."""
     (
         seg,
         ring,
@@ -295,7 +232,7 @@ def _advance(
     while elapsed < step:
         dt = min(qstep, step - elapsed)
         elapsed += dt
-        seg = _reserve(seg, ring, arena)
+        seg = _reserve(seg, ring, arena, spare)
         _step(
             float(dt),
             n_visit,
@@ -591,9 +528,10 @@ def _append(seg, ring, k, v):
 
 
 @numba.njit(cache=True)
-def _reserve(seg, ring, arena):
+def _reserve(seg, ring, arena, spare):
     """Room for every ring to double once more: the arena compacted in place when that makes
-    enough room, else moved to a larger one.
+    enough room, else moved to a larger one: ``spare`` if it holds four times the rings (the
+    caller's, see carry._arena), else a new one.
 
     A step adds at most one segment to each chain, so each ring widens at most once per step:
     room for twice the live ring capacity suffices. Reusing the arena spares the page faults of
@@ -602,6 +540,9 @@ def _reserve(seg, ring, arena):
     if arena[0] + 2 * arena[1] > seg.shape[0]:
         if 4 * arena[1] <= seg.shape[0]:
             _compact_in_place(seg, ring, arena)
+        elif 4 * arena[1] <= spare.shape[0] and spare.shape[1] == seg.shape[1]:
+            _move_rings(seg, spare, ring, arena)
+            seg = spare
         else:
             seg = _compact(seg, ring, arena)
     return seg
