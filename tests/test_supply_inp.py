@@ -8,15 +8,22 @@ import numpy as np
 import pytest
 
 from hydro.supply.epanet import EpanetProject
-from hydro.supply.inp import read_elements
+from hydro.supply.inp import Parsing, Tables, read_elements
 from tests.conftest import corpus_params
 from tests.test_supply_engine import SMALL
 
 
 def check_against_engine(path: Path) -> None:
+    published: list[Tables] = []
     with EpanetProject.open(path) as project:
-        parsed = read_elements(project.source.text)
+        parsed = read_elements(project.source.text, tables=published.append)
         engine = project._elements_from_engine()
+        early = project.tables  # what the transport starts with, checked against the engine
+    # the tables published before the coordinates are the elements' own
+    assert len(published) == 1
+    for name in ("node_ids", "node_types", "link_ids", "link_types", "link_start", "link_end"):
+        assert getattr(published[0], name) is getattr(parsed, name)
+        np.testing.assert_array_equal(getattr(early, name), getattr(engine, name))
     assert parsed.node_ids == engine.node_ids
     assert parsed.link_ids == engine.link_ids
     np.testing.assert_array_equal(parsed.node_types, engine.node_types)
@@ -49,3 +56,22 @@ def test_reader_keeps_file_order_across_interleaved_sections(tmp_path: Path):
     assert parsed.node_ids[-4:] == ["R9", "r1", "T1", "T0"]
     assert parsed.link_types[parsed.link_ids.index("P4")] == 0  # CVPIPE
     assert parsed.link_types[parsed.link_ids.index("V1")] == 3  # PRV
+
+
+def test_parsing_hands_out_the_tables_then_the_elements():
+    parsing = Parsing(SMALL)
+    tables = parsing.tables()
+    assert parsing.tables_done()
+    elements = parsing.result()
+    assert tables.node_ids is elements.node_ids and tables.link_end is elements.link_end
+    assert not hasattr(tables, "x")  # the coordinates come with the elements only
+
+
+def test_a_failed_check_reaches_whoever_waits_for_the_tables():
+    def refuse() -> None:
+        raise ValueError("not a finite number")
+
+    parsing = Parsing(SMALL, check=refuse)
+    with pytest.raises(ValueError, match="finite"):
+        parsing.tables()
+    assert parsing.tables_done()

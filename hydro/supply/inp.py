@@ -24,8 +24,8 @@ _WANTED = {*_NODE_SECTIONS, *_LINK_SECTIONS, "COORDINATES", "TAGS"}
 
 
 @dataclass(frozen=True)
-class Elements:
-    """Nodes and links as EPANET indexes them (0-based here), with types and map coordinates."""
+class Tables:
+    """Nodes and links as EPANET indexes them (0-based here), with their types and link ends."""
 
     node_ids: list[str]
     node_types: np.ndarray  # int8, EPANET node type codes
@@ -33,13 +33,22 @@ class Elements:
     link_types: np.ndarray  # int8, EPANET link type codes
     link_start: np.ndarray  # int64 node index
     link_end: np.ndarray  # int64 node index
+
+
+@dataclass(frozen=True)
+class Elements(Tables):
+    """The tables, with the nodes' map coordinates and the elements' tags."""
+
     x: np.ndarray  # float64, NaN where the file gives no coordinates
     y: np.ndarray
     tags: dict[tuple[str, str], str]  # ("NODE"|"LINK", id) -> tag
 
 
-def read_elements(text: str) -> Elements:
+def read_elements(text: str, *, tables: Callable[[Tables], None] | None = None) -> Elements:
     """Parse the element tables of an EPANET INP text (no validation: the engine does that).
+
+    ``tables`` is called with the node and link tables as soon as they are parsed, before the
+    coordinates and tags (a third of the work on a large model): what a run needs first.
 
     One split per line, in comprehensions, keeps the per-line work small; the garbage collector
     is held off meanwhile, because tens of thousands of fresh token lists would trigger full
@@ -48,7 +57,7 @@ def read_elements(text: str) -> Elements:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _read_elements(text)
+        return _read_elements(text, tables or (lambda _: None))
     finally:
         if enabled:
             gc.enable()
@@ -74,6 +83,8 @@ class Parsing:
     _interval = 0.005
 
     def __init__(self, text: str, *, check: Callable[[], None] | None = None):
+        self._tables: Tables | None = None
+        self._tables_done = threading.Event()  # the tables are parsed, or the parse ended
         self._result: Elements | None = None
         self._error: BaseException | None = None
         self._checked = threading.Event()
@@ -99,6 +110,7 @@ class Parsing:
         if self._cancelled:
             self._error = RuntimeError("the parse was cancelled")
             self._checked.set()
+            self._tables_done.set()
             return
         with Parsing._lock:
             if Parsing._running == 0:
@@ -114,10 +126,11 @@ class Parsing:
                 return
             finally:
                 self._checked.set()
-            self._result = read_elements(text)
+            self._result = read_elements(text, tables=self._publish)
         except BaseException as err:  # handed to the caller of result()
             self._error = err
         finally:
+            self._tables_done.set()
             with Parsing._lock:
                 Parsing._running -= 1
                 if Parsing._running == 0:
@@ -134,6 +147,23 @@ class Parsing:
         """Whether the parse has finished (never waits)."""
         return not self._thread.is_alive()
 
+    def _publish(self, tables: Tables) -> None:
+        self._tables = tables
+        self._tables_done.set()
+
+    def tables_done(self) -> bool:
+        """Whether the node and link tables are parsed (or the parse failed; never waits)."""
+        return self._tables_done.is_set()
+
+    def tables(self) -> Tables:
+        """The node and link tables, as soon as they are parsed (before the coordinates and
+        tags that :meth:`result` waits for); re-raises the parse's error."""
+        self.go()
+        self._tables_done.wait()
+        if self._tables is None:
+            return self.result()  # the parse failed before the tables: its error
+        return self._tables
+
     def result(self) -> Elements:
         self.go()
         self._thread.join()
@@ -143,7 +173,7 @@ class Parsing:
         return self._result
 
 
-def _read_elements(text: str) -> Elements:
+def _read_elements(text: str, publish: Callable[[Tables], None]) -> Elements:
     blocks = _blocks(text)
     junctions = _first_tokens(blocks, "JUNCTIONS")
     # Reservoirs and tanks share one numbering after the junctions, in file order.
@@ -178,6 +208,9 @@ def _read_elements(text: str) -> Elements:
         )
         ends += [[index.get(r[1], -1), index.get(r[2], -1)] for r in rows]
     ends_array = np.array(ends, dtype=np.int64).reshape(-1, 2)
+    types = np.concatenate(link_types) if link_types else np.empty(0, dtype=np.int8)
+    tables = Tables(node_ids, node_types, link_ids, types, ends_array[:, 0], ends_array[:, 1])
+    publish(tables)
 
     x = np.full(len(node_ids), np.nan)
     y = np.full(len(node_ids), np.nan)
@@ -191,10 +224,7 @@ def _read_elements(text: str) -> Elements:
     for _, block in blocks.get("TAGS", []):
         for kind, name, tag, *_ in _split(block, 3):
             tags[(kind.upper(), name)] = tag
-    types = np.concatenate(link_types) if link_types else np.empty(0, dtype=np.int8)
-    return Elements(
-        node_ids, node_types, link_ids, types, ends_array[:, 0], ends_array[:, 1], x, y, tags
-    )
+    return Elements(**vars(tables), x=x, y=y, tags=tags)
 
 
 def read_sections(text: str, names: Iterable[str]) -> dict[str, list[list[str]]]:

@@ -130,7 +130,7 @@ def source_shares(
             diameters = project.link_values(LinkProperty.DIAMETER)
             n_reports = len(project.report_times())
 
-            def start_transport() -> Transport:  # once the element tables are parsed
+            def start_transport() -> Transport:  # once the node and link tables are parsed
                 return Transport(
                     _network(project, tanks, lengths, diameters),
                     source_of_node=source_of_node,
@@ -142,12 +142,18 @@ def source_shares(
                     n_reports=n_reports,
                 )
 
+            def tables_known(wait: bool) -> bool:  # on this thread: it checks them with EPANET
+                if not (wait or project.tables_ready()):
+                    return False
+                project.tables  # noqa: B018 (parsed and checked now, not on the worker)
+                return True
+
             recording = _Recording(project, tanks, hydraulics=hydraulics)
             feed = transporting.enter_context(
-                _Feeder(start_transport, accounts.links_known, background=overlap)
+                _Feeder(start_transport, tables_known, background=overlap)
             )
             recording.run(feed, progress)
-            feed.start()  # the element tables are checked against the engine while it is open
+            feed.start()  # the tables are checked against the engine while it is open
             static = read_static(project) if hydraulics else None
         # The project is closed here: its report (and the warnings in it) is complete. The
         # hydraulic part of the Dataset is built while the transport may still be finishing.
@@ -248,14 +254,15 @@ def _tanks(project: EpanetProject) -> _Tanks:
 def _network(
     project: EpanetProject, tanks: _Tanks, lengths: np.ndarray, diameters: np.ndarray
 ) -> Network:
-    """Links, node kinds and tanks as the transport needs them (the element tables must be
-    parsed; the engine was read before the run)."""
-    start, end = project.link_nodes()
+    """Links, node kinds and tanks as the transport needs them (the node and link tables must
+    be parsed, not the coordinates: see EpanetProject.tables; the engine was read before the
+    run)."""
+    tables = project.tables
     return Network(
-        link_start=np.asarray(start, np.int64),
-        link_end=np.asarray(end, np.int64),
-        link_volume=link_volumes(project.link_types, lengths, diameters),
-        node_kind=np.asarray(project.node_types, np.int8),
+        link_start=np.asarray(tables.link_start, np.int64),
+        link_end=np.asarray(tables.link_end, np.int64),
+        link_volume=link_volumes(tables.link_types, lengths, diameters),
+        node_kind=np.asarray(tables.node_types, np.int8),
         tank_node=tanks.node,
         tank_volume=tanks.volume,
         tank_model=tanks.model,
@@ -400,8 +407,8 @@ class _Feeder:
     """Hands steps to the transport: from a worker thread while the hydraulics solve the next
     step (``background``: the numba pass and EPANET both release the GIL), or at once.
 
-    The transport needs the element tables (link ends and types), which are parsed in a thread
-    while EPANET solves: until ``ready()`` says they are there (it is asked on the caller's
+    The transport needs the node and link tables (link ends and types), which are parsed in a
+    thread while EPANET solves: until ``ready()`` says they are there (it is asked on the caller's
     thread, which is the one that talks to the engine), steps wait in a list. ``start()`` makes
     the transport, on the worker thread when there is one.
     """

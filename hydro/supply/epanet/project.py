@@ -63,7 +63,7 @@ from hydro.supply.epanet.library import (
     report_errors,
     report_warnings,
 )
-from hydro.supply.inp import Elements, Parsing
+from hydro.supply.inp import Elements, Parsing, Tables
 from hydro.supply.network import SupplyNetwork, load_network
 
 AGE_CLOCK = 1000.0  # h: water age by a falling chemical counts down from this (see set_age_since)
@@ -172,6 +172,23 @@ class EpanetProject:
         elements = self.network.elements
         return elements if self._agrees(elements) else self._elements_from_engine()
 
+    @functools.cached_property
+    def tables(self) -> Tables:
+        """Node and link IDs, types and link ends, as soon as the parse has them (before the
+        coordinates and tags :attr:`elements` waits for), checked as :attr:`elements` is."""
+        if "elements" in self.__dict__:
+            return self.elements
+        if self.closed:
+            raise RuntimeError(f"{self.source.path}: element tables first asked for after close")
+        tables = self.parsing.tables()
+        if self._agrees(tables):
+            return tables
+        return self.elements  # the text and the engine disagree: the engine's, for both
+
+    def tables_ready(self) -> bool:
+        """Whether :attr:`tables` can be had without waiting for the parse."""
+        return "tables" in self.__dict__ or self.elements_ready() or self.parsing.tables_done()
+
     @property
     def node_ids(self) -> list[str]:
         return self.elements.node_ids
@@ -188,7 +205,7 @@ class EpanetProject:
     def link_types(self) -> np.ndarray:
         return self.elements.link_types
 
-    def _agrees(self, elements: Elements, samples: int = 64) -> bool:
+    def _agrees(self, elements: Tables, samples: int = 64) -> bool:
         """Counts, and IDs, types and ends of a sample of elements, equal the engine's."""
         n_nodes, n_links = self.count(_NODECOUNT), self.count(_LINKCOUNT)
         if (len(elements.node_ids), len(elements.link_ids)) != (n_nodes, n_links):
