@@ -10,6 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 from hydro.kernels import _reference as ref
 from hydro.kernels import dominant_source, intervals, pressure_compliance, zone_compliance
+from hydro.kernels.supply import account_step
 
 
 @st.composite
@@ -124,3 +125,97 @@ def test_bad_zone_labels():
         zone_compliance(head, np.array([0, 5, 1]), n_zones=2)
     with pytest.raises(ValueError, match="demand"):
         pressure_compliance(head, 60.0, demand=np.zeros((1, 2, 2)))
+
+
+@given(st.integers(0, 12), st.booleans(), st.booleans(), st.data())
+def test_account_step_matches_reference(n, pressure_driven, leaks, draw):
+    """Three steps of the per-node accounts, kernel and twin on copies of the same state: the
+    same volumes, rates, lowest pressures, service nodes and step totals."""
+    flows = hnp.arrays(np.float64, n, elements=st.sampled_from([0.0, -0.02, 0.01, 0.05]))
+    heads = hnp.arrays(np.float64, n, elements=st.sampled_from([-5.0, 0.0, 28.0, 40.0]))
+    junction = draw.draw(hnp.arrays(np.bool_, n))
+    elevation = draw.draw(hnp.arrays(np.float64, n, elements=st.floats(0, 20)))
+    states = [
+        (np.zeros(n, bool) | draw.draw(hnp.arrays(np.bool_, n)), np.zeros((5, n)), np.zeros((5, n)))
+    ]
+    states.append(tuple(a.copy() for a in states[0]))
+    lowest = [np.full(n, np.inf), np.full(n, np.inf)]
+    for dt in (-1.0, 3600.0, 900.0):
+        demand, consumer, deficit = (draw.draw(flows) for _ in range(3))
+        head = draw.draw(heads) + elevation
+        totals = [
+            step(
+                demand,
+                consumer if leaks else demand,
+                deficit,
+                head,
+                elevation,
+                junction,
+                service,
+                rates,
+                volumes,
+                low,
+                dt=dt,
+                pressure_driven=pressure_driven,
+                leaks=leaks,
+            )
+            for step, (service, rates, volumes), low in zip(
+                (account_step, ref.account_step), states, lowest, strict=True
+            )
+        ]
+        np.testing.assert_allclose(totals[0], totals[1], rtol=1e-12, atol=1e-15)
+        for got, want in zip(states[0], states[1], strict=True):
+            np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(lowest[0], lowest[1])
+
+
+def test_account_step_analytic():
+    """Two junctions and a tank over two steps: served, missing and leaked water integrated over
+    the first step's hold, the tank left out, the negative pressure found."""
+    junction = np.array([True, True, False])
+    elevation = np.array([10.0, 20.0, 0.0])
+    service, rates, volumes, lowest = (
+        np.zeros(3, bool),
+        np.zeros((5, 3)),
+        np.zeros((5, 3)),
+        np.full(3, np.inf),
+    )
+    args = (junction, service, rates, volumes, lowest)
+    demand, consumer, deficit = (
+        np.array([0.03, 0.02, -0.05]),
+        np.array([0.02, 0.02, -0.05]),
+        np.array([0.01, 0.0, 0.0]),
+    )
+    first = account_step(
+        demand,
+        consumer,
+        deficit,
+        np.array([50.0, 15.0, 5.0]),
+        elevation,
+        *args,
+        dt=-1.0,
+        pressure_driven=True,
+        leaks=True,
+    )
+    assert first.served == pytest.approx(0.04) and first.unserved == pytest.approx(0.01)
+    assert first.leakage == pytest.approx(0.01) and first.demand == pytest.approx(0.0)
+    assert (first.n_negative, first.worst, first.worst_pressure) == (1, 1, pytest.approx(-5.0))
+    assert volumes.sum() == 0.0  # nothing held yet
+    second = account_step(
+        demand,
+        consumer,
+        deficit,
+        np.array([50.0, 60.0, 5.0]),
+        elevation,
+        *args,
+        dt=600.0,
+        pressure_driven=True,
+        leaks=True,
+    )
+    assert (second.n_negative, second.worst) == (0, -1) and np.isnan(second.worst_pressure)
+    np.testing.assert_allclose(volumes[0], [12.0, 12.0, 0.0])  # delivered
+    np.testing.assert_allclose(volumes[1], [18.0, 12.0, 0.0])  # required
+    np.testing.assert_allclose(volumes[2], [6.0, 0.0, 0.0])  # leaked
+    np.testing.assert_allclose(volumes[4], [600.0, 0.0, 0.0])  # at the 28 m service head
+    np.testing.assert_allclose(lowest, [40.0, -5.0, 5.0])
+    assert service.tolist() == [True, True, False]

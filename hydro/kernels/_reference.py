@@ -15,7 +15,7 @@ from hydro.kernels._common import is_trapezoid, sample_times
 from hydro.kernels.flooding import FloodingStats
 from hydro.kernels.ponding import LANE_DEPTH, PondingStats
 from hydro.kernels.pumps import AT_CAPACITY, RUNNING_FLOW, PumpStats
-from hydro.kernels.supply import SERVICE_HEAD, DominantSource, ZoneCompliance
+from hydro.kernels.supply import SERVICE_HEAD, DominantSource, StepTotals, ZoneCompliance
 
 NAN = float("nan")
 
@@ -335,3 +335,55 @@ def service_membership(indptr, indices, targets, *, through_targets=False) -> np
         )
         member[k, [int(target), *nx.descendants(sub, int(target))]] = True
     return member
+
+
+def account_step(
+    demand,
+    consumer,
+    deficit,
+    head,
+    elevation,
+    junction,
+    service,
+    rates,
+    volumes,
+    lowest,
+    *,
+    dt: float,
+    service_head: float = SERVICE_HEAD,
+    pressure_driven: bool = False,
+    leaks: bool = False,
+) -> StepTotals:
+    """Whole-array twin of :func:`hydro.kernels.supply.account_step` (updates the same arrays)."""
+    if dt >= 0:
+        served_prev, asked_prev, leak_prev, at_head_prev = rates[0], rates[2], rates[3], rates[4]
+        volumes[0] += served_prev * dt
+        volumes[1] += (asked_prev if pressure_driven else served_prev) * dt
+        if leaks:
+            volumes[2] += leak_prev * dt
+            volumes[3] += np.maximum(-(leak_prev * dt), 0.0)
+        volumes[4] += at_head_prev * dt
+    zero = np.zeros_like(demand)
+    served = np.where(junction, np.maximum(consumer, 0.0), 0.0)
+    missing = np.where(junction, np.maximum(deficit, 0.0), 0.0) if pressure_driven else zero
+    leak = np.where(junction, demand - consumer, 0.0) if leaks else zero
+    rates[:] = served, missing, served + missing, leak, zero
+    pressure = head - elevation
+    rates[4] = pressure >= service_head
+    lowest[:] = np.minimum(lowest, pressure)
+    service |= served + missing > 0
+    negative = service & (pressure < 0)
+    worst, low = -1, NAN
+    if negative.any():
+        worst = int(np.argmin(np.where(service, pressure, np.inf)))
+        low = float(pressure[worst])
+    return StepTotals(
+        served=float(served.sum()),
+        unserved=float(missing.sum()),
+        leakage=float(leak.sum()),
+        taken=float(np.where(junction, np.minimum(consumer, 0.0), 0.0).sum()),
+        demand=float(demand.sum()),
+        n_negative=int(negative.sum()),
+        worst=worst,
+        worst_pressure=low,
+    )

@@ -294,3 +294,137 @@ def _argmax_kernel(mean, out):
                 if v == v and (best < 0 or v > mean[s, n, best]):
                     best = k
             out[s, n] = best
+
+
+class StepTotals(NamedTuple):
+    """What :func:`account_step` found over the nodes at one hydraulic step."""
+
+    served: float  # [m3/s] consumer demand delivered at junctions
+    unserved: float  # [m3/s] consumer demand asked for and not delivered (pressure-driven)
+    leakage: float  # [m3/s] junction demand beyond consumer demand (emitters, pipe leakage)
+    taken: float  # [m3/s] junctions' negative consumer demands (<= 0: water put in)
+    demand: float  # [m3/s] net outflow of all nodes together (0 when balanced)
+    n_negative: int  # service nodes with a negative pressure head
+    worst: int  # the service node with the lowest pressure head if negative, else -1
+    worst_pressure: float  # [m] its pressure head (NaN when none is negative)
+
+
+def account_step(
+    demand,
+    consumer,
+    deficit,
+    head,
+    elevation,
+    junction,
+    service,
+    rates,
+    volumes,
+    lowest,
+    *,
+    dt: float,
+    service_head: float = SERVICE_HEAD,
+    pressure_driven: bool = False,
+    leaks: bool = False,
+) -> StepTotals:
+    """One hydraulic step of a run's per-node accounts, in one pass over the nodes.
+
+    First the previous step's rates, held for ``dt`` seconds (< 0: there was none), are added to
+    the node volumes; then this step's rates replace them:
+
+    - served = max(consumer, 0), missing = max(deficit, 0) when ``pressure_driven``, asked =
+      served + missing, leak = demand - consumer when ``leaks``; all 0 at non-junctions;
+    - at_head = 1 where pressure = head - elevation >= ``service_head``; ``lowest`` keeps the
+      lowest pressure of each node;
+    - ``service`` (nodes that serve demand or leak) gains every node asking for water.
+
+    demand, consumer, deficit, head, elevation : (N,) float64 [m3/s, m]; consumer is demand
+        less leakage (the same array when nothing leaks), deficit is read when pressure_driven.
+    junction : (N,) bool.  service : (N,) bool, updated.
+    rates : (5, N) float64, updated: served, missing, asked, leak [m3/s], at_head [0/1].
+    volumes : (5, N) float64, updated: delivered, required, leaked [m3], backflow [m3] (water
+        emitters took in: -leak where negative), time at service head [s].
+    lowest : (N,) float64 [m], updated.
+    """
+    totals = _account_step_kernel(
+        demand,
+        consumer,
+        deficit,
+        head,
+        elevation,
+        junction,
+        service,
+        rates,
+        volumes,
+        lowest,
+        float(dt),
+        float(service_head),
+        bool(pressure_driven),
+        bool(leaks),
+    )
+    return StepTotals(*totals)
+
+
+@numba.njit(cache=True, nogil=True)
+def _account_step_kernel(
+    demand,
+    consumer,
+    deficit,
+    head,
+    elevation,
+    junction,
+    service,
+    rates,
+    volumes,
+    lowest,
+    dt,
+    service_head,
+    pressure_driven,
+    leaks,
+):
+    served_sum = missing_sum = leak_sum = taken_sum = demand_sum = 0.0
+    n_negative, worst, worst_pressure = 0, -1, np.inf
+    for i in range(demand.shape[0]):
+        if dt >= 0.0:  # the previous step's rates, as held
+            held = rates[0, i] * dt
+            volumes[0, i] += held
+            volumes[1, i] += rates[2, i] * dt if pressure_driven else held
+            if leaks:
+                leaked = rates[3, i] * dt
+                volumes[2, i] += leaked
+                volumes[3, i] += max(-leaked, 0.0)
+            volumes[4, i] += rates[4, i] * dt
+        served = missing = leak = 0.0
+        if junction[i]:
+            served = max(consumer[i], 0.0)
+            taken_sum += min(consumer[i], 0.0)
+            if pressure_driven:
+                missing = max(deficit[i], 0.0)
+            if leaks:
+                leak = demand[i] - consumer[i]
+        rates[0, i], rates[1, i], rates[2, i], rates[3, i] = served, missing, served + missing, leak
+        served_sum += served
+        missing_sum += missing
+        leak_sum += leak
+        demand_sum += demand[i]
+        pressure = head[i] - elevation[i]
+        rates[4, i] = 1.0 if pressure >= service_head else 0.0
+        lowest[i] = min(lowest[i], pressure)
+        if served + missing > 0.0:
+            service[i] = True
+        if service[i]:
+            if pressure < 0.0:
+                n_negative += 1
+            if pressure < worst_pressure:
+                worst, worst_pressure = i, pressure
+    if worst_pressure >= 0.0:
+        worst, worst_pressure = -1, np.nan
+    return (
+        served_sum,
+        missing_sum,
+        leak_sum,
+        taken_sum,
+        demand_sum,
+        n_negative,
+        worst,
+        worst_pressure,
+    )

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hydro.kernels.supply import SERVICE_HEAD
+from hydro.kernels.supply import SERVICE_HEAD, account_step
 from hydro.supply.epanet.library import (
     LinkProperty,
     LinkState,
@@ -167,18 +167,15 @@ class StepAccounts:
         )
         self.empty_links: list[set[int]] = [set() for _ in self.tanks]
         n = project.n_nodes
-        self.required = np.zeros(n)
-        self.delivered = np.zeros(n)
-        self.leaked = np.zeros(n)
-        self.backflow = np.zeros(n)
-        self.at_head = np.zeros(n)
+        # Per node, updated by hydro.kernels.supply.account_step at every step: the volumes
+        # (delivered, required, leaked, backflow [m3], time at service head [s]), the rates
+        # of the step last observed, integrated once its hold is known, and the lowest pressure
+        self._volumes = np.zeros((5, n))
+        self.delivered, self.required, self.leaked, self.backflow, self.at_head = self._volumes
+        self._rates = np.zeros((5, n))
         self._lowest = np.full(n, np.inf)  # pressure, every node (junctions kept at the end)
         self._rows: list[list] = []  # a list per step: the link side may be filled in later
         self._last_time: int | None = None  # of the rates in _rates, integrated once dt is known
-        self._not_junctions = np.flatnonzero(~self.junctions)
-        self._rates = {name: np.zeros(n) for name in ("served", "missing", "asked", "leak")}
-        self._rates["at_head"] = np.zeros(n, bool)
-        self._pressure, self._scratch, self._flags = np.empty(n), np.empty(n), np.empty(n, bool)
         self._buffers = {name: np.empty(n) for name in ("demand", "head", "consumer", "deficit")}
         self._link_buffers = {name: np.empty(project.n_links) for name in ("flow", "state")}
         self._value = ctypes.c_double()
@@ -267,9 +264,9 @@ class StepAccounts:
     def observe(self, t: int, code: int) -> None:
         """Read the state EPANET solved at time ``t`` (EN_runH returned ``code``).
 
-        Each node array is passed over a few times only (this runs at every hydraulic step of
-        every run): rates are kept over all nodes with the few non-junctions zeroed, and the
-        previous step's rates are integrated into the node volumes now that their hold is known.
+        The node side is one kernel call (this runs at every hydraulic step of every run): it
+        integrates the previous step's rates into the node volumes, now that their hold is
+        known, and keeps this step's.
         """
         p = self.project
         demand = self.demand = p.node_values(NodeProperty.DEMAND, self._buffers["demand"])
@@ -283,46 +280,35 @@ class StepAccounts:
         self.consumer = consumer
         if self.pressure_driven:
             self.deficit = p.node_values(NodeProperty.DEMANDDEFICIT, self._buffers["deficit"])
-        if self._last_time is not None:
-            self._integrate(float(t - self._last_time))
+        dt = -1.0 if self._last_time is None else float(t - self._last_time)
         self._last_time = int(t)
-        # This step's rates, in the buffers the previous step's have just been integrated from
-        rates = self._rates
-        others = self._not_junctions
-        served = np.maximum(consumer, 0.0, out=rates["served"])
-        served[others] = 0.0
-        asked, unserved = served, 0.0
-        if self.pressure_driven:
-            missing = np.maximum(self.deficit, 0.0, out=rates["missing"])
-            missing[others] = 0.0
-            unserved = float(missing.sum())
-            asked = np.add(served, missing, out=rates["asked"])
-        leak_sum = 0.0
-        if self.leaks:
-            leak = np.subtract(demand, consumer, out=rates["leak"])
-            leak[others] = 0.0
-            leak_sum = float(leak.sum())
-        pressure = np.subtract(head, self.elevation, out=self._pressure)
-        np.greater_equal(pressure, self.service_head, out=rates["at_head"])
-        np.minimum(self._lowest, pressure, out=self._lowest)
-        service = self.service_node
-        service |= np.greater(asked, 0.0, out=self._flags)
-        worst = int(np.argmin(np.where(service, pressure, np.inf)))
-        negative = bool(service[worst]) and pressure[worst] < 0
-        n_negative = int(np.count_nonzero(service & (pressure < 0))) if negative else 0
+        step = account_step(
+            demand,
+            consumer,
+            self.deficit if self.pressure_driven else demand,
+            head,
+            self.elevation,
+            self.junctions,
+            self.service_node,
+            self._rates,
+            self._volumes,
+            self._lowest,
+            dt=dt,
+            service_head=self.service_head,
+            pressure_driven=self.pressure_driven,
+            leaks=self.leaks,
+        )
         residual_at, residual = self._residual(flow, demand) if code == 1 else (-1, 0.0)
         tank_level = head[self.tanks] - self.elevation[self.tanks]
         at_minimum = tank_level <= self.min_level + AT_MINIMUM
-        taken = np.minimum(consumer, 0.0, out=self._scratch)  # junctions' negative demands
-        taken[others] = 0.0
         row = [
             int(t),
             int(code),
-            float(np.maximum(-demand[self.reservoirs], 0.0).sum()) - float(taken.sum()),
-            float(served.sum()),
-            leak_sum,
+            float(np.maximum(-demand[self.reservoirs], 0.0).sum()) - step.taken,
+            step.served,
+            step.leakage,
             float(np.maximum(demand[self.reservoirs], 0.0).sum()),
-            unserved,
+            step.unserved,
             demand[self.tanks].copy(),
             self._tank_volumes(),
             at_minimum,
@@ -332,12 +318,12 @@ class StepAccounts:
             None,
             None,
             None,
-            n_negative,
-            float(pressure[worst]) if negative else np.nan,
-            worst if negative else -1,
+            step.n_negative,
+            step.worst_pressure,
+            step.worst,
             residual_at,
             residual,
-            float(demand.sum()),
+            step.demand,
         ]
         self._rows.append(row)
         if self._know_links():
@@ -358,19 +344,6 @@ class StepAccounts:
                     p.link_values(LinkProperty.ENERGY),
                 )
             )
-
-    def _integrate(self, dt: float) -> None:
-        """Add the previous step's rates, held for ``dt`` seconds, to the node volumes."""
-        rates, held = self._rates, self._scratch
-        self.delivered += np.multiply(rates["served"], dt, out=held)
-        if self.pressure_driven:
-            self.required += np.multiply(rates["asked"], dt, out=held)
-        else:  # asked = served
-            self.required += held
-        if self.leaks:
-            self.leaked += np.multiply(rates["leak"], dt, out=held)
-            self.backflow += np.maximum(np.negative(held, out=held), 0.0, out=held)
-        self.at_head += np.multiply(rates["at_head"], dt, out=held)
 
     def _tank_volumes(self) -> np.ndarray:
         """Volumes of the tanks alone (a call each: far fewer than the nodes); kept as
