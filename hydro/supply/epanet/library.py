@@ -213,6 +213,53 @@ class Units:
 # The library
 
 
+# Toolkit calls that solve or read and write files: they release the GIL while they run, as
+# ctypes.CDLL calls do. Every other call is short (a getter, a setter) and keeps the GIL, as
+# ctypes.PyDLL calls do: a call that released it would, on return, wait for whichever thread
+# took it meanwhile (the parse of the element tables, the transport's Python) -- up to a switch
+# interval per call, tens of times per hydraulic step.
+_RELEASE_GIL = frozenset(
+    [
+        "EN_open",
+        "EN_close",
+        "EN_createproject",
+        "EN_deleteproject",
+        "EN_saveinpfile",
+        "EN_openH",
+        "EN_initH",
+        "EN_runH",
+        "EN_nextH",
+        "EN_closeH",
+        "EN_solveH",
+        "EN_saveH",
+        "EN_openQ",
+        "EN_initQ",
+        "EN_runQ",
+        "EN_nextQ",
+        "EN_stepQ",
+        "EN_closeQ",
+        "EN_solveQ",
+        "EN_report",
+        "EN_runproject",
+    ]
+)
+
+
+class _Library(ctypes.CDLL):
+    """The EPANET library, its long calls releasing the GIL and its short ones keeping it."""
+
+    def __init__(self, path: str):
+        super().__init__(path)
+        self._held = ctypes.PyDLL(path)
+
+    def __getattr__(self, name: str):
+        if name.startswith("EN_") and name not in _RELEASE_GIL:
+            func = getattr(self._held, name)
+            setattr(self, name, func)  # found once, as CDLL caches its own
+            return func
+        return super().__getattr__(name)
+
+
 @functools.cache
 def library() -> ctypes.CDLL:
     """The EPANET 2.3 shared library bundled with owa-epanet, loaded once per process."""
@@ -227,7 +274,7 @@ def library() -> ctypes.CDLL:
         if not found:
             raise EngineError(f"EPANET library not found in {folder}; reinstall owa-epanet")
         path = found[0]
-    lib = ctypes.CDLL(str(path))
+    lib = _Library(str(path))
     lib.EN_getnodevalues.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
     lib.EN_getlinkvalues.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
     lib.EN_setnodevalue.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_double]
