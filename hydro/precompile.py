@@ -7,8 +7,9 @@ when that variable is set, else the ``__pycache__`` beside the kernel's source w
 written, else numba's user-wide folder (``$XDG_CACHE_HOME/numba/<folder>_<sha1>`` on Linux). A
 kernel is compiled once per set of argument types it is called with, so the signatures are got by
 running the real code paths on tiny real inputs (a small synthetic drainage model scored from its
-netCDF file as ``hydro score`` does, a small supply scenario with its source shares, a small flood
-case), never written by hand: they cannot drift from what real runs use.
+netCDF file as ``hydro score`` does, a small supply scenario with its source shares, a capacity
+study, small flood cases, one coupled with a drainage model), never written by hand: they cannot
+drift from what real runs use.
 
 numba writes every cache file under a unique temporary name and renames it into place
 (``IndexDataCacheFile._open_for_write``: ``os.replace``), so a process never reads a half-written
@@ -324,13 +325,27 @@ def _compile_drainage(work: Path) -> None:
     score(read_netcdf(results), rules=other, surface=read_surface_tables(work / "surface.csv"))
 
 
+# The share transport is compiled once per number of traced sources (its loops over the shares
+# unroll for that number): 1 to this many are compiled ahead. The corpus's EPANET models have 1
+# to 4 reservoirs, the Xuancheng model 3 sources; a run tracing more compiles once (~5 s).
+TRACED_SOURCES = 4
+
+
 def _compile_supply(work: Path) -> None:
     """A small synthetic supply model for 3 hours with its source shares, scored from its
-    netCDF file and in memory."""
-    from hydro.api import run_scenario
+    netCDF file and in memory; its shares of 1 to TRACED_SOURCES sources; the model run alone
+    (`hydro run`) and scored with the layout inferred from its results, as a model without
+    assets is; a capacity study of one short case."""
+    import shutil
+
+    from hydro.api import run, run_scenario
     from hydro.results import write_netcdf
     from hydro.scoring import score, score_file
     from hydro.scoring.tables import display_tables
+    from hydro.supply.capacity_study import capacity_study, study_table
+    from hydro.supply.epanet import TimeParameter
+    from hydro.supply.scenario import load_scenario
+    from hydro.supply.tracing import source_shares
     from hydro.synth.supply import write_supply
 
     write_supply(work / "supply.inp", junctions=240)
@@ -344,11 +359,31 @@ def _compile_supply(work: Path) -> None:
     display_tables(score_file(write_netcdf(ds, work / "supply.nc")))
     display_tables(score(ds))
 
+    storage = [
+        str(node)
+        for kind in ("reservoir", "tank")
+        for node, k in zip(ds["node"].values, ds["node_type"].values, strict=True)
+        if str(k) == kind
+    ]
+    three_hours = [lambda project: project.set_time(TimeParameter.DURATION, 3 * 3600)]
+    for n in range(1, TRACED_SOURCES + 1):
+        source_shares(work / "supply.inp", storage[:n], edits=three_hours, hydraulics=False)
+
+    alone = work / "alone"  # the INP without its assets sidecar
+    alone.mkdir()
+    shutil.copy(work / "supply.inp", alone / "model.inp")
+    display_tables(score_file(write_netcdf(run(alone / "model.inp"), alone / "model.nc")))
+
+    study = capacity_study(
+        load_scenario(scenario), diameters=[0.8], binding=False, warmup=3600, window=3600, workers=1
+    )
+    study_table(study)
+
 
 def _compile_flood(work: Path) -> None:
     """Flood cases of a few cells: one with every forcing (rain, infiltration with a capacity, an
     inflow, open and level boundaries, buildings), one with rain only, one with infiltration
-    without a capacity (each takes other argument types in some kernels)."""
+    without a capacity (each takes other argument types in some kernels); then a coupled one."""
     import numpy as np
 
     from hydro.flood import run_case
@@ -375,13 +410,43 @@ def _compile_flood(work: Path) -> None:
     for name, text in cases.items():
         (work / f"{name}.toml").write_text(text, encoding="utf-8")
         run_case(work / f"{name}.toml", output=work / f"{name}.nc")
+    _compile_coupled(work / "coupled")
+
+
+def _compile_coupled(work: Path) -> None:
+    """A small synthetic drainage model coupled with its surface at 200 m cells (1D-2D), a
+    10-minute design storm falling on its subcatchments, then on the surface."""
+    from hydro.flood import run_case
+    from hydro.flood.grid import write_grid
+    from hydro.flood.xuancheng import xuancheng_surface
+    from hydro.synth.drainage import write_drainage
+
+    work.mkdir()
+    write_drainage(work / "drainage.inp", subcatchments=100)
+    dem, buildings = xuancheng_surface(work / "drainage.inp", cell=200.0)
+    write_grid(dem, work / "dem.tif")
+    write_grid(buildings, work / "buildings.tif")
+    (work / "storm.toml").write_text(
+        'network = "drainage.inp"\n\n[time]\nrecession = "0h"\n\n[rainfall.design]\n'
+        'return_period = 30\nduration = "10min"\nstep = "5min"\npattern = "chicago"\n'
+        "peak_position = 0.375\n\n[rainfall.formula]\n"
+        'kind = "chinese"\na = 3600.0\nc = 0.76\nb = 14.0\nn = 0.84\nname = "compile"\n',
+        encoding="utf-8",
+    )
+    case = (
+        '[surface]\ndem = "dem.tif"\nmanning = 0.03\nduration = "10min"\noutput_every = "5min"\n'
+        '[buildings]\nmask = "buildings.tif"\nheight = "10 m"\n[drainage]\nscenario = "storm.toml"\n'
+    )
+    for rain in ("subcatchments", "surface"):
+        (work / f"{rain}.toml").write_text(f'{case}rain = "{rain}"\n', encoding="utf-8")
+        run_case(work / f"{rain}.toml", output=work / f"{rain}.nc")
 
 
 # What `hydro compile` runs, in order: the drainage score first (the one a user waits for).
 STEPS: list[tuple[str, Callable[[Path], None]]] = [
     ("the drainage scoring kernels (a small synthetic model)", _compile_drainage),
     ("the supply kernels and source shares (a small synthetic model)", _compile_supply),
-    ("the surface flooding kernels (flood cases of 48 cells)", _compile_flood),
+    ("the surface flooding kernels (flood cases of 48 cells, a coupled one)", _compile_flood),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 from hydro import precompile
 from hydro.cli import app
 
-from .conftest import NETWORKS
+from .conftest import CORPUS, NETWORKS, REPO
 from .flood_cases import write_case
 
 runner = CliRunner()
@@ -139,8 +140,9 @@ def test_commands_that_compile_kernels_start_no_background_compile(tmp_path):
 
 @pytest.mark.slow
 def test_background_compile_covers_what_real_runs_use(tmp_path):
-    """The first run's background compile (the same as `hydro compile`) leaves nothing for a real
-    drainage run and score, supply run and score, or flood run to compile."""
+    """The first run's background compile (the same as `hydro compile`) leaves nothing for the
+    real commands to compile: drainage and supply runs and scores, the capacity study and the
+    drawdown, flood runs on their own and coupled with a drainage model."""
     cache = tmp_path / "cache"
     env = _env(cache)
     code = (
@@ -167,7 +169,8 @@ def test_background_compile_covers_what_real_runs_use(tmp_path):
         == "None"
     )
 
-    # Real commands on real inputs (the bundled models, a flood case) compile nothing now.
+    # Real commands on real inputs (the bundled models, flood cases, the corpus) compile nothing
+    # now: runs, scores, the capacity study, the drawdown, a coupled flood.
     real = {**env, "HYDRO_NO_PRECOMPILE": "1", "NUMBA_DEBUG_CACHE": "1"}
     drainage = tmp_path / "storm.toml"
     drainage.write_text(
@@ -180,6 +183,11 @@ def test_background_compile_covers_what_real_runs_use(tmp_path):
         f'network = "{(NETWORKS / "xuancheng" / "supply.inp").as_posix()}"\n'
         '[time]\nduration = "2h"\nreport_step = "1h"\n[answers]\nservice_head = 28\n'
     )
+    one = tmp_path / "one_source.toml"  # the transport is compiled per number of sources
+    one.write_text(supply.read_text() + 'sources = ["qingyi"]\n')
+    alone = tmp_path / "alone"  # a model without assets: its layout is inferred when scored
+    alone.mkdir()
+    shutil.copy(NETWORKS / "xuancheng" / "supply.inp", alone / "supply.inp")
     case = write_case(
         tmp_path / "flood",
         {
@@ -194,13 +202,63 @@ def test_background_compile_covers_what_real_runs_use(tmp_path):
         ["score", "d.nc", "-o", "d_scores.nc"],
         ["supply", "run", str(supply), "-o", "s.nc"],
         ["score", "s.nc", "-o", "s_scores.nc"],
+        ["supply", "run", str(one), "-o", "one.nc"],
+        ["run", str(alone / "supply.inp"), "-o", "alone.nc"],
+        ["score", "alone.nc", "-o", "alone_scores.nc"],
+        ["supply", "study", str(supply), "--diameters", "1000", "--no-binding", "--workers", "1"],
+        ["supply", "drawdown", str(RESERVOIR), "--days", "30", "-o", "drawdown.nc"],
         ["flood", "run", str(case), "-o", "f.nc"],
+        ["flood", "run", str(_coupled_case(tmp_path / "coupled")), "-o", "c.nc"],
     ]
+    balerma = CORPUS / "epanet" / "Balerma.inp"  # four reservoirs: four sources traced
+    if balerma.is_file():
+        four = tmp_path / "balerma.toml"
+        four.write_text(f'network = "{balerma.as_posix()}"\n[time]\nduration = "3h"\n')
+        commands += [["supply", "run", str(four), "-o", "b.nc"], ["score", "b.nc", "-o", "bs.nc"]]
     for args in commands:
         output = _hydro(args, real, tmp_path)
         saved = [line for line in output.splitlines() if "data saved" in line]
         assert not saved, f"hydro {' '.join(args)} compiled kernels hydro compile missed: {saved}"
-        assert "data loaded" in output or args[0] == "drainage"
+        # NUMBA_DEBUG_CACHE is heard: every command that calls a kernel says it loaded it
+        assert "data loaded" in output or args[:2] in NO_KERNEL
+
+
+# Commands whose answers come from the engines alone (SWMM's statistics, the reservoir's water
+# balance): they load no kernel.
+NO_KERNEL = [["drainage", "run"], ["supply", "drawdown"]]
+RESERVOIR = REPO / "scenarios" / "reservoir" / "gangkouwan_dry_year.toml"
+TINY = Path(__file__).parent / "data" / "swmm" / "tiny.inp"
+
+
+def _coupled_case(folder: Path) -> Path:
+    """The tiny SWMM model (a pipe that surcharges) coupled with a street, for 20 minutes."""
+    import numpy as np
+
+    from hydro.flood.grid import Grid
+
+    folder.mkdir()
+    text = TINY.read_text().replace(
+        "END_TIME             03:00:00", "END_TIME             00:20:00"
+    )
+    assert "00:20:00" in text
+    (folder / "tiny.inp").write_text(text)
+    dx, nx, ny, x0, y0 = 5.0, 50, 8, -30.0, 20.0
+    xx, yy = np.meshgrid(x0 + dx * (np.arange(nx) + 0.5), y0 - dx * (np.arange(ny) + 0.5))
+    z = 11.5 - 0.005 * xx + 0.02 * np.abs(yy)  # J1's rim (11.5 m) at x = 0, falling east
+    return write_case(
+        folder,
+        {
+            "surface": {
+                "dem": "dem.asc",
+                "manning": 0.03,
+                "duration": "20min",
+                "output_every": 600,
+            },
+            "boundaries": {"east": {"type": "open", "slope": 0.005}},
+            "drainage": {"model": "tiny.inp"},
+        },
+        grids={"dem.asc": Grid(z, x0, y0, dx, dx)},
+    )
 
 
 def _slope():
