@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hydro.kernels._common import KernelArgumentError
-from hydro.kernels.transport.kernel import _advance, _initial_state
+from hydro.kernels.transport.kernel import _carry, _initial_state, _plan
 from hydro.kernels.transport.model import Network, adjacency, start_components
 
 
@@ -111,6 +111,10 @@ class Transport:
     Arguments as for :func:`transport`, one step's rows of them: ``q``, ``move`` (L,) [m3/s],
     ``demand`` (N,) [m3/s], ``full`` (T,) bool, ``step`` [s] until the next hydraulic time (0
     for the last) and the report ``row`` of the step's start (-1: none).
+
+    ``advance`` is ``carry(plan(q, move, demand), full, ...)``: :meth:`plan` (flow directions,
+    the node order, the step's schedule) needs only the flows, so it may run on one thread
+    while :meth:`carry` moves the water of earlier plans on another, each called in step order.
     """
 
     def __init__(
@@ -127,7 +131,7 @@ class Transport:
         out: np.ndarray | None = None,
     ):
         self.network = network
-        self._fixed = f = _fixed(
+        self._fixed = _fixed(
             network,
             source_of_node,
             initial=initial,
@@ -135,12 +139,106 @@ class Transport:
             n_components=n_components,
             quality_step=quality_step,
         )
-        self._other, self._qstep, self._tol = int(other), int(quality_step), float(tolerance)
+        self._initial, self._other = int(initial), int(other)
+        self._qstep, self._tol = int(quality_step), float(tolerance)
         self.shares = _output(out, (n_reports, network.n_nodes, n_components))
-        width = 1 + (n_components + 1) // 2  # float64 words per arena row (see the kernel)
-        n_chains = network.n_links + len(f.tank_node)
-        self._spare = _arena(4 * (16 * n_chains + 64) + 64, width)
-        self._state = _initial_state(
+        # The planner's state: flow directions and the node order, carried from plan to plan.
+        self._direction = np.zeros(network.n_links, np.int8)
+        self._order = np.arange(network.n_nodes, dtype=np.int64)
+        self._free: list[Plan] = []  # plans carried, their arrays reused (list ops are atomic)
+        # The segments: made by the first carry, on the thread that carries.
+        self._state: tuple | None = None
+        self._spare = np.empty((0, 1))
+
+    def advance(self, q, move, demand, full, *, step: int, row: int) -> None:
+        """Transport one hydraulic step (see the class docstring)."""
+        self.carry(self.plan(q, move, demand), full, step=step, row=row)
+
+    def plan(self, q, move, demand) -> Plan:
+        """The part of a step that needs only its flows (see the class docstring)."""
+        network, f = self.network, self._fixed
+        q = np.ascontiguousarray(q, np.float64)
+        move = np.ascontiguousarray(move, np.float64)
+        demand = np.ascontiguousarray(demand, np.float64)
+        if q.shape != (network.n_links,) or move.shape != q.shape:
+            raise KernelArgumentError(f"one step's flows and moves expected: {network.n_links}")
+        if demand.shape != (network.n_nodes,):
+            raise KernelArgumentError(f"one step's demands expected: {network.n_nodes}")
+        plan = self._free.pop() if self._free else Plan(network.n_nodes, network.n_links)
+        plan.demand = demand
+        plan.n_flips, plan.n_visit = _plan(
+            f.link_start,
+            f.link_end,
+            f.node_kind,
+            f.indptr,
+            f.adj,
+            self._direction,
+            self._order,
+            q,
+            move,
+            demand,
+            plan.flips,
+            plan.visit,
+            plan.in_ptr,
+            plan.in_link,
+            plan.in_rate,
+            plan.out_ptr,
+            plan.out_link,
+            plan.out_rate,
+        )
+        return plan
+
+    def carry(self, plan: Plan, full, *, step: int, row: int) -> None:
+        """Move the water of one step by its plan (see the class docstring)."""
+        f = self._fixed
+        full = np.ascontiguousarray(full, np.bool_)
+        if full.shape != f.tank_node.shape:
+            raise KernelArgumentError(f"one step's tank states expected: {len(f.tank_node)}")
+        if step < 0 or row >= len(self.shares):
+            raise KernelArgumentError(
+                f"step {step} s must be >= 0 and row {row} below {len(self.shares)}"
+            )
+        if self._state is None:
+            self._state = self._start()
+        self._state = _carry(
+            f.node_kind,
+            f.tank_model,
+            f.tank_mix_volume,
+            f.tank_max_volume,
+            f.source,
+            self._other,
+            self._qstep,
+            self._tol,
+            self._state,
+            plan.flips,
+            plan.n_flips,
+            plan.n_visit,
+            plan.visit,
+            plan.in_ptr,
+            plan.in_link,
+            plan.in_rate,
+            plan.out_ptr,
+            plan.out_link,
+            plan.out_rate,
+            plan.demand,
+            full,
+            int(step),
+            int(row),
+            f.lanes,
+            self.shares,
+            self._spare,
+        )
+        if self._state[0].ctypes.data == self._spare.ctypes.data:  # the arena grew into it
+            self._spare = _arena(4 * len(self._state[0]) + 64, self._spare.shape[1])
+        self._free.append(plan)
+
+    def _start(self) -> tuple:
+        """The segments and node shares at the start (see the kernel's _initial_state)."""
+        f = self._fixed
+        width = 1 + (len(f.lanes) + 1) // 2  # float64 words per arena row (see the kernel)
+        rows = 16 * (len(f.link_start) + len(f.tank_node)) + 64
+        self._spare = _arena(4 * rows + 64, width)
+        return _initial_state(
             f.link_start,
             f.link_end,
             f.link_volume,
@@ -151,55 +249,28 @@ class Transport:
             f.tank_mix_volume,
             f.source,
             f.start,
-            int(initial),
-            n_components,
-            _arena(16 * n_chains + 64, width, zeros=True),
+            self._initial,
+            len(f.lanes),
+            _arena(rows, width, zeros=True),
         )
 
-    def advance(self, q, move, demand, full, *, step: int, row: int) -> None:
-        """Transport one hydraulic step (see the class docstring)."""
-        network, f = self.network, self._fixed
-        q = np.ascontiguousarray(q, np.float64)
-        move = np.ascontiguousarray(move, np.float64)
-        demand = np.ascontiguousarray(demand, np.float64)
-        full = np.ascontiguousarray(full, np.bool_)
-        if (
-            q.shape != (network.n_links,)
-            or move.shape != q.shape
-            or demand.shape != (network.n_nodes,)
-            or full.shape != f.tank_node.shape
-        ):
-            raise KernelArgumentError("one step's flows, moves, demands and tank states expected")
-        if step < 0 or row >= len(self.shares):
-            raise KernelArgumentError(
-                f"step {step} s must be >= 0 and row {row} below {len(self.shares)}"
-            )
-        self._state = _advance(
-            f.link_start,
-            f.link_end,
-            f.node_kind,
-            f.indptr,
-            f.adj,
-            f.tank_model,
-            f.tank_mix_volume,
-            f.tank_max_volume,
-            f.source,
-            self._other,
-            self._qstep,
-            self._tol,
-            self._state,
-            q,
-            move,
-            demand,
-            full,
-            int(step),
-            int(row),
-            f.lanes,
-            self.shares,
-            self._spare,
-        )
-        if self._state[0].ctypes.data == self._spare.ctypes.data:  # the arena grew into it
-            self._spare = _arena(4 * len(self._state[0]) + 64, self._spare.shape[1])
+
+class Plan:
+    """One hydraulic step's plan (see the kernel's _plan and _schedule): links whose flow
+    reversed, the nodes to visit in flow order with their inflow and outflow links and rates,
+    and the step's demands."""
+
+    def __init__(self, n_nodes: int, n_links: int):
+        self.flips = np.empty(n_links, np.int64)
+        self.visit = np.empty(n_nodes, np.int64)
+        self.in_ptr = np.zeros(n_nodes + 1, np.int64)
+        self.out_ptr = np.zeros(n_nodes + 1, np.int64)
+        self.in_link = np.empty(n_links, np.int64)
+        self.out_link = np.empty(n_links, np.int64)
+        self.in_rate = np.empty(n_links)
+        self.out_rate = np.empty(n_links)
+        self.demand = np.empty(0)
+        self.n_flips = self.n_visit = 0
 
 
 @dataclass(frozen=True)

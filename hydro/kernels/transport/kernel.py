@@ -58,7 +58,7 @@ def _prefetch(typingctx, array, i):
     return sig, codegen
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _initial_state(
     link_start,
     link_end,
@@ -74,7 +74,8 @@ def _initial_state(
     n_comp,
     seg,
 ):
-    """Segments and node shares at the start, and the work arrays of the steps (a tuple).
+    """Segments and node shares at the start, and the work arrays of the steps: the state that
+    _carry carries on (a tuple).
 
     seg : the arena, zeros, (16 * (L + T) + 64, 1 + (C + 1) // 2) float64, the caller's (see
       carry._arena).
@@ -114,92 +115,49 @@ def _initial_state(
         else:
             sh[_append(seg, ring, k, tank_volume[i]), 2 + initial] = 1.0
 
-    # The schedule of one hydraulic step: the nodes that move water, in flow order, each with
-    # its inflow and outflow links and their flow rates (every flowing link is the inflow of
-    # one node and the outflow of another).
-    direction = np.zeros(n_links, np.int8)
-    order = np.arange(n_nodes)
-    visit = np.empty(n_nodes, np.int64)
-    in_ptr = np.zeros(n_nodes + 1, np.int64)
-    out_ptr = np.zeros(n_nodes + 1, np.int64)
-    in_link = np.empty(n_links, np.int64)
-    out_link = np.empty(n_links, np.int64)
-    in_rate = np.empty(n_links)
-    out_rate = np.empty(n_links)
     scratch = np.zeros((2, n_comp))  # a node's inflow masses, a tank's outflow shares
-    return (
-        seg,
-        ring,
-        arena,
-        node_c,
-        tank_of,
-        direction,
-        order,
-        visit,
-        in_ptr,
-        in_link,
-        in_rate,
-        out_ptr,
-        out_link,
-        out_rate,
-        scratch,
-    )
+    return seg, ring, arena, node_c, tank_of, scratch
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)
-def _advance(
+def _plan(
     link_start,
     link_end,
     node_kind,
     indptr,
     adj,
-    tank_model,
-    tank_mix_volume,
-    tank_max_volume,
-    source,
-    other,
-    qstep,
-    tol,
-    state,
+    direction,
+    order,
     q,
     move,
     demand,
-    full,
-    step,
-    row,
-    lanes,
-    out,
-    spare,
+    flips,
+    visit,
+    in_ptr,
+    in_link,
+    in_rate,
+    out_ptr,
+    out_link,
+    out_rate,
 ):
-    """One hydraulic step of ``step`` s: re-orient and re-sort on flow changes, report the node
-    shares at its start in out[row] (row -1: none), then transport quality step by quality
-    step. Returns the state (its arena replaced if it had to grow: by ``spare``, an empty arena
-    of the caller's, when that is large enough; see _reserve)."""
-    (
-        seg,
-        ring,
-        arena,
-        node_c,
-        tank_of,
-        direction,
-        order,
-        visit,
-        in_ptr,
-        in_link,
-        in_rate,
-        out_ptr,
-        out_link,
-        out_rate,
-        scratch,
-    ) = state
+    """What a hydraulic step does, from its flows alone: the links whose flow reversed (into
+    flips), the nodes re-sorted along the flow when any direction changed (direction and order
+    carry over to the next step's plan), and the step's schedule (see _schedule). Returns
+    (number of flips, number of nodes to visit).
+
+    It never reads the segments, so plans can be made on one thread, in step order, while
+    _carry works through earlier ones on another: the same arithmetic as doing both in turn.
+    """
     n_links = link_start.size
     changed = False
+    n_flips = 0
     for k in range(n_links):
         d = 0
         if abs(q[k]) >= STAGNANT_FLOW:
             d = 1 if q[k] > 0.0 else -1
         if d * direction[k] < 0:
-            _reverse(seg, ring, k)
+            flips[n_flips] = k
+            n_flips += 1
         if d != direction[k]:
             changed = True
         direction[k] = d
@@ -223,6 +181,47 @@ def _advance(
         out_link,
         out_rate,
     )
+    return n_flips, n_visit
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _carry(
+    node_kind,
+    tank_model,
+    tank_mix_volume,
+    tank_max_volume,
+    source,
+    other,
+    qstep,
+    tol,
+    state,
+    flips,
+    n_flips,
+    n_visit,
+    visit,
+    in_ptr,
+    in_link,
+    in_rate,
+    out_ptr,
+    out_link,
+    out_rate,
+    demand,
+    full,
+    step,
+    row,
+    lanes,
+    out,
+    spare,
+):
+    """One hydraulic step of ``step`` s by its plan (see _plan): re-orient the chains of the
+    flipped links, report the node shares at its start in out[row] (row -1: none), then
+    transport quality step by quality step. Returns the state (its arena replaced if it had to
+    grow: by ``spare``, an empty arena of the caller's, when that is large enough; see
+    _reserve)."""
+    seg, ring, arena, node_c, tank_of, scratch = state
+    n_links = ring.shape[0] - tank_model.size
+    for i in range(n_flips):
+        _reverse(seg, ring, flips[i])
     if row >= 0:
         report = out[row].reshape(node_c.size)
         shares = node_c.reshape(node_c.size)
@@ -263,23 +262,7 @@ def _advance(
             arena,
             lanes,
         )
-    return (
-        seg,
-        ring,
-        arena,
-        node_c,
-        tank_of,
-        direction,
-        order,
-        visit,
-        in_ptr,
-        in_link,
-        in_rate,
-        out_ptr,
-        out_link,
-        out_rate,
-        scratch,
-    )
+    return seg, ring, arena, node_c, tank_of, scratch
 
 
 @numba.njit(cache=True)
