@@ -131,6 +131,8 @@ def _plan(
     q,
     move,
     demand,
+    node_slot,
+    link_slot,
     flips,
     visit,
     in_ptr,
@@ -143,7 +145,9 @@ def _plan(
     """What a hydraulic step does, from its flows alone: the links whose flow reversed (into
     flips), the nodes re-sorted along the flow when any direction changed (direction and order
     carry over to the next step's plan), and the step's schedule (see _schedule). Returns
-    (number of flips, number of nodes to visit).
+    (number of flips, number of nodes to visit). Nodes and links are sorted and scheduled by
+    EPANET's indexes; what the plan holds are their slots in _carry's arrays (node_slot,
+    link_slot: see carry.Transport).
 
     It never reads the segments, so plans can be made on one thread, in step order, while
     _carry works through earlier ones on another: the same arithmetic as doing both in turn.
@@ -156,7 +160,7 @@ def _plan(
         if abs(q[k]) >= STAGNANT_FLOW:
             d = 1 if q[k] > 0.0 else -1
         if d * direction[k] < 0:
-            flips[n_flips] = k
+            flips[n_flips] = link_slot[k]
             n_flips += 1
         if d != direction[k]:
             changed = True
@@ -173,6 +177,8 @@ def _plan(
         move,
         demand,
         order,
+        node_slot,
+        link_slot,
         visit,
         in_ptr,
         in_link,
@@ -212,10 +218,12 @@ def _carry(
     lanes,
     out,
     spare,
+    node_slot,
 ):
     """One hydraulic step of ``step`` s by its plan (see _plan): re-orient the chains of the
-    flipped links, report the node shares at its start in out[row] (row -1: none), then
-    transport quality step by quality step. Returns the state (its arena replaced if it had to
+    flipped links, report the node shares at its start in out[row] (row -1: none; node n's
+    shares are in row node_slot[n] of the state's), then transport quality step by quality
+    step. Returns the state (its arena replaced if it had to
     grow: by ``spare``, an empty arena of the caller's, when that is large enough; see
     _reserve)."""
     seg, ring, arena, node_c, tank_of, scratch = state
@@ -223,10 +231,11 @@ def _carry(
     for i in range(n_flips):
         _reverse(seg, ring, flips[i])
     if row >= 0:
-        report = out[row].reshape(node_c.size)
-        shares = node_c.reshape(node_c.size)
-        for i in range(shares.size):
-            report[_u(i)] = shares[_u(i)]
+        report = out[row]
+        for n in range(node_slot.size):
+            at = node_slot[_u(n)]
+            for c in range(node_c.shape[1]):
+                report[_u(n), _u(c)] = node_c[_u(at), _u(c)]
     elapsed = 0
     while elapsed < step:
         dt = min(qstep, step - elapsed)
@@ -276,6 +285,8 @@ def _schedule(
     q,
     demand,
     order,
+    node_slot,
+    link_slot,
     visit,
     in_ptr,
     in_link,
@@ -284,7 +295,8 @@ def _schedule(
     out_link,
     out_rate,
 ):
-    """Fill the step's schedule; return the number of nodes to visit.
+    """Fill the step's schedule (node and link slots, see _plan); return the number of nodes
+    to visit.
 
     A link's downstream node is its end node unless its flow is negative (stagnant links count
     as positive, as in EPANET). Links without flow and junctions or reservoirs that neither
@@ -304,18 +316,18 @@ def _schedule(
                 continue
             down = link_end[_u(k)] if direction[_u(k)] >= 0 else link_start[_u(k)]
             if down == n:
-                in_link[_u(n_in)] = k
+                in_link[_u(n_in)] = link_slot[_u(k)]
                 in_rate[_u(n_in)] = abs(rate)
                 n_in += 1
             else:
-                out_link[_u(n_out)] = k
+                out_link[_u(n_out)] = link_slot[_u(k)]
                 out_rate[_u(n_out)] = abs(rate)
                 n_out += 1
         idle = n_in == first_in and n_out == first_out
         kind = node_kind[_u(n)]
         if idle and kind != TANK and not (kind == JUNCTION and demand[_u(n)] < 0.0):
             continue
-        visit[_u(n_visit)] = n
+        visit[_u(n_visit)] = node_slot[_u(n)]
         in_ptr[_u(n_visit)] = first_in
         out_ptr[_u(n_visit)] = first_out
         n_visit += 1
