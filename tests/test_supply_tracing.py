@@ -10,6 +10,7 @@ against its slow, readable twin on random networks and flows.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -391,7 +392,7 @@ def test_one_thread_or_two_give_the_same_shares(tmp_path):
 def test_an_error_in_the_transport_thread_reaches_the_caller():
     class Broken:
         def plan(self, *args):
-            return None
+            return "a plan"
 
         def carry(self, *args, **kwargs):
             raise ValueError("broken step")
@@ -408,7 +409,7 @@ def test_steps_wait_for_the_element_tables_and_then_all_go_through():
 
     class Recorder:
         def plan(self, *args):
-            return None
+            return "a plan"
 
         def carry(self, plan, full, *, step, row):
             seen.append(step)
@@ -423,6 +424,37 @@ def test_steps_wait_for_the_element_tables_and_then_all_go_through():
         for k in range(3, 5):
             feed(_Step(np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(0, bool), k, -1))
     assert seen == [0, 1, 2, 3, 4]
+
+
+def test_plans_are_made_in_step_order_by_either_thread():
+    """The worker plans a step it finds unplanned; once it is behind (steps queued), the
+    caller's thread plans those queued so far, oldest first; every step once, in order."""
+    planned: list[tuple[int, str]] = []
+    worker_planned, release = threading.Event(), threading.Event()
+
+    class Slow:
+        def plan(self, q, move, demand):
+            planned.append((int(q[0]), threading.current_thread().name))
+            if threading.current_thread().name == "hydro-transport":
+                worker_planned.set()
+            return int(q[0])
+
+        def carry(self, plan, full, *, step, row):
+            assert plan == step  # each step carried by its own plan
+            if step == 0:
+                release.wait(10)  # the worker is busy: steps queue up behind it
+
+    def step(k: int) -> _Step:
+        return _Step(np.full(1, float(k)), np.zeros(1), np.zeros(1), np.zeros(0, bool), k, -1)
+
+    feeder = _Feeder(Slow, lambda wait: True, background=True)
+    with feeder as feed:
+        feed(step(0))  # nothing queued: the worker plans it
+        assert worker_planned.wait(10)
+        for k in range(1, 5):
+            feed(step(k))  # 1 goes unplanned (nothing queued yet), 2 finds 1 queued: 1 to 4 here
+        release.set()
+    assert planned == [(0, "hydro-transport")] + [(k, "MainThread") for k in range(1, 5)]
 
 
 def test_progress_reaches_one(tmp_path):

@@ -27,6 +27,7 @@ same variables and coordinates as :func:`hydro.supply.run.run` gives, so the two
 
 from __future__ import annotations
 
+import collections
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -41,7 +42,6 @@ from hydro.errors import ScenarioError, suggest
 from hydro.inpfile import InputText
 from hydro.kernels.supply import SERVICE_HEAD
 from hydro.kernels.transport import Network, Transport, link_volumes
-from hydro.kernels.transport.carry import Plan
 from hydro.results import build_dataset, provenance
 from hydro.supply.assets import model_crs
 from hydro.supply.epanet import (
@@ -408,11 +408,13 @@ class _Feeder:
     """Hands steps to the transport: from a worker thread while the hydraulics solve the next
     step (``background``: the numba pass and EPANET both release the GIL), or at once.
 
-    With a worker, the caller's thread plans each step (:meth:`Transport.plan`: flow
-    directions, node order, the step's schedule, from the flows alone) and the worker carries
-    the water by the plans (:meth:`Transport.carry`): on a large network the transport, not the
-    solve, is the longer of the two (BWSN_Network_2: ~165 against ~150 ms), and the plans are
-    a seventh of it, done now by the thread that would otherwise wait for the worker at the end.
+    Each step is planned (:meth:`Transport.plan`: flow directions, node order, the step's
+    schedule, from the flows alone), then its water carried by the plan (:meth:`Transport.carry`,
+    on the worker). The plans are a seventh of the transport, and they go to whichever thread
+    is idler: the caller's when the worker has steps queued (it is behind: on BWSN_Network_2
+    the transport, not the solve, is the longer of the two), else the worker's. Plans are made
+    in step order (each carries flow directions and the node order over to the next), from
+    the front of ``_unplanned`` under ``_planning``, and are the same whoever makes them.
 
     The transport needs the node and link tables (link ends and types), which are parsed in a
     thread while EPANET solves: until ``ready()`` says they are there (it is asked on the caller's
@@ -436,6 +438,8 @@ class _Feeder:
         self.error: BaseException | None = None
         self.cancelled = False
         self.worker: threading.Thread | None = None
+        self._unplanned: collections.deque[list] = collections.deque()  # [step, None], in order
+        self._planning = threading.Lock()
 
     def __enter__(self) -> _Feeder:
         return self
@@ -460,12 +464,22 @@ class _Feeder:
             self._feed(step)
 
     def _feed(self, step: _Step) -> None:
-        assert self._flow is not None
-        plan = self._flow.plan(step.q, step.move, step.demand)
-        if self.worker is not None:
-            self.queue.put((step, plan))
+        item: list = [step, None]
+        with self._planning:
+            self._unplanned.append(item)
+            if self.worker is None or not self.queue.empty():  # no worker, or it is behind
+                self._plan_until(item)
+        if self.worker is None:
+            self._carry(item)
         else:
-            self._carry(step, plan)
+            self.queue.put(item)
+
+    def _plan_until(self, item: list) -> None:
+        """Plan the steps not yet planned, oldest first, up to ``item`` (hold _planning)."""
+        assert self._flow is not None
+        while item[1] is None:
+            first = self._unplanned.popleft()
+            first[1] = self._flow.plan(first[0].q, first[0].move, first[0].demand)
 
     def flow(self) -> Transport:
         """The transport, once every step has gone through it."""
@@ -493,12 +507,16 @@ class _Feeder:
         while (item := self.queue.get()) is not None:
             if self.error is None and not self.cancelled:
                 try:
-                    self._carry(*item)
+                    self._carry(item)
                 except BaseException as error:  # raised again in the caller's thread
                     self.error = error
 
-    def _carry(self, step: _Step, plan: Plan) -> None:
+    def _carry(self, item: list) -> None:
         assert self._flow is not None
+        if item[1] is None:
+            with self._planning:
+                self._plan_until(item)
+        step, plan = item
         self._flow.carry(plan, step.full, step=step.seconds, row=step.row)
 
 
