@@ -154,7 +154,10 @@ def source_shares(
                 _Feeder(start_transport, tables_known, background=overlap)
             )
             recording.run(feed, progress)
-            feed.start()  # the tables are checked against the engine while it is open
+            # The tables (and the elements the accounts wait for, coordinates and all) are
+            # checked against the engine while it is open: a short run may end before the parse.
+            feed.start()
+            accounts.links_known(True)
             static = read_static(project) if hydraulics else None
         # The project is closed here: its report (and the warnings in it) is complete. The
         # hydraulic part of the Dataset is built while the transport may still be finishing.
