@@ -605,14 +605,17 @@ def _reverse(seg, ring, k):
 
 @numba.njit(cache=True)
 def _sort_nodes(link_start, link_end, indptr, adj, direction, order):
-    """Nodes from upstream to downstream along the flow (EPANET's sortnodes, cycles included)."""
+    """Nodes from upstream to downstream along the flow (EPANET's sortnodes, cycles included).
+
+    Unsigned indexes (_u) in the loops over links, as in _step: a sixth faster.
+    """
     n_nodes = order.size
     indegree = np.zeros(n_nodes, np.int64)
     for k in range(link_start.size):
-        if direction[k] > 0:
-            indegree[link_end[k]] += 1
-        elif direction[k] < 0:
-            indegree[link_start[k]] += 1
+        if direction[_u(k)] > 0:
+            indegree[_u(link_end[_u(k)])] += 1
+        elif direction[_u(k)] < 0:
+            indegree[_u(link_start[_u(k)])] += 1
     stack = np.empty(n_nodes, np.int64)
     below = np.empty(n_nodes, np.int64)  # see _unsorted_neighbour
     size = 0
@@ -630,19 +633,20 @@ def _sort_nodes(link_start, link_end, indptr, adj, direction, order):
             stack[size] = j
             size += 1
         size -= 1
-        i = stack[size]
-        order[done] = i
-        below[done] = done
+        i = stack[_u(size)]
+        order[_u(done)] = i
+        below[_u(done)] = done
         done += 1
-        for a in range(indptr[i], indptr[i + 1]):
-            k = adj[a]
-            if direction[k] == 0:
+        for a in range(indptr[_u(i)], indptr[_u(i + 1)]):
+            k = adj[_u(a)]
+            dk = direction[_u(k)]
+            if dk == 0:
                 continue
-            n = link_end[k] if direction[k] > 0 else link_start[k]
-            if n != i and indegree[n] > 0:
-                indegree[n] -= 1
-                if indegree[n] == 0:
-                    stack[size] = n
+            n = link_end[_u(k)] if dk > 0 else link_start[_u(k)]
+            if n != i and indegree[_u(n)] > 0:
+                indegree[_u(n)] -= 1
+                if indegree[_u(n)] == 0:
+                    stack[_u(size)] = n
                     size += 1
     if done < n_nodes:  # cannot happen for a valid network; keep every node visited anyway
         seen = np.zeros(n_nodes, np.bool_)
