@@ -209,8 +209,9 @@ def test_new_axes_need_no_pyplot():
     assert fig.canvas.get_default_filetype() == "png"
 
 
-def test_export_of_a_surface_result_is_a_geotiff(tmp_path):
-    import rasterio
+@pytest.fixture
+def surface_result(tmp_path):
+    """A 10 min 2-D surface run on a small tilted DEM in EPSG:32650: (Dataset, DEM, file)."""
     from rasterio.crs import CRS
 
     from hydro.flood import Grid, run_case
@@ -230,6 +231,47 @@ def test_export_of_a_surface_result_is_a_geotiff(tmp_path):
         grids={"dem.tif": dem},
     )
     ds = run_case(case, output=tmp_path / "surface.nc")
+    return ds, dem, tmp_path / "surface.nc"
+
+
+def test_report_of_a_surface_result(surface_result, tmp_path):
+    """A 2-D surface run gets its own section: its health, the deepest water and where, areas
+    by hazard class, maps of depth, hazard and arrival, and the water budget."""
+    ds, _, path = surface_result
+    out = tmp_path / "surface.html"
+    result = CliRunner().invoke(app, ["report", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    depth = ds["max_water_depth"].isel(scenario=0)
+    deepest = float(depth.max())
+    at = depth.where(depth == deepest, drop=True)
+    assert f"{deepest:.2f} m at x {float(at['x'][0]):.0f}, y {float(at['y'][0]):.0f}" in text
+    cell = ds.attrs["cell_size_x"] * ds.attrs["cell_size_y"]
+    low = float((ds["hazard_class"].values == 1).sum()) * cell / 1e4
+    assert f"area of hazard class 1 (low)</th><td>{low:.2f} ha" in text.replace("\n", "")
+    for caption in ("Largest water depth", "Flood hazard class", "When the water arrives"):
+        assert caption in text
+    assert "not drawn" not in text and "Water budget of the surface" in text
+    assert "mass balance error" in text and text.count("<img") >= 3
+
+
+def test_report_names_a_file_it_cannot_report(tmp_path):
+    import xarray as xr
+
+    xr.Dataset({"a": ("t", [1.0])}, attrs={"engine": "x"}).to_netcdf(tmp_path / "odd.nc")
+    result = CliRunner().invoke(
+        app, ["report", str(tmp_path / "odd.nc"), "-o", str(tmp_path / "r.html")]
+    )
+    assert result.exit_code != 0
+    assert "odd.nc: not a result hydro can report" in result.output
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_export_of_a_surface_result_is_a_geotiff(surface_result, tmp_path):
+    import rasterio
+    from rasterio.crs import CRS
+
+    ds, dem, _ = surface_result
     out = tmp_path / "surface.tif"
     result = CliRunner().invoke(app, ["export", str(tmp_path / "surface.nc"), "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -98,16 +98,34 @@ def result_files(folder: Path) -> list[Path]:
 
 def scenario_sections(ds: xr.Dataset, *, dpi: int = FIGURE_DPI, label: str = "") -> list[Section]:
     """One Section per scenario of a result Dataset."""
+    make = _section_maker(ds, label)
     out = []
     for name in ds["scenario"].values:
-        one = ds.sel(scenario=[name])
-        if ds.attrs.get("engine") == "EPANET" or "pressure_head" in ds:
-            out.append(_supply_section(one, dpi))
-        else:
-            out.append(_drainage_section(one, dpi))
+        out.append(make(ds.sel(scenario=[name]), dpi))
         if label:
             out[-1].notes.append(f"file: {label}")
     return out
+
+
+def _section_maker(ds: xr.Dataset, label: str) -> Callable[[xr.Dataset, int], Section]:
+    """What shows a result of this kind; InputError for a Dataset that is none hydro makes."""
+    if "scenario" in ds.dims:
+        if ds.attrs.get("engine") == "EPANET" or "pressure_head" in ds:
+            return _supply_section
+        if is_surface(ds):
+            return _surface_section
+        if "flooding_rate" in ds:
+            return _drainage_section
+    raise InputError(
+        f"{label or 'the Dataset'}: not a result hydro can report: a supply, drainage or 2-D "
+        "surface run's has a scenario dimension and pressure_head, flooding_rate or "
+        "max_water_depth"
+    )
+
+
+def is_surface(ds: xr.Dataset) -> bool:
+    """A 2-D surface result (hydro.flood): rasters over y and x, not a network."""
+    return {"y", "x"} <= set(ds.dims) and "max_water_depth" in ds
 
 
 def _base_section(ds: xr.Dataset) -> Section:
@@ -226,6 +244,102 @@ def _drainage_section(ds: xr.Dataset, dpi: int) -> Section:
             if not frame.empty and "by scenario" not in title:
                 section.tables[title] = frame
     return section
+
+
+def _surface_section(ds: xr.Dataset, dpi: int) -> Section:
+    """The 2-D surface: how deep, how long, how dangerous, when the water came, the budget."""
+    from hydro.report import maps
+
+    section = _base_section(ds)
+    section.answers = _surface_answers(ds)
+    draw = _drawer(section, dpi)
+    wet = np.nan_to_num(ds["max_water_depth"].values) > 0
+    # (a map of zeros says less than its absence: the answers give the figure)
+    draw(
+        "Largest water depth over the run",
+        maps.surface_map,
+        ds,
+        "max_water_depth",
+        title="Largest water depth",
+        label="m",
+    )
+    if "hazard_class" in ds:
+        draw(
+            "Flood hazard class: the largest rating d(v + 0.5) + DF over the run (FD2320)",
+            maps.surface_map,
+            ds,
+            "hazard_class",
+            title="Flood hazard class (FD2320)",
+            label="hazard class",
+            categories=maps.HAZARD_CLASSES,
+        )
+    if (
+        "waterlogging_duration" in ds
+        and (np.nan_to_num(ds["waterlogging_duration"].values) > 0).any()
+    ):
+        draw(
+            "How long each cell is waterlogged",
+            maps.surface_map,
+            ds,
+            "waterlogging_duration",
+            title="Waterlogged (deeper than the lane depth)",
+            label="h",
+            scale=1 / 3600,
+            cmap="Purples",
+        )
+    if "time_of_arrival" in ds and wet.any():
+        draw(
+            "When the water arrives",
+            maps.surface_map,
+            ds,
+            "time_of_arrival",
+            title="Time of arrival",
+            label="h after the start",
+            scale=1 / 3600,
+            cmap="viridis_r",
+        )
+    budget = _surface_budget(ds)
+    if not budget.empty:
+        section.tables["Water budget of the surface"] = budget
+    return section
+
+
+def _surface_answers(ds: xr.Dataset) -> list[tuple[str, str]]:
+    from hydro.report.maps import HAZARD_CLASSES
+
+    depth = ds["max_water_depth"].isel(scenario=0)
+    cell = float(ds.attrs.get("cell_size_x", 0.0)) * float(ds.attrs.get("cell_size_y", 0.0))
+    rows = []
+    deepest = float(depth.max(skipna=True)) if bool(depth.notnull().any()) else 0.0
+    rows.append(("largest water depth", f"{deepest:.2f} m"))
+    if deepest > 0:
+        at = depth.where(depth == deepest, drop=True)
+        rows[-1] = (
+            rows[-1][0],
+            f"{deepest:.2f} m at x {float(at['x'][0]):.0f}, y {float(at['y'][0]):.0f}",
+        )
+    if "hazard_class" in ds and cell > 0:
+        classes = ds["hazard_class"].isel(scenario=0).values
+        for code, (name, _) in HAZARD_CLASSES.items():
+            area = float((classes == code).sum()) * cell
+            if area > 0:
+                rows.append((f"area of hazard class {code} ({name})", f"{area / 1e4:.2f} ha"))
+    if "waterlogging_duration" in ds:
+        longest = float(np.nan_to_num(ds["waterlogging_duration"].values).max(initial=0.0))
+        rows.append(("longest waterlogging", f"{longest / 3600:.2f} h"))
+    if "rain_volume" in ds:
+        rows.append(("rain on the surface", f"{float(ds['rain_volume'].values[0]):,.0f} m³"))
+    return rows
+
+
+def _surface_budget(ds: xr.Dataset) -> pd.DataFrame:
+    """The volumes the surface run kept (m3), one row each, with what they mean."""
+    rows = [
+        (str(name).replace("_", " "), float(var.values[0]), str(var.attrs.get("long_name", "")))
+        for name, var in ds.data_vars.items()
+        if str(name).endswith("_volume") and var.dims == ("scenario",)
+    ]
+    return pd.DataFrame(rows, columns=["volume", "m³", "what"])
 
 
 def _drainage_scores(ds: xr.Dataset, section: Section):

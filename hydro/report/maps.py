@@ -276,3 +276,66 @@ def _map_labels(ax, ds: xr.Dataset) -> None:
         ax.set_ylabel("y (map units)")
     ax.ticklabel_format(style="plain", useOffset=False)
     ax.tick_params(labelsize=7)
+
+
+# The 2-D surface (hydro.flood): rasters on the DEM's cell centres
+
+HAZARD_CLASSES = {  # FD2320 classes as hydro.flood.dataset names them
+    1: ("low", "#fde68a"),
+    2: ("moderate", "#f59e0b"),
+    3: ("significant", "#dc2626"),
+    4: ("extreme", "#7f1d1d"),
+}
+
+
+def surface_map(
+    ds: xr.Dataset,
+    name: str,
+    *,
+    ax=None,
+    title: str = "",
+    label: str = "",
+    scale: float = 1.0,
+    cmap: str = "Blues",
+    categories: Mapping[int, tuple[str, str]] | None = None,
+):
+    """One raster of a 2-D surface result (dims y, x; first scenario) over its ground level in
+    grey; cells without a value (NaN, or class 0 when ``categories`` are drawn) show the ground.
+    ``scale`` multiplies the values (e.g. 1/3600 for hours); ``categories`` {value: (label,
+    colour)} draws classes with a legend instead of a colour bar."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    ax = axes_or_new(ax, MAP_SIZE)
+    x, y = ds["x"].values, ds["y"].values
+    if x.size < 2 or y.size < 2:
+        raise ValueError("the surface result has fewer than two cells along x or y")
+    dx, dy = abs(x[1] - x[0]), abs(y[1] - y[0])
+    extent = (x.min() - dx / 2, x.max() + dx / 2, y.min() - dy / 2, y.max() + dy / 2)
+    origin = "upper" if y[0] > y[-1] else "lower"
+    if "ground_level" in ds:
+        ground = _first_scenario(ds["ground_level"])
+        ax.imshow(ground, extent=extent, origin=origin, cmap="Greys", alpha=0.45)
+    values = _first_scenario(ds[name]).astype(np.float64) * scale
+    if categories:
+        codes = sorted(categories)
+        shown = np.where(np.isin(values, codes), values, np.nan)
+        colours = ListedColormap([categories[c][1] for c in codes])
+        norm = BoundaryNorm([c - 0.5 for c in codes] + [codes[-1] + 0.5], colours.N)
+        ax.imshow(shown, extent=extent, origin=origin, cmap=colours, norm=norm)
+        present = [c for c in codes if (values == c).any()]
+        patches = [Patch(color=categories[c][1], label=f"{c} {categories[c][0]}") for c in present]
+        if patches:
+            ax.legend(handles=patches, loc="upper right", fontsize=8, title=label or None)
+    else:  # zero (never wet, never waterlogged) shows the ground
+        shown = np.where(values > 0, values, np.nan)
+        image = ax.imshow(shown, extent=extent, origin=origin, cmap=cmap)
+        ax.figure.colorbar(image, ax=ax, shrink=0.8, label=label)
+    ax.set_title(title or name.replace("_", " "))
+    ax.set_aspect("equal")
+    _map_labels(ax, ds)
+    return ax
+
+
+def _first_scenario(var: xr.DataArray) -> np.ndarray:
+    return var.isel(scenario=0).values if "scenario" in var.dims else var.values

@@ -291,6 +291,8 @@ def health_rows(ds: xr.Dataset) -> list[tuple[str, str, str]]:
             rows.append((key.replace("_", " "), f"{size:.2f} %", level))
     for key, var in ds.data_vars.items():
         name = str(key)
+        if name in ds.attrs:  # shown above, from the attrs
+            continue
         if ("balance" in name or name.startswith("health")) and var.dims == ("scenario",):
             units = str(var.attrs.get("units", ""))
             rows.append((name.replace("_", " "), f"{float(var.values[0]):.4g} {units}", "ok"))
