@@ -98,7 +98,7 @@ def inv_cube_root(x):
     guess, then four Newton steps y <- y (4 - x y^3) / 3, each squaring the error (3.5 % ->
     1e-16). Multiplications only: no division, no libm call, so the face loop vectorises; libm's
     cbrt was half the cost of a face update."""
-    y = _inv_cube_root_guess(x)
+    y = _inv_cube_root_guess(x)  # type: ignore[call-arg,var-annotated]
     third = x * (1.0 / 3.0)
     for _ in range(4):
         y = y * (4.0 / 3.0 - third * (y * y * y))
@@ -342,7 +342,7 @@ def _row_max(h):
     top = 0
     for j in range(bits.shape[0]):
         top = max(top, bits[j])
-    return _bits_float(top)
+    return _bits_float(top)  # type: ignore[call-arg]
 
 
 @numba.njit(cache=True, fastmath=_ROW_MATH)

@@ -182,7 +182,7 @@ class SurfaceModel:
     def threads(self):
         """A context in which numba uses the number of threads that pays for this grid."""
         threads = self.options.threads or (
-            1 if self.h.size < PARALLEL_CELLS else numba.config.NUMBA_NUM_THREADS
+            1 if self.h.size < PARALLEL_CELLS else numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
         )
         return _numba_threads(threads)
 

@@ -129,7 +129,7 @@ def exceedance_kernel(
                         hit = (row[c0 + k] != 0) | live[c0 + k]
                         mask |= np.uint64(hit) << np.uint64(k)
                 while mask:
-                    k = np.int64(trailing_zeros(mask))
+                    k = np.int64(trailing_zeros(mask))  # type: ignore[call-arg,assignment]
                     mask &= mask - np.uint64(1)
                     j = c0 + k
                     v = np.float64(row[j])

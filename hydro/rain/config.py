@@ -26,6 +26,9 @@ class _BuildsFormula(BaseModel):
     """Pydantic checks the ranges; building the formula checks the rest (n >= 1 with b = 0,
     intensities that do not grow with the return period) and reports it under this key."""
 
+    def build(self) -> StormFormula:  # each formula's own
+        raise NotImplementedError
+
     @model_validator(mode="after")
     def _formula_is_valid(self):
         try:

@@ -198,6 +198,7 @@ class Blockage(DrainageOperation):
         return [ends[k][0] for k in np.nonzero(inside)[0]]
 
     def _none_found(self, x, y):
+        assert self.area is not None  # one of the two (checked by _check)
         raise _nothing_in("conduits", self.area, x, y)
 
 

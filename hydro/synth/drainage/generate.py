@@ -722,7 +722,7 @@ def _subcatchments(cells, jx, jy, ground, land_use, imperviousness, names, extra
             rows.append((c, a, b, y0, y1))
     width = len(str(len(rows)))
     lu = plan.LAND_USES
-    table = {
+    table: dict[str, list] = {
         k: []
         for k in (
             "name",
