@@ -1,19 +1,21 @@
-"""Source shares of three sources in one pass, against one hydraulic run and against one EPANET
-TRACE run per source: BWSN_Network_2 (12.5k junctions), 24 h, quality step 5 min.
+"""Source shares of three sources in one pass, against the bare EPANET solve, one hydraulic run
+and one EPANET TRACE run per source: BWSN_Network_2 (12.5k junctions), 24 h, quality step 5 min.
 
-Sources: the two reservoirs and TANK-12525. The issue's target: all shares cost less than two
-hydraulic runs of the same scenario. "A hydraulic run" is measured two ways in the same rounds:
-hydro.supply.run (hydraulics to a Dataset, what a scenario costs without shares; target < 2,
-asserted) and the bare EPANET solve (open, EN_solveH, close; the stricter baseline, reported and
-guarded against regressions). The N TRACE runs are the way it was done before. The machine is
-shared and noisy, so each round runs the reference just before the measured call
+Sources: the two reservoirs and TANK-12525. Issue 18's targets, against the bare EPANET solve
+(open, EN_solveH, close) of the same file: ``hydro.supply.run`` <= 1.2x, all shares <= 1.5x. The
+shares are also measured against hydro.supply.run (what a scenario costs without shares; the
+first issue's target < 2, asserted). The N TRACE runs are the way it was done before. The machine
+is shared and noisy, so each round runs the reference just before the measured call
 (pytest-benchmark's setup, untimed) and ratios are taken between medians of the same rounds.
+The two cases against the bare solve are marked ``quick``: CI runs them (``-m quick``) and they
+guard against a regression only, well above the targets, which a busy machine can miss.
 
 Run: python -m pytest benchmarks/bench_supply_tracing.py --benchmark-only -s
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from pathlib import Path
@@ -73,7 +75,36 @@ def _interleaved(benchmark, target, reference=lambda: bare_solve(MODEL, DAY), **
     return result, benchmark.stats.stats.median, statistics.median(bare)
 
 
+def _cpu_ratio(target, rounds: int = 3, **kwargs) -> float:
+    """Process CPU time (every thread) of ``target`` over the bare solve's, medians of
+    interleaved rounds: the work done, steady on a busy machine where wall-clock ratios of
+    threaded code are not (their second core is someone else's)."""
+    ours, bare = [], []
+    for _ in range(rounds):
+        start = time.process_time()
+        bare_solve(MODEL, DAY)
+        middle = time.process_time()
+        target(**kwargs)
+        ours.append(time.process_time() - middle)
+        bare.append(middle - start)
+    return statistics.median(ours) / statistics.median(bare)
+
+
+def _guard(benchmark, ratio: float, load: float, *, wall: float, cpu: float, target, **kwargs):
+    """CI's regression guard: the CPU-time ratio always; the wall-clock ratio (which counts
+    the threads' overlap) only when little else ran (1-minute load before the rounds < 1.5: this
+    process itself counts about 1)."""
+    cpu_ratio = _cpu_ratio(target, **kwargs)
+    benchmark.extra_info.update({"cpu_ratio": cpu_ratio, "load": load})
+    print(f"CPU-time ratio {cpu_ratio:.2f}; 1-minute load before {load:.2f}")
+    assert cpu_ratio < cpu
+    if load < 1.5:
+        assert ratio < wall
+
+
+@pytest.mark.quick
 def test_source_shares_vs_bare_solve(benchmark):
+    load = os.getloadavg()[0]
     ds, ours, bare = _interleaved(
         benchmark, source_shares, model=MODEL, sources=SOURCES, edits=[one_day]
     )
@@ -81,10 +112,22 @@ def test_source_shares_vs_bare_solve(benchmark):
     benchmark.extra_info.update({"bare_solve_s": bare, "ratio": ratio, "sources": len(SOURCES)})
     print(
         f"\nsource shares ({len(SOURCES)} sources) {ours:.3f} s, bare solve {bare:.3f} s, "
-        f"ratio {ratio:.2f} (target < 2 against hydro.supply.run, see the next test)"
+        f"ratio {ratio:.2f} (target <= 1.5)"
     )
     assert ds.sizes["time"] == 25 and ds.sizes["source"] == len(SOURCES) + 2
-    assert ratio < 3.0  # a regression guard (measured 2.1-2.4), not the target
+    # regression guards (measured when quiet: 1.63-1.71 wall, CPU time 2.95-3.23; at load
+    # 4.7: 3.4 wall, 3.1 CPU), not the target
+    _guard(
+        benchmark,
+        ratio,
+        load,
+        wall=2.4,
+        cpu=4.0,
+        target=source_shares,
+        model=MODEL,
+        sources=SOURCES,
+        edits=[one_day],
+    )
 
 
 def test_source_shares_vs_hydraulic_run(benchmark):
@@ -115,11 +158,21 @@ def test_shares_without_hydraulic_results(benchmark):
     print(f"\nsource shares only {ours:.3f} s, bare solve {bare:.3f} s, ratio {ours / bare:.2f}")
 
 
-def test_hydraulic_run_for_reference(benchmark):
+@pytest.mark.quick
+def test_hydraulic_run_vs_bare_solve(benchmark):
     """hydro.supply.run of the same model (hydraulics only): shares cost this plus transport."""
-    _, theirs, bare = _interleaved(benchmark, run, model=MODEL, edits=[one_day])
-    benchmark.extra_info.update({"bare_solve_s": bare, "ratio": theirs / bare})
-    print(f"\nhydro.supply.run {theirs:.3f} s, bare solve {bare:.3f} s, ratio {theirs / bare:.2f}")
+    load = os.getloadavg()[0]
+    ds, theirs, bare = _interleaved(benchmark, run, model=MODEL, edits=[one_day])
+    ratio = theirs / bare
+    benchmark.extra_info.update({"bare_solve_s": bare, "ratio": ratio})
+    print(
+        f"\nhydro.supply.run {theirs:.3f} s, bare solve {bare:.3f} s, ratio {ratio:.2f} "
+        "(target <= 1.2)"
+    )
+    assert ds.sizes["time"] == 25 and ds.sizes["step"] > 0
+    # regression guards (measured when quiet: 1.24-1.45 wall, CPU time 1.55-1.80; at load
+    # 4.7: 1.7-1.95 wall, 1.6 CPU), not the target
+    _guard(benchmark, ratio, load, wall=1.8, cpu=2.3, target=run, model=MODEL, edits=[one_day])
 
 
 def test_n_trace_runs_vs_bare_solve(benchmark):
