@@ -186,32 +186,26 @@ def test_account_step_analytic():
         np.array([0.02, 0.02, -0.05]),
         np.array([0.01, 0.0, 0.0]),
     )
-    first = account_step(
-        demand,
-        consumer,
-        deficit,
-        np.array([50.0, 15.0, 5.0]),
-        elevation,
-        *args,
-        dt=-1.0,
-        pressure_driven=True,
-        leaks=True,
-    )
+
+    def step(head, dt):
+        return account_step(
+            demand,
+            consumer,
+            deficit,
+            np.array(head),
+            elevation,
+            *args,
+            dt=dt,
+            pressure_driven=True,
+            leaks=True,
+        )
+
+    first = step([50.0, 15.0, 5.0], dt=-1.0)
     assert first.served == pytest.approx(0.04) and first.unserved == pytest.approx(0.01)
     assert first.leakage == pytest.approx(0.01) and first.demand == pytest.approx(0.0)
     assert (first.n_negative, first.worst, first.worst_pressure) == (1, 1, pytest.approx(-5.0))
     assert volumes.sum() == 0.0  # nothing held yet
-    second = account_step(
-        demand,
-        consumer,
-        deficit,
-        np.array([50.0, 60.0, 5.0]),
-        elevation,
-        *args,
-        dt=600.0,
-        pressure_driven=True,
-        leaks=True,
-    )
+    second = step([50.0, 60.0, 5.0], dt=600.0)
     assert (second.n_negative, second.worst) == (0, -1) and np.isnan(second.worst_pressure)
     np.testing.assert_allclose(volumes[0], [12.0, 12.0, 0.0])  # delivered
     np.testing.assert_allclose(volumes[1], [18.0, 12.0, 0.0])  # required

@@ -253,8 +253,6 @@ def _surface_section(ds: xr.Dataset, dpi: int) -> Section:
     section = _base_section(ds)
     section.answers = _surface_answers(ds)
     draw = _drawer(section, dpi)
-    wet = np.nan_to_num(ds["max_water_depth"].values) > 0
-    # (a map of zeros says less than its absence: the answers give the figure)
     draw(
         "Largest water depth over the run",
         maps.surface_map,
@@ -273,10 +271,8 @@ def _surface_section(ds: xr.Dataset, dpi: int) -> Section:
             label="hazard class",
             categories=maps.HAZARD_CLASSES,
         )
-    if (
-        "waterlogging_duration" in ds
-        and (np.nan_to_num(ds["waterlogging_duration"].values) > 0).any()
-    ):
+    # a map of zeros says less than its absence (the answers give the figure)
+    if _any_positive(ds, "waterlogging_duration"):
         draw(
             "How long each cell is waterlogged",
             maps.surface_map,
@@ -287,7 +283,7 @@ def _surface_section(ds: xr.Dataset, dpi: int) -> Section:
             scale=1 / 3600,
             cmap="Purples",
         )
-    if "time_of_arrival" in ds and wet.any():
+    if _any_positive(ds, "max_water_depth") and "time_of_arrival" in ds:
         draw(
             "When the water arrives",
             maps.surface_map,
@@ -304,20 +300,21 @@ def _surface_section(ds: xr.Dataset, dpi: int) -> Section:
     return section
 
 
+def _any_positive(ds: xr.Dataset, name: str) -> bool:
+    return name in ds and bool((np.nan_to_num(ds[name].values) > 0).any())
+
+
 def _surface_answers(ds: xr.Dataset) -> list[tuple[str, str]]:
     from hydro.report.maps import HAZARD_CLASSES
 
     depth = ds["max_water_depth"].isel(scenario=0)
-    cell = float(ds.attrs.get("cell_size_x", 0.0)) * float(ds.attrs.get("cell_size_y", 0.0))
-    rows = []
     deepest = float(depth.max(skipna=True)) if bool(depth.notnull().any()) else 0.0
-    rows.append(("largest water depth", f"{deepest:.2f} m"))
+    where = ""
     if deepest > 0:
         at = depth.where(depth == deepest, drop=True)
-        rows[-1] = (
-            rows[-1][0],
-            f"{deepest:.2f} m at x {float(at['x'][0]):.0f}, y {float(at['y'][0]):.0f}",
-        )
+        where = f" at x {float(at['x'][0]):.0f}, y {float(at['y'][0]):.0f}"
+    rows = [("largest water depth", f"{deepest:.2f} m{where}")]
+    cell = float(ds.attrs.get("cell_size_x", 0.0)) * float(ds.attrs.get("cell_size_y", 0.0))
     if "hazard_class" in ds and cell > 0:
         classes = ds["hazard_class"].isel(scenario=0).values
         for code, (name, _) in HAZARD_CLASSES.items():

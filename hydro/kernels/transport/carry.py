@@ -185,13 +185,7 @@ class Transport:
             self._node_slot,
             self._link_slot,
             plan.flips,
-            plan.visit,
-            plan.in_ptr,
-            plan.in_link,
-            plan.in_rate,
-            plan.out_ptr,
-            plan.out_link,
-            plan.out_rate,
+            *plan.schedule,
         )
         if not self._numbered:
             self._number(plan)
@@ -243,13 +237,7 @@ class Transport:
             plan.flips,
             plan.n_flips,
             plan.n_visit,
-            plan.visit,
-            plan.in_ptr,
-            plan.in_link,
-            plan.in_rate,
-            plan.out_ptr,
-            plan.out_link,
-            plan.out_rate,
+            *plan.schedule,
             plan.demand,
             full,
             int(step),
@@ -305,6 +293,21 @@ class Plan:
         self.out_rate = np.empty(n_links)
         self.demand = np.empty(n_nodes)  # by node slot
         self.n_flips = self.n_visit = 0
+
+    @property
+    def schedule(
+        self,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The arrays _plan fills and _carry reads, in the kernels' argument order."""
+        return (
+            self.visit,
+            self.in_ptr,
+            self.in_link,
+            self.in_rate,
+            self.out_ptr,
+            self.out_link,
+            self.out_rate,
+        )
 
 
 def _first_then_rest(seq: np.ndarray, n: int) -> np.ndarray:
