@@ -8,6 +8,8 @@ weights, service areas use per-station shortest paths (networkx).
 
 from __future__ import annotations
 
+import re
+
 import networkx as nx
 import numpy as np
 
@@ -387,3 +389,97 @@ def account_step(
         worst=worst,
         worst_pressure=low,
     )
+
+
+# --- INP tokens (hydro.kernels.tokens) ---------------------------------------------------------
+
+_TOKEN = re.compile(rb"[^ \t\r]+")  # EPANET's separators within a line
+
+
+def row_spans(buf, start: int, end: int, wanted: int, minimum: int) -> np.ndarray:
+    """Twin of :func:`hydro.kernels.tokens.row_spans`: each line split by a regular expression."""
+    data, rows, at = bytes(buf), [], start
+    for line in data[start:end].split(b"\n"):
+        body = line.split(b";", 1)[0]
+        found = [(at + m.start(), at + m.end()) for m in _TOKEN.finditer(body)]
+        at += len(line) + 1
+        if len(found) >= minimum:
+            rows.append((found + [(-1, -1)] * wanted)[:wanted])
+    return np.array(rows, np.int64).reshape(-1, wanted, 2)
+
+
+def find(buf, keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Twin of :func:`hydro.kernels.tokens.find` (with its hash table): a dict of the keys."""
+    data = bytes(buf)
+    index = {data[a:b]: i for i, (a, b) in enumerate(keys)}
+    return np.array([index.get(data[a:b], -1) for a, b in queries], np.int64)
+
+
+def numbers(buf, spans: np.ndarray) -> np.ndarray:
+    """The values :func:`hydro.kernels.tokens.numbers` gives where it reads a token: float()."""
+    data, out = bytes(buf), []
+    for a, b in spans:
+        try:
+            out.append(float(data[a:b]) if a >= 0 else NAN)
+        except ValueError:
+            out.append(NAN)
+    return np.array(out, np.float64)
+
+
+def read_elements(text: str) -> dict:
+    """Twin of :func:`hydro.supply.inp.read_elements`: sections found line by line, rows split
+    by :func:`row_spans`' rule, IDs looked up in dicts (a dict of the fields, tags left out)."""
+    sections: dict[str, list[tuple[int, list[str]]]] = {}
+    current = None
+    for number, line in enumerate(text.split("\n")):
+        stripped = line.strip(" \t\r\n\x0b\x0c")  # bytes.strip()'s whitespace
+        if stripped.startswith("[") and "]" in line:
+            current = line[line.index("[") + 1 : line.index("]")].strip().upper()
+            continue
+        if current is not None:
+            tokens = [t.decode() for t in _TOKEN.findall(line.encode().split(b";", 1)[0])]
+            if tokens:
+                sections.setdefault(current, []).append((number, tokens))
+
+    def rows(name: str, minimum: int) -> list[tuple[int, list[str]]]:
+        return [(n, t) for n, t in sections.get(name, []) if len(t) >= minimum]
+
+    others = sorted(rows("RESERVOIRS", 1) + rows("TANKS", 1))
+    tanks = {n for n, _ in rows("TANKS", 1)}
+    node_ids = [t[0] for _, t in rows("JUNCTIONS", 1)] + [t[0] for _, t in others]
+    node_types = [0] * len(rows("JUNCTIONS", 1)) + [2 if n in tanks else 1 for n, _ in others]
+    index = {name: i for i, name in enumerate(node_ids)}
+    valves = {"PRV": 3, "PSV": 4, "PBV": 5, "FCV": 6, "TCV": 7, "GPV": 8, "PCV": 9}
+    links = sorted((n, name, t) for name in ("PIPES", "PUMPS", "VALVES") for n, t in rows(name, 3))
+    types = []
+    for _, name, t in links:
+        word = (t + [""] * 8)[7 if name == "PIPES" else 4].upper()
+        types.append(
+            2
+            if name == "PUMPS"
+            else (0 if word == "CV" else 1)
+            if name == "PIPES"
+            else valves.get(word, -1)
+        )
+    x, y = np.full(len(node_ids), NAN), np.full(len(node_ids), NAN)
+    for _, t in rows("COORDINATES", 3):
+        if t[0] in index:
+            x[index[t[0]]], y[index[t[0]]] = (float(v) if _is_float(v) else NAN for v in t[1:3])
+    return {
+        "node_ids": node_ids,
+        "node_types": np.array(node_types, np.int8),
+        "link_ids": [t[0] for *_, t in links],
+        "link_types": np.array(types, np.int8),
+        "link_start": np.array([index.get(t[1], -1) for *_, t in links], np.int64),
+        "link_end": np.array([index.get(t[2], -1) for *_, t in links], np.int64),
+        "x": x,
+        "y": y,
+    }
+
+
+def _is_float(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True

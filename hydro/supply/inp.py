@@ -1,7 +1,8 @@
 """A fast, read-only view of an EPANET INP file's elements, in the engine's own index order.
 
 Asking the toolkit for tens of thousands of IDs one ctypes call at a time costs more than the
-hydraulic solve of a 24 h run; one pass over the text costs a third of that. EPANET numbers
+hydraulic solve of a 24 h run; one compiled pass over the text's bytes (:mod:`hydro.kernels.tokens`,
+rows split as EPANET splits them) costs a twelfth of it, most of it without the GIL. EPANET numbers
 junctions first (in file order), then reservoirs and tanks (in file order), and links in the order
 they appear; the engine adapter checks a sample of this against the toolkit and falls back to the
 toolkit when they disagree.
@@ -9,13 +10,14 @@ toolkit when they disagree.
 
 from __future__ import annotations
 
-import gc
 import sys
 import threading
 from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
 
 import numpy as np
+
+from hydro.kernels import tokens
 
 _VALVE_TYPES = {"PRV": 3, "PSV": 4, "PBV": 5, "FCV": 6, "TCV": 7, "GPV": 8, "PCV": 9}
 _NODE_SECTIONS = {"JUNCTIONS": 0, "RESERVOIRS": 1, "TANKS": 2}
@@ -48,19 +50,13 @@ def read_elements(text: str, *, tables: Callable[[Tables], None] | None = None) 
     """Parse the element tables of an EPANET INP text (no validation: the engine does that).
 
     ``tables`` is called with the node and link tables as soon as they are parsed, before the
-    coordinates and tags (a third of the work on a large model): what a run needs first.
+    coordinates and tags (a quarter of the work on a large model): what a run needs first.
 
-    One split per line, in comprehensions, keeps the per-line work small; the garbage collector
-    is held off meanwhile, because tens of thousands of fresh token lists would trigger full
-    collections of whatever large heap the caller holds.
+    Sections are found by their headers in Python; the compiled kernels give each row's token
+    spans, look the link ends and coordinates' nodes up by hash and read the type words and
+    numbers; Python then makes the ID strings with one decode and one split.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _read_elements(text, tables or (lambda _: None))
-    finally:
-        if enabled:
-            gc.enable()
+    return _read_elements(text, tables or (lambda _: None))
 
 
 SWITCH_INTERVAL = 2e-4  # s, while a parse runs beside the engine (see Parsing)
@@ -174,57 +170,99 @@ class Parsing:
 
 
 def _read_elements(text: str, publish: Callable[[Tables], None]) -> Elements:
-    blocks = _blocks(text)
-    junctions = _first_tokens(blocks, "JUNCTIONS")
-    # Reservoirs and tanks share one numbering after the junctions, in file order.
-    others = sorted(
-        (pos, k, name, _NODE_SECTIONS[sec])
-        for sec in ("RESERVOIRS", "TANKS")
-        for pos, block in blocks.get(sec, [])
-        for k, name in enumerate(row[0] for row in _split(block, 1))
-    )
-    node_ids = [*junctions, *(name for _, _, name, _ in others)]
-    node_types = np.array([0] * len(junctions) + [kind for *_, kind in others], dtype=np.int8)
-    index = {name: i for i, name in enumerate(node_ids)}  # EPANET 2.3 IDs are case-sensitive
+    data = text.encode("utf-8")
+    buf = np.frombuffer(data, np.uint8)
+    blocks = _blocks(data)
 
-    link_ids: list[str] = []
-    link_types: list[np.ndarray] = []
-    ends: list[list[int]] = []
-    in_file_order = sorted(
-        ((name, pos, block) for name in _LINK_SECTIONS for pos, block in blocks.get(name, [])),
-        key=lambda r: r[1],
+    def rows(section: str, wanted: int, minimum: int) -> list[tuple[int, np.ndarray]]:
+        return [
+            (at, tokens.row_spans(buf, at, end, wanted, minimum))
+            for at, end in blocks.get(section, [])
+        ]
+
+    junctions = _stack([spans[:, 0] for _, spans in rows("JUNCTIONS", 1, 1)])
+    # Reservoirs and tanks share one numbering after the junctions, in file order.
+    others = [
+        (spans[:, 0], np.full(len(spans), kind, np.int8))
+        for sec, kind in (("RESERVOIRS", 1), ("TANKS", 2))
+        for _, spans in rows(sec, 1, 1)
+    ]
+    other_spans = _stack([spans for spans, _ in others])
+    order = np.argsort(other_spans[:, 0], kind="stable")
+    node_spans = _stack([junctions, other_spans[order]])
+    node_types = np.concatenate(
+        [np.zeros(len(junctions), np.int8), *(kinds for _, kinds in others)]
     )
-    for sec, _, block in in_file_order:
-        rows = _split(block, 3)
-        link_ids += [r[0] for r in rows]
-        rest = [r[3] if len(r) > 3 else "" for r in rows]
-        link_types.append(
-            np.array(
-                [_link_type(sec, x) for x in rest]
-                if sec != "PIPES"
-                else [_link_type(sec, x) if "cv" in x.lower() else 1 for x in rest],
-                dtype=np.int8,
-            )
-        )
-        ends += [[index.get(r[1], -1), index.get(r[2], -1)] for r in rows]
-    ends_array = np.array(ends, dtype=np.int64).reshape(-1, 2)
-    types = np.concatenate(link_types) if link_types else np.empty(0, dtype=np.int8)
-    tables = Tables(node_ids, node_types, link_ids, types, ends_array[:, 0], ends_array[:, 1])
+    node_types[len(junctions) :] = node_types[len(junctions) :][order]
+
+    link_rows = sorted(
+        (at, name, spans)
+        for name, wanted in _LINK_TOKENS.items()
+        for at, spans in rows(name, wanted, 3)
+    )
+    link_spans = _stack([spans[:, 0] for *_, spans in link_rows])
+    types = np.concatenate(
+        [_link_types(buf, name, spans) for _, name, spans in link_rows] or [np.empty(0, np.int8)]
+    )
+    table = tokens.hash_table(buf, node_spans)
+    ends = [
+        tokens.find(buf, node_spans, table, _stack([spans[:, k] for *_, spans in link_rows]))
+        for k in (1, 2)
+    ]
+    node_ids = _strings(buf, node_spans)
+    tables = Tables(node_ids, node_types, _strings(buf, link_spans), types, *ends)
     publish(tables)
 
     x = np.full(len(node_ids), np.nan)
     y = np.full(len(node_ids), np.nan)
-    for _, block in blocks.get("COORDINATES", []):
-        rows = _split(block, 3)
-        at = np.array([index.get(r[0], -1) for r in rows], dtype=np.int64)
-        xy = _numbers([r[1] for r in rows] + [r[2] for r in rows]).reshape(2, -1)
-        known = at >= 0
-        x[at[known]], y[at[known]] = xy[0, known], xy[1, known]
+    for _, spans in rows("COORDINATES", 3, 3):
+        node = tokens.find(buf, node_spans, table, np.ascontiguousarray(spans[:, 0]))
+        known = node >= 0
+        x[node[known]] = _numbers(data, buf, spans[:, 1])[known]
+        y[node[known]] = _numbers(data, buf, spans[:, 2])[known]
     tags = {}
-    for _, block in blocks.get("TAGS", []):
-        for kind, name, tag, *_ in _split(block, 3):
+    for start, end in blocks.get("TAGS", []):
+        for kind, name, tag, *_ in _split(data[start:end].decode("utf-8"), 3):
             tags[(kind.upper(), name)] = tag
     return Elements(**vars(tables), x=x, y=y, tags=tags)
+
+
+# The tokens each link section is read for: ID, ends, and the word that says its type.
+_LINK_TOKENS = {"PIPES": 8, "PUMPS": 3, "VALVES": 5}
+_CHECK_VALVE = np.frombuffer(b"CV", np.uint8).reshape(1, 2)
+_VALVE_WORDS = np.frombuffer("".join(_VALVE_TYPES).encode(), np.uint8).reshape(-1, 3)
+
+
+def _link_types(buf: np.ndarray, section: str, spans: np.ndarray) -> np.ndarray:
+    """EPANET's link type codes of a block's rows: a pipe whose status is CV is a check-valve
+    pipe (0), a valve's type is its fifth token (-1 for a word EPANET would refuse)."""
+    if section == "PUMPS":
+        return np.full(len(spans), 2, np.int8)
+    if section == "PIPES":
+        cv = tokens.word_codes(buf, np.ascontiguousarray(spans[:, 7]), _CHECK_VALVE) == 0
+        return np.where(cv, 0, 1).astype(np.int8)
+    codes = tokens.word_codes(buf, np.ascontiguousarray(spans[:, 4]), _VALVE_WORDS)
+    return np.where(codes >= 0, codes + min(_VALVE_TYPES.values()), -1).astype(np.int8)
+
+
+def _stack(spans: list[np.ndarray]) -> np.ndarray:
+    """Token spans of several blocks as one contiguous (n, 2) array."""
+    return np.ascontiguousarray(np.concatenate(spans)) if spans else np.empty((0, 2), np.int64)
+
+
+def _strings(buf: np.ndarray, spans: np.ndarray) -> list[str]:
+    """The tokens at the spans, as Python strings."""
+    return tokens.joined(buf, spans).tobytes().decode("utf-8").split("\n") if len(spans) else []
+
+
+def _numbers(data: bytes, buf: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """Floats of the tokens at the spans (as Python's float() reads them), NaN where a token
+    is not a number; the few the compiled fast path leaves are read in Python."""
+    values, done = tokens.numbers(buf, np.ascontiguousarray(spans))
+    for i in np.flatnonzero(~done):
+        first, stop = spans[i]
+        values[i] = _number(data[first:stop].decode("utf-8")) if first >= 0 else np.nan
+    return values
 
 
 def read_sections(text: str, names: Iterable[str]) -> dict[str, list[list[str]]]:
@@ -234,38 +272,38 @@ def read_sections(text: str, names: Iterable[str]) -> dict[str, list[list[str]]]
     lacks gives no rows.
     """
     wanted = {name.upper() for name in names}
-    blocks = _blocks(text, wanted)
+    data = text.encode("utf-8")
+    blocks = _blocks(data, wanted)
     return {
         name: [
             row
-            for _, block in blocks.get(name, [])
-            for line in block.splitlines()
+            for at, end in blocks.get(name, [])
+            for line in data[at:end].decode("utf-8").splitlines()
             if (row := line.partition(";")[0].split())
         ]
         for name in wanted
     }
 
 
-def _blocks(text: str, wanted: Set[str] = _WANTED) -> dict[str, list[tuple[int, str]]]:
-    """Section name -> [(position in file, text of the section)], for the ``wanted`` sections."""
+def _blocks(data: bytes, wanted: Set[str] = _WANTED) -> dict[str, list[tuple[int, int]]]:
+    """Section name -> [(start, end) of the section's body in ``data``], for the ``wanted``
+    sections, in file order (a section may come in several blocks)."""
     heads = []
-    at = text.find("[")
+    at = data.find(b"[")
     while at >= 0:
-        line_start = text.rfind("\n", 0, at) + 1
-        close = text.find("]", at)
-        if close > at and not text[line_start:at].strip():
-            heads.append((at, close + 1, text[at + 1 : close].strip().upper()))
-        at = text.find("[", at + 1)
-    blocks: dict[str, list[tuple[int, str]]] = {}
-    for k, (at, body, name) in enumerate(heads):
+        line_start = data.rfind(b"\n", 0, at) + 1
+        close = data.find(b"]", at)
+        if close > at and not data[line_start:at].strip():
+            name = data[at + 1 : close].decode("utf-8", "replace").strip().upper()
+            body = data.find(b"\n", close)  # EPANET reads nothing after a header on its line
+            heads.append((at, len(data) if body < 0 else body, name))
+        at = data.find(b"[", at + 1)
+    blocks: dict[str, list[tuple[int, int]]] = {}
+    for k, (_, body, name) in enumerate(heads):
         if name in wanted:
-            end = heads[k + 1][0] if k + 1 < len(heads) else len(text)
-            blocks.setdefault(name, []).append((at, text[body:end]))
+            end = heads[k + 1][0] if k + 1 < len(heads) else len(data)
+            blocks.setdefault(name, []).append((body, end))
     return blocks
-
-
-def _first_tokens(blocks: dict, section: str) -> list[str]:
-    return [row[0] for _, block in blocks.get(section, []) for row in _split(block, 1)]
 
 
 def _split(block: str, fields: int) -> list[list[str]]:
@@ -274,25 +312,8 @@ def _split(block: str, fields: int) -> list[list[str]]:
     return [r for r in rows if len(r) >= fields]
 
 
-def _numbers(tokens: list[str]) -> np.ndarray:
-    """Floats from strings, NaN where a token is not a number."""
-    try:  # float() one by one: a quarter of the time of numpy's cast from an array of str
-        return np.fromiter(map(float, tokens), np.float64, len(tokens))
-    except ValueError:
-        return np.array([_number(t) for t in tokens], dtype=np.float64)
-
-
 def _number(token: str) -> float:
     try:
         return float(token)
     except ValueError:
         return float("nan")
-
-
-def _link_type(section: str, rest: str) -> int:
-    if section == "PUMPS":
-        return 2
-    fields = rest.split(";", 1)[0].split()
-    if section == "VALVES":
-        return _VALVE_TYPES.get(fields[1].upper(), -1) if len(fields) > 1 else -1
-    return 0 if len(fields) > 4 and fields[4].upper() == "CV" else 1
