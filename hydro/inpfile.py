@@ -7,10 +7,11 @@ superset of GBK) and hands the engine a UTF-8 copy when needed. IDs stay exactly
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hydro.errors import InputError
@@ -43,7 +44,17 @@ class InputText:
     path: Path
     text: str
     encoding: str
-    sha256: str = ""  # of the bytes read (provenance without reading the file again)
+    raw: bytes = field(default=b"", repr=False, compare=False)  # the bytes read
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """Of the bytes read (provenance without reading the file again); made on first use,
+        which a supply run makes in its parse thread (hashlib releases the GIL)."""
+        return hashlib.sha256(self.raw).hexdigest()
+
+    def __getstate__(self) -> dict:
+        # Sent to another process with its hash, without the bytes it was made from.
+        return {**self.__dict__, "sha256": self.sha256, "raw": b""}
 
     @property
     def is_utf8(self) -> bool:
@@ -85,8 +96,7 @@ def read_text(path: str | Path, *, check: bool = True) -> InputText:
             continue
         if encoding == "utf-8" and text.isascii():
             encoding = "ascii"
-        digest = hashlib.sha256(raw).hexdigest()
-        doc = InputText(path, text.removeprefix("\ufeff"), encoding, digest)
+        doc = InputText(path, text.removeprefix("\ufeff"), encoding, raw)
         if check:
             check_finite(doc)
         return doc

@@ -39,10 +39,9 @@ class SupplyNetwork:
     def __init__(self, source: InputText, *, checked: bool = False):
         self.source = source
         # A text not yet checked for values that are not finite numbers is checked first in the
-        # parse's thread, while EPANET reads the file (the engine waits for it before solving).
-        self.parsing = Parsing(
-            source.text, check=None if checked else functools.partial(check_finite, source)
-        )
+        # parse's thread, while EPANET reads the file (the engine waits for it before solving);
+        # the bytes' hash is made there too.
+        self.parsing = Parsing(source.text, check=functools.partial(_prepare, source, checked))
         weakref.finalize(self, self.parsing.cancel)  # dropped unread: its thread ends
 
     def check(self) -> None:
@@ -139,3 +138,10 @@ def seconds(tokens: list[str], path: Path, key: str) -> int:
         raise InputError(
             f"{path}: [TIMES] {key} {' '.join(tokens)}: expected a time such as 72:00 or 3 DAYS"
         ) from None
+
+
+def _prepare(source: InputText, checked: bool) -> None:
+    """What the parse's thread does before it parses: the hash, then the check."""
+    source.sha256  # noqa: B018 (made now, cached)
+    if not checked:
+        check_finite(source)

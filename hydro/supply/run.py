@@ -241,7 +241,10 @@ def build_run_dataset(
     scenario: str,
     scenario_file: str | Path | None,
     accounts: RunAccounts,
+    extra: tuple[dict, dict] = ({}, {}),
 ) -> xr.Dataset:
+    """The run's Dataset; ``extra`` adds variables and coordinates (as build_dataset takes
+    them) in the same build: the source shares."""
     elevation, start, end = static["elevation"], static["start"], static["end"]
     head = arrays["head"]
     tanks = np.flatnonzero(project.node_types == NodeType.TANK)
@@ -270,6 +273,7 @@ def build_run_dataset(
             data[name] = arrays[name]
     data = {name: values[np.newaxis] for name, values in data.items()}  # scenario dim of size 1
     data.update(step_data(accounts, static))
+    data.update(extra[0])
 
     node_ids = np.array(project.node_ids, dtype=object)
     link_ids = np.array(project.link_ids, dtype=object)
@@ -296,6 +300,7 @@ def build_run_dataset(
             static["pump_rated_flow"],
             {"units": "m3 s-1", "long_name": "rated (best-efficiency) flow at full speed"},
         ),
+        **extra[1],
     }
     pressure_driven, pmin, preq, pexp = static["demand_model"]
     report = project.report_warnings or project.warnings

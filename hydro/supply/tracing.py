@@ -66,7 +66,6 @@ from hydro.supply.run import (
     read_static,
     summarise_warnings,
 )
-from hydro.variables import get as get_variable
 
 Edit = Callable[[EpanetProject], None]
 Progress = Callable[[float], None]
@@ -160,21 +159,21 @@ def source_shares(
             accounts.links_known(True)
             static = read_static(project) if hydraulics else None
         # The project is closed here: its report (and the warnings in it) is complete. The
-        # hydraulic part of the Dataset is built while the transport may still be finishing.
+        # Dataset is built while the transport may still be finishing: it holds the
+        # transport's own array of shares, complete once the transport has ended (below).
         ds = _dataset(
             project,
             tanks,
             static,
             recording,
             labels,
+            feed.flow().shares[: len(recording.report_times)],  # a halted run reports less
             qstep=qstep,
             tolerance=tolerance,
             scenario=scenario,
             scenario_file=scenario_file,
             accounts=accounts.result(),
         )
-    shares = feed.flow().shares[: len(recording.report_times)]  # a halted run reports less
-    ds["source_share"] = _share_variable(shares)
     if progress is not None:
         progress(1.0)
     return ds
@@ -303,8 +302,8 @@ class _Step(NamedTuple):
 class _Recording:
     """Runs the hydraulics, hands each step to ``consume`` and keeps the report-time results.
 
-    A step is complete once the next one is solved (the tanks' volumes at its end tell whether
-    EPANET's quality sees them full). Besides the flows it carries those EPANET's quality
+    A step is complete once EPANET has advanced past it (the tanks' volumes at its end tell
+    whether EPANET's quality sees them full). Besides the flows it carries those EPANET's quality
     solver actually moves water with (``move``): in a run of hydraulics and quality together,
     EPANET advances the hydraulics (EN_nextH, where rules fire for the step's end) before it
     transports the step, so a link a rule closes at the step's end moves nothing over the
@@ -324,6 +323,7 @@ class _Recording:
         # EPANET's own quality (water age, say) rides along when results are wanted.
         self.quality = hydraulics and project.quality()[0] is not QualityType.NONE
         self.leakage = hydraulics and has_leakage(project)
+        self.rules = project.has_rules()
         self.report_times: np.ndarray = np.empty(0, np.int64)
         self.arrays: dict[str, np.ndarray] = {}
 
@@ -335,36 +335,36 @@ class _Recording:
         reports: list[int] = []
         report_steps: list[int] = []  # the accounts' step of each reporting time
         columns: dict[str, list[np.ndarray]] = {}
-        now: dict = {}
-        moves: list[np.ndarray] = []
-        last: tuple | None = None  # the previous step: (time, flows, demands, report row)
-
-        def after_advance() -> None:
-            moves.append(self._moves(now["q"], now["open"]))
-
+        now: dict = {}  # the step solved last: flows, open links, demands, report row
         # the accounts read the step: their arrays are reused, not read again
         accounts = project.kept_accounts()
+
+        def after_advance(seconds: int) -> None:
+            """The step is complete once EPANET has advanced past it (rules fired, tanks at
+            the step's end): handed on now, not after the next solve, so the transport of a
+            step overlaps the solve of the next."""
+            q, demand, row = now["q"], now["demand"], now["row"]
+            if seconds == 0:  # the end: reported, nothing more to move
+                consume(_Step(q, q, demand, no_tank, 0, row))
+                return
+            full = no_tank
+            if len(self.tanks.node):  # the SI volume may miss the maximum by the last bit
+                full = accounts.tank_volumes_now() >= self.tanks.max_volume * (1.0 - 1e-9)
+            consume(_Step(q, self._moves(q, now["open"]), demand, full, seconds, row))
+
         for t in project.hydraulic_steps(quality=self.quality, after_advance=after_advance):
             now["q"] = accounts.flow.copy()
             now["open"] = accounts.state > LinkState.CLOSED  # as EN_STATUS > 0
-            demand = accounts.demand.copy()
-            full = no_tank
-            if len(self.tanks.node):  # the SI volume may miss the maximum by the last bit
-                full = accounts.tank_volume >= self.tanks.max_volume * (1.0 - 1e-9)
-            if last is not None:
-                consume(_Step(last[1], moves.pop(0), last[2], full, t - last[0], last[3]))
-            row = -1
+            now["demand"] = accounts.demand.copy()
+            now["row"] = -1
             if t in wanted:
-                row = len(reports)
+                now["row"] = len(reports)
                 reports.append(t)
                 report_steps.append(accounts.n_steps - 1)
                 if self.hydraulics:
-                    self._read_results(columns, now, demand)
-            last = (t, now["q"], demand, row)
+                    self._read_results(columns, now, now["demand"])
             if progress is not None:
                 progress(min(t / duration, 1.0))
-        if last is not None:  # the end: reported, nothing more to move
-            consume(_Step(last[1], last[1], last[2], no_tank, 0, last[3]))
         self.report_times = np.array(reports, np.int64)
         states = columns.pop("state", None)
         self.arrays = {name: np.array(values, np.float32) for name, values in columns.items()}
@@ -374,6 +374,8 @@ class _Recording:
 
     def _moves(self, q: np.ndarray, was_open: np.ndarray) -> np.ndarray:
         """The step's flows as EPANET's quality moves them (statuses after the advance)."""
+        if not self.rules:  # then the advance changed no status
+            return q
         after = self.project.link_values(LinkProperty.STATUS) > 0
         if np.array_equal(after, was_open):
             return q
@@ -533,6 +535,7 @@ def _dataset(
     static: dict | None,
     recording: _Recording,
     labels: list[str],
+    shares: np.ndarray,
     *,
     qstep: int,
     tolerance: float,
@@ -540,9 +543,14 @@ def _dataset(
     scenario_file: str | Path | None,
     accounts: RunAccounts,
 ) -> xr.Dataset:
-    """Everything but the shares themselves (see _share_variable)."""
+    """The Dataset of the shares (time, node, source) and, with ``static``, of the run."""
     times = recording.report_times
     kinds = [_source_kind(project, name) for name in labels]
+    sources = {
+        "source": np.array(labels, dtype=object),
+        "source_kind": ("source", np.array(kinds, dtype=object)),
+    }
+    data = {"source_share": shares[np.newaxis]}  # scenario dim of size 1
     if static is not None:
         ds = build_run_dataset(
             project,
@@ -552,6 +560,7 @@ def _dataset(
             scenario=scenario,
             scenario_file=scenario_file,
             accounts=accounts,
+            extra=(data, sources),
         )
     else:
         attrs = provenance(
@@ -582,12 +591,13 @@ def _dataset(
             "scenario": [scenario],
             "time": times.astype("timedelta64[s]").astype("timedelta64[ns]"),
             "node": np.array(project.node_ids, dtype=object),
+            **sources,
         }
         attrs["start_clocktime"] = int(project.time(TimeParameter.STARTTIME))
-        ds = build_dataset({}, coords=coords, attrs=attrs, crs=model_crs(project.source.path))
-    ds = ds.assign_coords(
-        source=("source", np.array(labels, dtype=object)),
-        source_kind=("source", np.array(kinds, dtype=object)),
+        ds = build_dataset(data, coords=coords, attrs=attrs, crs=model_crs(project.source.path))
+    ds["source_share"].attrs["comment"] = (
+        f"'{INITIAL}': water in the network at the start; '{OTHER}': water from reservoirs "
+        "that are not sources and from negative demands"
     )
     ds.attrs.update(
         {
@@ -606,23 +616,6 @@ def _dataset(
         }
     )
     return ds
-
-
-def _share_variable(shares: np.ndarray) -> xr.Variable:
-    """source_share of one scenario from the transport's (time, node, source) shares."""
-    var = get_variable("source_share")
-    return xr.Variable(
-        var.dims,
-        shares[np.newaxis].astype(var.dtype, copy=False),
-        {
-            **var.attrs(),
-            "comment": (
-                f"'{INITIAL}': water in the network at the start; '{OTHER}': "
-                "water from reservoirs that are not sources and from negative "
-                "demands"
-            ),
-        },
-    )
 
 
 def _source_kind(project: EpanetProject, label: str) -> str:

@@ -218,7 +218,7 @@ class StepAccounts:
         ]
         self._links_known = True
         for row, flow, state, setting, energy in self._pending:
-            self._fill_links(row, flow, state, setting, energy)
+            self._fill_links(row, flow, state, setting[self.pumps], energy[self.pumps])
         self._pending.clear()
         return True
 
@@ -229,7 +229,8 @@ class StepAccounts:
         return types
 
     def _fill_links(self, row: list, flow, state, setting, energy) -> None:
-        """The link columns of one step's row (and the links that drew on empty tanks)."""
+        """The link columns of one step's row (and the links that drew on empty tanks); the
+        pumps' ``setting`` and ``energy``."""
         at_minimum, tank_outflow = row[9], row[7] < -MOVING
         for k in np.flatnonzero(at_minimum & tank_outflow):
             leaving, arriving = self.tank_links[k]
@@ -238,8 +239,8 @@ class StepAccounts:
         pumps = self.pumps
         row[11] = flow[pumps].copy()
         row[12] = state[pumps].astype(np.int8)
-        row[13] = setting[pumps]
-        row[14] = energy[pumps]
+        row[13] = setting
+        row[14] = energy
         row[15] = flow[self.watched].copy()
         self._pump_power = row[14]
 
@@ -331,8 +332,8 @@ class StepAccounts:
                 row,
                 flow,
                 state,
-                self._pump_values(LinkProperty.SETTING, full=True),
-                self._pump_values(LinkProperty.ENERGY, full=True),
+                self._pump_values(LinkProperty.SETTING),
+                self._pump_values(LinkProperty.ENERGY),
             )
         else:  # links not known yet: keep this step's link arrays whole
             self._pending.append(
@@ -346,27 +347,32 @@ class StepAccounts:
             )
 
     def _tank_volumes(self) -> np.ndarray:
-        """Volumes of the tanks alone (a call each: far fewer than the nodes); kept as
-        ``tank_volume`` for other readers of the step."""
+        """The tanks' volumes, kept as ``tank_volume`` for other readers of the step."""
+        self.tank_volume = self.tank_volumes_now()
+        return self.tank_volume
+
+    def tank_volumes_now(self) -> np.ndarray:
+        """The tanks' volumes [m3] in the engine now (a call each: far fewer than the nodes).
+        Right after EN_nextH they are those of the next step's start: EPANET computes a
+        tank's volume from its head, which nexthyd moves on (tanklevels) and runhyd, which
+        solves with the tanks' heads fixed, leaves alone (hydraul.c, epanet.c)."""
         p = self.project
         get, h, ref = library().EN_getnodevalue, p.handle, ctypes.byref(self._value)
         out = np.empty(len(self.tanks))
         for k, i in enumerate(self.tanks.tolist()):
             get(h, i + 1, int(NodeProperty.TANKVOLUME), ref)
             out[k] = self._value.value
-        self.tank_volume = out * p.units.node_factor(NodeProperty.TANKVOLUME)
-        return self.tank_volume
+        return out * p.units.node_factor(NodeProperty.TANKVOLUME)
 
-    def _pump_values(self, prop: LinkProperty, *, full: bool = False) -> np.ndarray:
-        """One property of the pumps alone (a call each: far fewer than the links), placed in
-        an array over all links when ``full`` (what :meth:`_fill_links` takes)."""
+    def _pump_values(self, prop: LinkProperty) -> np.ndarray:
+        """One property of the pumps alone (a call each: far fewer than the links)."""
         p = self.project
         get, h, ref = library().EN_getlinkvalue, p.handle, ctypes.byref(self._value)
         factor = p.units.link_factor(prop)
-        out = np.zeros(p.n_links) if full else np.empty(len(self.pumps))
+        out = np.empty(len(self.pumps))
         for k, i in enumerate(self.pumps.tolist()):
             get(h, i + 1, int(prop), ref)
-            out[i if full else k] = self._value.value * factor
+            out[k] = self._value.value * factor
         return out
 
     def _residual(self, flow: np.ndarray, demand: np.ndarray) -> tuple[int, float]:

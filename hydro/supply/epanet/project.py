@@ -318,6 +318,11 @@ class EpanetProject:
         library().EN_getcount(self.handle, what, ctypes.byref(n))
         return n.value
 
+    def has_rules(self) -> bool:
+        """Whether the model has rule-based controls: only they change link statuses as EPANET
+        advances the hydraulics (EN_nextH: hydraul.c, timestep)."""
+        return self.count(_RULECOUNT) > 0
+
     @functools.cached_property
     def node_index(self) -> dict[str, int]:
         """Node ID -> 0-based index."""
@@ -524,21 +529,22 @@ class EpanetProject:
                 yield t
 
     def hydraulic_steps(
-        self, *, quality: bool = False, after_advance: Callable[[], None] | None = None
+        self, *, quality: bool = False, after_advance: Callable[[int], None] | None = None
     ) -> Iterator[int]:
         """Solve the hydraulics alone, yielding at EVERY hydraulic time with results ready to read.
 
         EPANET's hydraulic steps are irregular (tank fills and empties, controls, pattern and
         reporting times): the state read at one yielded time holds until the next yielded time.
         The last yield is the end of the run (or the time EPANET halted it, see halted_at).
-        ``after_advance`` is called after each EN_nextH, when rules have fired for the step's end
-        (link statuses then are the ones EPANET's quality solver moves water with). With
+        ``after_advance`` is called after each EN_nextH with the step's length [s] (0: the run
+        ends), when rules have fired for the step's end (link statuses then are the ones
+        EPANET's quality solver moves water with) and the tanks are at its end. With
         ``quality`` EPANET's own water-quality solver runs along.
         """
         yield from self._steps(quality=quality, after_advance=after_advance)
 
     def _steps(
-        self, *, quality: bool, after_advance: Callable[[], None] | None = None
+        self, *, quality: bool, after_advance: Callable[[int], None] | None = None
     ) -> Iterator[int]:
         """The one simulation loop: forced statuses, solve, yield, advance."""
         lib = library()
@@ -563,7 +569,7 @@ class EpanetProject:
                 yield t.value
                 self._note(lib.EN_nextH(h, ctypes.byref(tstep)), t.value)
                 if after_advance is not None:
-                    after_advance()
+                    after_advance(tstep.value)
                 if quality:
                     self._note(lib.EN_nextQ(h, ctypes.byref(ctypes.c_long())), t.value)
                 now = t.value + tstep.value
