@@ -136,6 +136,9 @@ def test_commands_that_compile_kernels_start_no_background_compile(tmp_path):
     )
     _hydro(["supply", "run", str(supply), "-o", "s.nc"], _env(cache), tmp_path)
     assert not list(cache.rglob(precompile.LOG_NAME))
+    # nor does `hydro run` of an EPANET model (its element parse and accounts are kernels too)
+    _hydro(["run", str(NETWORKS / "xuancheng" / "supply.inp"), "-o", "r.nc"], _env(cache), tmp_path)
+    assert not list(cache.rglob(precompile.LOG_NAME))
 
 
 @pytest.mark.slow

@@ -66,13 +66,15 @@ def run(
 ):
     """Run any EPANET or SWMM model and write its results as netCDF."""
     from hydro.api import run as run_model
+    from hydro.inpfile import detect_engine
     from hydro.paths import check_output
     from hydro.report.summary import run_summary, warnings_of
     from hydro.results import write_netcdf
 
     with user_errors():
         out = check_output(output or default_output(model), inputs=[model])
-        compile_in_background()
+        if detect_engine(model) == "swmm":  # a supply run calls kernels: never beside a compile
+            compile_in_background()
         with progress_bar(f"running {model.name}") as update:
             ds = run_model(model, scenario=scenario, progress=update)
         out = write_netcdf(ds, out, inputs=[model])
