@@ -246,6 +246,30 @@ def test_full_tank_spills_as_epanet_does(tmp_path, model):
     assert_like_epanet(ds, path)
 
 
+@pytest.mark.parametrize(
+    "model", ["three", "full", "Richmond_standard.inp", "MICROPOLIS_v1.inp", "ky8.inp"]
+)
+def test_tanks_after_the_advance_are_those_the_next_solve_reads(tmp_path, model, corpus_file):
+    """A step goes to the transport right after EN_nextH, with its tanks' fullness read then:
+    the volumes then are, to the bit, those EN_runH leaves for the next step (rules, which
+    advance tanks in sub-steps, and tanks that fill included)."""
+    from hydro.supply.epanet import EpanetProject
+
+    texts = {"three": THREE, "full": FULL_TANK.format(model="MIXED")}
+    path = write(tmp_path, texts[model]) if model in texts else corpus_file("epanet", model)
+    after, before = [], []
+    with EpanetProject.open(path) as project:
+        project.set_time(TimeParameter.DURATION, 24 * 3600)
+        accounts = project.keep_accounts()
+        assert len(accounts.tanks), "a model with tanks is wanted here"
+        for _ in project.hydraulic_steps(
+            after_advance=lambda seconds: seconds and after.append(accounts.tank_volumes_now())
+        ):
+            before.append(accounts.tank_volume.copy())
+    assert len(after) == len(before) - 1 >= 3
+    np.testing.assert_array_equal(np.array(after), np.array(before[1:]))
+
+
 @pytest.mark.parametrize("tank", ["T1", "T2", "T3", "T4"])
 def test_a_tank_as_the_only_source_is_epanets_trace_of_it(tmp_path, tank):
     model = write(tmp_path, THREE)
