@@ -199,8 +199,9 @@ def mean_velocity(
 ) -> np.ndarray:
     """|Q| / (pi D^2 / 4) as EPANET defines it: 0 for pumps and closed links (m/s)."""
     area = np.pi * diameter.astype(np.float32) ** 2 / 4
-    moving = (status > 0) & (link_types != LinkType.PUMP) & (area > 0)
-    return np.where(moving, np.abs(flow) / np.where(area > 0, area, 1), 0).astype(np.float32)
+    per_area = np.zeros(area.shape, np.float32)  # 1 / A, 0 for pumps: one pass over the series
+    np.divide(1, area, out=per_area, where=(link_types != LinkType.PUMP) & (area > 0))
+    return np.abs(flow, dtype=np.float32) * per_area * (status > 0)
 
 
 def has_leakage(project: EpanetProject) -> bool:
