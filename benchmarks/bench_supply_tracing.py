@@ -119,8 +119,8 @@ def test_source_shares_vs_bare_solve(benchmark):
         f"ratio {ratio:.2f} (target <= 1.5)"
     )
     assert ds.sizes["time"] == 25 and ds.sizes["source"] == len(SOURCES) + 2
-    # regression guards (measured when quiet: 1.63-1.71 wall, CPU time 2.95-3.23; at load
-    # 4.7: 3.4 wall, 3.1 CPU), not the target
+    # regression guards (measured when quiet: 1.40-1.53 wall, CPU time 2.55-2.64; at load
+    # 4.7 before these changes: 3.4 wall, 3.1 CPU), not the target
     _guard(benchmark, ratio, load, wall=2.4, cpu=4.0)
 
 
@@ -164,8 +164,8 @@ def test_hydraulic_run_vs_bare_solve(benchmark):
         "(target <= 1.2)"
     )
     assert ds.sizes["time"] == 25 and ds.sizes["step"] > 0
-    # regression guards (measured when quiet: 1.24-1.45 wall, CPU time 1.55-1.88; at load
-    # 4.7: 1.7-1.95 wall, 1.6 CPU), not the target
+    # regression guards (measured when quiet: 1.13-1.21 wall, CPU time 1.29-1.34; at load
+    # 4.7 before these changes: 1.7-1.95 wall, 1.6 CPU), not the target
     _guard(benchmark, ratio, load, wall=1.8, cpu=2.5)
 
 
