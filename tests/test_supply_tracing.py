@@ -257,15 +257,15 @@ def test_tanks_after_the_advance_are_those_the_next_solve_reads(tmp_path, model,
 
     texts = {"three": THREE, "full": FULL_TANK.format(model="MIXED")}
     path = write(tmp_path, texts[model]) if model in texts else corpus_file("epanet", model)
-    after, before = [], []
+    after: list[np.ndarray] = []
     with EpanetProject.open(path) as project:
         project.set_time(TimeParameter.DURATION, 24 * 3600)
         accounts = project.keep_accounts()
         assert len(accounts.tanks), "a model with tanks is wanted here"
-        for _ in project.hydraulic_steps(
+        steps = project.hydraulic_steps(
             after_advance=lambda seconds: seconds and after.append(accounts.tank_volumes_now())
-        ):
-            before.append(accounts.tank_volume.copy())
+        )
+        before = [accounts.tank_volume.copy() for _ in steps]
     assert len(after) == len(before) - 1 >= 3
     np.testing.assert_array_equal(np.array(after), np.array(before[1:]))
 
