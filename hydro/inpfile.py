@@ -44,17 +44,18 @@ class InputText:
     path: Path
     text: str
     encoding: str
-    raw: bytes = field(default=b"", repr=False, compare=False)  # the bytes read
+    raw: bytes | None = field(default=None, repr=False, compare=False)  # the bytes read
 
     @functools.cached_property
     def sha256(self) -> str:
-        """Of the bytes read (provenance without reading the file again); made on first use,
-        which a supply run makes in its parse thread (hashlib releases the GIL)."""
-        return hashlib.sha256(self.raw).hexdigest()
+        """Of the bytes read (provenance without reading the file again; "" when they are not
+        kept); made on first use, which a supply run makes in its parse thread (hashlib
+        releases the GIL)."""
+        return "" if self.raw is None else hashlib.sha256(self.raw).hexdigest()
 
     def __getstate__(self) -> dict:
         # Sent to another process with its hash, without the bytes it was made from.
-        return {**self.__dict__, "sha256": self.sha256, "raw": b""}
+        return {**self.__dict__, "sha256": self.sha256, "raw": None}
 
     @property
     def is_utf8(self) -> bool:

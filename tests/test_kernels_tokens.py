@@ -137,11 +137,14 @@ def test_the_fast_path_takes_plain_decimals_only():
     assert values[:4].tolist() == [80426.5, -0.25, 1e22, 2.0**53]
 
 
-def test_word_codes_ignore_case():
-    data = b"cv Cv CV cvx prv Gpv"
-    spans = np.array([(0, 2), (3, 5), (6, 8), (9, 12), (13, 16), (17, 20), (-1, -1)], np.int64)
+def test_word_codes_match_the_start_of_a_token_in_any_case():
+    """As EPANET's match(): "cvx" is CV, "c" is not."""
+    data = b"cv Cv CV cvx prv Gpv c"
+    spans = np.array(
+        [(0, 2), (3, 5), (6, 8), (9, 12), (13, 16), (17, 20), (21, 22), (-1, -1)], np.int64
+    )
     words = np.frombuffer(b"CV\0PRVGPV", np.uint8).reshape(3, 3)
-    assert tokens.word_codes(_buf(data), spans, words).tolist() == [0, 0, 0, -1, 1, 2, -1]
+    assert tokens.word_codes(_buf(data), spans, words).tolist() == [0, 0, 0, 0, 1, 2, -1, -1]
 
 
 def test_find_tells_ids_that_share_a_prefix():
@@ -175,6 +178,7 @@ def model_texts(draw) -> str:
                     "VALVES",
                     "COORDINATES",
                     "TITLE",
+                    "END",
                 ]
             )
         )
@@ -184,13 +188,16 @@ def model_texts(draw) -> str:
                 st.lists(
                     st.one_of(
                         st.sampled_from(names),
-                        st.sampled_from(["cv", "CV", "PRV", "tcv", "xyz", "1.5", "-3e2", "0x1"]),
+                        st.sampled_from(
+                            ["cv", "CVx", "PRV", "tcvz", "xyz", "1.5", "-3e2", "0x1A", "1_0", '"q']
+                        ),
                     ),
                     max_size=9,
                 )
             )
             space = draw(st.sampled_from([" ", "\t", "  ", " \r"]))
-            comment = draw(st.sampled_from(["", " ;note", ";"]))
+            # a comment, or a line past fgets' 1,023 bytes that EPANET reads on as a new line
+            comment = draw(st.sampled_from(["", " ;note", ";", " " * 1030 + "CV J1", ";" * 1100]))
             rows.append(draw(st.sampled_from(["", " "])) + space.join(words) + comment)
         header = draw(st.sampled_from(["[{}]", " [{}] ;c", "[{}]\r"])).format(
             draw(st.sampled_from([section, section.lower()]))
@@ -210,6 +217,7 @@ def test_read_elements_matches_its_twin(text: str):
         np.testing.assert_array_equal(getattr(parsed, name), expected[name], err_msg=name)
     np.testing.assert_array_equal(parsed.x, expected["x"])
     np.testing.assert_array_equal(parsed.y, expected["y"])
+    assert parsed.exact == expected["exact"]
 
 
 @pytest.mark.parametrize("header", ["[JUNCTIONS] J9 1", "[JUNCTIONS]J9"])

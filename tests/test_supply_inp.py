@@ -75,3 +75,42 @@ def test_a_failed_check_reaches_whoever_waits_for_the_tables():
     with pytest.raises(ValueError, match="finite"):
         parsing.tables()
     assert parsing.tables_done()
+
+
+def test_reader_follows_epanets_quirks(tmp_path: Path):
+    """What EPANET 2.3.5's reader does that a plain split does not (input2.c, input3.c):
+    CV as a pipe's 7th token, words matched by their start (CVX, PRVX), a line longer than
+    fgets' 1,023 bytes read on as a new line, nothing read after [END], a coordinate row it
+    cannot read skipped, hexadecimal numbers (strtod) but no digit separators."""
+    text = SMALL.replace("P2   J1  J2  800     200   120    0     Open", "P2 J1 J2 800 200 120 CV")
+    text = text.replace(
+        "P3   J2  J3  600     150   120    0     Open", "P3 J2 J3 600 150 120 0 cvx"
+    )
+    text = text.replace(
+        "P4   J1  J3  900     150   120    0     Open",
+        "P4   J1  J3  900     150   120    0 " + " " * 1030 + "CV",
+    )
+    text = text.replace("[PATTERNS]", "[VALVES]\nV1 J2 J3 200 PRVX 30 0\n\n[PATTERNS]")
+    text = text.replace(
+        "J3 100 100\n", "J3 100 100\nJ2 1,5 7\nT1 0x1A 1_000\nR1 0x10 -0\n"
+    ).replace("[END]\n", "[END]\n[COORDINATES]\nJ1 99 99\n")
+    path = tmp_path / "quirks.inp"
+    path.write_text(text)
+    check_against_engine(path)
+    parsed = read_elements(text)
+    types = dict(zip(parsed.link_ids, parsed.link_types.tolist(), strict=True))
+    assert (types["P2"], types["P3"], types["P4"], types["V1"]) == (0, 0, 1, 3)
+    at = {name: i for i, name in enumerate(parsed.node_ids)}
+    assert (parsed.x[at["J1"]], parsed.x[at["J2"]], parsed.y[at["J2"]]) == (0, 100, 0)
+    assert np.isnan(parsed.x[at["T1"]]) and (parsed.x[at["R1"]], parsed.y[at["R1"]]) == (16, 0)
+
+
+def test_quoted_ids_are_left_to_the_engine(tmp_path: Path):
+    """EPANET reads "J 1" as one ID; this read does not follow quotes, so it says it is not
+    exact and a project takes the engine's tables."""
+    text = SMALL.replace("J1", '"J 1"')
+    path = tmp_path / "quoted.inp"
+    path.write_text(text)
+    assert not read_elements(text).exact
+    with EpanetProject.open(path) as project:
+        assert project.node_ids[0] == "J 1"

@@ -396,13 +396,25 @@ def account_step(
 _TOKEN = re.compile(rb"[^ \t\r]+")  # EPANET's separators within a line
 
 
+def _fgets(data: bytes, start: int, end: int) -> list[tuple[int, bytes]]:
+    """The lines C's fgets(line, 1024, ...) reads from data[start:end], with their offsets."""
+    lines, at = [], start
+    while at < end:
+        stop = min(end, at + 1023)
+        newline = data.find(b"\n", at, stop)
+        cut = stop if newline < 0 else newline + 1
+        lines.append((at, data[at:cut]))
+        at = cut
+    return lines
+
+
 def row_spans(buf, start: int, end: int, wanted: int, minimum: int) -> np.ndarray:
-    """Twin of :func:`hydro.kernels.tokens.row_spans`: each line split by a regular expression."""
-    data, rows, at = bytes(buf), [], start
-    for line in data[start:end].split(b"\n"):
-        body = line.split(b";", 1)[0]
+    """Twin of :func:`hydro.kernels.tokens.row_spans`: lines as fgets reads them, split by a
+    regular expression."""
+    data, rows = bytes(buf), []
+    for at, line in _fgets(data, start, end):
+        body = line.rstrip(b"\n").split(b";", 1)[0]
         found = [(at + m.start(), at + m.end()) for m in _TOKEN.finditer(body)]
-        at += len(line) + 1
         if len(found) >= minimum:
             rows.append((found + [(-1, -1)] * wanted)[:wanted])
     return np.array(rows, np.int64).reshape(-1, wanted, 2)
@@ -427,44 +439,55 @@ def numbers(buf, spans: np.ndarray) -> np.ndarray:
 
 
 def read_elements(text: str) -> dict:
-    """Twin of :func:`hydro.supply.inp.read_elements`: sections found line by line, rows split
-    by :func:`row_spans`' rule, IDs looked up in dicts (a dict of the fields, tags left out)."""
-    sections: dict[str, list[tuple[int, list[str]]]] = {}
-    current = None
-    for number, line in enumerate(text.split("\n")):
-        stripped = line.strip(" \t\r\n\x0b\x0c")  # bytes.strip()'s whitespace
-        if stripped.startswith("[") and "]" in line:
-            current = line[line.index("[") + 1 : line.index("]")].strip().upper()
-            continue
-        if current is not None:
-            tokens = [t.decode() for t in _TOKEN.findall(line.encode().split(b";", 1)[0])]
-            if tokens:
-                sections.setdefault(current, []).append((number, tokens))
+    """Twin of :func:`hydro.supply.inp.read_elements`: sections found line by line up to [END],
+    rows split by :func:`row_spans`' rule, IDs looked up in dicts (a dict of the fields, tags
+    left out)."""
+    data = text.encode()
+    bodies: dict[str, list[tuple[int, int]]] = {}
+    current, at = None, 0
+    for line in data.split(b"\n"):
+        stripped = line.strip(b" \t\r\n\x0b\x0c")
+        if stripped.startswith(b"[") and b"]" in line:
+            name = line[line.index(b"[") + 1 : line.index(b"]")].decode().strip().upper()
+            if name == "END":
+                break
+            current = name
+            bodies.setdefault(name, []).append((at + len(line), at + len(line)))
+        elif current is not None:
+            start, _ = bodies[current][-1]
+            bodies[current][-1] = (start, at + len(line) + 1)
+        at += len(line) + 1
 
     def rows(name: str, minimum: int) -> list[tuple[int, list[str]]]:
-        return [(n, t) for n, t in sections.get(name, []) if len(t) >= minimum]
+        return [
+            (int(spans[0, 0]), [data[a:b].decode() for a, b in spans if a >= 0])
+            for start, end in bodies.get(name, [])
+            for spans in row_spans(data, start, min(end, len(data)), 8, minimum)
+        ]
 
     others = sorted(rows("RESERVOIRS", 1) + rows("TANKS", 1))
     tanks = {n for n, _ in rows("TANKS", 1)}
     node_ids = [t[0] for _, t in rows("JUNCTIONS", 1)] + [t[0] for _, t in others]
     node_types = [0] * len(rows("JUNCTIONS", 1)) + [2 if n in tanks else 1 for n, _ in others]
     index = {name: i for i, name in enumerate(node_ids)}
-    valves = {"PRV": 3, "PSV": 4, "PBV": 5, "FCV": 6, "TCV": 7, "GPV": 8, "PCV": 9}
+    valves = ["PRV", "PSV", "PBV", "FCV", "TCV", "GPV", "PCV"]
     links = sorted((n, name, t) for name in ("PIPES", "PUMPS", "VALVES") for n, t in rows(name, 3))
     types = []
     for _, name, t in links:
-        word = (t + [""] * 8)[7 if name == "PIPES" else 4].upper()
-        types.append(
-            2
-            if name == "PUMPS"
-            else (0 if word == "CV" else 1)
-            if name == "PIPES"
-            else valves.get(word, -1)
-        )
+        if name == "PUMPS":
+            types.append(2)
+        elif name == "PIPES":  # CV as the 7th or 8th token, by its start (EPANET's match)
+            types.append(0 if any(w.upper().startswith("CV") for w in t[6:8]) else 1)
+        else:
+            word = (t + [""] * 5)[4].upper()
+            types.append(next((3 + k for k, v in enumerate(valves) if word.startswith(v)), -1))
     x, y = np.full(len(node_ids), NAN), np.full(len(node_ids), NAN)
     for _, t in rows("COORDINATES", 3):
-        if t[0] in index:
-            x[index[t[0]]], y[index[t[0]]] = (float(v) if _is_float(v) else NAN for v in t[1:3])
+        values = [_strtod(v) for v in t[1:3]]
+        if t[0] in index and None not in values:
+            x[index[t[0]]], y[index[t[0]]] = values
+    sections = ("JUNCTIONS", "RESERVOIRS", "TANKS", "PIPES", "PUMPS", "VALVES", "COORDINATES")
+    quoted = any(b'"' in data[a:b] for name in sections for a, b in bodies.get(name, []))
     return {
         "node_ids": node_ids,
         "node_types": np.array(node_types, np.int8),
@@ -474,12 +497,19 @@ def read_elements(text: str) -> dict:
         "link_end": np.array([index.get(t[2], -1) for *_, t in links], np.int64),
         "x": x,
         "y": y,
+        "exact": not quoted,
     }
 
 
-def _is_float(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
+def _strtod(token: str) -> float | None:
+    """A whole token as C's strtod reads it (decimal or hexadecimal), None where it cannot."""
+    if not token.isascii() or "_" in token:
+        return None
+    for parse in (float, float.fromhex):
+        try:
+            value = parse(token)
+        except ValueError:
+            continue
+        if parse is float or token.lstrip("+-")[:2].lower() == "0x":
+            return None if np.isnan(value) else value
+    return None

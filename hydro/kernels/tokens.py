@@ -5,8 +5,10 @@ held the GIL for ~50 ms on a 12,500-node model and made every return of the main
 toolkit call wait; here the token spans, the ID lookups, the type words and the numbers are found
 without the GIL, and Python only turns the spans of the IDs into strings.
 
-Rows are split as EPANET's reader splits them (input2.c, gettokens): a line ends at "\\n", a
-";" starts a comment, and tokens are separated by spaces, tabs and carriage returns.
+Rows are split as EPANET's reader splits them (input2.c): it reads a line with
+``fgets(line, 1024, ...)``, so a line of 1,023 bytes or more goes on as a new line after each
+1,023 bytes (its length check never fires); gettokens then cuts it at ";" and separates tokens by
+spaces, tabs and carriage returns. (A quoted token is not followed: see hydro.supply.inp.)
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numba
 import numpy as np
 
 NEWLINE, COMMENT = 10, 59  # "\n", ";"
+LINE = 1023  # bytes EPANET's fgets reads at most per line (MAXLINE 1024, input2.c)
 FNV_OFFSET, FNV_PRIME = np.uint64(14695981039346656037), np.uint64(1099511628211)
 # Decimal significands and powers of ten that doubles hold exactly (Clinger's fast path).
 EXACT_SIGNIFICAND = 2**53
@@ -29,29 +32,31 @@ def _separator(c: int) -> bool:
 @numba.njit(cache=True, nogil=True)
 def row_spans(buf: np.ndarray, start: int, end: int, wanted: int, minimum: int) -> np.ndarray:
     """Byte spans [from, to) of the first ``wanted`` tokens of each data row of ``buf[start:end]``
-    (rows, wanted, 2): a row is a line with at least ``minimum`` (>= 1) tokens before any comment;
-    a token it lacks has the span (-1, -1)."""
+    (rows, wanted, 2): a row is a line (as fgets reads it, see the module text) with at least
+    ``minimum`` (>= 1) tokens before any comment; a token it lacks has the span (-1, -1)."""
     lines = 1
     for i in range(start, end):
         if buf[i] == NEWLINE:
             lines += 1
-    spans = np.full((lines, wanted, 2), -1, np.int64)
+    spans = np.full((lines + (end - start) // LINE, wanted, 2), -1, np.int64)
     n, i = 0, start
     while i < end:
+        stop = min(end, i + LINE)  # where fgets would stop reading this line
         k = 0
-        while i < end and buf[i] != NEWLINE and buf[i] != COMMENT:
+        while i < stop and buf[i] != NEWLINE and buf[i] != COMMENT:
             if _separator(buf[i]):
                 i += 1
                 continue
             first = i
-            while i < end and buf[i] != NEWLINE and buf[i] != COMMENT and not _separator(buf[i]):
+            while i < stop and buf[i] != NEWLINE and buf[i] != COMMENT and not _separator(buf[i]):
                 i += 1
             if k < wanted:
                 spans[n, k, 0], spans[n, k, 1] = first, i
             k += 1
-        while i < end and buf[i] != NEWLINE:  # the comment
+        while i < stop and buf[i] != NEWLINE:  # the comment
             i += 1
-        i += 1
+        if i < stop:
+            i += 1  # the newline
         if k >= minimum:
             n += 1
         else:
@@ -130,8 +135,8 @@ def find(buf: np.ndarray, keys: np.ndarray, table: np.ndarray, queries: np.ndarr
 
 @numba.njit(cache=True, nogil=True)
 def word_codes(buf: np.ndarray, spans: np.ndarray, words: np.ndarray) -> np.ndarray:
-    """For each span, the row of ``words`` (upper-case ASCII, zero-padded) its token spells in
-    any case, or -1 (also for an absent token)."""
+    """For each span, the first row of ``words`` (upper-case ASCII, zero-padded) that its token
+    begins with, in any case (EPANET's match(): "cvx" is CV), or -1 (also for an absent token)."""
     out = np.full(len(spans), -1, np.int64)
     for r in range(len(spans)):
         first, stop = spans[r, 0], spans[r, 1]
@@ -139,7 +144,7 @@ def word_codes(buf: np.ndarray, spans: np.ndarray, words: np.ndarray) -> np.ndar
             length = 0
             while length < words.shape[1] and words[w, length] != 0:
                 length += 1
-            if stop - first != length or first < 0:
+            if stop - first < length or first < 0:
                 continue
             same = True
             for j in range(length):

@@ -27,7 +27,10 @@ _WANTED = {*_NODE_SECTIONS, *_LINK_SECTIONS, "COORDINATES", "TAGS"}
 
 @dataclass(frozen=True)
 class Tables:
-    """Nodes and links as EPANET indexes them (0-based here), with their types and link ends."""
+    """Nodes and links as EPANET indexes them (0-based here), with their types and link ends.
+
+    ``exact`` is False where the text holds what this read does not follow as EPANET does (a
+    quoted ID): the engine's tables are then used (see EpanetProject.elements)."""
 
     node_ids: list[str]
     node_types: np.ndarray  # int8, EPANET node type codes
@@ -35,9 +38,10 @@ class Tables:
     link_types: np.ndarray  # int8, EPANET link type codes
     link_start: np.ndarray  # int64 node index
     link_end: np.ndarray  # int64 node index
+    exact: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Elements(Tables):
     """The tables, with the nodes' map coordinates and the elements' tags."""
 
@@ -210,16 +214,26 @@ def _read_elements(text: str, publish: Callable[[Tables], None]) -> Elements:
         for k in (1, 2)
     ]
     node_ids = _strings(buf, node_spans)
-    tables = Tables(node_ids, node_types, _strings(buf, link_spans), types, *ends)
+    # EPANET reads "a b" as one token (gettokens), a quirk this read does not follow
+    quoted = any(b'"' in data[a:b] for name in _ELEMENT_SECTIONS for a, b in blocks.get(name, []))
+    tables = Tables(
+        node_ids,
+        node_types,
+        _strings(buf, link_spans),
+        types,
+        link_start=ends[0],
+        link_end=ends[1],
+        exact=not quoted,
+    )
     publish(tables)
 
     x = np.full(len(node_ids), np.nan)
     y = np.full(len(node_ids), np.nan)
     for _, spans in rows("COORDINATES", 3, 3):
         node = tokens.find(buf, node_spans, table, np.ascontiguousarray(spans[:, 0]))
-        known = node >= 0
-        x[node[known]] = _numbers(data, buf, spans[:, 1])[known]
-        y[node[known]] = _numbers(data, buf, spans[:, 2])[known]
+        xs, ys = _numbers(data, buf, spans[:, 1]), _numbers(data, buf, spans[:, 2])
+        known = (node >= 0) & ~np.isnan(xs) & ~np.isnan(ys)  # EPANET skips a row it cannot read
+        x[node[known]], y[node[known]] = xs[known], ys[known]
     tags = {}
     for start, end in blocks.get("TAGS", []):
         for kind, name, tag, *_ in _split(data[start:end].decode("utf-8"), 3):
@@ -227,20 +241,25 @@ def _read_elements(text: str, publish: Callable[[Tables], None]) -> Elements:
     return Elements(**vars(tables), x=x, y=y, tags=tags)
 
 
-# The tokens each link section is read for: ID, ends, and the word that says its type.
+# The tokens each link section is read for: ID, ends, and the words that say its type.
 _LINK_TOKENS = {"PIPES": 8, "PUMPS": 3, "VALVES": 5}
+_ELEMENT_SECTIONS = ("JUNCTIONS", "RESERVOIRS", "TANKS", *_LINK_TOKENS, "COORDINATES")
 _CHECK_VALVE = np.frombuffer(b"CV", np.uint8).reshape(1, 2)
 _VALVE_WORDS = np.frombuffer("".join(_VALVE_TYPES).encode(), np.uint8).reshape(-1, 3)
 
 
 def _link_types(buf: np.ndarray, section: str, spans: np.ndarray) -> np.ndarray:
-    """EPANET's link type codes of a block's rows: a pipe whose status is CV is a check-valve
-    pipe (0), a valve's type is its fifth token (-1 for a word EPANET would refuse)."""
+    """EPANET's link type codes of a block's rows (input3.c): a pipe whose seventh or eighth
+    token is CV is a check-valve pipe (0), a valve's type is its fifth token (-1 for a word
+    EPANET would refuse); words are matched as EPANET's match() does, by their start."""
     if section == "PUMPS":
         return np.full(len(spans), 2, np.int8)
     if section == "PIPES":
-        cv = tokens.word_codes(buf, np.ascontiguousarray(spans[:, 7]), _CHECK_VALVE) == 0
-        return np.where(cv, 0, 1).astype(np.int8)
+        cv = [
+            tokens.word_codes(buf, np.ascontiguousarray(spans[:, k]), _CHECK_VALVE) == 0
+            for k in (6, 7)
+        ]
+        return np.where(cv[0] | cv[1], 0, 1).astype(np.int8)
     codes = tokens.word_codes(buf, np.ascontiguousarray(spans[:, 4]), _VALVE_WORDS)
     return np.where(codes >= 0, codes + min(_VALVE_TYPES.values()), -1).astype(np.int8)
 
@@ -297,6 +316,8 @@ def _blocks(data: bytes, wanted: Set[str] = _WANTED) -> dict[str, list[tuple[int
             name = data[at + 1 : close].decode("utf-8", "replace").strip().upper()
             body = data.find(b"\n", close)  # EPANET reads nothing after a header on its line
             heads.append((at, len(data) if body < 0 else body, name))
+            if name == "END":  # nor anything after [END]
+                break
         at = data.find(b"[", at + 1)
     blocks: dict[str, list[tuple[int, int]]] = {}
     for k, (_, body, name) in enumerate(heads):
@@ -313,7 +334,15 @@ def _split(block: str, fields: int) -> list[list[str]]:
 
 
 def _number(token: str) -> float:
+    """A token as EPANET's getfloat reads it (C's strtod, whole token), NaN where it cannot:
+    hexadecimal too, but neither Python's digit separators nor non-ASCII digits."""
+    if not token.isascii() or "_" in token:
+        return float("nan")
     try:
         return float(token)
+    except ValueError:
+        pass
+    try:
+        return float.fromhex(token) if token.lstrip("+-")[:2].lower() == "0x" else float("nan")
     except ValueError:
         return float("nan")

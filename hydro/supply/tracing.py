@@ -595,6 +595,8 @@ def _dataset(
         }
         attrs["start_clocktime"] = int(project.time(TimeParameter.STARTTIME))
         ds = build_dataset(data, coords=coords, attrs=attrs, crs=model_crs(project.source.path))
+    # the transport's own array, which it fills until it ends: a copy would be half filled
+    assert np.shares_memory(ds["source_share"].values, shares)
     ds["source_share"].attrs["comment"] = (
         f"'{INITIAL}': water in the network at the start; '{OTHER}': water from reservoirs "
         "that are not sources and from negative demands"

@@ -206,8 +206,11 @@ class EpanetProject:
         return self.elements.link_types
 
     def _agrees(self, elements: Tables, samples: int = 64) -> bool:
-        """Counts, and IDs, types and ends of a sample of elements, equal the engine's."""
+        """Counts, and IDs, types and ends (and coordinates, of the full elements) of a sample
+        of elements, equal the engine's."""
         n_nodes, n_links = self.count(_NODECOUNT), self.count(_LINKCOUNT)
+        if not elements.exact:
+            return False
         if (len(elements.node_ids), len(elements.link_ids)) != (n_nodes, n_links):
             return False
         lib, h = library(), self.handle
@@ -220,6 +223,8 @@ class EpanetProject:
                 elements.node_ids[i],
                 elements.node_types[i],
             ):
+                return False
+            if isinstance(elements, Elements) and not self._same_coordinates(elements, int(i)):
                 return False
         for i in np.unique(np.linspace(0, n_links - 1, samples).astype(int)) if n_links else []:
             lib.EN_getlinkid(h, int(i) + 1, buf)
@@ -265,16 +270,23 @@ class EpanetProject:
             get_ends(h, i + 1, ctypes.byref(n1), ctypes.byref(n2))
             ends[i] = n1.value - 1, n2.value - 1
         return Elements(
-            node_ids,
-            node_types,
-            link_ids,
-            link_types,
-            ends[:, 0],
-            ends[:, 1],
-            xy[:, 0],
-            xy[:, 1],
-            {},
+            node_ids=node_ids,
+            node_types=node_types,
+            link_ids=link_ids,
+            link_types=link_types,
+            link_start=ends[:, 0],
+            link_end=ends[:, 1],
+            x=xy[:, 0],
+            y=xy[:, 1],
+            tags={},
         )
+
+    def _same_coordinates(self, elements: Elements, i: int) -> bool:
+        """Node i's coordinates in the text are the engine's (both absent, or equal numbers)."""
+        x, y = ctypes.c_double(), ctypes.c_double()
+        if library().EN_getcoord(self.handle, i + 1, ctypes.byref(x), ctypes.byref(y)) != 0:
+            return bool(np.isnan(elements.x[i]) and np.isnan(elements.y[i]))
+        return (x.value, y.value) == (elements.x[i], elements.y[i])
 
     def engine_node_types(self) -> np.ndarray:
         """Node type codes from the engine alone, without waiting for the parse: EPANET numbers
