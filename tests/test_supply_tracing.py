@@ -451,8 +451,8 @@ def test_steps_wait_for_the_element_tables_and_then_all_go_through():
 
 
 def test_plans_are_made_in_step_order_by_either_thread():
-    """The worker plans a step it finds unplanned; once it is behind (steps queued), the
-    caller's thread plans those queued so far, oldest first; every step once, in order."""
+    """The worker plans a step it finds unplanned; while it is carrying, the caller's thread
+    plans the steps that come, oldest first; every step once, in order."""
     planned: list[tuple[int, str]] = []
     worker_planned, release = threading.Event(), threading.Event()
 
@@ -476,7 +476,7 @@ def test_plans_are_made_in_step_order_by_either_thread():
         feed(step(0))  # nothing queued: the worker plans it
         assert worker_planned.wait(10)
         for k in range(1, 5):
-            feed(step(k))  # 1 goes unplanned (nothing queued yet), 2 finds 1 queued: 1 to 4 here
+            feed(step(k))  # the worker is carrying step 0: 1 to 4 are planned here
         release.set()
     assert planned == [(0, "hydro-transport")] + [(k, "MainThread") for k in range(1, 5)]
 
