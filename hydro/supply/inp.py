@@ -21,8 +21,10 @@ from hydro.kernels import tokens
 
 _VALVE_TYPES = {"PRV": 3, "PSV": 4, "PBV": 5, "FCV": 6, "TCV": 7, "GPV": 8, "PCV": 9}
 _NODE_SECTIONS = {"JUNCTIONS": 0, "RESERVOIRS": 1, "TANKS": 2}
-_LINK_SECTIONS = {"PIPES", "PUMPS", "VALVES"}
-_WANTED = {*_NODE_SECTIONS, *_LINK_SECTIONS, "COORDINATES", "TAGS"}
+# The tokens each link section is read for: ID, ends, and the words that say its type.
+_LINK_TOKENS = {"PIPES": 8, "PUMPS": 3, "VALVES": 5}
+_ELEMENT_SECTIONS = (*_NODE_SECTIONS, *_LINK_TOKENS, "COORDINATES")
+_WANTED = {*_ELEMENT_SECTIONS, "TAGS"}
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,8 @@ def _read_elements(text: str, publish: Callable[[Tables], None]) -> Elements:
     # Reservoirs and tanks share one numbering after the junctions, in file order.
     others = [
         (spans[:, 0], np.full(len(spans), kind, np.int8))
-        for sec, kind in (("RESERVOIRS", 1), ("TANKS", 2))
+        for sec, kind in _NODE_SECTIONS.items()
+        if sec != "JUNCTIONS"
         for _, spans in rows(sec, 1, 1)
     ]
     other_spans = _stack([spans for spans, _ in others])
@@ -215,7 +218,9 @@ def _read_elements(text: str, publish: Callable[[Tables], None]) -> Elements:
     ]
     node_ids = _strings(buf, node_spans)
     # EPANET reads "a b" as one token (gettokens), a quirk this read does not follow
-    quoted = any(b'"' in data[a:b] for name in _ELEMENT_SECTIONS for a, b in blocks.get(name, []))
+    quoted = any(
+        data.find(b'"', a, b) >= 0 for name in _ELEMENT_SECTIONS for a, b in blocks.get(name, [])
+    )
     tables = Tables(
         node_ids,
         node_types,
@@ -241,9 +246,6 @@ def _read_elements(text: str, publish: Callable[[Tables], None]) -> Elements:
     return Elements(**vars(tables), x=x, y=y, tags=tags)
 
 
-# The tokens each link section is read for: ID, ends, and the words that say its type.
-_LINK_TOKENS = {"PIPES": 8, "PUMPS": 3, "VALVES": 5}
-_ELEMENT_SECTIONS = ("JUNCTIONS", "RESERVOIRS", "TANKS", *_LINK_TOKENS, "COORDINATES")
 _CHECK_VALVE = np.frombuffer(b"CV", np.uint8).reshape(1, 2)
 _VALVE_WORDS = np.frombuffer("".join(_VALVE_TYPES).encode(), np.uint8).reshape(-1, 3)
 

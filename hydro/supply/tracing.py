@@ -362,7 +362,7 @@ class _Recording:
                 reports.append(t)
                 report_steps.append(accounts.n_steps - 1)
                 if self.hydraulics:
-                    self._read_results(columns, now, now["demand"])
+                    self._read_results(columns, now)
             if progress is not None:
                 progress(min(t / duration, 1.0))
         self.report_times = np.array(reports, np.int64)
@@ -387,13 +387,13 @@ class _Recording:
             moved[opened] = (head[start[opened]] - head[end[opened]]) * CLOSED_CONDUCTANCE
         return moved
 
-    def _read_results(self, columns: dict, now: dict, demand: np.ndarray) -> None:
+    def _read_results(self, columns: dict, now: dict) -> None:
         """The arrays hydro.supply.run records at a reporting time (same names and dtypes;
         link states become statuses, and pump powers are taken, once the run is over)."""
         project, accounts = self.project, self.project.kept_accounts()
         values = {
             "head": accounts.head.copy(),
-            "demand": demand,
+            "demand": now["demand"],
             "flow": now["q"],
             "state": accounts.state.copy(),
         }
