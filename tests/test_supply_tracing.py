@@ -10,6 +10,7 @@ against its slow, readable twin on random networks and flows.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from hydro.kernels.transport import (
     adjacency,
     transport,
 )
+from hydro.kernels.transport.kernel import _adjacency
 from hydro.kernels.transport.reference import transport_reference
 from hydro.results import read_netcdf, write_netcdf
 from hydro.supply import run
@@ -569,6 +571,23 @@ def test_adjacency_is_in_epanets_order():
     assert list(links[4:6]) == [2, 1]
 
 
+@given(
+    st.integers(2, 40).flatmap(
+        lambda n: st.tuples(
+            st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)))
+        )
+    )
+)
+def test_the_kernels_adjacency_is_the_readable_one(network):
+    n_nodes, pairs = network
+    start = np.array([a for a, _ in pairs], np.int64)
+    end = np.array([b for _, b in pairs], np.int64)
+    for got, expected in zip(
+        _adjacency(start, end, n_nodes), adjacency(start, end, n_nodes), strict=True
+    ):
+        np.testing.assert_array_equal(got, expected)
+
+
 @st.composite
 def random_runs(draw):
     """A small network with random flows, demands and tank states (not a hydraulic solution:
@@ -723,6 +742,9 @@ def test_transport_checks_its_arrays():
         transport(network, times[::-1], flows, demands, **good)
     with pytest.raises(ValueError, match="quality step"):
         transport(network, times, flows, demands, **{**good, "quality_step": 0})
+    outside = dataclasses.replace(network, link_end=np.array([2]))  # a node it does not have
+    with pytest.raises(ValueError, match="node indexes below 2"):
+        transport(outside, times, flows, demands, **good)
 
 
 def test_shares_run_carries_the_same_age_and_leakage_as_run():

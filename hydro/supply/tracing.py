@@ -124,8 +124,11 @@ def source_shares(
             qstep = _quality_step(project, quality_step)
             tolerance = project.quality_tolerance() / 100.0  # EPANET traces in percent
             labels = [*names, INITIAL, OTHER]
+            indices = [_node_index(project, name) for name in names]
             source_of_node = np.full(project.n_nodes, -1, np.int64)
-            source_of_node[[_node_index(project, name) for name in names]] = np.arange(len(names))
+            source_of_node[indices] = np.arange(len(names))
+            # what each label is, asked of the engine (a lookup of every node ID costs more)
+            kinds = [NodeType(t).name.lower() for t in project.engine_node_types()[indices]]
             lengths = project.link_values(LinkProperty.LENGTH)
             diameters = project.link_values(LinkProperty.DIAMETER)
             n_reports = len(project.report_times())
@@ -167,6 +170,7 @@ def source_shares(
             static,
             recording,
             labels,
+            [*kinds, INITIAL, OTHER],
             feed.flow().shares[: len(recording.report_times)],  # a halted run reports less
             qstep=qstep,
             tolerance=tolerance,
@@ -540,6 +544,7 @@ def _dataset(
     static: dict | None,
     recording: _Recording,
     labels: list[str],
+    kinds: list[str],
     shares: np.ndarray,
     *,
     qstep: int,
@@ -550,7 +555,6 @@ def _dataset(
 ) -> xr.Dataset:
     """The Dataset of the shares (time, node, source) and, with ``static``, of the run."""
     times = recording.report_times
-    kinds = [_source_kind(project, name) for name in labels]
     sources = {
         "source": np.array(labels, dtype=object),
         "source_kind": ("source", np.array(kinds, dtype=object)),
@@ -623,9 +627,3 @@ def _dataset(
         }
     )
     return ds
-
-
-def _source_kind(project: EpanetProject, label: str) -> str:
-    if label in (INITIAL, OTHER):
-        return label
-    return NodeType(project.node_types[project.node_index[label]]).name.lower()

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hydro.kernels._common import KernelArgumentError
-from hydro.kernels.transport.kernel import _carry, _initial_state, _plan
-from hydro.kernels.transport.model import Network, adjacency, start_components
+from hydro.kernels.transport.kernel import _adjacency, _carry, _initial_state, _plan
+from hydro.kernels.transport.model import Network, start_components
 
 
 def transport(
@@ -364,10 +364,15 @@ def _fixed(
         )
     if not (0 <= initial < n_components and 0 <= other < n_components):
         raise KernelArgumentError(f"'initial' and 'other' must be components below {n_components}")
-    indptr, adj = adjacency(network.link_start, network.link_end, n_nodes)
+    link_start = np.ascontiguousarray(network.link_start, np.int64)
+    link_end = np.ascontiguousarray(network.link_end, np.int64)
+    ends = np.concatenate([link_start, link_end])
+    if ends.size and (ends.min() < 0 or ends.max() >= n_nodes):
+        raise KernelArgumentError(f"link end nodes must be node indexes below {n_nodes}")
+    indptr, adj = _adjacency(link_start, link_end, n_nodes)
     return _Fixed(
-        link_start=np.ascontiguousarray(network.link_start, np.int64),
-        link_end=np.ascontiguousarray(network.link_end, np.int64),
+        link_start=link_start,
+        link_end=link_end,
         link_volume=np.ascontiguousarray(network.link_volume, np.float64),
         node_kind=np.ascontiguousarray(network.node_kind, np.int8),
         indptr=indptr,
