@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import hydro.supply
-from hydro.ensemble.workers import combine, run_ensemble
+from hydro.ensemble.workers import combine, each_job, run_ensemble
 from hydro.errors import HydroError, InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,6 +30,15 @@ def test_sequential_and_two_workers_agree():
     np.testing.assert_array_equal(one["pressure_head"].values, two["pressure_head"].values)
     assert one["pressure_head"].dims == ("scenario", "time", "node")
     assert one.attrs["engine"] == "EPANET"
+
+
+def test_the_caller_works_meanwhile_only_when_workers_run_the_jobs():
+    calls = []
+    here = list(each_job(jobs(["a"]), workers=1, meanwhile=lambda: calls.append("here")))
+    assert calls == []  # nothing runs beside the jobs: they run on this thread
+    there = list(each_job(jobs(["a", "b"]), workers=2, meanwhile=lambda: calls.append("there")))
+    assert calls == ["there"]
+    assert all(o.ok for o in here + there) and sorted(o.index for o in there) == [0, 1]
 
 
 def test_job_error_reaches_the_caller_in_words(tmp_path: Path):

@@ -274,6 +274,7 @@ def run_plan(
             security=security,
             retry=_worth_retrying,
             priorities=[_estimated_seconds(m, plan.roots) for m in todo],
+            meanwhile=_load_summary_writers if any(m.kind == "drainage" for m in todo) else None,
             progress=None
             if progress is None
             else (lambda done, _n: progress(done_before + done, total)),
@@ -296,6 +297,12 @@ def run_plan(
                     )
     _write_summaries(run, plan, summaries, output)
     return run
+
+
+def _load_summary_writers() -> None:
+    """The scores' tables are written with the drainage summaries: imported while the workers
+    run (0.9 s after the last member otherwise; the workers score, not this process)."""
+    import hydro.scoring  # noqa: F401
 
 
 def _make_folder(folder: Path) -> None:
