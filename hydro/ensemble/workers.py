@@ -250,6 +250,12 @@ def _local_client(workers: int | None, security) -> Iterator:
                     # No HTTP endpoints (dashboard, metrics, health) on any process.
                     "distributed.scheduler.http.routes": [],
                     "distributed.worker.http.routes": [],
+                    # Nor the diagnostics only a dashboard shows: a worker's stack sampled every
+                    # 10 ms, system counters every 0.5 s, the event loops timed every 20 ms
+                    # (16 drainage members on 2 workers: 1.8 s sooner, 1.7 s less CPU here).
+                    "distributed.worker.profile.enabled": False,
+                    "distributed.admin.system-monitor.interval": "5s",
+                    "distributed.admin.tick.interval": "1s",
                 }
             ),
         ):
