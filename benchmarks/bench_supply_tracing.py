@@ -119,7 +119,7 @@ def test_source_shares_vs_bare_solve(benchmark):
         f"ratio {ratio:.2f} (target <= 1.5)"
     )
     assert ds.sizes["time"] == 25 and ds.sizes["source"] == len(SOURCES) + 2
-    # regression guards (measured when quiet: 1.40-1.53 wall, CPU time 2.55-2.64; at load
+    # regression guards (measured when quiet: 1.44-1.52 wall, CPU time 2.60-2.82; at load
     # 4.7 before these changes: 3.4 wall, 3.1 CPU), not the target
     _guard(benchmark, ratio, load, wall=2.4, cpu=4.0)
 
