@@ -18,6 +18,7 @@ from hydro.kernels.flooding import FloodingStats
 from hydro.kernels.ponding import LANE_DEPTH, PondingStats
 from hydro.kernels.pumps import AT_CAPACITY, RUNNING_FLOW, PumpStats
 from hydro.kernels.supply import SERVICE_HEAD, DominantSource, StepTotals, ZoneCompliance
+from hydro.kernels.tokens import strtod
 
 NAN = float("nan")
 
@@ -483,8 +484,8 @@ def read_elements(text: str) -> dict:
             types.append(next((3 + k for k, v in enumerate(valves) if word.startswith(v)), -1))
     x, y = np.full(len(node_ids), NAN), np.full(len(node_ids), NAN)
     for _, t in rows("COORDINATES", 3):
-        values = [_strtod(v) for v in t[1:3]]
-        if t[0] in index and None not in values:
+        values = [strtod(v) for v in t[1:3]]  # the rule, not the compiled read, is shared
+        if t[0] in index and not np.isnan(values).any():
             x[index[t[0]]], y[index[t[0]]] = values
     sections = ("JUNCTIONS", "RESERVOIRS", "TANKS", "PIPES", "PUMPS", "VALVES", "COORDINATES")
     quoted = any(b'"' in data[a:b] for name in sections for a, b in bodies.get(name, []))
@@ -499,17 +500,3 @@ def read_elements(text: str) -> dict:
         "y": y,
         "exact": not quoted,
     }
-
-
-def _strtod(token: str) -> float | None:
-    """A whole token as C's strtod reads it (decimal or hexadecimal), None where it cannot."""
-    if not token.isascii() or "_" in token:
-        return None
-    for parse in (float, float.fromhex):
-        try:
-            value = parse(token)
-        except ValueError:
-            continue
-        if parse is float or token.lstrip("+-")[:2].lower() == "0x":
-            return None if np.isnan(value) else value
-    return None

@@ -29,6 +29,22 @@ def _separator(c: int) -> bool:
     return c == 32 or c == 9 or c == 13  # " ", "\t", "\r"
 
 
+def strtod(token: str) -> float:
+    """A whole token as EPANET's getfloat reads it (C's strtod), NaN where it cannot: the rule
+    for the few tokens :func:`numbers` leaves, hexadecimal too, but neither Python's digit
+    separators nor non-ASCII digits."""
+    if not token.isascii() or "_" in token:
+        return float("nan")
+    try:
+        return float(token)
+    except ValueError:
+        pass
+    try:
+        return float.fromhex(token) if token.lstrip("+-")[:2].lower() == "0x" else float("nan")
+    except ValueError:
+        return float("nan")
+
+
 @numba.njit(cache=True, nogil=True)
 def row_spans(buf: np.ndarray, start: int, end: int, wanted: int, minimum: int) -> np.ndarray:
     """Byte spans [from, to) of the first ``wanted`` tokens of each data row of ``buf[start:end]``

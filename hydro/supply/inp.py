@@ -277,12 +277,12 @@ def _strings(buf: np.ndarray, spans: np.ndarray) -> list[str]:
 
 
 def _numbers(data: bytes, buf: np.ndarray, spans: np.ndarray) -> np.ndarray:
-    """Floats of the tokens at the spans (as Python's float() reads them), NaN where a token
-    is not a number; the few the compiled fast path leaves are read in Python."""
+    """Floats of the tokens at the spans (as EPANET reads them), NaN where a token is not a
+    number; the few the compiled fast path leaves are read in Python (tokens.strtod)."""
     values, done = tokens.numbers(buf, np.ascontiguousarray(spans))
     for i in np.flatnonzero(~done):
         first, stop = spans[i]
-        values[i] = _number(data[first:stop].decode("utf-8")) if first >= 0 else np.nan
+        values[i] = tokens.strtod(data[first:stop].decode("utf-8")) if first >= 0 else np.nan
     return values
 
 
@@ -333,18 +333,3 @@ def _split(block: str, fields: int) -> list[list[str]]:
     """The data rows of a section: comments cut, at least ``fields`` tokens, then the rest."""
     rows = (line.partition(";")[0].split(None, fields) for line in block.splitlines())
     return [r for r in rows if len(r) >= fields]
-
-
-def _number(token: str) -> float:
-    """A token as EPANET's getfloat reads it (C's strtod, whole token), NaN where it cannot:
-    hexadecimal too, but neither Python's digit separators nor non-ASCII digits."""
-    if not token.isascii() or "_" in token:
-        return float("nan")
-    try:
-        return float(token)
-    except ValueError:
-        pass
-    try:
-        return float.fromhex(token) if token.lstrip("+-")[:2].lower() == "0x" else float("nan")
-    except ValueError:
-        return float("nan")
